@@ -20,14 +20,19 @@ let package = Package(
         .target(name: "GuestfsProtocol", dependencies: ["XDR"]),
         // The Swift library users import.
         .target(name: "Guestfs", dependencies: ["GuestfsProtocol", "XDR"]),
-        // The daemon that runs inside the appliance.
-        .executableTarget(name: "guestfsd", dependencies: ["GuestfsProtocol", "XDR"], path: "daemon"),
+        // The daemon that runs inside the appliance: its code (hand-written
+        // daemon/Core plus the generated daemon/Generated) is a library so
+        // tests can reach it; guestfsd is only daemon/Main/main.swift.
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR"], path: "daemon",
+                exclude: ["Main"], sources: ["Core", "Generated"]),
+        .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",
                           exclude: []),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),
+        .testTarget(name: "DaemonTests", dependencies: ["GuestfsDaemonCore", "GuestfsProtocol", "XDR"]),
     ],
     swiftLanguageModes: [.v5]
 )

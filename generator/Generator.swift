@@ -81,6 +81,7 @@ enum Outputs {
             ("man/guestfs-actions.pod", pod.actionsPOD()),
             ("man/guestfs-structs.pod", pod.structsPOD()),
             ("Tests/GuestfsTests/Generated/ActionTestData.swift", TestDataEmitter(model: model).testDataFile()),
+            ("Tests/XDRTests/Generated/Samples.swift", RoundTripEmitter(model: model).file()),
         ]
     }
 }

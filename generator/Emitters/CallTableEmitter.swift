@@ -14,7 +14,7 @@ struct CallTableEmitter {
                 w.block("switch name") { w in
                     for a in model.actions.sorted(by: { $0.name < $1.name }) { emitCase(a, &w) }
                     w.line("default:")
-                    w.line("    throw GuestfsError(errno: .EINVAL, message: \"\\(name): unknown action\")")
+                    w.line("    throw GuestfsError.unknownAction(name)")
                 }
             }
         }

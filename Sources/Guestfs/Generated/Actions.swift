@@ -282,91 +282,148 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Reads the host file *base64file*, which must hold base64 text, decodes it and
+    /// writes the resulting bytes to *filename* in the guest, creating the file or
+    /// replacing its contents.
+    ///
+    /// Characters outside the base64 alphabet (such as line breaks) are skipped while
+    /// decoding. The call fails if the data cannot be decoded, in which case
+    /// *filename* may be left partly written. See `base64_out` for the reverse
+    /// direction.
     public func base64In(_ base64file: String, _ filename: String) throws {
         return try perform("base64_in", [.string(base64file), .string(filename)]) {
             try self.daemonCall(.base64In, args: Base64InArgs(filename: filename), optargs: 0, fileIn: base64file)
         }
     }
 
-    /// Placeholder.
+    /// Encodes the contents of the guest file *filename* as base64 and writes the
+    /// encoded text to the host file *base64file*. The output is split into lines of
+    /// 76 characters, each ending with a newline, as the standard `base64` tool
+    /// produces.
+    ///
+    /// Fails if *filename* does not exist or is a directory. See `base64_in` for the
+    /// reverse direction.
     public func base64Out(_ filename: String, _ base64file: String) throws {
         return try perform("base64_out", [.string(filename), .string(base64file)]) {
             try self.daemonCall(.base64Out, args: Base64OutArgs(filename: filename), optargs: 0, fileOut: base64file)
         }
     }
 
-    /// Placeholder.
+    /// Probes *device* directly with low-level blkid probing (bypassing the blkid
+    /// cache) and returns everything it reports as a hash table of tag names to
+    /// values.
+    ///
+    /// Typical keys are `TYPE`, `UUID`, `LABEL`, `USAGE`, `VERSION` and
+    /// `BLOCK_SIZE` for a filesystem, the I/O topology keys (such as
+    /// `LOGICAL_SECTOR_SIZE` and `PHYSICAL_SECTOR_SIZE`) and, for a partition, the
+    /// `PART_ENTRY_*` keys describing its partition table entry (scheme, type,
+    /// number, offset and size in 512-byte sectors). Which keys appear depends on the
+    /// content of the device. The call fails if nothing recognisable is found on
+    /// *device*, for example on a blank disk.
     public func blkid(_ device: String) throws -> [String: String] {
         return try perform("blkid", [.string(device)]) {
             Guestfs.hashtable(try self.daemonCall(.blkid, args: BlkidArgs(device: device), optargs: 0, returning: BlkidRet.self).value)
         }
     }
 
-    /// Placeholder.
+    /// Flushes the kernel's buffers for *device*, writing out any dirty data and
+    /// dropping cached blocks, so that later reads go to the underlying storage.
+    /// Uses `blockdev --flushbufs`.
     public func blockdevFlushbufs(_ device: String) throws {
         return try perform("blockdev_flushbufs", [.string(device)]) {
             try self.daemonCall(.blockdevFlushbufs, args: BlockdevFlushbufsArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Returns the block size the kernel currently uses for I/O on *device*, in
+    /// bytes (`blockdev --getbsz`).
+    ///
+    /// This soft block size is a kernel setting, unrelated to the block size of any
+    /// filesystem on the device, and it may change when a filesystem is mounted; for
+    /// most purposes it is not a useful number. For the device's sector size use
+    /// `blockdev_getss`.
     public func blockdevGetbsz(_ device: String) throws -> Int32 {
         return try perform("blockdev_getbsz", [.string(device)]) {
             try self.daemonCall(.blockdevGetbsz, args: BlockdevGetbszArgs(device: device), optargs: 0, returning: BlockdevGetbszRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns true if the kernel's read-only flag is set on *device*, false if the
+    /// device may be written. The flag is changed with `blockdev_setro` and
+    /// `blockdev_setrw`.
     public func blockdevGetro(_ device: String) throws -> Bool {
         return try perform("blockdev_getro", [.string(device)]) {
             try self.daemonCall(.blockdevGetro, args: BlockdevGetroArgs(device: device), optargs: 0, returning: BlockdevGetroRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the size of *device* in bytes.
+    ///
+    /// See also `blockdev_getsz`, which gives the size in 512-byte sectors.
     public func blockdevGetsize64(_ device: String) throws -> Int64 {
         return try perform("blockdev_getsize64", [.string(device)]) {
             try self.daemonCall(.blockdevGetsize64, args: BlockdevGetsize64Args(device: device), optargs: 0, returning: BlockdevGetsize64Ret.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the logical sector size of *device* in bytes, the smallest unit the
+    /// device can address (usually 512, sometimes 4096).
+    ///
+    /// Note that `blockdev_getsz` always counts in 512-byte units whatever this value
+    /// is.
     public func blockdevGetss(_ device: String) throws -> Int32 {
         return try perform("blockdev_getss", [.string(device)]) {
             try self.daemonCall(.blockdevGetss, args: BlockdevGetssArgs(device: device), optargs: 0, returning: BlockdevGetssRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the size of *device* counted in 512-byte sectors. The unit is always
+    /// 512 bytes, even when the device's real sector size (see `blockdev_getss`) is
+    /// larger.
+    ///
+    /// `blockdev_getsize64` gives the size in bytes.
     public func blockdevGetsz(_ device: String) throws -> Int64 {
         return try perform("blockdev_getsz", [.string(device)]) {
             try self.daemonCall(.blockdevGetsz, args: BlockdevGetszArgs(device: device), optargs: 0, returning: BlockdevGetszRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Asks the kernel to read the partition table of *device* again, so that the
+    /// partition devices match what is now on the disk.
+    ///
+    /// The kernel refuses (and the call fails) while any partition of *device* is in
+    /// use, for example mounted.
     public func blockdevRereadpt(_ device: String) throws {
         return try perform("blockdev_rereadpt", [.string(device)]) {
             try self.daemonCall(.blockdevRereadpt, args: BlockdevRereadptArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Sets the kernel's read-only flag on *device*, after which writes to the
+    /// device are refused. Use `blockdev_setrw` to clear it and `blockdev_getro` to
+    /// query it.
     public func blockdevSetro(_ device: String) throws {
         return try perform("blockdev_setro", [.string(device)]) {
             try self.daemonCall(.blockdevSetro, args: BlockdevSetroArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Clears the kernel's read-only flag on *device* so that it can be written
+    /// again. This undoes `blockdev_setro`.
     public func blockdevSetrw(_ device: String) throws {
         return try perform("blockdev_setrw", [.string(device)]) {
             try self.daemonCall(.blockdevSetrw, args: BlockdevSetrwArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Lists the subvolumes (and snapshots) of a btrfs filesystem. *fs* is either a
+    /// device holding the filesystem, which is mounted temporarily for the call, or a
+    /// path inside an already mounted btrfs filesystem.
+    ///
+    /// Each entry gives the subvolume ID, the ID of the subvolume it lives in (its top
+    /// level) and its path relative to the top of the filesystem. The top-level
+    /// subvolume itself is not included, so a fresh filesystem gives an empty list.
+    /// Fails if *fs* is not btrfs.
     ///
     /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
     public func btrfsSubvolumeList(_ fs: String) throws -> [BTRFSSubvolume] {
@@ -401,28 +458,53 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Computes a checksum of the contents of the guest file *path* and returns it as
+    /// a string (the hexadecimal digest, or a decimal number for `crc`). Symbolic
+    /// links are followed.
+    ///
+    /// *csumtype* selects the algorithm, case-insensitively: `crc` (the POSIX
+    /// `cksum` CRC), `md5`, `sha1`, `sha224`, `sha256`, `sha384`, `sha512`,
+    /// `gost` or `gost12` (the last two only if the tools are installed). Any other
+    /// value is an error, as is a missing file. To checksum a device, use
+    /// `checksum_device`.
     public func checksum(_ csumtype: String, _ path: String) throws -> String {
         return try perform("checksum", [.string(csumtype), .string(path)]) {
             try self.daemonCall(.checksum, args: ChecksumArgs(csumtype: csumtype, path: path), optargs: 0, returning: ChecksumRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Computes a checksum of every regular file found anywhere below the guest
+    /// directory *directory* and writes the list to the host file *sumsfile*.
+    ///
+    /// Each line has the form printed by the `*sum` tools: the checksum, two spaces,
+    /// then the file's path relative to *directory* starting with `./`. The order of
+    /// lines follows the order in which the tree is walked. *csumtype* accepts the
+    /// same values as in `checksum`. Fails if *directory* is missing or is not a
+    /// directory.
     public func checksumsOut(_ csumtype: String, _ directory: String, _ sumsfile: String) throws {
         return try perform("checksums_out", [.string(csumtype), .string(directory), .string(sumsfile)]) {
             try self.daemonCall(.checksumsOut, args: ChecksumsOutArgs(csumtype: csumtype, directory: directory), optargs: 0, fileOut: sumsfile)
         }
     }
 
-    /// Placeholder.
+    /// Changes the permission bits of *path* to *mode*. Symbolic links are followed,
+    /// so the target is changed rather than the link.
+    ///
+    /// *mode* is a number, normally given in octal (e.g. `0o755` in most bindings,
+    /// `0755` in C); it is applied as given, without the umask. The call fails for a
+    /// negative *mode* or if *path* does not exist.
     public func chmod(_ mode: Int32, _ path: String) throws {
         return try perform("chmod", [.int(Int64(mode)), .string(path)]) {
             try self.daemonCall(.chmod, args: ChmodArgs(mode: mode, path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Sets the owner of *path* to the numeric user ID *owner* and its group to the
+    /// numeric group ID *group*. Symbolic links are followed; use `lchown` to change
+    /// a link itself.
+    ///
+    /// Only numeric IDs are accepted, because user and group names would have to be
+    /// looked up in the guest's own password files. Fails if *path* does not exist.
     public func chown(_ owner: Int32, _ group: Int32, _ path: String) throws {
         return try perform("chown", [.int(Int64(owner)), .int(Int64(group)), .string(path)]) {
             try self.daemonCall(.chown, args: ChownArgs(owner: owner, group: group, path: path), optargs: 0)
@@ -438,14 +520,32 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Runs a program taken from the guest filesystem and returns what it printed on
+    /// standard output. *arguments* is the argument vector: the first element names
+    /// the program (a path inside the guest, or a name looked up in `PATH`) and the
+    /// rest are passed to it unchanged, without any shell processing. Use `sh` when
+    /// you need a shell.
+    ///
+    /// A guest filesystem must be mounted at `/`; the program runs chrooted into it,
+    /// with the appliance's `/dev`, `/proc` and `/sys` made visible inside, and
+    /// with standard input empty. The call fails if *arguments* is empty, the program
+    /// cannot be started, or it exits with a non-zero status (the error message then
+    /// carries its standard error). The program must be able to run on the
+    /// appliance's kernel and CPU architecture. All of the output is returned in a
+    /// single reply, so very large output can exceed the protocol's message size
+    /// limit. See also `command_lines`.
     public func command(_ arguments: [String]) throws -> String {
         return try perform("command", [.stringList(arguments)]) {
             try self.daemonCall(.command, args: CommandArgs(arguments: arguments), optargs: 0, returning: CommandRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Does the same as `command`, but returns the program's output split into a
+    /// list of lines, with the line terminators removed. A final newline does not
+    /// produce an extra empty line, while blank lines inside the output appear as
+    /// empty strings.
+    ///
+    /// The same requirements and failures as for `command` apply.
     public func commandLines(_ arguments: [String]) throws -> [String] {
         return try perform("command_lines", [.stringList(arguments)]) {
             try self.daemonCall(.commandLines, args: CommandLinesArgs(arguments: arguments), optargs: 0, returning: CommandLinesRet.self).value
@@ -465,28 +565,45 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Copies the file *src* to *dest*, both paths inside the guest. If *dest* is
+    /// an existing directory the copy is placed inside it under the same name;
+    /// otherwise *dest* is created or overwritten.
+    ///
+    /// Ownership, timestamps and other attributes are not kept (the copy belongs to
+    /// root). Directories are not copied: use `cp_r` or `cp_a` for those.
     public func cp(_ src: String, _ dest: String) throws {
         return try perform("cp", [.string(src), .string(dest)]) {
             try self.daemonCall(.cp, args: CpArgs(src: src, dest: dest), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Copies the file or directory tree *src* to *dest* in archive mode (`cp -a`):
+    /// directories are copied recursively, symbolic links are copied as links, and
+    /// permissions, ownership and timestamps are preserved.
+    ///
+    /// As with `cp`, if *dest* is an existing directory the copy is made inside it.
     public func cpA(_ src: String, _ dest: String) throws {
         return try perform("cp_a", [.string(src), .string(dest)]) {
             try self.daemonCall(.cpA, args: CpAArgs(src: src, dest: dest), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Copies the file or directory *src* to *dest*, descending into directories
+    /// (`cp -rP`). Symbolic links are copied as links rather than followed. Unlike
+    /// `cp_a`, ownership and timestamps are not preserved.
+    ///
+    /// If *dest* is an existing directory, *src* is copied into it; otherwise
+    /// *dest* becomes the copy.
     public func cpR(_ src: String, _ dest: String) throws {
         return try perform("cp_r", [.string(src), .string(dest)]) {
             try self.daemonCall(.cpR, args: CpRArgs(src: src, dest: dest), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Removes the mapping created by `cryptsetup_open`, so the decrypted view of the
+    /// device disappears. *device* must be the mapper device, `/dev/mapper/NAME`;
+    /// anything else is rejected. Whatever uses the mapped device (mounted
+    /// filesystems, LVM volumes) must be released first.
     ///
     /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
     public func cryptsetupClose(_ device: String) throws {
@@ -495,7 +612,19 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Unlocks the encrypted block device *device* with the passphrase *key* and
+    /// makes the decrypted contents available as `/dev/mapper/*mapname*`. Fails if a
+    /// mapping with that name already exists or the key does not open the device.
+    ///
+    /// *crypttype* chooses the format: `luks` or `bitlk` (BitLocker). When it is
+    /// omitted the format is guessed from the device's signature, and the call fails
+    /// if the device is neither. If *readonly* is true the mapping is created
+    /// read-only. *cipher* passes a cipher specification to `cryptsetup`, which is
+    /// only needed for formats that do not record it.
+    ///
+    /// If the decrypted device holds LVM physical volumes, call `vgscan` and
+    /// `vg_activate_all` afterwards to make the logical volumes visible. Close the
+    /// mapping with `cryptsetup_close`.
     ///
     /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
     public func cryptsetupOpen(_ device: String, _ key: String, _ mapname: String, readonly: Bool? = nil, crypttype: String? = nil, cipher: String? = nil) throws {
@@ -508,7 +637,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// A back door into the daemon for debugging and testing libguestfs itself. It
+    /// runs the debugging command *subcmd* with the extra arguments *extraargs* and
+    /// returns its output as a string. `debug help []` lists the commands available.
+    ///
+    /// The commands, their arguments and their output are not a stable interface and
+    /// may change or vanish in any release, so programs should not rely on them.
     public func debug(_ subcmd: String, _ extraargs: [String]) throws -> String {
         return try perform("debug", [.string(subcmd), .stringList(extraargs)]) {
             try self.daemonCall(.debug, args: DebugArgs(subcmd: subcmd, extraargs: extraargs), optargs: 0, returning: DebugRet.self).value
@@ -544,14 +678,21 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Runs `df` in the appliance and returns its output unchanged, showing the sizes
+    /// and usage of the mounted filesystems in 1K blocks. The text is meant for
+    /// people to read; programs should use `statvfs` instead.
+    ///
+    /// Fails if no filesystem is mounted at `/`.
     public func df() throws -> String {
         return try perform("df", []) {
             try self.daemonCall(.df, optargs: 0, returning: DfRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Like `df`, but runs `df -h`, so sizes are printed in human-readable units
+    /// (K, M, G ...). The output is for people; programs should use `statvfs`.
+    ///
+    /// Fails if no filesystem is mounted at `/`.
     public func dfH() throws -> String {
         return try perform("df_h", []) {
             try self.daemonCall(.dfH, optargs: 0, returning: DfHRet.self).value
@@ -616,35 +757,63 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the appliance kernel's message buffer, as printed by `dmesg`. This is
+    /// useful when diagnosing problems with devices or filesystems inside the
+    /// appliance. Running with verbose output enabled also shows these messages as
+    /// they happen.
     public func dmesg() throws -> String {
         return try perform("dmesg", []) {
             try self.daemonCall(.dmesg, optargs: 0, returning: DmesgRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Copies the guest file or device *remotefilename* to the host file
+    /// *filename*, byte for byte. A device can be given instead of a path to save a
+    /// whole disk or partition.
+    ///
+    /// Fails if *remotefilename* does not exist or is a directory. See also
+    /// `download_offset` to fetch part of a file, and `upload` for the reverse.
     public func download(_ remotefilename: String, _ filename: String) throws {
         return try perform("download", [.string(remotefilename), .string(filename)]) {
             try self.daemonCall(.download, args: DownloadArgs(remotefilename: remotefilename), optargs: 0, fileOut: filename)
         }
     }
 
-    /// Placeholder.
+    /// Copies part of the guest file or device *remotefilename* to the host file
+    /// *filename*: *size* bytes starting at byte *offset*.
+    ///
+    /// If the end of the file is reached first, only the bytes up to the end are
+    /// written and the call still succeeds. Negative *offset* or *size* values are
+    /// errors, as are a missing source or a directory. See also `download` and
+    /// `upload_offset`.
     public func downloadOffset(_ remotefilename: String, _ filename: String, _ offset: Int64, _ size: Int64) throws {
         return try perform("download_offset", [.string(remotefilename), .string(filename), .int(offset), .int(size)]) {
             try self.daemonCall(.downloadOffset, args: DownloadOffsetArgs(remotefilename: remotefilename, offset: offset, size: size), optargs: 0, fileOut: filename)
         }
     }
 
-    /// Placeholder.
+    /// Returns the disk space used by *path*, in kilobytes (units of 1024 bytes), as
+    /// `du -s` reports it. For a directory the usage of everything below it is
+    /// included.
+    ///
+    /// The figure counts allocated blocks, not file lengths, so sparse files use less
+    /// than their size suggests and the result depends on the filesystem's block
+    /// size. Fails if *path* does not exist.
     public func du(_ path: String) throws -> Int64 {
         return try perform("du", [.string(path)]) {
             try self.daemonCall(.du, args: DuArgs(path: path), optargs: 0, returning: DuRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Checks the ext2, ext3 or ext4 filesystem on *device* with `e2fsck`. The filesystem must
+    /// not be mounted.
+    ///
+    /// With *correct* set, problems found are repaired automatically without asking (`-p`).
+    /// With *forceall* set, every question is answered "yes" (`-y`). With *forceno* set, every
+    /// question is answered "no" (`-n`), so nothing is changed. At most one of these may be
+    /// given. The check always runs, even on a filesystem that looks clean.
+    ///
+    /// Fails if `e2fsck` reports errors it could not fix.
     public func e2fsck(_ device: String, correct: Bool? = nil, forceall: Bool? = nil, forceno: Bool? = nil) throws {
         return try perform("e2fsck", [.string(device), .optional("correct", correct.map { .bool($0) }), .optional("forceall", forceall.map { .bool($0) }), .optional("forceno", forceno.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -655,7 +824,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Checks the ext2/3/4 filesystem on *device* even if it is marked clean
+    /// (`e2fsck -p -f`), repairing problems that are safe to fix without asking. The
+    /// filesystem should not be mounted.
+    ///
+    /// Fails if problems remain that need manual repair. This call is deprecated: use
+    /// `e2fsck` with the `correct` option instead.
     ///
     /// - Note: Deprecated; use ``e2fsck`` instead.
     public func e2fsckF(_ device: String) throws {
@@ -664,14 +838,23 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if something exists at *path*, whatever its type (file,
+    /// directory, symbolic link, device node ...), and false otherwise. A symbolic
+    /// link counts as existing even when its target is missing.
+    ///
+    /// See also `is_file`, `is_dir` and `stat`.
     public func exists(_ path: String) throws -> Bool {
         return try perform("exists", [.string(path)]) {
             try self.daemonCall(.exists, args: ExistsArgs(path: path), optargs: 0, returning: ExistsRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Creates the file *path* with a length of *len* bytes and space allocated for
+    /// all of it, the contents reading as zero bytes. An existing file is truncated
+    /// first, so its old contents are lost.
+    ///
+    /// Fails if *len* is negative. This call is deprecated because *len* is limited
+    /// to 32 bits: use `fallocate64` instead.
     ///
     /// - Note: Deprecated; use ``fallocate64`` instead.
     public func fallocate(_ path: String, _ len: Int32) throws {
@@ -680,7 +863,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates the file *path* with a length of *len* bytes and disk space reserved
+    /// for the whole length; the contents read back as zero bytes. If the file
+    /// already exists it is truncated first, so its previous contents are lost.
+    ///
+    /// Unlike `truncate_size`, which makes a sparse file, the blocks are really
+    /// allocated, so the call fails if the filesystem lacks the space.
     public func fallocate64(_ path: String, _ len: Int64) throws {
         return try perform("fallocate64", [.string(path), .int(len)]) {
             try self.daemonCall(.fallocate64, args: Fallocate64Args(path: path, len: len), optargs: 0)
@@ -700,28 +888,51 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns a short description of what *path* contains, as given by the
+    /// `file` tool, for example `ASCII text` or `empty`.
+    ///
+    /// For regular files the contents are examined, looking inside compressed files
+    /// too. For other kinds of object only the type is returned: `directory`,
+    /// `symbolic link`, `character device`, `block device`, `FIFO` or `socket`
+    /// (symbolic links are not followed). If *path* is a device name such as
+    /// `/dev/sda1`, the data on the device is examined instead. Fails if *path* does
+    /// not exist. The wording of descriptions depends on the `file` version and is
+    /// not stable.
     public func file(_ path: String) throws -> String {
         return try perform("file", [.string(path)]) {
             try self.daemonCall(.file, args: FileArgs(path: path), optargs: 0, returning: FileRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the size of the file *path* in bytes. Symbolic links are followed.
+    /// Fails if *path* does not exist.
+    ///
+    /// To find other properties of a file use `statns`.
     public func filesize(_ file: String) throws -> Int64 {
         return try perform("filesize", [.string(file)]) {
             try self.daemonCall(.filesize, args: FilesizeArgs(file: file), optargs: 0, returning: FilesizeRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Writes *len* bytes with the value *c* to the start of the file *path*,
+    /// creating the file if needed. *c* is a byte value from 0 to 255; for
+    /// example `0` gives zeroes and `0x41` the letter `A`.
+    ///
+    /// An existing file is not truncated: the first *len* bytes are overwritten and
+    /// anything after them is kept. Fails if *c* is out of range or *len* is
+    /// negative. See also `fill_pattern`, `fallocate64` and `truncate_size`.
     public func fill(_ c: Int32, _ len: Int32, _ path: String) throws {
         return try perform("fill", [.int(Int64(c)), .int(Int64(len)), .string(path)]) {
             try self.daemonCall(.fill, args: FillArgs(c: c, len: len, path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Writes *len* bytes to the start of the file *path* by repeating the string
+    /// *pattern*; the last repetition is cut short so that exactly *len* bytes are
+    /// written. The file is created if needed; an existing file is not truncated, so
+    /// data beyond *len* bytes is kept.
+    ///
+    /// Fails if *pattern* is empty or *len* is negative. See also `fill`.
     public func fillPattern(_ pattern: String, _ len: Int32, _ path: String) throws {
         return try perform("fill_pattern", [.string(pattern), .int(Int64(len)), .string(path)]) {
             try self.daemonCall(.fillPattern, args: FillPatternArgs(pattern: pattern, len: len, path: path), optargs: 0)
@@ -747,14 +958,30 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Lists every file, directory and other object below *directory*, at any depth,
+    /// and writes the names to the host file *files*. Each name is the path relative
+    /// to *directory* with a leading `/` (for example `/sub/file`), and each is
+    /// followed by a zero byte. *directory* itself is not listed.
+    ///
+    /// Names are written in the order the tree is walked, a directory before its
+    /// contents, and are not sorted. The zero separators mean any file name can be
+    /// represented. Fails if *directory* does not exist or is not a directory. See
+    /// also `find`.
     public func find0(_ directory: String, _ files: String) throws {
         return try perform("find0", [.string(directory), .string(files)]) {
             try self.daemonCall(.find0, args: Find0Args(directory: directory), optargs: 0, fileOut: files)
         }
     }
 
-    /// Placeholder.
+    /// Checks the filesystem on *device*, which should be unmounted, using the
+    /// checker for the filesystem type *fstype* (e.g. `ext2`) in automatic-repair
+    /// mode (`fsck -a`).
+    ///
+    /// The result is the checker's exit status, a set of bits: 0 means no errors, 1
+    /// errors were corrected, 2 the system should be rebooted, 4 errors were left
+    /// uncorrected, 8 an operational error, 16 a usage error, 32 the check was
+    /// cancelled, 128 a shared-library error. A non-zero status is returned, not
+    /// turned into an error; the call itself fails only if the checker cannot be run.
     public func fsck(_ fstype: String, _ device: String) throws -> Int32 {
         return try perform("fsck", [.string(fstype), .string(device)]) {
             try self.daemonCall(.fsck, args: FsckArgs(fstype: fstype, device: device), optargs: 0, returning: FsckRet.self).value
@@ -984,7 +1211,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the current umask of the daemon, the mask of permission bits removed
+    /// from the mode of new files and directories. It is 022 unless changed with
+    /// `umask`.
     public func getUmask() throws -> Int32 {
         return try perform("get_umask", []) {
             try self.daemonCall(.getUmask, optargs: 0, returning: GetUmaskRet.self).value
@@ -999,7 +1228,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Lists the extended attributes of the file or directory *path*, following a final symbolic
+    /// link. Each entry holds the attribute's name and its raw value, which may contain any bytes.
+    ///
+    /// The filesystem must support extended attributes. To read the attributes of a link itself,
+    /// use `lgetxattrs`.
     ///
     /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
     public func getxattrs(_ path: String) throws -> [XAttr] {
@@ -1008,7 +1241,16 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the lines of the guest file *path* that match the regular expression
+    /// *regex*, without their line terminators. No match gives an empty list; a
+    /// missing file or an invalid expression is an error.
+    ///
+    /// By default *regex* is a basic regular expression. Set *extended* to use
+    /// extended regular expressions, or *fixed* to match *regex* as a plain string
+    /// (these two cannot both be set). *insensitive* ignores case. *compressed*
+    /// lets the file be compressed (gzip, bzip2, xz ...) and searches the
+    /// uncompressed text. All options default to false. The matching lines come back
+    /// in one reply, so a huge result can hit the protocol's message size limit.
     public func grep(_ regex: String, _ path: String, extended: Bool? = nil, fixed: Bool? = nil, insensitive: Bool? = nil, compressed: Bool? = nil) throws -> [String] {
         return try perform("grep", [.string(regex), .string(path), .optional("extended", extended.map { .bool($0) }), .optional("fixed", fixed.map { .bool($0) }), .optional("insensitive", insensitive.map { .bool($0) }), .optional("compressed", compressed.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1020,63 +1262,97 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the first 10 lines of the guest file *path* as a list of strings,
+    /// without line terminators. A shorter file gives all of its lines. Fails if the
+    /// file does not exist. See `head_n` for other counts and `tail` for the end of
+    /// a file.
     public func head(_ path: String) throws -> [String] {
         return try perform("head", [.string(path)]) {
             try self.daemonCall(.head, args: HeadArgs(path: path), optargs: 0, returning: HeadRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns lines from the start of the guest file *path* as a list of strings,
+    /// without line terminators.
+    ///
+    /// A positive *nrlines* returns at most that many lines. A negative value
+    /// returns every line except the last *-nrlines* lines. Zero returns an empty
+    /// list. Fails if the file does not exist. The lines are returned in a single
+    /// reply, so asking for a very large amount of text can exceed the protocol's
+    /// message size limit.
     public func headN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("head_n", [.int(Int64(nrlines)), .string(path)]) {
             try self.daemonCall(.headN, args: HeadNArgs(nrlines: nrlines, path: path), optargs: 0, returning: HeadNRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing for the library's autosync feature: when the handle is
+    /// closed or shut down with autosync enabled, the library calls this to unmount
+    /// every filesystem and flush all disks, so the disk images are consistent. Not
+    /// for use by programs; see `set_autosync`.
     public func internalAutosync() throws {
         return try perform("internal_autosync", []) {
             try self.daemonCall(.internalAutosync, optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Debugging plumbing: makes the daemon reply and then exit at once. It is used
+    /// when the daemon is run under a memory checker, so that the process ends
+    /// cleanly and its report can be collected. Programs should not call it.
     public func internalExit() throws {
         return try perform("internal_exit", []) {
             try self.daemonCall(.internalExit, optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `available` and `feature_available`: asks the
+    /// daemon whether the optional group of features named *group* can be used.
+    /// Returns 0 if it is available, 1 if the group is known but not available, and
+    /// 2 if the name is not a known group.
     public func internalFeatureAvailable(_ group: String) throws -> Int32 {
         return try perform("internal_feature_available", [.string(group)]) {
             try self.daemonCall(.internalFeatureAvailable, args: InternalFeatureAvailableArgs(group: group), optargs: 0, returning: InternalFeatureAvailableRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing for tools that attach to the appliance console: returns a file
+    /// descriptor connected to the console of a running appliance. Not for general use.
     public func internalGetConsoleSocket() throws -> Int32 {
         return try perform("internal_get_console_socket", []) {
             try self.impl_internal_get_console_socket()
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `lstatnslist` (and `lstatlist`): returns the
+    /// `lstatns` information for each name in *names*, taken as entries of the
+    /// directory *path*, in the same order. Symbolic links are not followed.
+    ///
+    /// A name that cannot be examined does not fail the call; its entry has
+    /// `st_ino` set to -1. Fails if *path* is not a directory that can be opened.
     public func internalLstatnslist(_ path: String, _ names: [String]) throws -> [StatNS] {
         return try perform("internal_lstatnslist", [.string(path), .stringList(names)]) {
             try self.daemonCall(.internalLstatnslist, args: InternalLstatnslistArgs(path: path, names: names), optargs: 0, returning: InternalLstatnslistRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `readdir`: reads the directory *dir* and writes
+    /// its entries (inode number, type and name of each) to the host file
+    /// *filename* as a sequence of XDR-encoded records, which the library then
+    /// decodes. Streaming through a file avoids the size limit of a single reply for
+    /// very large directories. Fails if *dir* cannot be opened.
     public func internalReaddir(_ dir: String, _ filename: String) throws {
         return try perform("internal_readdir", [.string(dir), .string(filename)]) {
             try self.daemonCall(.internalReaddir, args: InternalReaddirArgs(dir: dir), optargs: 0, fileOut: filename)
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `readlinklist`: for each name in *names*, taken as
+    /// an entry of the directory *path*, returns the target of that symbolic link,
+    /// in the same order.
+    ///
+    /// Entries that do not exist, are not symbolic links, or cannot be read give an
+    /// empty string instead of an error. Fails if *path* is not a directory that can
+    /// be opened.
     public func internalReadlinklist(_ path: String, _ names: [String]) throws -> [String] {
         return try perform("internal_readlinklist", [.string(path), .stringList(names)]) {
             try self.daemonCall(.internalReadlinklist, args: InternalReadlinklistArgs(path: path, names: names), optargs: 0, returning: InternalReadlinklistRet.self).value
@@ -1296,21 +1572,29 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `write`: creates or truncates the guest file
+    /// *path* and writes *content* to it. The whole content travels in one
+    /// protocol message, so its size is limited.
     public func internalWrite(_ path: String, _ content: [UInt8]) throws {
         return try perform("internal_write", [.string(path), .buffer(content)]) {
             try self.daemonCall(.internalWrite, args: InternalWriteArgs(path: path, content: content), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Internal plumbing used by `write_append`: adds *content* to the end of the
+    /// guest file *path*, creating the file if it does not exist. The content is
+    /// sent in a single protocol message, so its size is limited.
     public func internalWriteAppend(_ path: String, _ content: [UInt8]) throws {
         return try perform("internal_write_append", [.string(path), .buffer(content)]) {
             try self.daemonCall(.internalWriteAppend, args: InternalWriteAppendArgs(path: path, content: content), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a block special device node, false if it is
+    /// anything else or does not exist.
+    ///
+    /// By default a symbolic link is looked at itself, so it never counts as a block
+    /// device; set *followsymlinks* to true to examine the object the link points to.
     public func isBlockdev(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_blockdev", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1327,7 +1611,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a character special device node, and false for any
+    /// other kind of object or if nothing exists there.
+    ///
+    /// A symbolic link is not followed unless *followsymlinks* is true, in which case
+    /// the link's target is examined.
     public func isChardev(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_chardev", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1344,7 +1632,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a directory, false if it is something else or does
+    /// not exist.
+    ///
+    /// A symbolic link pointing to a directory gives false unless *followsymlinks* is
+    /// true, in which case the link is followed. See also `stat`.
     public func isDir(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_dir", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1353,7 +1645,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a FIFO (named pipe), false if it is any other kind
+    /// of object or is missing.
+    ///
+    /// Symbolic links are examined themselves unless *followsymlinks* is true, in
+    /// which case the target is checked.
     public func isFifo(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_fifo", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1362,7 +1658,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a regular file, false if it is another kind of
+    /// object (directory, device, symbolic link ...) or does not exist.
+    ///
+    /// A symbolic link to a regular file gives false unless *followsymlinks* is
+    /// true, which makes the check apply to the link's target. See also `stat`.
     public func isFile(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_file", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1386,7 +1686,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a Unix domain socket, false if it is anything else
+    /// or does not exist.
+    ///
+    /// If *followsymlinks* is true a symbolic link is followed and its target is
+    /// checked; by default the link itself is examined.
     public func isSocket(_ path: String, followsymlinks: Bool? = nil) throws -> Bool {
         return try perform("is_socket", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1395,7 +1699,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns true if *path* is a symbolic link, false if it is some other kind of
+    /// object or does not exist. The link is not followed, so a dangling link still
+    /// gives true. Use `readlink` to find where it points.
     public func isSymlink(_ path: String) throws -> Bool {
         return try perform("is_symlink", [.string(path)]) {
             try self.daemonCall(.isSymlink, args: IsSymlinkArgs(path: path), optargs: 0, returning: IsSymlinkRet.self).value
@@ -1427,14 +1733,19 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Like `chown`, sets the owner of *path* to the numeric user ID *owner* and
+    /// its group to the numeric group ID *group*, but if *path* is a symbolic link
+    /// the link itself is changed and its target is left alone.
+    ///
+    /// Fails if *path* does not exist.
     public func lchown(_ owner: Int32, _ group: Int32, _ path: String) throws {
         return try perform("lchown", [.int(Int64(owner)), .int(Int64(group)), .string(path)]) {
             try self.daemonCall(.lchown, args: LchownArgs(owner: owner, group: group, path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `getxattrs`, but when *path* is a symbolic link the attributes of the link itself are
+    /// returned rather than those of its target.
     ///
     /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
     public func lgetxattrs(_ path: String) throws -> [XAttr] {
@@ -1443,35 +1754,63 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the block devices that were added to the handle (one for each disk),
+    /// using canonical names such as `/dev/sda`, in the order the disks were added.
+    /// Partitions, logical volumes and software RAID devices are not included; see
+    /// `list_partitions` and related calls for those.
     public func listDevices() throws -> [String] {
         return try perform("list_devices", []) {
             try self.daemonCall(.listDevices, optargs: 0, returning: ListDevicesRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Looks at every device, partition, logical volume and other block device that
+    /// could hold a filesystem and returns a hash table mapping each of them (as a
+    /// mountable name) to the filesystem type found there, such as `ext4`, `xfs`,
+    /// `ntfs` or `swap`, or `unknown` if none is recognised.
+    ///
+    /// Whole disks that carry a partition table are skipped, as are containers such
+    /// as LVM physical volumes, RAID members and encrypted LUKS devices (the
+    /// filesystems inside them appear under their own names once they are
+    /// activated). A btrfs filesystem appears once for the whole device plus once per
+    /// subvolume. Being listed does not guarantee that a filesystem can be mounted
+    /// (swap, for instance, is listed). Call it early, while nothing is mounted,
+    /// because examining btrfs devices may mount them briefly.
     public func listFilesystems() throws -> [String: String] {
         return try perform("list_filesystems", []) {
             Guestfs.hashtable(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
         }
     }
 
-    /// Placeholder.
+    /// Returns the partitions of all added disks, using canonical device names
+    /// (e.g. `/dev/sda1`), ordered by disk and then by partition number.
+    ///
+    /// Partitions are listed whatever they contain, including those used as LVM
+    /// physical volumes. An empty list means no disk has partitions.
     public func listPartitions() throws -> [String] {
         return try perform("list_partitions", []) {
             try self.daemonCall(.listPartitions, optargs: 0, returning: ListPartitionsRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns a long listing of the directory *directory* as printed by `ls -la`,
+    /// including hidden entries and `.` and `..`. If *directory* is a symbolic
+    /// link to a directory, the target's contents are listed.
+    ///
+    /// The text is for people to read and its layout may vary; programs should use
+    /// `ls`, `readdir` or `statns`. Fails if *directory* does not exist.
     public func ll(_ directory: String) throws -> String {
         return try perform("ll", [.string(directory)]) {
             try self.daemonCall(.ll, args: LlArgs(directory: directory), optargs: 0, returning: LlRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Like `ll`, but runs `ls -laZ`, so the listing also shows each entry's
+    /// SELinux security context (`?` where none is available).
+    ///
+    /// The output is for people to read. This call is deprecated: to read security
+    /// contexts from a program use `lgetxattrs` and look at the
+    /// `security.selinux` attribute.
     ///
     /// - Note: Deprecated; use ``lgetxattrs`` instead.
     public func llz(_ directory: String) throws -> String {
@@ -1480,28 +1819,36 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates a hard link named *linkname* that refers to the same file as
+    /// *target*; both are paths inside the guest and must be on the same
+    /// filesystem. Fails if *linkname* already exists (see `ln_f`) or *target* is
+    /// missing. Directories cannot be hard-linked.
     public func ln(_ target: String, _ linkname: String) throws {
         return try perform("ln", [.string(target), .string(linkname)]) {
             try self.daemonCall(.ln, args: LnArgs(target: target, linkname: linkname), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `ln`, creates a hard link *linkname* to the file *target*, but first
+    /// removes *linkname* if it already exists, so an existing file is replaced.
     public func lnF(_ target: String, _ linkname: String) throws {
         return try perform("ln_f", [.string(target), .string(linkname)]) {
             try self.daemonCall(.lnF, args: LnFArgs(target: target, linkname: linkname), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Creates a symbolic link named *linkname* whose contents are the string
+    /// *target*. The target is stored exactly as given: a relative target is
+    /// resolved from the directory holding the link, and it need not exist. Fails if
+    /// *linkname* already exists (see `ln_sf`).
     public func lnS(_ target: String, _ linkname: String) throws {
         return try perform("ln_s", [.string(target), .string(linkname)]) {
             try self.daemonCall(.lnS, args: LnSArgs(target: target, linkname: linkname), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `ln_s`, creates a symbolic link *linkname* pointing to *target*, but
+    /// replaces *linkname* if something already exists there.
     public func lnSf(_ target: String, _ linkname: String) throws {
         return try perform("ln_sf", [.string(target), .string(linkname)]) {
             try self.daemonCall(.lnSf, args: LnSfArgs(target: target, linkname: linkname), optargs: 0)
@@ -1520,7 +1867,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Lists the names in the directory *dir* and writes them to the host file
+    /// *filenames*, each name followed by a zero byte. `.` and `..` are left out
+    /// and the names are not sorted. The zero separators let any file name be
+    /// represented. Fails if *dir* cannot be opened as a directory. See also `ls`.
     public func ls0(_ dir: String, _ filenames: String) throws {
         return try perform("ls0", [.string(dir), .string(filenames)]) {
             try self.daemonCall(.ls0, args: Ls0Args(dir: dir), optargs: 0, fileOut: filenames)
@@ -1555,7 +1905,13 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the status information of *path* (type and permissions, size, link
+    /// count, owner, timestamps with nanoseconds, and so on) in a `statns`
+    /// structure. If *path* is a symbolic link, the link itself is described, not
+    /// its target; use `statns` to follow links.
+    ///
+    /// Fails if *path* does not exist. For many files in one directory,
+    /// `lstatnslist` is faster.
     public func lstatns(_ path: String) throws -> StatNS {
         return try perform("lstatns", [.string(path)]) {
             try self.daemonCall(.lstatns, args: LstatnsArgs(path: path), optargs: 0, returning: LstatnsRet.self).value
@@ -1576,7 +1932,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Closes a LUKS device that was opened with `luks_open`, removing
+    /// *device*, which must be the `/dev/mapper/NAME` device it created. This call
+    /// is deprecated: use `cryptsetup_close`, which it now simply calls.
     ///
     /// - Note: Deprecated; use ``cryptsetupClose`` instead.
     ///
@@ -1587,7 +1945,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Initialises *device* as a LUKS encrypted container, destroying whatever it
+    /// held, and sets *key* as the passphrase in key slot number *keyslot* (LUKS
+    /// provides a small number of slots, starting at 0).
+    ///
+    /// The container can then be unlocked with `cryptsetup_open` and a filesystem
+    /// created on the resulting `/dev/mapper` device.
     ///
     /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
     public func luksFormat(_ device: String, _ key: String, _ keyslot: Int32) throws {
@@ -1596,7 +1959,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Unlocks the LUKS encrypted *device* with the passphrase *key*, creating the
+    /// decrypted device `/dev/mapper/*mapname*`.
+    ///
+    /// This call is deprecated: use `cryptsetup_open`, which also handles other
+    /// formats and read-only opening; this is the same as calling it with
+    /// *crypttype* set to `luks`.
     ///
     /// - Note: Deprecated; use ``cryptsetupOpen`` instead.
     ///
@@ -1607,7 +1975,13 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates a logical volume named *logvol* in the volume group *volgroup*, with
+    /// a size of *mbytes* megabytes (MiB). The size is rounded up to a whole number
+    /// of the group's physical extents (4 MiB by default). The new volume is
+    /// available as `/dev/*volgroup*/*logvol*`.
+    ///
+    /// Fails if the group does not exist, lacks the free space, or already has a
+    /// volume with that name. See also `lvcreate_free`.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvcreate(_ logvol: String, _ volgroup: String, _ mbytes: Int32) throws {
@@ -1616,7 +1990,12 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates a logical volume named *logvol* in the volume group *volgroup*,
+    /// sized as *percent* percent of the space still free in the group. With 100
+    /// the volume takes all remaining space.
+    ///
+    /// Fails if *percent* is outside 0..100, the group does not exist, or the name
+    /// is taken. See also `lvcreate`.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvcreateFree(_ logvol: String, _ volgroup: String, _ percent: Int32) throws {
@@ -1625,7 +2004,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Removes all LVM metadata from the added disks: every logical volume, then
+    /// every volume group, then every physical volume, deactivating them first. The
+    /// data they contained becomes unreachable, though the underlying blocks are not
+    /// wiped. Filesystems on logical volumes must be unmounted beforehand, otherwise
+    /// the call fails.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvmRemoveAll() throws {
@@ -1634,7 +2017,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Removes a logical volume, for example `/dev/VG/LV`, without asking for
+    /// confirmation. If *device* names a volume group instead (`/dev/VG`), every
+    /// logical volume in that group is removed, but the group itself stays.
+    ///
+    /// The volume must not be in use (for instance mounted).
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvremove(_ device: String) throws {
@@ -1643,7 +2030,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the logical volumes found on the added disks, as device paths of the
+    /// form `/dev/VG/LV`, sorted. Internal volumes (such as thin pools or mirror
+    /// legs) and volumes flagged to skip activation are left out.
+    ///
+    /// See `lvs_full` for the details of each volume.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvs() throws -> [String] {
@@ -1652,7 +2043,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns every logical volume on the added disks with the details LVM keeps
+    /// about it, one `lvm_lv` structure each: name, UUID, attribute string, device
+    /// numbers, size in bytes, segment count, snapshot origin and usage, tags and
+    /// more. Unlike `lvs`, all volumes LVM reports are included.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvsFull() throws -> [LV] {
@@ -1669,35 +2063,89 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates the directory *path*. Its parent must already exist (see `mkdir_p`
+    /// to create parents too). The new directory gets mode 0777 minus the umask
+    /// (normally 0755); use `mkdir_mode` to choose another.
+    ///
+    /// Fails if anything already exists at *path*.
     public func mkdir(_ path: String) throws {
         return try perform("mkdir", [.string(path)]) {
             try self.daemonCall(.mkdir, args: MkdirArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Creates the directory *path* with permissions *mode* (a number, normally
+    /// written in octal). As with any directory creation the umask is applied, so
+    /// bits it masks out are cleared (with the default umask 022, `0777` gives
+    /// `0755`); call `chmod` afterwards to set the exact mode.
+    ///
+    /// The parent must exist. Fails for a negative *mode* or if *path* already
+    /// exists.
     public func mkdirMode(_ path: String, _ mode: Int32) throws {
         return try perform("mkdir_mode", [.string(path), .int(Int64(mode))]) {
             try self.daemonCall(.mkdirMode, args: MkdirModeArgs(path: path, mode: mode), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Creates the directory *path* together with every missing directory above it,
+    /// in the manner of `mkdir -p`. It is not an error if *path* is already a
+    /// directory, so the call can be repeated safely.
+    ///
+    /// Fails if *path* or one of its leading components exists but is not a
+    /// directory. See also `mkdir` and `mkdir_mode`.
     public func mkdirP(_ path: String) throws {
         return try perform("mkdir_p", [.string(path)]) {
             try self.daemonCall(.mkdirP, args: MkdirPArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Creates a new, uniquely named directory from the template *tmpl* and returns
+    /// its full path. *tmpl* must be an absolute path whose last six characters are
+    /// `XXXXXX`; those characters are replaced to make a name that did not exist
+    /// before, for example `/tmp/workXXXXXX` might become `/tmp/workq3ZfA1`.
+    ///
+    /// The directory is created with mode 0700 and belongs to root. Nothing removes
+    /// it automatically: the caller should delete it (for instance with `rm_rf`) when
+    /// finished. Fails with `EINVAL` if the template does not end in `XXXXXX`, and
+    /// fails if the parent directory does not exist.
     public func mkdtemp(_ tmpl: String) throws -> String {
         return try perform("mkdtemp", [.string(tmpl)]) {
             try self.daemonCall(.mkdtemp, args: MkdtempArgs(tmpl: tmpl), optargs: 0, returning: MkdtempRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Formats *device* as an ext2, ext3 or ext4 filesystem by running
+    /// mke2fs(8). Every optional argument maps onto one option of that program;
+    /// anything left out takes the mke2fs default (which usually depends on the size
+    /// of the device and on `/etc/mke2fs.conf`). Negative numeric values are
+    /// rejected.
+    ///
+    /// Sizes and layout: *blockscount* is the size of the new filesystem in blocks
+    /// (default: the whole device); *blocksize* is the block size in bytes (`-b`);
+    /// *fragsize* the fragment size (`-f`); *blockspergroup* (`-g`),
+    /// *numberofgroups* (`-G`), *bytesperinode* (`-i`), *inodesize* in bytes
+    /// (`-I`), *numberofinodes* (`-N`) and *reservedblockspercentage*, the share
+    /// of blocks kept for root (`-m`).
+    ///
+    /// Journal: *journalsize* sets the journal size (`-J size=`); *journaldevice*
+    /// names an external journal, either a device or a `UUID=`/`LABEL=` string;
+    /// *hasjournal* and *journaldev* turn the `has_journal` and `journal_dev`
+    /// features on or off. Note that if the filesystem is too small to hold a journal
+    /// mke2fs quietly produces ext2.
+    ///
+    /// Identity: *label* (`-L`), *uuid* (`-U`), *lastmounteddir* (`-M`),
+    /// *creatoros* (`-o`), *fstype* which must be an ext2/3/4 type name (`-t`),
+    /// and *usagetype* (`-T`, e.g. `news` or `largefile`).
+    ///
+    /// Extended options (`-E`): *stridesize*, *stripewidth*, *maxonlineresize*,
+    /// *mmpupdateinterval*, *lazyitableinit*, *lazyjournalinit*, *testfs* and
+    /// *discard*. Feature flags (`-O`, each true to enable or false to disable):
+    /// *extent*, *filetype*, *flexbg*, *largefile*, *quota*, *resizeinode*,
+    /// *sparsesuper* and *uninitbg*. *forcecreate* adds `-F` and
+    /// *writesbandgrouponly* adds `-S` (rewrite only the superblock and group
+    /// descriptors). *quotatype* is accepted but currently has no effect.
+    ///
+    /// See `mkfs` for a simpler, filesystem-neutral way to make filesystems.
     public func mke2fs(_ device: String, blockscount: Int64? = nil, blocksize: Int64? = nil, fragsize: Int64? = nil, blockspergroup: Int64? = nil, numberofgroups: Int64? = nil, bytesperinode: Int64? = nil, inodesize: Int64? = nil, journalsize: Int64? = nil, numberofinodes: Int64? = nil, stridesize: Int64? = nil, stripewidth: Int64? = nil, maxonlineresize: Int64? = nil, reservedblockspercentage: Int32? = nil, mmpupdateinterval: Int32? = nil, journaldevice: String? = nil, label: String? = nil, lastmounteddir: String? = nil, creatoros: String? = nil, fstype: String? = nil, usagetype: String? = nil, uuid: String? = nil, forcecreate: Bool? = nil, writesbandgrouponly: Bool? = nil, lazyitableinit: Bool? = nil, lazyjournalinit: Bool? = nil, testfs: Bool? = nil, discard: Bool? = nil, quotatype: Bool? = nil, extent: Bool? = nil, filetype: Bool? = nil, flexbg: Bool? = nil, hasjournal: Bool? = nil, journaldev: Bool? = nil, largefile: Bool? = nil, quota: Bool? = nil, resizeinode: Bool? = nil, sparsesuper: Bool? = nil, uninitbg: Bool? = nil) throws {
         return try perform("mke2fs", [.string(device), .optional("blockscount", blockscount.map { .int($0) }), .optional("blocksize", blocksize.map { .int($0) }), .optional("fragsize", fragsize.map { .int($0) }), .optional("blockspergroup", blockspergroup.map { .int($0) }), .optional("numberofgroups", numberofgroups.map { .int($0) }), .optional("bytesperinode", bytesperinode.map { .int($0) }), .optional("inodesize", inodesize.map { .int($0) }), .optional("journalsize", journalsize.map { .int($0) }), .optional("numberofinodes", numberofinodes.map { .int($0) }), .optional("stridesize", stridesize.map { .int($0) }), .optional("stripewidth", stripewidth.map { .int($0) }), .optional("maxonlineresize", maxonlineresize.map { .int($0) }), .optional("reservedblockspercentage", reservedblockspercentage.map { .int(Int64($0)) }), .optional("mmpupdateinterval", mmpupdateinterval.map { .int(Int64($0)) }), .optional("journaldevice", journaldevice.map { .string($0) }), .optional("label", label.map { .string($0) }), .optional("lastmounteddir", lastmounteddir.map { .string($0) }), .optional("creatoros", creatoros.map { .string($0) }), .optional("fstype", fstype.map { .string($0) }), .optional("usagetype", usagetype.map { .string($0) }), .optional("uuid", uuid.map { .string($0) }), .optional("forcecreate", forcecreate.map { .bool($0) }), .optional("writesbandgrouponly", writesbandgrouponly.map { .bool($0) }), .optional("lazyitableinit", lazyitableinit.map { .bool($0) }), .optional("lazyjournalinit", lazyjournalinit.map { .bool($0) }), .optional("testfs", testfs.map { .bool($0) }), .optional("discard", discard.map { .bool($0) }), .optional("quotatype", quotatype.map { .bool($0) }), .optional("extent", extent.map { .bool($0) }), .optional("filetype", filetype.map { .bool($0) }), .optional("flexbg", flexbg.map { .bool($0) }), .optional("hasjournal", hasjournal.map { .bool($0) }), .optional("journaldev", journaldev.map { .bool($0) }), .optional("largefile", largefile.map { .bool($0) }), .optional("quota", quota.map { .bool($0) }), .optional("resizeinode", resizeinode.map { .bool($0) }), .optional("sparsesuper", sparsesuper.map { .bool($0) }), .optional("uninitbg", uninitbg.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -1743,7 +2191,19 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Makes a filesystem of type *fstype* (for example `ext4`, `xfs`, `vfat`,
+    /// `ntfs` or `btrfs`) on *device*, erasing whatever was there. The matching
+    /// `mkfs.`*fstype* program must be present in the appliance.
+    ///
+    /// Optional arguments: *blocksize* is the block size in bytes and must be a
+    /// power of two (for FAT and NTFS it selects the cluster size; it cannot be used
+    /// with btrfs). *features* is passed to the formatting program as its `-O`
+    /// option (feature list for ext2/3/4 and UFS). *inode* sets the inode size in
+    /// bytes and only applies to ext2/3/4. *sectorsize* sets the sector size for
+    /// UFS. *label* gives the new filesystem a label. Omitted options take the
+    /// formatting program's defaults.
+    ///
+    /// For finer control of ext2/3/4 filesystems see `mke2fs`.
     public func mkfs(_ fstype: String, _ device: String, blocksize: Int32? = nil, features: String? = nil, inode: Int32? = nil, sectorsize: Int32? = nil, label: String? = nil) throws {
         return try perform("mkfs", [.string(fstype), .string(device), .optional("blocksize", blocksize.map { .int(Int64($0)) }), .optional("features", features.map { .string($0) }), .optional("inode", inode.map { .int(Int64($0)) }), .optional("sectorsize", sectorsize.map { .int(Int64($0)) }), .optional("label", label.map { .string($0) })]) {
             var optargs: UInt64 = 0
@@ -1756,56 +2216,97 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates the directory *exemptpath* inside the appliance's root for guest
+    /// mounts, so that a filesystem can be mounted there even before anything is
+    /// mounted on `/`. This is only needed in unusual layouts, such as mounting
+    /// several unrelated or read-only images side by side (for example an ISO image,
+    /// then a squashfs image found inside it, then a filesystem image inside that).
+    /// *exemptpath* must be absolute; the call fails if it already exists.
+    ///
+    /// Directories made this way do not mix well with `umount_all`, which unmounts
+    /// by path length (longest first): give inner mountpoints longer names, or unmount
+    /// and remove them yourself with `umount` and `rmmountpoint`.
     public func mkmountpoint(_ exemptpath: String) throws {
         return try perform("mkmountpoint", [.string(exemptpath)]) {
             try self.daemonCall(.mkmountpoint, args: MkmountpointArgs(exemptpath: exemptpath), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Mounts the filesystem *mountable* on the directory *mountpoint* of the
+    /// guest view. *mountable* is usually a device such as `/dev/sda1` or
+    /// `/dev/VG/LV`, or a mountable string returned by `list_filesystems`. The
+    /// filesystem type is detected automatically and no mount options are used; the
+    /// mount is read-write when the device allows it.
+    ///
+    /// As with mount(2), something has to be mounted on `/` first, and any other
+    /// *mountpoint* must be an existing directory. Fails if the mountpoint is
+    /// missing or is not a directory, or if the device holds no mountable filesystem.
+    /// Use `mount_ro`, `mount_options` or `mount_vfs` to control options or type.
     public func mount(_ mountable: String, _ mountpoint: String) throws {
         return try perform("mount", [.string(mountable), .string(mountpoint)]) {
             try self.daemonCall(.mount, args: MountArgs(mountable: mountable, mountpoint: mountpoint), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `mount`, but passes *options* to the kernel as the comma-separated
+    /// option list of `mount -o` (for example `ro,noatime`). An empty *options*
+    /// string means no options, so the filesystem's defaults apply. The filesystem
+    /// type is still detected automatically.
+    ///
+    /// Fails if the kernel rejects one of the options, or for the same reasons as
+    /// `mount`.
     public func mountOptions(_ options: String, _ mountable: String, _ mountpoint: String) throws {
         return try perform("mount_options", [.string(options), .string(mountable), .string(mountpoint)]) {
             try self.daemonCall(.mountOptions, args: MountOptionsArgs(options: options, mountable: mountable, mountpoint: mountpoint), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `mount`, but the filesystem is mounted read-only (option `ro`), so
+    /// any attempt to change it through the guest view fails with `EROFS`.
     public func mountRo(_ mountable: String, _ mountpoint: String) throws {
         return try perform("mount_ro", [.string(mountable), .string(mountpoint)]) {
             try self.daemonCall(.mountRo, args: MountRoArgs(mountable: mountable, mountpoint: mountpoint), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Like `mount`, but lets the caller give both the mount options and the
+    /// filesystem type: *options* is the comma-separated list used with `mount -o`
+    /// (empty for none) and *vfstype* is the type used with `mount -t` (empty to
+    /// detect it). Fails if *vfstype* does not match what is on the device, if an
+    /// option is rejected, or for the same reasons as `mount`.
     public func mountVfs(_ options: String, _ vfstype: String, _ mountable: String, _ mountpoint: String) throws {
         return try perform("mount_vfs", [.string(options), .string(vfstype), .string(mountable), .string(mountpoint)]) {
             try self.daemonCall(.mountVfs, args: MountVfsArgs(options: options, vfstype: vfstype, mountable: mountable, mountpoint: mountpoint), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Returns a map describing what is mounted in the guest view: each key is a
+    /// mounted device (LVM logical volumes are given in their canonical
+    /// `/dev/VG/LV` form) and its value is the directory where it is mounted,
+    /// `/` for the root. Appliance-internal mounts are left out, and the map is
+    /// empty when nothing is mounted. `mounts` returns just the device names.
     public func mountpoints() throws -> [String: String] {
         return try perform("mountpoints", []) {
             Guestfs.hashtable(try self.daemonCall(.mountpoints, optargs: 0, returning: MountpointsRet.self).value)
         }
     }
 
-    /// Placeholder.
+    /// Returns the devices whose filesystems are currently mounted in the guest
+    /// view, in the order they were mounted (for example `/dev/sda1`, or
+    /// `/dev/VG/LV` for logical volumes). Appliance-internal mounts are not listed;
+    /// the list is empty when nothing is mounted. Use `mountpoints` to also learn
+    /// where each one is mounted.
     public func mounts() throws -> [String] {
         return try perform("mounts", []) {
             try self.daemonCall(.mounts, optargs: 0, returning: MountsRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Moves or renames *src* to *dest*. If *dest* is an existing directory,
+    /// *src* is moved into it keeping its name; otherwise *dest* is the new name,
+    /// and an existing file there is replaced. Moving across filesystems is
+    /// allowed (the data is copied and the original removed). Fails if *src* does
+    /// not exist.
     public func mv(_ src: String, _ dest: String) throws {
         return try perform("mv", [.string(src), .string(dest)]) {
             try self.daemonCall(.mv, args: MvArgs(src: src, dest: dest), optargs: 0)
@@ -1836,147 +2337,229 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Adds one partition to the partition table on *device*, which must already
+    /// have one (see `part_init`). *prlogex* is the kind of partition: `primary`
+    /// (or `p`); MBR tables also accept `extended` (`e`) and `logical` (`l`).
+    ///
+    /// *startsect* and *endsect* are the first and last sector of the partition,
+    /// both included, in 512-byte sectors of the device. *startsect* must not be
+    /// negative; a negative *endsect* counts back from the end of the disk, `-1`
+    /// meaning the last sector. Fails if the range overlaps another partition or does
+    /// not fit on the disk. To cover a whole disk with one partition, `part_disk` is
+    /// simpler.
     public func partAdd(_ device: String, _ prlogex: String, _ startsect: Int64, _ endsect: Int64) throws {
         return try perform("part_add", [.string(device), .string(prlogex), .int(startsect), .int(endsect)]) {
             try self.daemonCall(.partAdd, args: PartAddArgs(device: device, prlogex: prlogex, startsect: startsect, endsect: endsect), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Removes partition number *partnum* (counting from 1) from the partition
+    /// table of *device*. The other partitions keep their numbers. On MBR disks,
+    /// deleting an extended partition removes the logical partitions inside it as
+    /// well. Fails if *partnum* is less than 1 or no such partition exists.
     public func partDel(_ device: String, _ partnum: Int32) throws {
         return try perform("part_del", [.string(device), .int(Int64(partnum))]) {
             try self.daemonCall(.partDel, args: PartDelArgs(device: device, partnum: partnum), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Writes a new, empty partition table of type *parttype* on *device* and
+    /// then creates one primary partition spanning almost the whole disk. This is a
+    /// shortcut for `part_init` followed by `part_add`. A little space is left
+    /// unused at both ends so that the partition is aligned and there is room for
+    /// the GPT backup header. *parttype* takes the same values as in `part_init`,
+    /// usually `mbr` or `gpt`. Everything previously on the disk is lost.
     public func partDisk(_ device: String, _ parttype: String) throws {
         return try perform("part_disk", [.string(device), .string(parttype)]) {
             try self.daemonCall(.partDisk, args: PartDiskArgs(device: device, parttype: parttype), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Returns true if partition number *partnum* on *device* has its bootable
+    /// (`boot`) flag set, false otherwise. Fails if the device has no partition
+    /// table or the partition does not exist. See `part_set_bootable`.
     public func partGetBootable(_ device: String, _ partnum: Int32) throws -> Bool {
         return try perform("part_get_bootable", [.string(device), .int(Int64(partnum))]) {
             try self.daemonCall(.partGetBootable, args: PartGetBootableArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetBootableRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the disk GUID (disk identifier) stored in the GPT header of
+    /// *device*, as an upper-case string such as
+    /// `01234567-89AB-CDEF-0123-456789ABCDEF`. Only meaningful for GPT disks; on
+    /// other partition table types the result is not defined. See
+    /// `part_set_disk_guid`.
     public func partGetDiskGuid(_ device: String) throws -> String {
         return try perform("part_get_disk_guid", [.string(device)]) {
             try self.daemonCall(.partGetDiskGuid, args: PartGetDiskGuidArgs(device: device), optargs: 0, returning: PartGetDiskGuidRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the unique GUID of GPT partition number *partnum* on *device*, in
+    /// upper case. This identifies the individual partition (it is not its type; see
+    /// `part_get_gpt_type` for that). Fails if the partition does not exist. See
+    /// `part_set_gpt_guid`.
     public func partGetGptGuid(_ device: String, _ partnum: Int32) throws -> String {
         return try perform("part_get_gpt_guid", [.string(device), .int(Int64(partnum))]) {
             try self.daemonCall(.partGetGptGuid, args: PartGetGptGuidArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptGuidRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the partition type GUID of GPT partition number *partnum* on
+    /// *device*, in upper case. For example a partition created by `part_disk` or
+    /// `part_add` gets the generic Linux data type
+    /// `0FC63DAF-8483-4772-8E79-3D69D8477DE4`. Fails if the partition does not
+    /// exist. See `part_set_gpt_type`.
     public func partGetGptType(_ device: String, _ partnum: Int32) throws -> String {
         return try perform("part_get_gpt_type", [.string(device), .int(Int64(partnum))]) {
             try self.daemonCall(.partGetGptType, args: PartGetGptTypeArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptTypeRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the one-byte MBR partition type (the "system ID", e.g. `0x83` for
+    /// Linux, `0x07` for NTFS, `0x0f` for an extended partition) of partition
+    /// number *partnum* on *device*. Only MBR partition tables carry this byte; on
+    /// other table types the result is meaningless (check with
+    /// `part_get_parttype`). Fails if *partnum* is less than 1 or the partition
+    /// does not exist.
     public func partGetMbrId(_ device: String, _ partnum: Int32) throws -> Int32 {
         return try perform("part_get_mbr_id", [.string(device), .int(Int64(partnum))]) {
             try self.daemonCall(.partGetMbrId, args: PartGetMbrIdArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetMbrIdRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Reads the partition table of *device* and returns its format as a string:
+    /// most often `msdos` (an MBR table) or `gpt`, though the other names listed
+    /// for `part_init` can appear. Note that an MBR table is reported as `msdos`
+    /// even if it was made with the alias `mbr`. Fails if the device has no
+    /// partition table it recognizes.
     public func partGetParttype(_ device: String) throws -> String {
         return try perform("part_get_parttype", [.string(device)]) {
             try self.daemonCall(.partGetParttype, args: PartGetParttypeArgs(device: device), optargs: 0, returning: PartGetParttypeRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Writes a new, empty partition table of format *parttype* on *device*,
+    /// discarding any existing table; afterwards add partitions with `part_add`.
+    ///
+    /// The usual values of *parttype* are `mbr` (alias `msdos`), the classic PC
+    /// table, limited to disks of up to 2 TB, and `gpt` (alias `efi`), which is
+    /// needed for larger disks. Other, rarely used formats are `aix`, `amiga`
+    /// (alias `rdb`), `bsd`, `dasd`, `dvh`, `mac`, `pc98` and `sun`. Fails on
+    /// any other name.
     public func partInit(_ device: String, _ parttype: String) throws {
         return try perform("part_init", [.string(device), .string(parttype)]) {
             try self.daemonCall(.partInit, args: PartInitArgs(device: device, parttype: parttype), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Reads the partition table of *device* and returns one entry per partition.
+    /// Each entry holds *part_num*, the partition number (from 1), and
+    /// *part_start*, *part_end* and *part_size*, all in **bytes**:
+    /// *part_start* is the offset of the first byte, *part_end* the offset of the
+    /// last byte (inclusive), and *part_size* the length. Divide by the sector size
+    /// (`blockdev_getss`) to get sectors. A table with no partitions gives an empty
+    /// list; a device without a partition table is an error.
     public func partList(_ device: String) throws -> [Partition] {
         return try perform("part_list", [.string(device)]) {
             try self.daemonCall(.partList, args: PartListArgs(device: device), optargs: 0, returning: PartListRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Sets (*bootable* true) or clears (false) the bootable flag of partition
+    /// number *partnum* on *device*; partitions are numbered from 1. Some
+    /// firmware and operating systems use this flag to choose the partition to boot
+    /// from, but many ignore it. Fails if *partnum* is less than 1 or the partition
+    /// does not exist. See `part_get_bootable`.
     public func partSetBootable(_ device: String, _ partnum: Int32, _ bootable: Bool) throws {
         return try perform("part_set_bootable", [.string(device), .int(Int64(partnum)), .bool(bootable)]) {
             try self.daemonCall(.partSetBootable, args: PartSetBootableArgs(device: device, partnum: partnum, bootable: bootable), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Changes the disk GUID in the GPT header of *device* to *guid*. Fails if
+    /// *guid* is not a well-formed GUID or if the device does not carry a GPT
+    /// partition table. See `part_get_disk_guid`.
     public func partSetDiskGuid(_ device: String, _ guid: String) throws {
         return try perform("part_set_disk_guid", [.string(device), .string(guid)]) {
             try self.daemonCall(.partSetDiskGuid, args: PartSetDiskGuidArgs(device: device, guid: guid), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Changes the unique GUID of GPT partition number *partnum* on *device* to
+    /// *guid*. Fails if *guid* is not a well-formed GUID, if the partition table
+    /// is not GPT, or if the partition does not exist. See `part_get_gpt_guid`.
     public func partSetGptGuid(_ device: String, _ partnum: Int32, _ guid: String) throws {
         return try perform("part_set_gpt_guid", [.string(device), .int(Int64(partnum)), .string(guid)]) {
             try self.daemonCall(.partSetGptGuid, args: PartSetGptGuidArgs(device: device, partnum: partnum, guid: guid), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Changes the partition type GUID of GPT partition number *partnum* on
+    /// *device* to *guid*; for example `C12A7328-F81F-11D2-BA4B-00A0C93EC93B`
+    /// marks an EFI system partition. Fails if *guid* is not a well-formed GUID,
+    /// if the partition table is not GPT, or if the partition does not exist. See
+    /// `part_get_gpt_type`.
     public func partSetGptType(_ device: String, _ partnum: Int32, _ guid: String) throws {
         return try perform("part_set_gpt_type", [.string(device), .int(Int64(partnum)), .string(guid)]) {
             try self.daemonCall(.partSetGptType, args: PartSetGptTypeArgs(device: device, partnum: partnum, guid: guid), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Gives partition number *partnum* on *device* the name *name*; partitions
+    /// are numbered from 1. Only partition table formats that store names accept
+    /// this, notably `gpt`; on an MBR (`msdos`) table the call fails.
     public func partSetName(_ device: String, _ partnum: Int32, _ name: String) throws {
         return try perform("part_set_name", [.string(device), .int(Int64(partnum)), .string(name)]) {
             try self.daemonCall(.partSetName, args: PartSetNameArgs(device: device, partnum: partnum, name: name), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Given the name of a partition, such as `/dev/sdb1`, returns the name of the
+    /// whole device that contains it (here `/dev/sdb`). The partition must exist,
+    /// for example one listed by `list_partitions`; passing a whole-disk device is
+    /// an error. See also `part_to_partnum` and `device_index`.
     public func partToDev(_ partition: String) throws -> String {
         return try perform("part_to_dev", [.string(partition)]) {
             try self.daemonCall(.partToDev, args: PartToDevArgs(partition: partition), optargs: 0, returning: PartToDevRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Given the name of a partition, such as `/dev/sdb1`, returns its partition
+    /// number (here `1`). The partition must exist, for example one listed by
+    /// `list_partitions`; passing a whole-disk device is an error. See also
+    /// `part_to_dev`.
     public func partToPartnum(_ partition: String) throws -> Int32 {
         return try perform("part_to_partnum", [.string(partition)]) {
             try self.daemonCall(.partToPartnum, args: PartToPartnumArgs(partition: partition), optargs: 0, returning: PartToPartnumRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Sends a no-op request to the daemon inside the appliance and waits for its
+    /// reply, which checks that the daemon is alive and answering. It changes
+    /// nothing in the daemon or on the disks.
     public func pingDaemon() throws {
         return try perform("ping_daemon", []) {
             try self.daemonCall(.pingDaemon, optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Reads up to *count* bytes from the file *path*, starting at byte
+    /// *offset*, and returns them. Like pread(2) the result may be shorter than
+    /// requested, in particular when the end of the file is reached; reading at or
+    /// past the end returns an empty buffer. Negative *count* or *offset* values
+    /// are rejected. Because the whole result travels in one protocol message
+    /// (at most 4 MiB, a little less in practice), *count* must stay below that;
+    /// use `download_offset` for larger reads. See also `pwrite`.
     public func pread(_ path: String, _ count: Int32, _ offset: Int64) throws -> [UInt8] {
         return try perform("pread", [.string(path), .int(Int64(count)), .int(offset)]) {
             try self.daemonCall(.pread, args: PreadArgs(path: path, count: count, offset: offset), optargs: 0, returning: PreadRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Initializes *device*, normally a partition such as `/dev/sda1`, as an LVM
+    /// physical volume so that it can be added to a volume group with `vgcreate`.
+    /// Any existing data on the device is overwritten without question.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvcreate(_ device: String) throws {
@@ -1985,7 +2568,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Erases the LVM physical volume label from *device* so that LVM no longer
+    /// treats it as a physical volume. Any volume group using the PV should be
+    /// removed first (see `vgremove`).
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvremove(_ device: String) throws {
@@ -1994,7 +2579,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the devices that hold LVM physical volumes, for example
+    /// `/dev/sda2`, much like the pvs(8) command. The list is empty if there are
+    /// none. `pvs_full` returns the details of each one.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvs() throws -> [String] {
@@ -2003,7 +2590,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns one `lvm_pv` structure for each LVM physical volume found, with all
+    /// the columns pvs(8) can report: name, UUID, metadata format, sizes and free
+    /// space (in bytes), extent counts, attributes, tags and metadata area
+    /// information. `pvs` returns only the names.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvsFull() throws -> [PV] {
@@ -2012,7 +2602,14 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Writes the bytes of *content* into the existing file *path*, starting at
+    /// byte *offset*, and returns the number of bytes written. Bytes outside that
+    /// range are left as they were, and the file grows if the write goes past its
+    /// end. As with pwrite(2) a short write is possible in principle, though not
+    /// for ordinary files. *content* must fit in one protocol message (at most
+    /// 4 MiB, a little less in practice); use `upload_offset` for larger writes.
+    /// Fails if the file does not exist or *offset* is negative. See also
+    /// `pread`.
     public func pwrite(_ path: String, _ content: [UInt8], _ offset: Int64) throws -> Int32 {
         return try perform("pwrite", [.string(path), .buffer(content), .int(offset)]) {
             try self.daemonCall(.pwrite, args: PwriteArgs(path: path, content: content, offset: offset), optargs: 0, returning: PwriteRet.self).value
@@ -2057,7 +2654,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the target stored in the symbolic link *path*, exactly as written
+    /// when the link was made; it is not resolved, and the target need not exist.
+    /// Fails with `EINVAL` if *path* is not a symbolic link. See `readlinklist`
+    /// for many links at once and `realpath` to resolve a path fully.
     public func readlink(_ path: String) throws -> String {
         return try perform("readlink", [.string(path)]) {
             try self.daemonCall(.readlink, args: ReadlinkArgs(path: path), optargs: 0, returning: ReadlinkRet.self).value
@@ -2078,7 +2678,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the canonical absolute form of *path* in the guest view, with every
+    /// symbolic link resolved and all `.` and `..` components and repeated slashes
+    /// removed. Absolute link targets are interpreted relative to the guest's root.
+    /// Fails if *path* or a component of it does not exist.
     public func realpath(_ path: String) throws -> String {
         return try perform("realpath", [.string(path)]) {
             try self.daemonCall(.realpath, args: RealpathArgs(path: path), optargs: 0, returning: RealpathRet.self).value
@@ -2097,42 +2700,59 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Grows or shrinks the ext2, ext3 or ext4 filesystem on *device* so that it
+    /// fills the whole device, typically after the partition or logical volume
+    /// underneath has been enlarged. If the filesystem is not mounted a forced check
+    /// is run first, since resize2fs(8) refuses to work on a filesystem that has
+    /// not been checked.
     public func resize2fs(_ device: String) throws {
         return try perform("resize2fs", [.string(device)]) {
             try self.daemonCall(.resize2fs, args: Resize2fsArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Deletes the single file *path* (any non-directory, including symbolic
+    /// links, which are removed rather than followed). Fails with `ENOENT` if it
+    /// does not exist and fails if it is a directory; use `rmdir` or `rm_rf` for
+    /// those, or `rm_f` to ignore a missing file.
     public func rm(_ path: String) throws {
         return try perform("rm", [.string(path)]) {
             try self.daemonCall(.rm, args: RmArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Deletes the file *path* like `rm`, except that a missing file is not an
+    /// error. Other failures, such as a bad path or an I/O error, are still
+    /// reported. It does not remove directories: use `rmdir` for an empty one or
+    /// `rm_rf` to remove a tree.
     public func rmF(_ path: String) throws {
         return try perform("rm_f", [.string(path)]) {
             try self.daemonCall(.rmF, args: RmFArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Deletes *path* and, if it is a directory, everything below it, like
+    /// `rm -rf`. A path that does not exist is silently accepted. Refuses to remove
+    /// the root directory `/`.
     public func rmRf(_ path: String) throws {
         return try perform("rm_rf", [.string(path)]) {
             try self.daemonCall(.rmRf, args: RmRfArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Removes the directory *path*, which must be empty. Fails with `ENOENT` if
+    /// it does not exist, `ENOTDIR` if it is not a directory, and `ENOTEMPTY` if
+    /// it still has entries. See `rm_rf` to delete a whole tree.
     public func rmdir(_ path: String) throws {
         return try perform("rmdir", [.string(path)]) {
             try self.daemonCall(.rmdir, args: RmdirArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Removes the directory *exemptpath* that was made earlier with
+    /// `mkmountpoint`. Nothing may be mounted on it any more. Fails if the
+    /// directory does not exist or is not empty. See `mkmountpoint` for when these
+    /// calls are useful.
     public func rmmountpoint(_ exemptpath: String) throws {
         return try perform("rmmountpoint", [.string(exemptpath)]) {
             try self.daemonCall(.rmmountpoint, args: RmmountpointArgs(exemptpath: exemptpath), optargs: 0)
@@ -2245,7 +2865,13 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Sets the label of the filesystem on *mountable* to *label*. Which
+    /// filesystems are supported, and how long a label may be, depends on the type:
+    /// ext2/3/4 allow at most 16 bytes, XFS 12 bytes, FAT 11 bytes, swap 16 bytes,
+    /// NTFS 128 characters and btrfs 255 bytes. XFS and btrfs must not be mounted;
+    /// for a btrfs subvolume the label of the whole filesystem is changed. Fails if
+    /// the label is too long or the filesystem type is not supported. See
+    /// `vfs_label`.
     public func setLabel(_ mountable: String, _ label: String) throws {
         return try perform("set_label", [.string(mountable), .string(label)]) {
             try self.daemonCall(.setLabel, args: SetLabelArgs(mountable: mountable, label: label), optargs: 0)
@@ -2362,7 +2988,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Changes the UUID of the filesystem on *device* to *uuid*, given in the
+    /// usual textual form. Only some filesystem types can do this (ext2/3/4, XFS,
+    /// btrfs and swap); others fail with `ENOTSUP`. An invalid *uuid* is also an
+    /// error. Read the UUID back with `vfs_uuid`.
     public func setUuid(_ device: String, _ uuid: String) throws {
         return try perform("set_uuid", [.string(device), .string(uuid)]) {
             try self.daemonCall(.setUuid, args: SetUuidArgs(device: device, uuid: uuid), optargs: 0)
@@ -2379,7 +3008,17 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Runs the SELinux setfiles(8) tool to reset the security contexts of files
+    /// in the guest. *specfile* is the file-contexts specification to apply; it is
+    /// usually `/etc/selinux/`*policy*`/contexts/files/file_contexts`, where the
+    /// policy name comes from the guest's `/etc/selinux/config`. *paths* lists the
+    /// top-level directories to relabel; relabelling does not cross into other
+    /// mounted filesystems, and if the list is empty nothing is done.
+    ///
+    /// Optional arguments: *force* (default false) also resets customizable files
+    /// and the user, role and range parts of each context; *excludes* is a list of
+    /// directories to skip (each passed with `-e`). Needs the `selinuxrelabel`
+    /// feature.
     ///
     /// - Note: Part of the optional group `selinuxrelabel`: check ``featureAvailable(_:)`` first.
     public func setfiles(_ specfile: String, _ paths: [String], force: Bool? = nil, excludes: [String]? = nil) throws {
@@ -2391,14 +3030,21 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Runs *command* through the guest's own shell, as `/bin/sh -c` *command*,
+    /// and returns its standard output. Shell syntax such as wildcards, variables,
+    /// pipes and redirections is therefore interpreted. It has the same requirements
+    /// and caveats as `command`: a guest filesystem providing `/bin/sh` must be
+    /// mounted on `/`, and the shell runs guest binaries inside the appliance.
+    /// Fails if the shell cannot be started or the command exits with a non-zero
+    /// status.
     public func sh(_ command: String) throws -> String {
         return try perform("sh", [.string(command)]) {
             try self.daemonCall(.sh, args: ShArgs(command: command), optargs: 0, returning: ShRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Like `sh`, but splits the output into lines and returns them as a list
+    /// (line terminators removed). See also `command_lines`.
     public func shLines(_ command: String) throws -> [String] {
         return try perform("sh_lines", [.string(command)]) {
             try self.daemonCall(.shLines, args: ShLinesArgs(command: command), optargs: 0, returning: ShLinesRet.self).value
@@ -2429,42 +3075,72 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the stat(2) information of *path*, following symbolic links: the
+    /// device and inode numbers, mode bits including the file type, link count,
+    /// owner and group, device number for special files, size in bytes, preferred
+    /// I/O block size, number of 512-byte blocks allocated, and the access,
+    /// modification and status-change times as seconds plus nanoseconds. Fails if
+    /// *path* does not exist. Use `lstatns` to examine a link itself.
     public func statns(_ path: String) throws -> StatNS {
         return try perform("statns", [.string(path)]) {
             try self.daemonCall(.statns, args: StatnsArgs(path: path), optargs: 0, returning: StatnsRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns statvfs(3) statistics for the mounted filesystem that contains
+    /// *path* (any file or directory on it, often the mountpoint): block sizes in
+    /// bytes, counts of total, free and available blocks, counts of total, free and
+    /// available inodes, the filesystem ID, mount flags and the maximum length of a
+    /// file name. Fails if *path* does not exist.
     public func statvfs(_ path: String) throws -> StatVFS {
         return try perform("statvfs", [.string(path)]) {
             try self.daemonCall(.statvfs, args: StatvfsArgs(path: path), optargs: 0, returning: StatvfsRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Flushes all pending writes in the appliance to the underlying disks, so the
+    /// disk images are up to date. Call it after modifying a disk and before closing
+    /// the handle (the automatic sync at close does this too when enabled).
     public func sync() throws {
         return try perform("sync", []) {
             try self.daemonCall(.sync, optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Returns the last 10 lines of the file *path* as a list of strings, or all of
+    /// them if the file is shorter. The result must fit in one protocol message, so
+    /// this is not suited to files with very long lines. See `tail_n`.
     public func tail(_ path: String) throws -> [String] {
         return try perform("tail", [.string(path)]) {
             try self.daemonCall(.tail, args: TailArgs(path: path), optargs: 0, returning: TailRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns lines from the end of the file *path*. With a positive *nrlines*
+    /// it returns the last *nrlines* lines (or the whole file if it is shorter).
+    /// With a negative *nrlines* it returns everything from line number
+    /// *-nrlines* (counting from 1) to the end. With zero it returns an empty
+    /// list. The result must fit in one protocol message.
     public func tailN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("tail_n", [.int(Int64(nrlines)), .string(path)]) {
             try self.daemonCall(.tailN, args: TailNArgs(nrlines: nrlines, path: path), optargs: 0, returning: TailNRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Sends the local tar archive *tarfile* to the appliance and unpacks it into
+    /// the existing directory *directory*.
+    ///
+    /// Optional arguments: *compress* names the compression of the archive, one of
+    /// `compress`, `gzip`, `bzip2`, `xz`, `lzop`, `lzma` or `zstd` (default:
+    /// not compressed; an unknown name is an error, and not every appliance has
+    /// every decompressor). *xattrs*, *selinux* and *acls*, all false by
+    /// default, restore extended attributes, SELinux contexts and POSIX ACLs
+    /// recorded in the archive. *keepdirlink* (default false) makes extraction
+    /// follow existing symbolic links to directories instead of replacing them,
+    /// which matters for guests where e.g. `/lib` links to `/usr/lib`.
+    ///
+    /// Fails if the input is not a valid archive (in the given compression) or the
+    /// directory does not exist. See `tar_out`.
     public func tarIn(_ tarfile: String, _ directory: String, compress: String? = nil, xattrs: Bool? = nil, selinux: Bool? = nil, acls: Bool? = nil, keepdirlink: Bool? = nil) throws {
         return try perform("tar_in", [.string(tarfile), .string(directory), .optional("compress", compress.map { .string($0) }), .optional("xattrs", xattrs.map { .bool($0) }), .optional("selinux", selinux.map { .bool($0) }), .optional("acls", acls.map { .bool($0) }), .optional("keepdirlink", keepdirlink.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -2477,7 +3153,18 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Packs the contents of the guest directory *directory* into a tar archive
+    /// and downloads it to the local file *tarfile*. Paths in the archive are
+    /// relative to *directory*.
+    ///
+    /// Optional arguments: *compress* selects the compression of the output, one of
+    /// `compress`, `gzip`, `bzip2`, `xz`, `lzop`, `lzma` or `zstd` (default:
+    /// uncompressed). *excludes* is a list of wildcard patterns; matching files are
+    /// left out. *numericowner* stores numeric user and group IDs instead of names.
+    /// *xattrs*, *selinux* and *acls* save extended attributes, SELinux contexts
+    /// and POSIX ACLs. The boolean options default to false.
+    ///
+    /// Fails if *directory* does not exist or is not a directory. See `tar_in`.
     public func tarOut(_ directory: String, _ tarfile: String, compress: String? = nil, numericowner: Bool? = nil, excludes: [String]? = nil, xattrs: Bool? = nil, selinux: Bool? = nil, acls: Bool? = nil) throws {
         return try perform("tar_out", [.string(directory), .string(tarfile), .optional("compress", compress.map { .string($0) }), .optional("numericowner", numericowner.map { .bool($0) }), .optional("excludes", excludes.map { .stringList($0) }), .optional("xattrs", xattrs.map { .bool($0) }), .optional("selinux", selinux.map { .bool($0) }), .optional("acls", acls.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -2491,7 +3178,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Deprecated: use `tar_in` with *compress* set to `gzip` instead. Sends the
+    /// local gzip-compressed tar archive *tarball* to the appliance and unpacks it
+    /// into the existing directory *directory*. Fails if the input is not a gzipped
+    /// tar archive or the directory does not exist.
     ///
     /// - Note: Deprecated; use ``tarIn`` instead.
     public func tgzIn(_ tarball: String, _ directory: String) throws {
@@ -2500,7 +3190,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Deprecated: use `tar_out` with *compress* set to `gzip` instead. Packs
+    /// the contents of the guest directory *directory* into a gzip-compressed tar
+    /// archive and downloads it to the local file *tarball*. Fails if the
+    /// directory does not exist.
     ///
     /// - Note: Deprecated; use ``tarOut`` instead.
     public func tgzOut(_ directory: String, _ tarball: String) throws {
@@ -2509,42 +3202,64 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Like touch(1): if the regular file *path* exists its access and
+    /// modification times are set to now and its contents are left alone; if it
+    /// does not exist an empty file is created. Fails if *path* exists but is not
+    /// a regular file (a directory, symbolic link, device and so on), or if its
+    /// parent directory is missing.
     public func touch(_ path: String) throws {
         return try perform("touch", [.string(path)]) {
             try self.daemonCall(.touch, args: TouchArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Cuts the existing file *path* down to zero length. Fails if the file does
+    /// not exist. See `truncate_size` to set another size.
     public func truncate(_ path: String) throws {
         return try perform("truncate", [.string(path)]) {
             try self.daemonCall(.truncate, args: TruncateArgs(path: path), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Sets the length of the existing file *path* to *size* bytes. Data beyond
+    /// the new size is discarded; if the file grows, the new part reads as zero
+    /// bytes and is left sparse (no disk blocks are allocated until written). Use
+    /// `fallocate64` for a fully allocated file. Fails if the file does not exist.
     public func truncateSize(_ path: String, _ size: Int64) throws {
         return try perform("truncate_size", [.string(path), .int(size)]) {
             try self.daemonCall(.truncateSize, args: TruncateSizeArgs(path: path, size: size), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Reads the superblock of the ext2, ext3 or ext4 filesystem on *device* and
+    /// returns it as a map from field name to value, as printed by `tune2fs -l`
+    /// (for example `Filesystem magic number` maps to `0xEF53`). Which keys appear
+    /// depends on the e2fsprogs version and on the filesystem's features. Fails if
+    /// the device does not hold an ext2/3/4 filesystem.
     public func tune2fsL(_ device: String) throws -> [String: String] {
         return try perform("tune2fs_l", [.string(device)]) {
             Guestfs.hashtable(try self.daemonCall(.tune2fsL, args: Tune2fsLArgs(device: device), optargs: 0, returning: Tune2fsLRet.self).value)
         }
     }
 
-    /// Placeholder.
+    /// Sets the file mode creation mask of the daemon to *mask* (only the
+    /// permission bits, `mask & 0777`, are used) and returns the previous mask. The
+    /// mask removes permission bits from files, directories and device nodes created
+    /// afterwards, so with the default of `022` a directory requested with mode
+    /// `0777` gets `0755`. `002` would keep group write permission. See also
+    /// `get_umask`, `mkdir` and umask(2).
     public func umask(_ mask: Int32) throws -> Int32 {
         return try perform("umask", [.int(Int64(mask))]) {
             try self.daemonCall(.umask, args: UmaskArgs(mask: mask), optargs: 0, returning: UmaskRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Unmounts a filesystem, named either by the directory it is mounted on or by
+    /// its device, *pathordevice*. Optional arguments: *force* (default false)
+    /// forces the unmount (`umount -f`), and *lazyunmount* (default false) detaches
+    /// the filesystem at once and finishes cleaning up when it is no longer busy
+    /// (`umount -l`). Fails if nothing is mounted there or the filesystem is busy.
+    /// See `umount_all`.
     public func umount(_ pathordevice: String, force: Bool? = nil, lazyunmount: Bool? = nil) throws {
         return try perform("umount", [.string(pathordevice), .optional("force", force.map { .bool($0) }), .optional("lazyunmount", lazyunmount.map { .bool($0) })]) {
             var optargs: UInt64 = 0
@@ -2554,21 +3269,33 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Unmounts every filesystem mounted in the guest view, deepest mountpoints
+    /// (longest paths) first so nested mounts come off in the right order.
+    /// Appliance-internal mounts are not touched. It is not an error if nothing is
+    /// mounted.
     public func umountAll() throws {
         return try perform("umount_all", []) {
             try self.daemonCall(.umountAll, optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Copies the local file *filename* (which may also be a named pipe) into the
+    /// guest as *remotefilename*, creating the file or replacing its contents. If
+    /// *remotefilename* is a device, the data is written to the start of the
+    /// device. There is no size limit. Fails if the parent directory of the target
+    /// is missing. See `download` and `upload_offset`.
     public func upload(_ filename: String, _ remotefilename: String) throws {
         return try perform("upload", [.string(filename), .string(remotefilename)]) {
             try self.daemonCall(.upload, args: UploadArgs(remotefilename: remotefilename), optargs: 0, fileIn: filename)
         }
     }
 
-    /// Placeholder.
+    /// Writes the contents of the local file *filename* into *remotefilename*
+    /// (a file or device in the guest) starting at byte *offset*, leaving the rest
+    /// of the target unchanged; the amount written is the size of the local file. A
+    /// target file that does not exist is created, with a hole before *offset*.
+    /// Unlike `pwrite` there is no size limit and the whole file is always written
+    /// unless an error occurs. See `upload` and `download_offset`.
     public func uploadOffset(_ filename: String, _ remotefilename: String, _ offset: Int64) throws {
         return try perform("upload_offset", [.string(filename), .string(remotefilename), .int(offset)]) {
             try self.daemonCall(.uploadOffset, args: UploadOffsetArgs(remotefilename: remotefilename, offset: offset), optargs: 0, fileIn: filename)
@@ -2585,7 +3312,13 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Sets the access time (*atsecs*, *atnsecs*) and modification time
+    /// (*mtsecs*, *mtnsecs*) of *path*, each as seconds since the epoch plus
+    /// nanoseconds. Works on any kind of file, including directories, FIFOs and
+    /// device nodes; symbolic links are followed. A nanoseconds value of `-1`
+    /// sets that time to the current time and `-2` leaves it unchanged; in both
+    /// cases the seconds value is ignored. The precision actually kept depends on
+    /// the filesystem.
     public func utimens(_ path: String, _ atsecs: Int64, _ atnsecs: Int64, _ mtsecs: Int64, _ mtnsecs: Int64) throws {
         return try perform("utimens", [.string(path), .int(atsecs), .int(atnsecs), .int(mtsecs), .int(mtnsecs)]) {
             try self.daemonCall(.utimens, args: UtimensArgs(path: path, atsecs: atsecs, atnsecs: atnsecs, mtsecs: mtsecs, mtnsecs: mtnsecs), optargs: 0)
@@ -2602,28 +3335,40 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the label of the filesystem on *mountable*, or an empty string if
+    /// it has none (or if no filesystem is recognized). See `set_label`, and
+    /// `findfs_label` to look a filesystem up by label.
     public func vfsLabel(_ mountable: String) throws -> String {
         return try perform("vfs_label", [.string(mountable)]) {
             try self.daemonCall(.vfsLabel, args: VfsLabelArgs(mountable: mountable), optargs: 0, returning: VfsLabelRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Detects the filesystem (or other content signature) on *mountable* and
+    /// returns its type name, which for mountable filesystems is normally the name
+    /// of the Linux driver that would mount it, such as `ext4`, `xfs`, `vfat` or
+    /// `ntfs`. Other signatures are reported too, e.g. `swap` or `LVM2_member`.
+    /// Returns an empty string when nothing is recognized. The filesystem does not
+    /// need to be mounted.
     public func vfsType(_ mountable: String) throws -> String {
         return try perform("vfs_type", [.string(mountable)]) {
             try self.daemonCall(.vfsType, args: VfsTypeArgs(mountable: mountable), optargs: 0, returning: VfsTypeRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the UUID of the filesystem on *mountable* in lower-case text form,
+    /// or an empty string if it has none (or no filesystem is recognized). See
+    /// `set_uuid`, and `findfs_uuid` to look a filesystem up by UUID.
     public func vfsUuid(_ mountable: String) throws -> String {
         return try perform("vfs_uuid", [.string(mountable)]) {
             try self.daemonCall(.vfsUuid, args: VfsUuidArgs(mountable: mountable), optargs: 0, returning: VfsUuidRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Activates (*activate* true) or deactivates (false) every logical volume in
+    /// every volume group, like `vgchange -a y` or `vgchange -a n`. Deactivated
+    /// logical volumes have no device nodes and cannot be used until activated
+    /// again; a mounted logical volume cannot be deactivated.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgActivateAll(_ activate: Bool) throws {
@@ -2632,7 +3377,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Creates an LVM volume group named *volgroup* from the physical volumes
+    /// listed in *physvols*, which must not be empty (see `pvcreate`). Fails if a
+    /// volume group of that name already exists or a device cannot be used.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgcreate(_ volgroup: String, _ physvols: [String]) throws {
@@ -2641,7 +3388,10 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Removes the LVM volume group *vgname* (for example `VG`), forcibly
+    /// deleting any logical volumes it contains. The physical volumes stay
+    /// initialized and can be reused or wiped with `pvremove`. Logical volumes
+    /// that are mounted must be unmounted first.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgremove(_ vgname: String) throws {
@@ -2650,7 +3400,9 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the names of all LVM volume groups found, such as `VolGroup00`,
+    /// much like the vgs(8) command. The list is empty if there are none.
+    /// `vgs_full` returns the details of each one.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgs() throws -> [String] {
@@ -2659,7 +3411,11 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns one `lvm_vg` structure for each LVM volume group found, with all
+    /// the columns vgs(8) can report: name, UUID, format, attributes, total and
+    /// free size in bytes, extent size and counts, limits and counts of physical and
+    /// logical volumes, snapshot count, sequence number, tags and metadata area
+    /// information. `vgs` returns only the names.
     ///
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgsFull() throws -> [VG] {
@@ -2681,21 +3437,25 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Returns the size of the file *path* in bytes, as counted by `wc -c`.
+    /// Fails if the file does not exist.
     public func wcC(_ path: String) throws -> Int32 {
         return try perform("wc_c", [.string(path)]) {
             try self.daemonCall(.wcC, args: WcCArgs(path: path), optargs: 0, returning: WcCRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the number of newline characters in the file *path*, as counted by
+    /// `wc -l`; a last line without a terminating newline is not counted. Fails if
+    /// the file does not exist.
     public func wcL(_ path: String) throws -> Int32 {
         return try perform("wc_l", [.string(path)]) {
             try self.daemonCall(.wcL, args: WcLArgs(path: path), optargs: 0, returning: WcLRet.self).value
         }
     }
 
-    /// Placeholder.
+    /// Returns the number of whitespace-separated words in the file *path*, as
+    /// counted by `wc -w`. Fails if the file does not exist.
     public func wcW(_ path: String) throws -> Int32 {
         return try perform("wc_w", [.string(path)]) {
             try self.daemonCall(.wcW, args: WcWArgs(path: path), optargs: 0, returning: WcWRet.self).value
@@ -2722,21 +3482,32 @@ extension Guestfs {
         }
     }
 
-    /// Placeholder.
+    /// Overwrites the beginning of *device* with zeroes, enough to destroy
+    /// partition tables, filesystem superblocks and similar signatures so that the
+    /// device looks blank. Only the first few blocks are touched, so this is no
+    /// secure erase. Blocks that already read as zero are not rewritten, which
+    /// keeps sparse disk images sparse. See `zero_device` to clear the whole
+    /// device.
     public func zero(_ device: String) throws {
         return try perform("zero", [.string(device)]) {
             try self.daemonCall(.zero, args: ZeroArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Overwrites all of *device* with zeroes, unlike `zero` which only clears its
+    /// first blocks. Blocks that already read as zero are skipped, so sparse disk
+    /// images do not grow needlessly.
     public func zeroDevice(_ device: String) throws {
         return try perform("zero_device", [.string(device)]) {
             try self.daemonCall(.zeroDevice, args: ZeroDeviceArgs(device: device), optargs: 0)
         }
     }
 
-    /// Placeholder.
+    /// Runs zerofree(8) on *device*, which overwrites the unused blocks of an
+    /// ext2 or ext3 filesystem with zeroes so that the image compresses or sparsifies
+    /// better. The filesystem must **not** be mounted. The tool works directly on the
+    /// filesystem structures, so keep a backup of anything important. Needs the
+    /// `zerofree` feature.
     ///
     /// - Note: Part of the optional group `zerofree`: check ``featureAvailable(_:)`` first.
     public func zerofree(_ device: String) throws {

@@ -1017,7 +1017,7 @@ extension Guestfs {
                 try zerofree(try args[0].string("device"))
                 return .none
             default:
-                throw GuestfsError(errno: .EINVAL, message: "\(name): unknown action")
+                throw GuestfsError.unknownAction(name)
         }
     }
 }
