@@ -29,6 +29,8 @@ let package = Package(
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",
                           exclude: []),
+        // `make demo`: the whole stack on a disk image it creates.
+        .executableTarget(name: "guestfs-demo", dependencies: ["Guestfs"], path: "Examples/Demo"),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),
