@@ -23,7 +23,7 @@ enum CTypes {
             case .bufferIn:
                 out.append("const char *\(arg.name)")
                 out.append("size_t \(arg.name)_size")
-            case .pointer: out.append("\(arg.cType ?? "void *") \(arg.name)")
+            case .pointer: out.append("void * /* \(arg.cType ?? "pointer") */ \(arg.name)")
             default: out.append("const char *\(arg.name)")
             }
         }

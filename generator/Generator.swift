@@ -78,6 +78,7 @@ enum Outputs {
             ("Sources/Guestfs/Generated/CallTable.swift", table.callTableFile()),
             ("Sources/Guestfs/Generated/ActionCatalog.swift", table.catalogFile()),
             ("daemon/Generated/Dispatch.swift", DispatchEmitter(model: model).dispatchFile()),
+            ("bindings/c/include/guestfs.h", CHeaderEmitter(model: model).header()),
             ("man/guestfs-actions.pod", pod.actionsPOD()),
             ("man/guestfs-structs.pod", pod.structsPOD()),
             ("Tests/GuestfsTests/Generated/ActionTestData.swift", TestDataEmitter(model: model).testDataFile()),
