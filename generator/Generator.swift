@@ -79,6 +79,8 @@ enum Outputs {
             ("Sources/Guestfs/Generated/ActionCatalog.swift", table.catalogFile()),
             ("daemon/Generated/Dispatch.swift", DispatchEmitter(model: model).dispatchFile()),
             ("bindings/c/include/guestfs.h", CHeaderEmitter(model: model).header()),
+            ("bindings/c/src/actions-varargs.c", CShimEmitter(model: model).cFile()),
+            ("Sources/GuestfsC/Generated/CActions.swift", CShimEmitter(model: model).swiftFile()),
             ("man/guestfs-actions.pod", pod.actionsPOD()),
             ("man/guestfs-structs.pod", pod.structsPOD()),
             ("Tests/GuestfsTests/Generated/ActionTestData.swift", TestDataEmitter(model: model).testDataFile()),
