@@ -46,6 +46,26 @@ BASE_APPEND = [
 ]
 
 
+def host_tsc_khz():
+    """TCG guests see the host TSC rate.  On hosts whose TSC is constant
+    (constant_tsc + nonstop_tsc, or tsc_known_freq) /proc/cpuinfo's "cpu MHz"
+    is the TSC frequency.  Passing it as tsc_early_khz= makes the guest skip
+    PIT-based TSC calibration, which under TCG fails randomly (then the guest
+    marks the TSC unstable and hangs)."""
+    try:
+        txt = open("/proc/cpuinfo").read()
+    except OSError:
+        return None
+    flags = next((l.split(":", 1)[1].split() for l in txt.splitlines()
+                  if l.startswith("flags")), [])
+    if "constant_tsc" not in flags:
+        return None
+    for line in txt.splitlines():
+        if line.startswith("cpu MHz"):
+            return int(float(line.split(":", 1)[1]) * 1000)
+    return None
+
+
 def qemu_cmd(args, appdir, sock, console_log, user_disk):
     root = os.path.join(appdir, "root")
     initrd = os.path.join(appdir, "initrd")
@@ -101,6 +121,12 @@ def qemu_cmd(args, appdir, sock, console_log, user_disk):
         raise SystemExit("hvc0 console not implemented in this script")
     else:
         append += ["console=none"] if False else []
+    if args.tsc_khz == "auto":
+        khz = host_tsc_khz()
+        if khz:
+            append += [f"tsc_early_khz={khz}"]
+    elif args.tsc_khz != "none":
+        append += [f"tsc_early_khz={int(args.tsc_khz)}"]
     append += shlex.split(args.append_extra)
     append = [a for a in append if a]
     cmd += ["-kernel", kernel, "-initrd", initrd, "-append", " ".join(append)]
@@ -187,6 +213,7 @@ def main():
     ap.add_argument("--console", choices=["ttyS0", "none"], default="ttyS0")
     ap.add_argument("--user-disk", action="store_true", default=True)
     ap.add_argument("--no-user-disk", dest="user_disk", action="store_false")
+    ap.add_argument("--tsc-khz", default="auto", help="auto|none|KHZ: tsc_early_khz= for the guest")
     ap.add_argument("--append-extra", default="")
     ap.add_argument("--qemu-extra", default="")
     ap.add_argument("--timeout", type=float, default=60)

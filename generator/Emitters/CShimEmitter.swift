@@ -183,13 +183,13 @@ struct CShimEmitter {
                     let v = Naming.swiftIdent(arg.name)
                     let n = Naming.literal(arg.name)
                     switch arg.type {
-                    case .stringList, .deviceList, .filenameList, .pathnameList: callArgs.append("try cStringList(\(v), \(n))")
+                    case .stringList, .deviceList, .filenameList, .pathnameList: callArgs.append("cStringList(\(v), \(n))")
                     case .optString: callArgs.append("cOptString(\(v))")
                     case .bool: callArgs.append("\(v) != 0")
                     case .int, .int64: callArgs.append(v)
-                    case .bufferIn: callArgs.append("try cBuffer(\(v), \(Naming.lowerCamel(arg.name))Size, \(n))")
+                    case .bufferIn: callArgs.append("cBuffer(\(v), \(Naming.lowerCamel(arg.name))Size, \(n))")
                     case .pointer: callArgs.append(v)
-                    default: callArgs.append("try cString(\(v), \(n))")
+                    default: callArgs.append("cString(\(v), \(n))")
                     }
                 }
                 for o in a.optargs {
@@ -198,8 +198,8 @@ struct CShimEmitter {
                     switch o.type {
                     case .obool: conv = "\(field) != 0"
                     case .oint, .oint64: conv = field
-                    case .ostring: conv = "try cString(\(field), \(Naming.literal(o.name)))"
-                    case .ostringList: conv = "try cStringList(\(field), \(Naming.literal(o.name)))"
+                    case .ostring: conv = "cString(\(field), \(Naming.literal(o.name)))"
+                    case .ostringList: conv = "cStringList(\(field), \(Naming.literal(o.name)))"
                     }
                     callArgs.append("\(Naming.swiftIdent(f: o.name)): mask & (1 << \(o.bit)) != 0 ? \(conv) : nil")
                 }

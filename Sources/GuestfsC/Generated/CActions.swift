@@ -710,7 +710,7 @@ func cStructList(_ v: [YaraDetection]) -> UnsafeMutablePointer<guestfs_yara_dete
 public func c_guestfs_add_cdrom(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "add_cdrom", errorValue: -1) {
         h in
-        try h.g.addCdrom(try cString(filename, "filename"))
+        try h.g.addCdrom(cString(filename, "filename"))
         return 0
     }
 }
@@ -720,7 +720,7 @@ public func c_guestfs_add_drive_opts_argv(_ g: OpaquePointer?, _ filename: Unsaf
     return CHandle.call(g, "add_drive", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.addDrive(try cString(filename, "filename"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, format: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.format, "format") : nil, iface: mask & (1 << 2) != 0 ? try cString(optargs!.pointee.iface, "iface") : nil, name: mask & (1 << 3) != 0 ? try cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 4) != 0 ? try cString(optargs!.pointee.label, "label") : nil, `protocol`: mask & (1 << 5) != 0 ? try cString(optargs!.pointee.protocol, "protocol") : nil, server: mask & (1 << 6) != 0 ? try cStringList(optargs!.pointee.server, "server") : nil, username: mask & (1 << 7) != 0 ? try cString(optargs!.pointee.username, "username") : nil, secret: mask & (1 << 8) != 0 ? try cString(optargs!.pointee.secret, "secret") : nil, cachemode: mask & (1 << 9) != 0 ? try cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 10) != 0 ? try cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 11) != 0 ? optargs!.pointee.copyonread != 0 : nil, blocksize: mask & (1 << 12) != 0 ? optargs!.pointee.blocksize : nil)
+        try h.g.addDrive(cString(filename, "filename"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, format: mask & (1 << 1) != 0 ? cString(optargs!.pointee.format, "format") : nil, iface: mask & (1 << 2) != 0 ? cString(optargs!.pointee.iface, "iface") : nil, name: mask & (1 << 3) != 0 ? cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil, `protocol`: mask & (1 << 5) != 0 ? cString(optargs!.pointee.protocol, "protocol") : nil, server: mask & (1 << 6) != 0 ? cStringList(optargs!.pointee.server, "server") : nil, username: mask & (1 << 7) != 0 ? cString(optargs!.pointee.username, "username") : nil, secret: mask & (1 << 8) != 0 ? cString(optargs!.pointee.secret, "secret") : nil, cachemode: mask & (1 << 9) != 0 ? cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 10) != 0 ? cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 11) != 0 ? optargs!.pointee.copyonread != 0 : nil, blocksize: mask & (1 << 12) != 0 ? optargs!.pointee.blocksize : nil)
         return 0
     }
 }
@@ -729,7 +729,7 @@ public func c_guestfs_add_drive_opts_argv(_ g: OpaquePointer?, _ filename: Unsaf
 public func c_guestfs_add_drive_ro(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "add_drive_ro", errorValue: -1) {
         h in
-        try h.g.addDriveRo(try cString(filename, "filename"))
+        try h.g.addDriveRo(cString(filename, "filename"))
         return 0
     }
 }
@@ -738,7 +738,7 @@ public func c_guestfs_add_drive_ro(_ g: OpaquePointer?, _ filename: UnsafePointe
 public func c_guestfs_add_drive_ro_with_if(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ iface: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "add_drive_ro_with_if", errorValue: -1) {
         h in
-        try h.g.addDriveRoWithIf(try cString(filename, "filename"), try cString(iface, "iface"))
+        try h.g.addDriveRoWithIf(cString(filename, "filename"), cString(iface, "iface"))
         return 0
     }
 }
@@ -748,7 +748,7 @@ public func c_guestfs_add_drive_scratch_argv(_ g: OpaquePointer?, _ size: Int64,
     return CHandle.call(g, "add_drive_scratch", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.addDriveScratch(size, name: mask & (1 << 0) != 0 ? try cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.label, "label") : nil, blocksize: mask & (1 << 2) != 0 ? optargs!.pointee.blocksize : nil)
+        try h.g.addDriveScratch(size, name: mask & (1 << 0) != 0 ? cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 1) != 0 ? cString(optargs!.pointee.label, "label") : nil, blocksize: mask & (1 << 2) != 0 ? optargs!.pointee.blocksize : nil)
         return 0
     }
 }
@@ -757,7 +757,7 @@ public func c_guestfs_add_drive_scratch_argv(_ g: OpaquePointer?, _ size: Int64,
 public func c_guestfs_add_drive_with_if(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ iface: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "add_drive_with_if", errorValue: -1) {
         h in
-        try h.g.addDriveWithIf(try cString(filename, "filename"), try cString(iface, "iface"))
+        try h.g.addDriveWithIf(cString(filename, "filename"), cString(iface, "iface"))
         return 0
     }
 }
@@ -767,7 +767,7 @@ public func c_guestfs_add_libvirt_dom_argv(_ g: OpaquePointer?, _ dom: UnsafeMut
     return CHandle.call(g, "add_libvirt_dom", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.addLibvirtDom(dom, readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, iface: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.iface, "iface") : nil, live: mask & (1 << 2) != 0 ? optargs!.pointee.live != 0 : nil, readonlydisk: mask & (1 << 3) != 0 ? try cString(optargs!.pointee.readonlydisk, "readonlydisk") : nil, cachemode: mask & (1 << 4) != 0 ? try cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 5) != 0 ? try cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 6) != 0 ? optargs!.pointee.copyonread != 0 : nil)
+        return try h.g.addLibvirtDom(dom, readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, iface: mask & (1 << 1) != 0 ? cString(optargs!.pointee.iface, "iface") : nil, live: mask & (1 << 2) != 0 ? optargs!.pointee.live != 0 : nil, readonlydisk: mask & (1 << 3) != 0 ? cString(optargs!.pointee.readonlydisk, "readonlydisk") : nil, cachemode: mask & (1 << 4) != 0 ? cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 5) != 0 ? cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 6) != 0 ? optargs!.pointee.copyonread != 0 : nil)
     }
 }
 
@@ -775,7 +775,7 @@ public func c_guestfs_add_libvirt_dom_argv(_ g: OpaquePointer?, _ dom: UnsafeMut
 public func c_guestfs_available(_ g: OpaquePointer?, _ groups: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "available", errorValue: -1) {
         h in
-        try h.g.available(try cStringList(groups, "groups"))
+        try h.g.available(cStringList(groups, "groups"))
         return 0
     }
 }
@@ -784,7 +784,7 @@ public func c_guestfs_available(_ g: OpaquePointer?, _ groups: UnsafePointer<Uns
 public func c_guestfs_base64_in(_ g: OpaquePointer?, _ base64file: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "base64_in", errorValue: -1) {
         h in
-        try h.g.base64In(try cString(base64file, "base64file"), try cString(filename, "filename"))
+        try h.g.base64In(cString(base64file, "base64file"), cString(filename, "filename"))
         return 0
     }
 }
@@ -793,7 +793,7 @@ public func c_guestfs_base64_in(_ g: OpaquePointer?, _ base64file: UnsafePointer
 public func c_guestfs_base64_out(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ base64file: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "base64_out", errorValue: -1) {
         h in
-        try h.g.base64Out(try cString(filename, "filename"), try cString(base64file, "base64file"))
+        try h.g.base64Out(cString(filename, "filename"), cString(base64file, "base64file"))
         return 0
     }
 }
@@ -802,7 +802,7 @@ public func c_guestfs_base64_out(_ g: OpaquePointer?, _ filename: UnsafePointer<
 public func c_guestfs_blkid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "blkid", errorValue: nil) {
         h in
-        return cHashtable(try h.g.blkid(try cString(device, "device")))
+        return cHashtable(try h.g.blkid(cString(device, "device")))
     }
 }
 
@@ -810,7 +810,7 @@ public func c_guestfs_blkid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?
 public func c_guestfs_blockdev_flushbufs(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_flushbufs", errorValue: -1) {
         h in
-        try h.g.blockdevFlushbufs(try cString(device, "device"))
+        try h.g.blockdevFlushbufs(cString(device, "device"))
         return 0
     }
 }
@@ -819,7 +819,7 @@ public func c_guestfs_blockdev_flushbufs(_ g: OpaquePointer?, _ device: UnsafePo
 public func c_guestfs_blockdev_getbsz(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_getbsz", errorValue: -1) {
         h in
-        return try h.g.blockdevGetbsz(try cString(device, "device"))
+        return try h.g.blockdevGetbsz(cString(device, "device"))
     }
 }
 
@@ -827,7 +827,7 @@ public func c_guestfs_blockdev_getbsz(_ g: OpaquePointer?, _ device: UnsafePoint
 public func c_guestfs_blockdev_getro(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_getro", errorValue: -1) {
         h in
-        return try h.g.blockdevGetro(try cString(device, "device")) ? 1 : 0
+        return try h.g.blockdevGetro(cString(device, "device")) ? 1 : 0
     }
 }
 
@@ -835,7 +835,7 @@ public func c_guestfs_blockdev_getro(_ g: OpaquePointer?, _ device: UnsafePointe
 public func c_guestfs_blockdev_getsize64(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "blockdev_getsize64", errorValue: -1) {
         h in
-        return try h.g.blockdevGetsize64(try cString(device, "device"))
+        return try h.g.blockdevGetsize64(cString(device, "device"))
     }
 }
 
@@ -843,7 +843,7 @@ public func c_guestfs_blockdev_getsize64(_ g: OpaquePointer?, _ device: UnsafePo
 public func c_guestfs_blockdev_getss(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_getss", errorValue: -1) {
         h in
-        return try h.g.blockdevGetss(try cString(device, "device"))
+        return try h.g.blockdevGetss(cString(device, "device"))
     }
 }
 
@@ -851,7 +851,7 @@ public func c_guestfs_blockdev_getss(_ g: OpaquePointer?, _ device: UnsafePointe
 public func c_guestfs_blockdev_getsz(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "blockdev_getsz", errorValue: -1) {
         h in
-        return try h.g.blockdevGetsz(try cString(device, "device"))
+        return try h.g.blockdevGetsz(cString(device, "device"))
     }
 }
 
@@ -859,7 +859,7 @@ public func c_guestfs_blockdev_getsz(_ g: OpaquePointer?, _ device: UnsafePointe
 public func c_guestfs_blockdev_rereadpt(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_rereadpt", errorValue: -1) {
         h in
-        try h.g.blockdevRereadpt(try cString(device, "device"))
+        try h.g.blockdevRereadpt(cString(device, "device"))
         return 0
     }
 }
@@ -868,7 +868,7 @@ public func c_guestfs_blockdev_rereadpt(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_blockdev_setro(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_setro", errorValue: -1) {
         h in
-        try h.g.blockdevSetro(try cString(device, "device"))
+        try h.g.blockdevSetro(cString(device, "device"))
         return 0
     }
 }
@@ -877,7 +877,7 @@ public func c_guestfs_blockdev_setro(_ g: OpaquePointer?, _ device: UnsafePointe
 public func c_guestfs_blockdev_setrw(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "blockdev_setrw", errorValue: -1) {
         h in
-        try h.g.blockdevSetrw(try cString(device, "device"))
+        try h.g.blockdevSetrw(cString(device, "device"))
         return 0
     }
 }
@@ -886,7 +886,7 @@ public func c_guestfs_blockdev_setrw(_ g: OpaquePointer?, _ device: UnsafePointe
 public func c_guestfs_btrfs_subvolume_list(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_btrfssubvolume_list>? {
     return CHandle.call(g, "btrfs_subvolume_list", errorValue: nil) {
         h in
-        return cStructList(try h.g.btrfsSubvolumeList(try cString(fs, "fs")))
+        return cStructList(try h.g.btrfsSubvolumeList(cString(fs, "fs")))
     }
 }
 
@@ -894,7 +894,7 @@ public func c_guestfs_btrfs_subvolume_list(_ g: OpaquePointer?, _ fs: UnsafePoin
 public func c_guestfs_canonical_device_name(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "canonical_device_name", errorValue: nil) {
         h in
-        return strdup(try h.g.canonicalDeviceName(try cString(device, "device")))
+        return strdup(try h.g.canonicalDeviceName(cString(device, "device")))
     }
 }
 
@@ -902,7 +902,7 @@ public func c_guestfs_canonical_device_name(_ g: OpaquePointer?, _ device: Unsaf
 public func c_guestfs_cat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "cat", errorValue: nil) {
         h in
-        return strdup(try h.g.cat(try cString(path, "path")))
+        return strdup(try h.g.cat(cString(path, "path")))
     }
 }
 
@@ -910,7 +910,7 @@ public func c_guestfs_cat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) ->
 public func c_guestfs_checksum(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "checksum", errorValue: nil) {
         h in
-        return strdup(try h.g.checksum(try cString(csumtype, "csumtype"), try cString(path, "path")))
+        return strdup(try h.g.checksum(cString(csumtype, "csumtype"), cString(path, "path")))
     }
 }
 
@@ -918,7 +918,7 @@ public func c_guestfs_checksum(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CC
 public func c_guestfs_checksums_out(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?, _ sumsfile: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "checksums_out", errorValue: -1) {
         h in
-        try h.g.checksumsOut(try cString(csumtype, "csumtype"), try cString(directory, "directory"), try cString(sumsfile, "sumsfile"))
+        try h.g.checksumsOut(cString(csumtype, "csumtype"), cString(directory, "directory"), cString(sumsfile, "sumsfile"))
         return 0
     }
 }
@@ -927,7 +927,7 @@ public func c_guestfs_checksums_out(_ g: OpaquePointer?, _ csumtype: UnsafePoint
 public func c_guestfs_chmod(_ g: OpaquePointer?, _ mode: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "chmod", errorValue: -1) {
         h in
-        try h.g.chmod(mode, try cString(path, "path"))
+        try h.g.chmod(mode, cString(path, "path"))
         return 0
     }
 }
@@ -936,7 +936,7 @@ public func c_guestfs_chmod(_ g: OpaquePointer?, _ mode: Int32, _ path: UnsafePo
 public func c_guestfs_chown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "chown", errorValue: -1) {
         h in
-        try h.g.chown(owner, group, try cString(path, "path"))
+        try h.g.chown(owner, group, cString(path, "path"))
         return 0
     }
 }
@@ -945,7 +945,7 @@ public func c_guestfs_chown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32,
 public func c_guestfs_clear_backend_setting(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "clear_backend_setting", errorValue: -1) {
         h in
-        return try h.g.clearBackendSetting(try cString(name, "name"))
+        return try h.g.clearBackendSetting(cString(name, "name"))
     }
 }
 
@@ -953,7 +953,7 @@ public func c_guestfs_clear_backend_setting(_ g: OpaquePointer?, _ name: UnsafeP
 public func c_guestfs_command(_ g: OpaquePointer?, _ arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "command", errorValue: nil) {
         h in
-        return strdup(try h.g.command(try cStringList(arguments, "arguments")))
+        return strdup(try h.g.command(cStringList(arguments, "arguments")))
     }
 }
 
@@ -961,7 +961,7 @@ public func c_guestfs_command(_ g: OpaquePointer?, _ arguments: UnsafePointer<Un
 public func c_guestfs_command_lines(_ g: OpaquePointer?, _ arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "command_lines", errorValue: nil) {
         h in
-        return cStringArray(try h.g.commandLines(try cStringList(arguments, "arguments")))
+        return cStringArray(try h.g.commandLines(cStringList(arguments, "arguments")))
     }
 }
 
@@ -969,7 +969,7 @@ public func c_guestfs_command_lines(_ g: OpaquePointer?, _ arguments: UnsafePoin
 public func c_guestfs_config(_ g: OpaquePointer?, _ hvparam: UnsafePointer<CChar>?, _ hvvalue: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "config", errorValue: -1) {
         h in
-        try h.g.config(try cString(hvparam, "hvparam"), cOptString(hvvalue))
+        try h.g.config(cString(hvparam, "hvparam"), cOptString(hvvalue))
         return 0
     }
 }
@@ -978,7 +978,7 @@ public func c_guestfs_config(_ g: OpaquePointer?, _ hvparam: UnsafePointer<CChar
 public func c_guestfs_cp(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "cp", errorValue: -1) {
         h in
-        try h.g.cp(try cString(src, "src"), try cString(dest, "dest"))
+        try h.g.cp(cString(src, "src"), cString(dest, "dest"))
         return 0
     }
 }
@@ -987,7 +987,7 @@ public func c_guestfs_cp(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ de
 public func c_guestfs_cp_a(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "cp_a", errorValue: -1) {
         h in
-        try h.g.cpA(try cString(src, "src"), try cString(dest, "dest"))
+        try h.g.cpA(cString(src, "src"), cString(dest, "dest"))
         return 0
     }
 }
@@ -996,7 +996,7 @@ public func c_guestfs_cp_a(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ 
 public func c_guestfs_cp_r(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "cp_r", errorValue: -1) {
         h in
-        try h.g.cpR(try cString(src, "src"), try cString(dest, "dest"))
+        try h.g.cpR(cString(src, "src"), cString(dest, "dest"))
         return 0
     }
 }
@@ -1005,7 +1005,7 @@ public func c_guestfs_cp_r(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ 
 public func c_guestfs_cryptsetup_close(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "cryptsetup_close", errorValue: -1) {
         h in
-        try h.g.cryptsetupClose(try cString(device, "device"))
+        try h.g.cryptsetupClose(cString(device, "device"))
         return 0
     }
 }
@@ -1015,7 +1015,7 @@ public func c_guestfs_cryptsetup_open_argv(_ g: OpaquePointer?, _ device: Unsafe
     return CHandle.call(g, "cryptsetup_open", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.cryptsetupOpen(try cString(device, "device"), try cString(key, "key"), try cString(mapname, "mapname"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, crypttype: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.crypttype, "crypttype") : nil, cipher: mask & (1 << 2) != 0 ? try cString(optargs!.pointee.cipher, "cipher") : nil)
+        try h.g.cryptsetupOpen(cString(device, "device"), cString(key, "key"), cString(mapname, "mapname"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, crypttype: mask & (1 << 1) != 0 ? cString(optargs!.pointee.crypttype, "crypttype") : nil, cipher: mask & (1 << 2) != 0 ? cString(optargs!.pointee.cipher, "cipher") : nil)
         return 0
     }
 }
@@ -1024,7 +1024,7 @@ public func c_guestfs_cryptsetup_open_argv(_ g: OpaquePointer?, _ device: Unsafe
 public func c_guestfs_debug(_ g: OpaquePointer?, _ subcmd: UnsafePointer<CChar>?, _ extraargs: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "debug", errorValue: nil) {
         h in
-        return strdup(try h.g.debug(try cString(subcmd, "subcmd"), try cStringList(extraargs, "extraargs")))
+        return strdup(try h.g.debug(cString(subcmd, "subcmd"), cStringList(extraargs, "extraargs")))
     }
 }
 
@@ -1040,7 +1040,7 @@ public func c_guestfs_debug_drives(_ g: OpaquePointer?) -> UnsafeMutablePointer<
 public func c_guestfs_device_index(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "device_index", errorValue: -1) {
         h in
-        return try h.g.deviceIndex(try cString(device, "device"))
+        return try h.g.deviceIndex(cString(device, "device"))
     }
 }
 
@@ -1073,7 +1073,7 @@ public func c_guestfs_disk_create_argv(_ g: OpaquePointer?, _ filename: UnsafePo
     return CHandle.call(g, "disk_create", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.diskCreate(try cString(filename, "filename"), try cString(format, "format"), size, backingfile: mask & (1 << 0) != 0 ? try cString(optargs!.pointee.backingfile, "backingfile") : nil, backingformat: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.backingformat, "backingformat") : nil, preallocation: mask & (1 << 2) != 0 ? try cString(optargs!.pointee.preallocation, "preallocation") : nil, compat: mask & (1 << 3) != 0 ? try cString(optargs!.pointee.compat, "compat") : nil, clustersize: mask & (1 << 4) != 0 ? optargs!.pointee.clustersize : nil)
+        try h.g.diskCreate(cString(filename, "filename"), cString(format, "format"), size, backingfile: mask & (1 << 0) != 0 ? cString(optargs!.pointee.backingfile, "backingfile") : nil, backingformat: mask & (1 << 1) != 0 ? cString(optargs!.pointee.backingformat, "backingformat") : nil, preallocation: mask & (1 << 2) != 0 ? cString(optargs!.pointee.preallocation, "preallocation") : nil, compat: mask & (1 << 3) != 0 ? cString(optargs!.pointee.compat, "compat") : nil, clustersize: mask & (1 << 4) != 0 ? optargs!.pointee.clustersize : nil)
         return 0
     }
 }
@@ -1082,7 +1082,7 @@ public func c_guestfs_disk_create_argv(_ g: OpaquePointer?, _ filename: UnsafePo
 public func c_guestfs_disk_format(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "disk_format", errorValue: nil) {
         h in
-        return strdup(try h.g.diskFormat(try cString(filename, "filename")))
+        return strdup(try h.g.diskFormat(cString(filename, "filename")))
     }
 }
 
@@ -1090,7 +1090,7 @@ public func c_guestfs_disk_format(_ g: OpaquePointer?, _ filename: UnsafePointer
 public func c_guestfs_disk_has_backing_file(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "disk_has_backing_file", errorValue: -1) {
         h in
-        return try h.g.diskHasBackingFile(try cString(filename, "filename")) ? 1 : 0
+        return try h.g.diskHasBackingFile(cString(filename, "filename")) ? 1 : 0
     }
 }
 
@@ -1098,7 +1098,7 @@ public func c_guestfs_disk_has_backing_file(_ g: OpaquePointer?, _ filename: Uns
 public func c_guestfs_disk_virtual_size(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "disk_virtual_size", errorValue: -1) {
         h in
-        return try h.g.diskVirtualSize(try cString(filename, "filename"))
+        return try h.g.diskVirtualSize(cString(filename, "filename"))
     }
 }
 
@@ -1114,7 +1114,7 @@ public func c_guestfs_dmesg(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>?
 public func c_guestfs_download(_ g: OpaquePointer?, _ remotefilename: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "download", errorValue: -1) {
         h in
-        try h.g.download(try cString(remotefilename, "remotefilename"), try cString(filename, "filename"))
+        try h.g.download(cString(remotefilename, "remotefilename"), cString(filename, "filename"))
         return 0
     }
 }
@@ -1123,7 +1123,7 @@ public func c_guestfs_download(_ g: OpaquePointer?, _ remotefilename: UnsafePoin
 public func c_guestfs_download_offset(_ g: OpaquePointer?, _ remotefilename: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?, _ offset: Int64, _ size: Int64) -> Int32 {
     return CHandle.call(g, "download_offset", errorValue: -1) {
         h in
-        try h.g.downloadOffset(try cString(remotefilename, "remotefilename"), try cString(filename, "filename"), offset, size)
+        try h.g.downloadOffset(cString(remotefilename, "remotefilename"), cString(filename, "filename"), offset, size)
         return 0
     }
 }
@@ -1132,7 +1132,7 @@ public func c_guestfs_download_offset(_ g: OpaquePointer?, _ remotefilename: Uns
 public func c_guestfs_du(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "du", errorValue: -1) {
         h in
-        return try h.g.du(try cString(path, "path"))
+        return try h.g.du(cString(path, "path"))
     }
 }
 
@@ -1141,7 +1141,7 @@ public func c_guestfs_e2fsck_argv(_ g: OpaquePointer?, _ device: UnsafePointer<C
     return CHandle.call(g, "e2fsck", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.e2fsck(try cString(device, "device"), correct: mask & (1 << 0) != 0 ? optargs!.pointee.correct != 0 : nil, forceall: mask & (1 << 1) != 0 ? optargs!.pointee.forceall != 0 : nil, forceno: mask & (1 << 2) != 0 ? optargs!.pointee.forceno != 0 : nil)
+        try h.g.e2fsck(cString(device, "device"), correct: mask & (1 << 0) != 0 ? optargs!.pointee.correct != 0 : nil, forceall: mask & (1 << 1) != 0 ? optargs!.pointee.forceall != 0 : nil, forceno: mask & (1 << 2) != 0 ? optargs!.pointee.forceno != 0 : nil)
         return 0
     }
 }
@@ -1150,7 +1150,7 @@ public func c_guestfs_e2fsck_argv(_ g: OpaquePointer?, _ device: UnsafePointer<C
 public func c_guestfs_e2fsck_f(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "e2fsck_f", errorValue: -1) {
         h in
-        try h.g.e2fsckF(try cString(device, "device"))
+        try h.g.e2fsckF(cString(device, "device"))
         return 0
     }
 }
@@ -1159,7 +1159,7 @@ public func c_guestfs_e2fsck_f(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
 public func c_guestfs_exists(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "exists", errorValue: -1) {
         h in
-        return try h.g.exists(try cString(path, "path")) ? 1 : 0
+        return try h.g.exists(cString(path, "path")) ? 1 : 0
     }
 }
 
@@ -1167,7 +1167,7 @@ public func c_guestfs_exists(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?)
 public func c_guestfs_fallocate(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ len: Int32) -> Int32 {
     return CHandle.call(g, "fallocate", errorValue: -1) {
         h in
-        try h.g.fallocate(try cString(path, "path"), len)
+        try h.g.fallocate(cString(path, "path"), len)
         return 0
     }
 }
@@ -1176,7 +1176,7 @@ public func c_guestfs_fallocate(_ g: OpaquePointer?, _ path: UnsafePointer<CChar
 public func c_guestfs_fallocate64(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ len: Int64) -> Int32 {
     return CHandle.call(g, "fallocate64", errorValue: -1) {
         h in
-        try h.g.fallocate64(try cString(path, "path"), len)
+        try h.g.fallocate64(cString(path, "path"), len)
         return 0
     }
 }
@@ -1185,7 +1185,7 @@ public func c_guestfs_fallocate64(_ g: OpaquePointer?, _ path: UnsafePointer<CCh
 public func c_guestfs_feature_available(_ g: OpaquePointer?, _ groups: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "feature_available", errorValue: -1) {
         h in
-        return try h.g.featureAvailable(try cStringList(groups, "groups")) ? 1 : 0
+        return try h.g.featureAvailable(cStringList(groups, "groups")) ? 1 : 0
     }
 }
 
@@ -1193,7 +1193,7 @@ public func c_guestfs_feature_available(_ g: OpaquePointer?, _ groups: UnsafePoi
 public func c_guestfs_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "file", errorValue: nil) {
         h in
-        return strdup(try h.g.file(try cString(path, "path")))
+        return strdup(try h.g.file(cString(path, "path")))
     }
 }
 
@@ -1201,7 +1201,7 @@ public func c_guestfs_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_filesize(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "filesize", errorValue: -1) {
         h in
-        return try h.g.filesize(try cString(file, "file"))
+        return try h.g.filesize(cString(file, "file"))
     }
 }
 
@@ -1209,7 +1209,7 @@ public func c_guestfs_filesize(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>
 public func c_guestfs_fill(_ g: OpaquePointer?, _ c: Int32, _ len: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "fill", errorValue: -1) {
         h in
-        try h.g.fill(c, len, try cString(path, "path"))
+        try h.g.fill(c, len, cString(path, "path"))
         return 0
     }
 }
@@ -1218,7 +1218,7 @@ public func c_guestfs_fill(_ g: OpaquePointer?, _ c: Int32, _ len: Int32, _ path
 public func c_guestfs_fill_pattern(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ len: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "fill_pattern", errorValue: -1) {
         h in
-        try h.g.fillPattern(try cString(pattern, "pattern"), len, try cString(path, "path"))
+        try h.g.fillPattern(cString(pattern, "pattern"), len, cString(path, "path"))
         return 0
     }
 }
@@ -1227,7 +1227,7 @@ public func c_guestfs_fill_pattern(_ g: OpaquePointer?, _ pattern: UnsafePointer
 public func c_guestfs_find(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "find", errorValue: nil) {
         h in
-        return cStringArray(try h.g.find(try cString(directory, "directory")))
+        return cStringArray(try h.g.find(cString(directory, "directory")))
     }
 }
 
@@ -1235,7 +1235,7 @@ public func c_guestfs_find(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar
 public func c_guestfs_find0(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?, _ files: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "find0", errorValue: -1) {
         h in
-        try h.g.find0(try cString(directory, "directory"), try cString(files, "files"))
+        try h.g.find0(cString(directory, "directory"), cString(files, "files"))
         return 0
     }
 }
@@ -1244,7 +1244,7 @@ public func c_guestfs_find0(_ g: OpaquePointer?, _ directory: UnsafePointer<CCha
 public func c_guestfs_fsck(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "fsck", errorValue: -1) {
         h in
-        return try h.g.fsck(try cString(fstype, "fstype"), try cString(device, "device"))
+        return try h.g.fsck(cString(fstype, "fstype"), cString(device, "device"))
     }
 }
 
@@ -1284,7 +1284,7 @@ public func c_guestfs_get_backend(_ g: OpaquePointer?) -> UnsafeMutablePointer<C
 public func c_guestfs_get_backend_setting(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_backend_setting", errorValue: nil) {
         h in
-        return strdup(try h.g.getBackendSetting(try cString(name, "name")))
+        return strdup(try h.g.getBackendSetting(cString(name, "name")))
     }
 }
 
@@ -1460,7 +1460,7 @@ public func c_guestfs_get_verbose(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_getxattrs(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
     return CHandle.call(g, "getxattrs", errorValue: nil) {
         h in
-        return cStructList(try h.g.getxattrs(try cString(path, "path")))
+        return cStructList(try h.g.getxattrs(cString(path, "path")))
     }
 }
 
@@ -1469,7 +1469,7 @@ public func c_guestfs_grep_opts_argv(_ g: OpaquePointer?, _ regex: UnsafePointer
     return CHandle.call(g, "grep", errorValue: nil) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return cStringArray(try h.g.grep(try cString(regex, "regex"), try cString(path, "path"), extended: mask & (1 << 0) != 0 ? optargs!.pointee.extended != 0 : nil, fixed: mask & (1 << 1) != 0 ? optargs!.pointee.fixed != 0 : nil, insensitive: mask & (1 << 2) != 0 ? optargs!.pointee.insensitive != 0 : nil, compressed: mask & (1 << 3) != 0 ? optargs!.pointee.compressed != 0 : nil))
+        return cStringArray(try h.g.grep(cString(regex, "regex"), cString(path, "path"), extended: mask & (1 << 0) != 0 ? optargs!.pointee.extended != 0 : nil, fixed: mask & (1 << 1) != 0 ? optargs!.pointee.fixed != 0 : nil, insensitive: mask & (1 << 2) != 0 ? optargs!.pointee.insensitive != 0 : nil, compressed: mask & (1 << 3) != 0 ? optargs!.pointee.compressed != 0 : nil))
     }
 }
 
@@ -1477,7 +1477,7 @@ public func c_guestfs_grep_opts_argv(_ g: OpaquePointer?, _ regex: UnsafePointer
 public func c_guestfs_head(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "head", errorValue: nil) {
         h in
-        return cStringArray(try h.g.head(try cString(path, "path")))
+        return cStringArray(try h.g.head(cString(path, "path")))
     }
 }
 
@@ -1485,7 +1485,7 @@ public func c_guestfs_head(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_head_n(_ g: OpaquePointer?, _ nrlines: Int32, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "head_n", errorValue: nil) {
         h in
-        return cStringArray(try h.g.headN(nrlines, try cString(path, "path")))
+        return cStringArray(try h.g.headN(nrlines, cString(path, "path")))
     }
 }
 
@@ -1511,7 +1511,7 @@ public func c_guestfs_internal_exit(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_internal_feature_available(_ g: OpaquePointer?, _ group: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_feature_available", errorValue: -1) {
         h in
-        return try h.g.internalFeatureAvailable(try cString(group, "group"))
+        return try h.g.internalFeatureAvailable(cString(group, "group"))
     }
 }
 
@@ -1527,7 +1527,7 @@ public func c_guestfs_internal_get_console_socket(_ g: OpaquePointer?) -> Int32 
 public func c_guestfs_internal_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_statns_list>? {
     return CHandle.call(g, "internal_lstatnslist", errorValue: nil) {
         h in
-        return cStructList(try h.g.internalLstatnslist(try cString(path, "path"), try cStringList(names, "names")))
+        return cStructList(try h.g.internalLstatnslist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -1535,7 +1535,7 @@ public func c_guestfs_internal_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePo
 public func c_guestfs_internal_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_readdir", errorValue: -1) {
         h in
-        try h.g.internalReaddir(try cString(dir, "dir"), try cString(filename, "filename"))
+        try h.g.internalReaddir(cString(dir, "dir"), cString(filename, "filename"))
         return 0
     }
 }
@@ -1544,7 +1544,7 @@ public func c_guestfs_internal_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer
 public func c_guestfs_internal_readlinklist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "internal_readlinklist", errorValue: nil) {
         h in
-        return cStringArray(try h.g.internalReadlinklist(try cString(path, "path"), try cStringList(names, "names")))
+        return cStringArray(try h.g.internalReadlinklist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -1553,7 +1553,7 @@ public func c_guestfs_internal_test_argv(_ g: OpaquePointer?, _ str: UnsafePoint
     return CHandle.call(g, "internal_test", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.internalTest(try cString(str, "str"), cOptString(optstr), try cStringList(strlist, "strlist"), b != 0, integer, integer64, try cString(filein, "filein"), try cString(fileout, "fileout"), try cBuffer(bufferin, bufferinSize, "bufferin"), obool: mask & (1 << 0) != 0 ? optargs!.pointee.obool != 0 : nil, oint: mask & (1 << 1) != 0 ? optargs!.pointee.oint : nil, oint64: mask & (1 << 2) != 0 ? optargs!.pointee.oint64 : nil, ostring: mask & (1 << 3) != 0 ? try cString(optargs!.pointee.ostring, "ostring") : nil, ostringlist: mask & (1 << 4) != 0 ? try cStringList(optargs!.pointee.ostringlist, "ostringlist") : nil)
+        try h.g.internalTest(cString(str, "str"), cOptString(optstr), cStringList(strlist, "strlist"), b != 0, integer, integer64, cString(filein, "filein"), cString(fileout, "fileout"), cBuffer(bufferin, bufferinSize, "bufferin"), obool: mask & (1 << 0) != 0 ? optargs!.pointee.obool != 0 : nil, oint: mask & (1 << 1) != 0 ? optargs!.pointee.oint : nil, oint64: mask & (1 << 2) != 0 ? optargs!.pointee.oint64 : nil, ostring: mask & (1 << 3) != 0 ? cString(optargs!.pointee.ostring, "ostring") : nil, ostringlist: mask & (1 << 4) != 0 ? cStringList(optargs!.pointee.ostringlist, "ostringlist") : nil)
         return 0
     }
 }
@@ -1591,7 +1591,7 @@ public func c_guestfs_internal_test_only_optargs_argv(_ g: OpaquePointer?, _ opt
 public func c_guestfs_internal_test_rbool(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_test_rbool", errorValue: -1) {
         h in
-        return try h.g.internalTestRbool(try cString(val, "val")) ? 1 : 0
+        return try h.g.internalTestRbool(cString(val, "val")) ? 1 : 0
     }
 }
 
@@ -1607,7 +1607,7 @@ public func c_guestfs_internal_test_rboolerr(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_internal_test_rbufferout(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "internal_test_rbufferout", errorValue: nil) {
         h in
-        return cBufferOut(try h.g.internalTestRbufferout(try cString(val, "val")), sizeR)
+        return cBufferOut(try h.g.internalTestRbufferout(cString(val, "val")), sizeR)
     }
 }
 
@@ -1623,7 +1623,7 @@ public func c_guestfs_internal_test_rbufferouterr(_ g: OpaquePointer?, _ sizeR: 
 public func c_guestfs_internal_test_rconstoptstring(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
     return CHandle.call(g, "internal_test_rconstoptstring", errorValue: nil) {
         h in
-        return (try h.g.internalTestRconstoptstring(try cString(val, "val"))).map { h.keep("internal_test_rconstoptstring", $0) } ?? nil
+        return (try h.g.internalTestRconstoptstring(cString(val, "val"))).map { h.keep("internal_test_rconstoptstring", $0) } ?? nil
     }
 }
 
@@ -1639,7 +1639,7 @@ public func c_guestfs_internal_test_rconstoptstringerr(_ g: OpaquePointer?) -> U
 public func c_guestfs_internal_test_rconststring(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
     return CHandle.call(g, "internal_test_rconststring", errorValue: nil) {
         h in
-        return h.keep("internal_test_rconststring", try h.g.internalTestRconststring(try cString(val, "val")))
+        return h.keep("internal_test_rconststring", try h.g.internalTestRconststring(cString(val, "val")))
     }
 }
 
@@ -1655,7 +1655,7 @@ public func c_guestfs_internal_test_rconststringerr(_ g: OpaquePointer?) -> Unsa
 public func c_guestfs_internal_test_rhashtable(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "internal_test_rhashtable", errorValue: nil) {
         h in
-        return cHashtable(try h.g.internalTestRhashtable(try cString(val, "val")))
+        return cHashtable(try h.g.internalTestRhashtable(cString(val, "val")))
     }
 }
 
@@ -1671,7 +1671,7 @@ public func c_guestfs_internal_test_rhashtableerr(_ g: OpaquePointer?) -> Unsafe
 public func c_guestfs_internal_test_rint(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_test_rint", errorValue: -1) {
         h in
-        return try h.g.internalTestRint(try cString(val, "val"))
+        return try h.g.internalTestRint(cString(val, "val"))
     }
 }
 
@@ -1679,7 +1679,7 @@ public func c_guestfs_internal_test_rint(_ g: OpaquePointer?, _ val: UnsafePoint
 public func c_guestfs_internal_test_rint64(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "internal_test_rint64", errorValue: -1) {
         h in
-        return try h.g.internalTestRint64(try cString(val, "val"))
+        return try h.g.internalTestRint64(cString(val, "val"))
     }
 }
 
@@ -1703,7 +1703,7 @@ public func c_guestfs_internal_test_rinterr(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_internal_test_rstring(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "internal_test_rstring", errorValue: nil) {
         h in
-        return strdup(try h.g.internalTestRstring(try cString(val, "val")))
+        return strdup(try h.g.internalTestRstring(cString(val, "val")))
     }
 }
 
@@ -1719,7 +1719,7 @@ public func c_guestfs_internal_test_rstringerr(_ g: OpaquePointer?) -> UnsafeMut
 public func c_guestfs_internal_test_rstringlist(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "internal_test_rstringlist", errorValue: nil) {
         h in
-        return cStringArray(try h.g.internalTestRstringlist(try cString(val, "val")))
+        return cStringArray(try h.g.internalTestRstringlist(cString(val, "val")))
     }
 }
 
@@ -1735,7 +1735,7 @@ public func c_guestfs_internal_test_rstringlisterr(_ g: OpaquePointer?) -> Unsaf
 public func c_guestfs_internal_test_rstruct(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_lvm_pv>? {
     return CHandle.call(g, "internal_test_rstruct", errorValue: nil) {
         h in
-        return cStruct(try h.g.internalTestRstruct(try cString(val, "val")))
+        return cStruct(try h.g.internalTestRstruct(cString(val, "val")))
     }
 }
 
@@ -1751,7 +1751,7 @@ public func c_guestfs_internal_test_rstructerr(_ g: OpaquePointer?) -> UnsafeMut
 public func c_guestfs_internal_test_rstructlist(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_lvm_pv_list>? {
     return CHandle.call(g, "internal_test_rstructlist", errorValue: nil) {
         h in
-        return cStructList(try h.g.internalTestRstructlist(try cString(val, "val")))
+        return cStructList(try h.g.internalTestRstructlist(cString(val, "val")))
     }
 }
 
@@ -1767,7 +1767,7 @@ public func c_guestfs_internal_test_rstructlisterr(_ g: OpaquePointer?) -> Unsaf
 public func c_guestfs_internal_test_set_output(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_test_set_output", errorValue: -1) {
         h in
-        try h.g.internalTestSetOutput(try cString(filename, "filename"))
+        try h.g.internalTestSetOutput(cString(filename, "filename"))
         return 0
     }
 }
@@ -1776,7 +1776,7 @@ public func c_guestfs_internal_test_set_output(_ g: OpaquePointer?, _ filename: 
 public func c_guestfs_internal_write(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int) -> Int32 {
     return CHandle.call(g, "internal_write", errorValue: -1) {
         h in
-        try h.g.internalWrite(try cString(path, "path"), try cBuffer(content, contentSize, "content"))
+        try h.g.internalWrite(cString(path, "path"), cBuffer(content, contentSize, "content"))
         return 0
     }
 }
@@ -1785,7 +1785,7 @@ public func c_guestfs_internal_write(_ g: OpaquePointer?, _ path: UnsafePointer<
 public func c_guestfs_internal_write_append(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int) -> Int32 {
     return CHandle.call(g, "internal_write_append", errorValue: -1) {
         h in
-        try h.g.internalWriteAppend(try cString(path, "path"), try cBuffer(content, contentSize, "content"))
+        try h.g.internalWriteAppend(cString(path, "path"), cBuffer(content, contentSize, "content"))
         return 0
     }
 }
@@ -1795,7 +1795,7 @@ public func c_guestfs_is_blockdev_opts_argv(_ g: OpaquePointer?, _ path: UnsafeP
     return CHandle.call(g, "is_blockdev", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isBlockdev(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isBlockdev(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1812,7 +1812,7 @@ public func c_guestfs_is_chardev_opts_argv(_ g: OpaquePointer?, _ path: UnsafePo
     return CHandle.call(g, "is_chardev", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isChardev(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isChardev(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1829,7 +1829,7 @@ public func c_guestfs_is_dir_opts_argv(_ g: OpaquePointer?, _ path: UnsafePointe
     return CHandle.call(g, "is_dir", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isDir(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isDir(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1838,7 +1838,7 @@ public func c_guestfs_is_fifo_opts_argv(_ g: OpaquePointer?, _ path: UnsafePoint
     return CHandle.call(g, "is_fifo", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isFifo(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isFifo(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1847,7 +1847,7 @@ public func c_guestfs_is_file_opts_argv(_ g: OpaquePointer?, _ path: UnsafePoint
     return CHandle.call(g, "is_file", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isFile(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isFile(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1872,7 +1872,7 @@ public func c_guestfs_is_socket_opts_argv(_ g: OpaquePointer?, _ path: UnsafePoi
     return CHandle.call(g, "is_socket", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        return try h.g.isSocket(try cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
+        return try h.g.isSocket(cString(path, "path"), followsymlinks: mask & (1 << 0) != 0 ? optargs!.pointee.followsymlinks != 0 : nil) ? 1 : 0
     }
 }
 
@@ -1880,7 +1880,7 @@ public func c_guestfs_is_socket_opts_argv(_ g: OpaquePointer?, _ path: UnsafePoi
 public func c_guestfs_is_symlink(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "is_symlink", errorValue: -1) {
         h in
-        return try h.g.isSymlink(try cString(path, "path")) ? 1 : 0
+        return try h.g.isSymlink(cString(path, "path")) ? 1 : 0
     }
 }
 
@@ -1906,7 +1906,7 @@ public func c_guestfs_launch(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_lchown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "lchown", errorValue: -1) {
         h in
-        try h.g.lchown(owner, group, try cString(path, "path"))
+        try h.g.lchown(owner, group, cString(path, "path"))
         return 0
     }
 }
@@ -1915,7 +1915,7 @@ public func c_guestfs_lchown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32
 public func c_guestfs_lgetxattrs(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
     return CHandle.call(g, "lgetxattrs", errorValue: nil) {
         h in
-        return cStructList(try h.g.lgetxattrs(try cString(path, "path")))
+        return cStructList(try h.g.lgetxattrs(cString(path, "path")))
     }
 }
 
@@ -1947,7 +1947,7 @@ public func c_guestfs_list_partitions(_ g: OpaquePointer?) -> UnsafeMutablePoint
 public func c_guestfs_ll(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "ll", errorValue: nil) {
         h in
-        return strdup(try h.g.ll(try cString(directory, "directory")))
+        return strdup(try h.g.ll(cString(directory, "directory")))
     }
 }
 
@@ -1955,7 +1955,7 @@ public func c_guestfs_ll(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?
 public func c_guestfs_llz(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "llz", errorValue: nil) {
         h in
-        return strdup(try h.g.llz(try cString(directory, "directory")))
+        return strdup(try h.g.llz(cString(directory, "directory")))
     }
 }
 
@@ -1963,7 +1963,7 @@ public func c_guestfs_llz(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>
 public func c_guestfs_ln(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?, _ linkname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "ln", errorValue: -1) {
         h in
-        try h.g.ln(try cString(target, "target"), try cString(linkname, "linkname"))
+        try h.g.ln(cString(target, "target"), cString(linkname, "linkname"))
         return 0
     }
 }
@@ -1972,7 +1972,7 @@ public func c_guestfs_ln(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?, _
 public func c_guestfs_ln_f(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?, _ linkname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "ln_f", errorValue: -1) {
         h in
-        try h.g.lnF(try cString(target, "target"), try cString(linkname, "linkname"))
+        try h.g.lnF(cString(target, "target"), cString(linkname, "linkname"))
         return 0
     }
 }
@@ -1981,7 +1981,7 @@ public func c_guestfs_ln_f(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?,
 public func c_guestfs_ln_s(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?, _ linkname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "ln_s", errorValue: -1) {
         h in
-        try h.g.lnS(try cString(target, "target"), try cString(linkname, "linkname"))
+        try h.g.lnS(cString(target, "target"), cString(linkname, "linkname"))
         return 0
     }
 }
@@ -1990,7 +1990,7 @@ public func c_guestfs_ln_s(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?,
 public func c_guestfs_ln_sf(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?, _ linkname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "ln_sf", errorValue: -1) {
         h in
-        try h.g.lnSf(try cString(target, "target"), try cString(linkname, "linkname"))
+        try h.g.lnSf(cString(target, "target"), cString(linkname, "linkname"))
         return 0
     }
 }
@@ -1999,7 +1999,7 @@ public func c_guestfs_ln_sf(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?
 public func c_guestfs_ls(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "ls", errorValue: nil) {
         h in
-        return cStringArray(try h.g.ls(try cString(directory, "directory")))
+        return cStringArray(try h.g.ls(cString(directory, "directory")))
     }
 }
 
@@ -2007,7 +2007,7 @@ public func c_guestfs_ls(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?
 public func c_guestfs_ls0(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ filenames: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "ls0", errorValue: -1) {
         h in
-        try h.g.ls0(try cString(dir, "dir"), try cString(filenames, "filenames"))
+        try h.g.ls0(cString(dir, "dir"), cString(filenames, "filenames"))
         return 0
     }
 }
@@ -2016,7 +2016,7 @@ public func c_guestfs_ls0(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ f
 public func c_guestfs_lstat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_stat>? {
     return CHandle.call(g, "lstat", errorValue: nil) {
         h in
-        return cStruct(try h.g.lstat(try cString(path, "path")))
+        return cStruct(try h.g.lstat(cString(path, "path")))
     }
 }
 
@@ -2024,7 +2024,7 @@ public func c_guestfs_lstat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) 
 public func c_guestfs_lstatlist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_stat_list>? {
     return CHandle.call(g, "lstatlist", errorValue: nil) {
         h in
-        return cStructList(try h.g.lstatlist(try cString(path, "path"), try cStringList(names, "names")))
+        return cStructList(try h.g.lstatlist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -2032,7 +2032,7 @@ public func c_guestfs_lstatlist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar
 public func c_guestfs_lstatns(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_statns>? {
     return CHandle.call(g, "lstatns", errorValue: nil) {
         h in
-        return cStruct(try h.g.lstatns(try cString(path, "path")))
+        return cStruct(try h.g.lstatns(cString(path, "path")))
     }
 }
 
@@ -2040,7 +2040,7 @@ public func c_guestfs_lstatns(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?
 public func c_guestfs_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_statns_list>? {
     return CHandle.call(g, "lstatnslist", errorValue: nil) {
         h in
-        return cStructList(try h.g.lstatnslist(try cString(path, "path"), try cStringList(names, "names")))
+        return cStructList(try h.g.lstatnslist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -2048,7 +2048,7 @@ public func c_guestfs_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePointer<CCh
 public func c_guestfs_luks_close(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "luks_close", errorValue: -1) {
         h in
-        try h.g.luksClose(try cString(device, "device"))
+        try h.g.luksClose(cString(device, "device"))
         return 0
     }
 }
@@ -2057,7 +2057,7 @@ public func c_guestfs_luks_close(_ g: OpaquePointer?, _ device: UnsafePointer<CC
 public func c_guestfs_luks_format(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ keyslot: Int32) -> Int32 {
     return CHandle.call(g, "luks_format", errorValue: -1) {
         h in
-        try h.g.luksFormat(try cString(device, "device"), try cString(key, "key"), keyslot)
+        try h.g.luksFormat(cString(device, "device"), cString(key, "key"), keyslot)
         return 0
     }
 }
@@ -2066,7 +2066,7 @@ public func c_guestfs_luks_format(_ g: OpaquePointer?, _ device: UnsafePointer<C
 public func c_guestfs_luks_open(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ mapname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "luks_open", errorValue: -1) {
         h in
-        try h.g.luksOpen(try cString(device, "device"), try cString(key, "key"), try cString(mapname, "mapname"))
+        try h.g.luksOpen(cString(device, "device"), cString(key, "key"), cString(mapname, "mapname"))
         return 0
     }
 }
@@ -2075,7 +2075,7 @@ public func c_guestfs_luks_open(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
 public func c_guestfs_lvcreate(_ g: OpaquePointer?, _ logvol: UnsafePointer<CChar>?, _ volgroup: UnsafePointer<CChar>?, _ mbytes: Int32) -> Int32 {
     return CHandle.call(g, "lvcreate", errorValue: -1) {
         h in
-        try h.g.lvcreate(try cString(logvol, "logvol"), try cString(volgroup, "volgroup"), mbytes)
+        try h.g.lvcreate(cString(logvol, "logvol"), cString(volgroup, "volgroup"), mbytes)
         return 0
     }
 }
@@ -2084,7 +2084,7 @@ public func c_guestfs_lvcreate(_ g: OpaquePointer?, _ logvol: UnsafePointer<CCha
 public func c_guestfs_lvcreate_free(_ g: OpaquePointer?, _ logvol: UnsafePointer<CChar>?, _ volgroup: UnsafePointer<CChar>?, _ percent: Int32) -> Int32 {
     return CHandle.call(g, "lvcreate_free", errorValue: -1) {
         h in
-        try h.g.lvcreateFree(try cString(logvol, "logvol"), try cString(volgroup, "volgroup"), percent)
+        try h.g.lvcreateFree(cString(logvol, "logvol"), cString(volgroup, "volgroup"), percent)
         return 0
     }
 }
@@ -2102,7 +2102,7 @@ public func c_guestfs_lvm_remove_all(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_lvremove(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "lvremove", errorValue: -1) {
         h in
-        try h.g.lvremove(try cString(device, "device"))
+        try h.g.lvremove(cString(device, "device"))
         return 0
     }
 }
@@ -2135,7 +2135,7 @@ public func c_guestfs_max_disks(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_mkdir(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mkdir", errorValue: -1) {
         h in
-        try h.g.mkdir(try cString(path, "path"))
+        try h.g.mkdir(cString(path, "path"))
         return 0
     }
 }
@@ -2144,7 +2144,7 @@ public func c_guestfs_mkdir(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) 
 public func c_guestfs_mkdir_mode(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ mode: Int32) -> Int32 {
     return CHandle.call(g, "mkdir_mode", errorValue: -1) {
         h in
-        try h.g.mkdirMode(try cString(path, "path"), mode)
+        try h.g.mkdirMode(cString(path, "path"), mode)
         return 0
     }
 }
@@ -2153,7 +2153,7 @@ public func c_guestfs_mkdir_mode(_ g: OpaquePointer?, _ path: UnsafePointer<CCha
 public func c_guestfs_mkdir_p(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mkdir_p", errorValue: -1) {
         h in
-        try h.g.mkdirP(try cString(path, "path"))
+        try h.g.mkdirP(cString(path, "path"))
         return 0
     }
 }
@@ -2162,7 +2162,7 @@ public func c_guestfs_mkdir_p(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?
 public func c_guestfs_mkdtemp(_ g: OpaquePointer?, _ tmpl: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "mkdtemp", errorValue: nil) {
         h in
-        return strdup(try h.g.mkdtemp(try cString(tmpl, "tmpl")))
+        return strdup(try h.g.mkdtemp(cString(tmpl, "tmpl")))
     }
 }
 
@@ -2171,7 +2171,7 @@ public func c_guestfs_mke2fs_argv(_ g: OpaquePointer?, _ device: UnsafePointer<C
     return CHandle.call(g, "mke2fs", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.mke2fs(try cString(device, "device"), blockscount: mask & (1 << 0) != 0 ? optargs!.pointee.blockscount : nil, blocksize: mask & (1 << 1) != 0 ? optargs!.pointee.blocksize : nil, fragsize: mask & (1 << 2) != 0 ? optargs!.pointee.fragsize : nil, blockspergroup: mask & (1 << 3) != 0 ? optargs!.pointee.blockspergroup : nil, numberofgroups: mask & (1 << 4) != 0 ? optargs!.pointee.numberofgroups : nil, bytesperinode: mask & (1 << 5) != 0 ? optargs!.pointee.bytesperinode : nil, inodesize: mask & (1 << 6) != 0 ? optargs!.pointee.inodesize : nil, journalsize: mask & (1 << 7) != 0 ? optargs!.pointee.journalsize : nil, numberofinodes: mask & (1 << 8) != 0 ? optargs!.pointee.numberofinodes : nil, stridesize: mask & (1 << 9) != 0 ? optargs!.pointee.stridesize : nil, stripewidth: mask & (1 << 10) != 0 ? optargs!.pointee.stripewidth : nil, maxonlineresize: mask & (1 << 11) != 0 ? optargs!.pointee.maxonlineresize : nil, reservedblockspercentage: mask & (1 << 12) != 0 ? optargs!.pointee.reservedblockspercentage : nil, mmpupdateinterval: mask & (1 << 13) != 0 ? optargs!.pointee.mmpupdateinterval : nil, journaldevice: mask & (1 << 14) != 0 ? try cString(optargs!.pointee.journaldevice, "journaldevice") : nil, label: mask & (1 << 15) != 0 ? try cString(optargs!.pointee.label, "label") : nil, lastmounteddir: mask & (1 << 16) != 0 ? try cString(optargs!.pointee.lastmounteddir, "lastmounteddir") : nil, creatoros: mask & (1 << 17) != 0 ? try cString(optargs!.pointee.creatoros, "creatoros") : nil, fstype: mask & (1 << 18) != 0 ? try cString(optargs!.pointee.fstype, "fstype") : nil, usagetype: mask & (1 << 19) != 0 ? try cString(optargs!.pointee.usagetype, "usagetype") : nil, uuid: mask & (1 << 20) != 0 ? try cString(optargs!.pointee.uuid, "uuid") : nil, forcecreate: mask & (1 << 21) != 0 ? optargs!.pointee.forcecreate != 0 : nil, writesbandgrouponly: mask & (1 << 22) != 0 ? optargs!.pointee.writesbandgrouponly != 0 : nil, lazyitableinit: mask & (1 << 23) != 0 ? optargs!.pointee.lazyitableinit != 0 : nil, lazyjournalinit: mask & (1 << 24) != 0 ? optargs!.pointee.lazyjournalinit != 0 : nil, testfs: mask & (1 << 25) != 0 ? optargs!.pointee.testfs != 0 : nil, discard: mask & (1 << 26) != 0 ? optargs!.pointee.discard != 0 : nil, quotatype: mask & (1 << 27) != 0 ? optargs!.pointee.quotatype != 0 : nil, extent: mask & (1 << 28) != 0 ? optargs!.pointee.extent != 0 : nil, filetype: mask & (1 << 29) != 0 ? optargs!.pointee.filetype != 0 : nil, flexbg: mask & (1 << 30) != 0 ? optargs!.pointee.flexbg != 0 : nil, hasjournal: mask & (1 << 31) != 0 ? optargs!.pointee.hasjournal != 0 : nil, journaldev: mask & (1 << 32) != 0 ? optargs!.pointee.journaldev != 0 : nil, largefile: mask & (1 << 33) != 0 ? optargs!.pointee.largefile != 0 : nil, quota: mask & (1 << 34) != 0 ? optargs!.pointee.quota != 0 : nil, resizeinode: mask & (1 << 35) != 0 ? optargs!.pointee.resizeinode != 0 : nil, sparsesuper: mask & (1 << 36) != 0 ? optargs!.pointee.sparsesuper != 0 : nil, uninitbg: mask & (1 << 37) != 0 ? optargs!.pointee.uninitbg != 0 : nil)
+        try h.g.mke2fs(cString(device, "device"), blockscount: mask & (1 << 0) != 0 ? optargs!.pointee.blockscount : nil, blocksize: mask & (1 << 1) != 0 ? optargs!.pointee.blocksize : nil, fragsize: mask & (1 << 2) != 0 ? optargs!.pointee.fragsize : nil, blockspergroup: mask & (1 << 3) != 0 ? optargs!.pointee.blockspergroup : nil, numberofgroups: mask & (1 << 4) != 0 ? optargs!.pointee.numberofgroups : nil, bytesperinode: mask & (1 << 5) != 0 ? optargs!.pointee.bytesperinode : nil, inodesize: mask & (1 << 6) != 0 ? optargs!.pointee.inodesize : nil, journalsize: mask & (1 << 7) != 0 ? optargs!.pointee.journalsize : nil, numberofinodes: mask & (1 << 8) != 0 ? optargs!.pointee.numberofinodes : nil, stridesize: mask & (1 << 9) != 0 ? optargs!.pointee.stridesize : nil, stripewidth: mask & (1 << 10) != 0 ? optargs!.pointee.stripewidth : nil, maxonlineresize: mask & (1 << 11) != 0 ? optargs!.pointee.maxonlineresize : nil, reservedblockspercentage: mask & (1 << 12) != 0 ? optargs!.pointee.reservedblockspercentage : nil, mmpupdateinterval: mask & (1 << 13) != 0 ? optargs!.pointee.mmpupdateinterval : nil, journaldevice: mask & (1 << 14) != 0 ? cString(optargs!.pointee.journaldevice, "journaldevice") : nil, label: mask & (1 << 15) != 0 ? cString(optargs!.pointee.label, "label") : nil, lastmounteddir: mask & (1 << 16) != 0 ? cString(optargs!.pointee.lastmounteddir, "lastmounteddir") : nil, creatoros: mask & (1 << 17) != 0 ? cString(optargs!.pointee.creatoros, "creatoros") : nil, fstype: mask & (1 << 18) != 0 ? cString(optargs!.pointee.fstype, "fstype") : nil, usagetype: mask & (1 << 19) != 0 ? cString(optargs!.pointee.usagetype, "usagetype") : nil, uuid: mask & (1 << 20) != 0 ? cString(optargs!.pointee.uuid, "uuid") : nil, forcecreate: mask & (1 << 21) != 0 ? optargs!.pointee.forcecreate != 0 : nil, writesbandgrouponly: mask & (1 << 22) != 0 ? optargs!.pointee.writesbandgrouponly != 0 : nil, lazyitableinit: mask & (1 << 23) != 0 ? optargs!.pointee.lazyitableinit != 0 : nil, lazyjournalinit: mask & (1 << 24) != 0 ? optargs!.pointee.lazyjournalinit != 0 : nil, testfs: mask & (1 << 25) != 0 ? optargs!.pointee.testfs != 0 : nil, discard: mask & (1 << 26) != 0 ? optargs!.pointee.discard != 0 : nil, quotatype: mask & (1 << 27) != 0 ? optargs!.pointee.quotatype != 0 : nil, extent: mask & (1 << 28) != 0 ? optargs!.pointee.extent != 0 : nil, filetype: mask & (1 << 29) != 0 ? optargs!.pointee.filetype != 0 : nil, flexbg: mask & (1 << 30) != 0 ? optargs!.pointee.flexbg != 0 : nil, hasjournal: mask & (1 << 31) != 0 ? optargs!.pointee.hasjournal != 0 : nil, journaldev: mask & (1 << 32) != 0 ? optargs!.pointee.journaldev != 0 : nil, largefile: mask & (1 << 33) != 0 ? optargs!.pointee.largefile != 0 : nil, quota: mask & (1 << 34) != 0 ? optargs!.pointee.quota != 0 : nil, resizeinode: mask & (1 << 35) != 0 ? optargs!.pointee.resizeinode != 0 : nil, sparsesuper: mask & (1 << 36) != 0 ? optargs!.pointee.sparsesuper != 0 : nil, uninitbg: mask & (1 << 37) != 0 ? optargs!.pointee.uninitbg != 0 : nil)
         return 0
     }
 }
@@ -2181,7 +2181,7 @@ public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointe
     return CHandle.call(g, "mkfs", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.mkfs(try cString(fstype, "fstype"), try cString(device, "device"), blocksize: mask & (1 << 0) != 0 ? optargs!.pointee.blocksize : nil, features: mask & (1 << 1) != 0 ? try cString(optargs!.pointee.features, "features") : nil, inode: mask & (1 << 2) != 0 ? optargs!.pointee.inode : nil, sectorsize: mask & (1 << 3) != 0 ? optargs!.pointee.sectorsize : nil, label: mask & (1 << 4) != 0 ? try cString(optargs!.pointee.label, "label") : nil)
+        try h.g.mkfs(cString(fstype, "fstype"), cString(device, "device"), blocksize: mask & (1 << 0) != 0 ? optargs!.pointee.blocksize : nil, features: mask & (1 << 1) != 0 ? cString(optargs!.pointee.features, "features") : nil, inode: mask & (1 << 2) != 0 ? optargs!.pointee.inode : nil, sectorsize: mask & (1 << 3) != 0 ? optargs!.pointee.sectorsize : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil)
         return 0
     }
 }
@@ -2190,7 +2190,7 @@ public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointe
 public func c_guestfs_mkmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mkmountpoint", errorValue: -1) {
         h in
-        try h.g.mkmountpoint(try cString(exemptpath, "exemptpath"))
+        try h.g.mkmountpoint(cString(exemptpath, "exemptpath"))
         return 0
     }
 }
@@ -2199,7 +2199,7 @@ public func c_guestfs_mkmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePoin
 public func c_guestfs_mount(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mount", errorValue: -1) {
         h in
-        try h.g.mount(try cString(mountable, "mountable"), try cString(mountpoint, "mountpoint"))
+        try h.g.mount(cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
         return 0
     }
 }
@@ -2208,7 +2208,7 @@ public func c_guestfs_mount(_ g: OpaquePointer?, _ mountable: UnsafePointer<CCha
 public func c_guestfs_mount_options(_ g: OpaquePointer?, _ options: UnsafePointer<CChar>?, _ mountable: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mount_options", errorValue: -1) {
         h in
-        try h.g.mountOptions(try cString(options, "options"), try cString(mountable, "mountable"), try cString(mountpoint, "mountpoint"))
+        try h.g.mountOptions(cString(options, "options"), cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
         return 0
     }
 }
@@ -2217,7 +2217,7 @@ public func c_guestfs_mount_options(_ g: OpaquePointer?, _ options: UnsafePointe
 public func c_guestfs_mount_ro(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mount_ro", errorValue: -1) {
         h in
-        try h.g.mountRo(try cString(mountable, "mountable"), try cString(mountpoint, "mountpoint"))
+        try h.g.mountRo(cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
         return 0
     }
 }
@@ -2226,7 +2226,7 @@ public func c_guestfs_mount_ro(_ g: OpaquePointer?, _ mountable: UnsafePointer<C
 public func c_guestfs_mount_vfs(_ g: OpaquePointer?, _ options: UnsafePointer<CChar>?, _ vfstype: UnsafePointer<CChar>?, _ mountable: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mount_vfs", errorValue: -1) {
         h in
-        try h.g.mountVfs(try cString(options, "options"), try cString(vfstype, "vfstype"), try cString(mountable, "mountable"), try cString(mountpoint, "mountpoint"))
+        try h.g.mountVfs(cString(options, "options"), cString(vfstype, "vfstype"), cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
         return 0
     }
 }
@@ -2251,7 +2251,7 @@ public func c_guestfs_mounts(_ g: OpaquePointer?) -> UnsafeMutablePointer<Unsafe
 public func c_guestfs_mv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mv", errorValue: -1) {
         h in
-        try h.g.mv(try cString(src, "src"), try cString(dest, "dest"))
+        try h.g.mv(cString(src, "src"), cString(dest, "dest"))
         return 0
     }
 }
@@ -2269,7 +2269,7 @@ public func c_guestfs_parse_environment(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_parse_environment_list(_ g: OpaquePointer?, _ environment: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "parse_environment_list", errorValue: -1) {
         h in
-        try h.g.parseEnvironmentList(try cStringList(environment, "environment"))
+        try h.g.parseEnvironmentList(cStringList(environment, "environment"))
         return 0
     }
 }
@@ -2278,7 +2278,7 @@ public func c_guestfs_parse_environment_list(_ g: OpaquePointer?, _ environment:
 public func c_guestfs_part_add(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ prlogex: UnsafePointer<CChar>?, _ startsect: Int64, _ endsect: Int64) -> Int32 {
     return CHandle.call(g, "part_add", errorValue: -1) {
         h in
-        try h.g.partAdd(try cString(device, "device"), try cString(prlogex, "prlogex"), startsect, endsect)
+        try h.g.partAdd(cString(device, "device"), cString(prlogex, "prlogex"), startsect, endsect)
         return 0
     }
 }
@@ -2287,7 +2287,7 @@ public func c_guestfs_part_add(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
 public func c_guestfs_part_del(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> Int32 {
     return CHandle.call(g, "part_del", errorValue: -1) {
         h in
-        try h.g.partDel(try cString(device, "device"), partnum)
+        try h.g.partDel(cString(device, "device"), partnum)
         return 0
     }
 }
@@ -2296,7 +2296,7 @@ public func c_guestfs_part_del(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
 public func c_guestfs_part_disk(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ parttype: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_disk", errorValue: -1) {
         h in
-        try h.g.partDisk(try cString(device, "device"), try cString(parttype, "parttype"))
+        try h.g.partDisk(cString(device, "device"), cString(parttype, "parttype"))
         return 0
     }
 }
@@ -2305,7 +2305,7 @@ public func c_guestfs_part_disk(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
 public func c_guestfs_part_get_bootable(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> Int32 {
     return CHandle.call(g, "part_get_bootable", errorValue: -1) {
         h in
-        return try h.g.partGetBootable(try cString(device, "device"), partnum) ? 1 : 0
+        return try h.g.partGetBootable(cString(device, "device"), partnum) ? 1 : 0
     }
 }
 
@@ -2313,7 +2313,7 @@ public func c_guestfs_part_get_bootable(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_get_disk_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_disk_guid", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetDiskGuid(try cString(device, "device")))
+        return strdup(try h.g.partGetDiskGuid(cString(device, "device")))
     }
 }
 
@@ -2321,7 +2321,7 @@ public func c_guestfs_part_get_disk_guid(_ g: OpaquePointer?, _ device: UnsafePo
 public func c_guestfs_part_get_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_gpt_guid", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetGptGuid(try cString(device, "device"), partnum))
+        return strdup(try h.g.partGetGptGuid(cString(device, "device"), partnum))
     }
 }
 
@@ -2329,7 +2329,7 @@ public func c_guestfs_part_get_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_get_gpt_type(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_gpt_type", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetGptType(try cString(device, "device"), partnum))
+        return strdup(try h.g.partGetGptType(cString(device, "device"), partnum))
     }
 }
 
@@ -2337,7 +2337,7 @@ public func c_guestfs_part_get_gpt_type(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_get_mbr_id(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> Int32 {
     return CHandle.call(g, "part_get_mbr_id", errorValue: -1) {
         h in
-        return try h.g.partGetMbrId(try cString(device, "device"), partnum)
+        return try h.g.partGetMbrId(cString(device, "device"), partnum)
     }
 }
 
@@ -2345,7 +2345,7 @@ public func c_guestfs_part_get_mbr_id(_ g: OpaquePointer?, _ device: UnsafePoint
 public func c_guestfs_part_get_parttype(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_parttype", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetParttype(try cString(device, "device")))
+        return strdup(try h.g.partGetParttype(cString(device, "device")))
     }
 }
 
@@ -2353,7 +2353,7 @@ public func c_guestfs_part_get_parttype(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_init(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ parttype: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_init", errorValue: -1) {
         h in
-        try h.g.partInit(try cString(device, "device"), try cString(parttype, "parttype"))
+        try h.g.partInit(cString(device, "device"), cString(parttype, "parttype"))
         return 0
     }
 }
@@ -2362,7 +2362,7 @@ public func c_guestfs_part_init(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
 public func c_guestfs_part_list(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_partition_list>? {
     return CHandle.call(g, "part_list", errorValue: nil) {
         h in
-        return cStructList(try h.g.partList(try cString(device, "device")))
+        return cStructList(try h.g.partList(cString(device, "device")))
     }
 }
 
@@ -2370,7 +2370,7 @@ public func c_guestfs_part_list(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
 public func c_guestfs_part_set_bootable(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ bootable: Int32) -> Int32 {
     return CHandle.call(g, "part_set_bootable", errorValue: -1) {
         h in
-        try h.g.partSetBootable(try cString(device, "device"), partnum, bootable != 0)
+        try h.g.partSetBootable(cString(device, "device"), partnum, bootable != 0)
         return 0
     }
 }
@@ -2379,7 +2379,7 @@ public func c_guestfs_part_set_bootable(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_set_disk_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ guid: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_set_disk_guid", errorValue: -1) {
         h in
-        try h.g.partSetDiskGuid(try cString(device, "device"), try cString(guid, "guid"))
+        try h.g.partSetDiskGuid(cString(device, "device"), cString(guid, "guid"))
         return 0
     }
 }
@@ -2388,7 +2388,7 @@ public func c_guestfs_part_set_disk_guid(_ g: OpaquePointer?, _ device: UnsafePo
 public func c_guestfs_part_set_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ guid: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_set_gpt_guid", errorValue: -1) {
         h in
-        try h.g.partSetGptGuid(try cString(device, "device"), partnum, try cString(guid, "guid"))
+        try h.g.partSetGptGuid(cString(device, "device"), partnum, cString(guid, "guid"))
         return 0
     }
 }
@@ -2397,7 +2397,7 @@ public func c_guestfs_part_set_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_set_gpt_type(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ guid: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_set_gpt_type", errorValue: -1) {
         h in
-        try h.g.partSetGptType(try cString(device, "device"), partnum, try cString(guid, "guid"))
+        try h.g.partSetGptType(cString(device, "device"), partnum, cString(guid, "guid"))
         return 0
     }
 }
@@ -2406,7 +2406,7 @@ public func c_guestfs_part_set_gpt_type(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_set_name(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ name: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_set_name", errorValue: -1) {
         h in
-        try h.g.partSetName(try cString(device, "device"), partnum, try cString(name, "name"))
+        try h.g.partSetName(cString(device, "device"), partnum, cString(name, "name"))
         return 0
     }
 }
@@ -2415,7 +2415,7 @@ public func c_guestfs_part_set_name(_ g: OpaquePointer?, _ device: UnsafePointer
 public func c_guestfs_part_to_dev(_ g: OpaquePointer?, _ partition: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_to_dev", errorValue: nil) {
         h in
-        return strdup(try h.g.partToDev(try cString(partition, "partition")))
+        return strdup(try h.g.partToDev(cString(partition, "partition")))
     }
 }
 
@@ -2423,7 +2423,7 @@ public func c_guestfs_part_to_dev(_ g: OpaquePointer?, _ partition: UnsafePointe
 public func c_guestfs_part_to_partnum(_ g: OpaquePointer?, _ partition: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_to_partnum", errorValue: -1) {
         h in
-        return try h.g.partToPartnum(try cString(partition, "partition"))
+        return try h.g.partToPartnum(cString(partition, "partition"))
     }
 }
 
@@ -2440,7 +2440,7 @@ public func c_guestfs_ping_daemon(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_pread(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ count: Int32, _ offset: Int64, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "pread", errorValue: nil) {
         h in
-        return cBufferOut(try h.g.pread(try cString(path, "path"), count, offset), sizeR)
+        return cBufferOut(try h.g.pread(cString(path, "path"), count, offset), sizeR)
     }
 }
 
@@ -2448,7 +2448,7 @@ public func c_guestfs_pread(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, 
 public func c_guestfs_pvcreate(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "pvcreate", errorValue: -1) {
         h in
-        try h.g.pvcreate(try cString(device, "device"))
+        try h.g.pvcreate(cString(device, "device"))
         return 0
     }
 }
@@ -2457,7 +2457,7 @@ public func c_guestfs_pvcreate(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
 public func c_guestfs_pvremove(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "pvremove", errorValue: -1) {
         h in
-        try h.g.pvremove(try cString(device, "device"))
+        try h.g.pvremove(cString(device, "device"))
         return 0
     }
 }
@@ -2482,7 +2482,7 @@ public func c_guestfs_pvs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
 public func c_guestfs_pwrite(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int, _ offset: Int64) -> Int32 {
     return CHandle.call(g, "pwrite", errorValue: -1) {
         h in
-        return try h.g.pwrite(try cString(path, "path"), try cBuffer(content, contentSize, "content"), offset)
+        return try h.g.pwrite(cString(path, "path"), cBuffer(content, contentSize, "content"), offset)
     }
 }
 
@@ -2490,7 +2490,7 @@ public func c_guestfs_pwrite(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?,
 public func c_guestfs_read_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "read_file", errorValue: nil) {
         h in
-        return cBufferOut(try h.g.readFile(try cString(path, "path")), sizeR)
+        return cBufferOut(try h.g.readFile(cString(path, "path")), sizeR)
     }
 }
 
@@ -2498,7 +2498,7 @@ public func c_guestfs_read_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar
 public func c_guestfs_read_lines(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "read_lines", errorValue: nil) {
         h in
-        return cStringArray(try h.g.readLines(try cString(path, "path")))
+        return cStringArray(try h.g.readLines(cString(path, "path")))
     }
 }
 
@@ -2506,7 +2506,7 @@ public func c_guestfs_read_lines(_ g: OpaquePointer?, _ path: UnsafePointer<CCha
 public func c_guestfs_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_dirent_list>? {
     return CHandle.call(g, "readdir", errorValue: nil) {
         h in
-        return cStructList(try h.g.readdir(try cString(dir, "dir")))
+        return cStructList(try h.g.readdir(cString(dir, "dir")))
     }
 }
 
@@ -2514,7 +2514,7 @@ public func c_guestfs_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?)
 public func c_guestfs_readlink(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "readlink", errorValue: nil) {
         h in
-        return strdup(try h.g.readlink(try cString(path, "path")))
+        return strdup(try h.g.readlink(cString(path, "path")))
     }
 }
 
@@ -2522,7 +2522,7 @@ public func c_guestfs_readlink(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>
 public func c_guestfs_readlinklist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "readlinklist", errorValue: nil) {
         h in
-        return cStringArray(try h.g.readlinklist(try cString(path, "path"), try cStringList(names, "names")))
+        return cStringArray(try h.g.readlinklist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -2530,7 +2530,7 @@ public func c_guestfs_readlinklist(_ g: OpaquePointer?, _ path: UnsafePointer<CC
 public func c_guestfs_realpath(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "realpath", errorValue: nil) {
         h in
-        return strdup(try h.g.realpath(try cString(path, "path")))
+        return strdup(try h.g.realpath(cString(path, "path")))
     }
 }
 
@@ -2538,7 +2538,7 @@ public func c_guestfs_realpath(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>
 public func c_guestfs_remove_drive(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "remove_drive", errorValue: -1) {
         h in
-        try h.g.removeDrive(try cString(label, "label"))
+        try h.g.removeDrive(cString(label, "label"))
         return 0
     }
 }
@@ -2547,7 +2547,7 @@ public func c_guestfs_remove_drive(_ g: OpaquePointer?, _ label: UnsafePointer<C
 public func c_guestfs_resize2fs(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "resize2fs", errorValue: -1) {
         h in
-        try h.g.resize2fs(try cString(device, "device"))
+        try h.g.resize2fs(cString(device, "device"))
         return 0
     }
 }
@@ -2556,7 +2556,7 @@ public func c_guestfs_resize2fs(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
 public func c_guestfs_rm(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "rm", errorValue: -1) {
         h in
-        try h.g.rm(try cString(path, "path"))
+        try h.g.rm(cString(path, "path"))
         return 0
     }
 }
@@ -2565,7 +2565,7 @@ public func c_guestfs_rm(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> 
 public func c_guestfs_rm_f(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "rm_f", errorValue: -1) {
         h in
-        try h.g.rmF(try cString(path, "path"))
+        try h.g.rmF(cString(path, "path"))
         return 0
     }
 }
@@ -2574,7 +2574,7 @@ public func c_guestfs_rm_f(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_rm_rf(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "rm_rf", errorValue: -1) {
         h in
-        try h.g.rmRf(try cString(path, "path"))
+        try h.g.rmRf(cString(path, "path"))
         return 0
     }
 }
@@ -2583,7 +2583,7 @@ public func c_guestfs_rm_rf(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) 
 public func c_guestfs_rmdir(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "rmdir", errorValue: -1) {
         h in
-        try h.g.rmdir(try cString(path, "path"))
+        try h.g.rmdir(cString(path, "path"))
         return 0
     }
 }
@@ -2592,7 +2592,7 @@ public func c_guestfs_rmdir(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) 
 public func c_guestfs_rmmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "rmmountpoint", errorValue: -1) {
         h in
-        try h.g.rmmountpoint(try cString(exemptpath, "exemptpath"))
+        try h.g.rmmountpoint(cString(exemptpath, "exemptpath"))
         return 0
     }
 }
@@ -2610,7 +2610,7 @@ public func c_guestfs_set_append(_ g: OpaquePointer?, _ append: UnsafePointer<CC
 public func c_guestfs_set_attach_method(_ g: OpaquePointer?, _ backend: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_attach_method", errorValue: -1) {
         h in
-        try h.g.setAttachMethod(try cString(backend, "backend"))
+        try h.g.setAttachMethod(cString(backend, "backend"))
         return 0
     }
 }
@@ -2628,7 +2628,7 @@ public func c_guestfs_set_autosync(_ g: OpaquePointer?, _ autosync: Int32) -> In
 public func c_guestfs_set_backend(_ g: OpaquePointer?, _ backend: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_backend", errorValue: -1) {
         h in
-        try h.g.setBackend(try cString(backend, "backend"))
+        try h.g.setBackend(cString(backend, "backend"))
         return 0
     }
 }
@@ -2637,7 +2637,7 @@ public func c_guestfs_set_backend(_ g: OpaquePointer?, _ backend: UnsafePointer<
 public func c_guestfs_set_backend_setting(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_backend_setting", errorValue: -1) {
         h in
-        try h.g.setBackendSetting(try cString(name, "name"), try cString(val, "val"))
+        try h.g.setBackendSetting(cString(name, "name"), cString(val, "val"))
         return 0
     }
 }
@@ -2646,7 +2646,7 @@ public func c_guestfs_set_backend_setting(_ g: OpaquePointer?, _ name: UnsafePoi
 public func c_guestfs_set_backend_settings(_ g: OpaquePointer?, _ settings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "set_backend_settings", errorValue: -1) {
         h in
-        try h.g.setBackendSettings(try cStringList(settings, "settings"))
+        try h.g.setBackendSettings(cStringList(settings, "settings"))
         return 0
     }
 }
@@ -2673,7 +2673,7 @@ public func c_guestfs_set_direct(_ g: OpaquePointer?, _ direct: Int32) -> Int32 
 public func c_guestfs_set_hv(_ g: OpaquePointer?, _ hv: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_hv", errorValue: -1) {
         h in
-        try h.g.setHv(try cString(hv, "hv"))
+        try h.g.setHv(cString(hv, "hv"))
         return 0
     }
 }
@@ -2682,7 +2682,7 @@ public func c_guestfs_set_hv(_ g: OpaquePointer?, _ hv: UnsafePointer<CChar>?) -
 public func c_guestfs_set_identifier(_ g: OpaquePointer?, _ identifier: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_identifier", errorValue: -1) {
         h in
-        try h.g.setIdentifier(try cString(identifier, "identifier"))
+        try h.g.setIdentifier(cString(identifier, "identifier"))
         return 0
     }
 }
@@ -2691,7 +2691,7 @@ public func c_guestfs_set_identifier(_ g: OpaquePointer?, _ identifier: UnsafePo
 public func c_guestfs_set_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?, _ label: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_label", errorValue: -1) {
         h in
-        try h.g.setLabel(try cString(mountable, "mountable"), try cString(label, "label"))
+        try h.g.setLabel(cString(mountable, "mountable"), cString(label, "label"))
         return 0
     }
 }
@@ -2736,7 +2736,7 @@ public func c_guestfs_set_pgroup(_ g: OpaquePointer?, _ pgroup: Int32) -> Int32 
 public func c_guestfs_set_program(_ g: OpaquePointer?, _ program: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_program", errorValue: -1) {
         h in
-        try h.g.setProgram(try cString(program, "program"))
+        try h.g.setProgram(cString(program, "program"))
         return 0
     }
 }
@@ -2799,7 +2799,7 @@ public func c_guestfs_set_trace(_ g: OpaquePointer?, _ trace: Int32) -> Int32 {
 public func c_guestfs_set_uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ uuid: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_uuid", errorValue: -1) {
         h in
-        try h.g.setUuid(try cString(device, "device"), try cString(uuid, "uuid"))
+        try h.g.setUuid(cString(device, "device"), cString(uuid, "uuid"))
         return 0
     }
 }
@@ -2818,7 +2818,7 @@ public func c_guestfs_setfiles_argv(_ g: OpaquePointer?, _ specfile: UnsafePoint
     return CHandle.call(g, "setfiles", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.setfiles(try cString(specfile, "specfile"), try cStringList(paths, "paths"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil, excludes: mask & (1 << 1) != 0 ? try cStringList(optargs!.pointee.excludes, "excludes") : nil)
+        try h.g.setfiles(cString(specfile, "specfile"), cStringList(paths, "paths"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil, excludes: mask & (1 << 1) != 0 ? cStringList(optargs!.pointee.excludes, "excludes") : nil)
         return 0
     }
 }
@@ -2827,7 +2827,7 @@ public func c_guestfs_setfiles_argv(_ g: OpaquePointer?, _ specfile: UnsafePoint
 public func c_guestfs_sh(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "sh", errorValue: nil) {
         h in
-        return strdup(try h.g.sh(try cString(command, "command")))
+        return strdup(try h.g.sh(cString(command, "command")))
     }
 }
 
@@ -2835,7 +2835,7 @@ public func c_guestfs_sh(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?) 
 public func c_guestfs_sh_lines(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "sh_lines", errorValue: nil) {
         h in
-        return cStringArray(try h.g.shLines(try cString(command, "command")))
+        return cStringArray(try h.g.shLines(cString(command, "command")))
     }
 }
 
@@ -2852,7 +2852,7 @@ public func c_guestfs_shutdown(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_stat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_stat>? {
     return CHandle.call(g, "stat", errorValue: nil) {
         h in
-        return cStruct(try h.g.stat(try cString(path, "path")))
+        return cStruct(try h.g.stat(cString(path, "path")))
     }
 }
 
@@ -2860,7 +2860,7 @@ public func c_guestfs_stat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_statns(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_statns>? {
     return CHandle.call(g, "statns", errorValue: nil) {
         h in
-        return cStruct(try h.g.statns(try cString(path, "path")))
+        return cStruct(try h.g.statns(cString(path, "path")))
     }
 }
 
@@ -2868,7 +2868,7 @@ public func c_guestfs_statns(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?)
 public func c_guestfs_statvfs(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_statvfs>? {
     return CHandle.call(g, "statvfs", errorValue: nil) {
         h in
-        return cStruct(try h.g.statvfs(try cString(path, "path")))
+        return cStruct(try h.g.statvfs(cString(path, "path")))
     }
 }
 
@@ -2885,7 +2885,7 @@ public func c_guestfs_sync(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_tail(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "tail", errorValue: nil) {
         h in
-        return cStringArray(try h.g.tail(try cString(path, "path")))
+        return cStringArray(try h.g.tail(cString(path, "path")))
     }
 }
 
@@ -2893,7 +2893,7 @@ public func c_guestfs_tail(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_tail_n(_ g: OpaquePointer?, _ nrlines: Int32, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "tail_n", errorValue: nil) {
         h in
-        return cStringArray(try h.g.tailN(nrlines, try cString(path, "path")))
+        return cStringArray(try h.g.tailN(nrlines, cString(path, "path")))
     }
 }
 
@@ -2902,7 +2902,7 @@ public func c_guestfs_tar_in_opts_argv(_ g: OpaquePointer?, _ tarfile: UnsafePoi
     return CHandle.call(g, "tar_in", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.tarIn(try cString(tarfile, "tarfile"), try cString(directory, "directory"), compress: mask & (1 << 0) != 0 ? try cString(optargs!.pointee.compress, "compress") : nil, xattrs: mask & (1 << 1) != 0 ? optargs!.pointee.xattrs != 0 : nil, selinux: mask & (1 << 2) != 0 ? optargs!.pointee.selinux != 0 : nil, acls: mask & (1 << 3) != 0 ? optargs!.pointee.acls != 0 : nil, keepdirlink: mask & (1 << 4) != 0 ? optargs!.pointee.keepdirlink != 0 : nil)
+        try h.g.tarIn(cString(tarfile, "tarfile"), cString(directory, "directory"), compress: mask & (1 << 0) != 0 ? cString(optargs!.pointee.compress, "compress") : nil, xattrs: mask & (1 << 1) != 0 ? optargs!.pointee.xattrs != 0 : nil, selinux: mask & (1 << 2) != 0 ? optargs!.pointee.selinux != 0 : nil, acls: mask & (1 << 3) != 0 ? optargs!.pointee.acls != 0 : nil, keepdirlink: mask & (1 << 4) != 0 ? optargs!.pointee.keepdirlink != 0 : nil)
         return 0
     }
 }
@@ -2912,7 +2912,7 @@ public func c_guestfs_tar_out_opts_argv(_ g: OpaquePointer?, _ directory: Unsafe
     return CHandle.call(g, "tar_out", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.tarOut(try cString(directory, "directory"), try cString(tarfile, "tarfile"), compress: mask & (1 << 0) != 0 ? try cString(optargs!.pointee.compress, "compress") : nil, numericowner: mask & (1 << 1) != 0 ? optargs!.pointee.numericowner != 0 : nil, excludes: mask & (1 << 2) != 0 ? try cStringList(optargs!.pointee.excludes, "excludes") : nil, xattrs: mask & (1 << 3) != 0 ? optargs!.pointee.xattrs != 0 : nil, selinux: mask & (1 << 4) != 0 ? optargs!.pointee.selinux != 0 : nil, acls: mask & (1 << 5) != 0 ? optargs!.pointee.acls != 0 : nil)
+        try h.g.tarOut(cString(directory, "directory"), cString(tarfile, "tarfile"), compress: mask & (1 << 0) != 0 ? cString(optargs!.pointee.compress, "compress") : nil, numericowner: mask & (1 << 1) != 0 ? optargs!.pointee.numericowner != 0 : nil, excludes: mask & (1 << 2) != 0 ? cStringList(optargs!.pointee.excludes, "excludes") : nil, xattrs: mask & (1 << 3) != 0 ? optargs!.pointee.xattrs != 0 : nil, selinux: mask & (1 << 4) != 0 ? optargs!.pointee.selinux != 0 : nil, acls: mask & (1 << 5) != 0 ? optargs!.pointee.acls != 0 : nil)
         return 0
     }
 }
@@ -2921,7 +2921,7 @@ public func c_guestfs_tar_out_opts_argv(_ g: OpaquePointer?, _ directory: Unsafe
 public func c_guestfs_tgz_in(_ g: OpaquePointer?, _ tarball: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "tgz_in", errorValue: -1) {
         h in
-        try h.g.tgzIn(try cString(tarball, "tarball"), try cString(directory, "directory"))
+        try h.g.tgzIn(cString(tarball, "tarball"), cString(directory, "directory"))
         return 0
     }
 }
@@ -2930,7 +2930,7 @@ public func c_guestfs_tgz_in(_ g: OpaquePointer?, _ tarball: UnsafePointer<CChar
 public func c_guestfs_tgz_out(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?, _ tarball: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "tgz_out", errorValue: -1) {
         h in
-        try h.g.tgzOut(try cString(directory, "directory"), try cString(tarball, "tarball"))
+        try h.g.tgzOut(cString(directory, "directory"), cString(tarball, "tarball"))
         return 0
     }
 }
@@ -2939,7 +2939,7 @@ public func c_guestfs_tgz_out(_ g: OpaquePointer?, _ directory: UnsafePointer<CC
 public func c_guestfs_touch(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "touch", errorValue: -1) {
         h in
-        try h.g.touch(try cString(path, "path"))
+        try h.g.touch(cString(path, "path"))
         return 0
     }
 }
@@ -2948,7 +2948,7 @@ public func c_guestfs_touch(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) 
 public func c_guestfs_truncate(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "truncate", errorValue: -1) {
         h in
-        try h.g.truncate(try cString(path, "path"))
+        try h.g.truncate(cString(path, "path"))
         return 0
     }
 }
@@ -2957,7 +2957,7 @@ public func c_guestfs_truncate(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>
 public func c_guestfs_truncate_size(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
     return CHandle.call(g, "truncate_size", errorValue: -1) {
         h in
-        try h.g.truncateSize(try cString(path, "path"), size)
+        try h.g.truncateSize(cString(path, "path"), size)
         return 0
     }
 }
@@ -2966,7 +2966,7 @@ public func c_guestfs_truncate_size(_ g: OpaquePointer?, _ path: UnsafePointer<C
 public func c_guestfs_tune2fs_l(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "tune2fs_l", errorValue: nil) {
         h in
-        return cHashtable(try h.g.tune2fsL(try cString(device, "device")))
+        return cHashtable(try h.g.tune2fsL(cString(device, "device")))
     }
 }
 
@@ -2983,7 +2983,7 @@ public func c_guestfs_umount_opts_argv(_ g: OpaquePointer?, _ pathordevice: Unsa
     return CHandle.call(g, "umount", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.umount(try cString(pathordevice, "pathordevice"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil, lazyunmount: mask & (1 << 1) != 0 ? optargs!.pointee.lazyunmount != 0 : nil)
+        try h.g.umount(cString(pathordevice, "pathordevice"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil, lazyunmount: mask & (1 << 1) != 0 ? optargs!.pointee.lazyunmount != 0 : nil)
         return 0
     }
 }
@@ -3001,7 +3001,7 @@ public func c_guestfs_umount_all(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_upload(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ remotefilename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "upload", errorValue: -1) {
         h in
-        try h.g.upload(try cString(filename, "filename"), try cString(remotefilename, "remotefilename"))
+        try h.g.upload(cString(filename, "filename"), cString(remotefilename, "remotefilename"))
         return 0
     }
 }
@@ -3010,7 +3010,7 @@ public func c_guestfs_upload(_ g: OpaquePointer?, _ filename: UnsafePointer<CCha
 public func c_guestfs_upload_offset(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ remotefilename: UnsafePointer<CChar>?, _ offset: Int64) -> Int32 {
     return CHandle.call(g, "upload_offset", errorValue: -1) {
         h in
-        try h.g.uploadOffset(try cString(filename, "filename"), try cString(remotefilename, "remotefilename"), offset)
+        try h.g.uploadOffset(cString(filename, "filename"), cString(remotefilename, "remotefilename"), offset)
         return 0
     }
 }
@@ -3028,7 +3028,7 @@ public func c_guestfs_user_cancel(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_utimens(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ atsecs: Int64, _ atnsecs: Int64, _ mtsecs: Int64, _ mtnsecs: Int64) -> Int32 {
     return CHandle.call(g, "utimens", errorValue: -1) {
         h in
-        try h.g.utimens(try cString(path, "path"), atsecs, atnsecs, mtsecs, mtnsecs)
+        try h.g.utimens(cString(path, "path"), atsecs, atnsecs, mtsecs, mtnsecs)
         return 0
     }
 }
@@ -3045,7 +3045,7 @@ public func c_guestfs_version(_ g: OpaquePointer?) -> UnsafeMutablePointer<guest
 public func c_guestfs_vfs_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_label", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsLabel(try cString(mountable, "mountable")))
+        return strdup(try h.g.vfsLabel(cString(mountable, "mountable")))
     }
 }
 
@@ -3053,7 +3053,7 @@ public func c_guestfs_vfs_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<
 public func c_guestfs_vfs_type(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_type", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsType(try cString(mountable, "mountable")))
+        return strdup(try h.g.vfsType(cString(mountable, "mountable")))
     }
 }
 
@@ -3061,7 +3061,7 @@ public func c_guestfs_vfs_type(_ g: OpaquePointer?, _ mountable: UnsafePointer<C
 public func c_guestfs_vfs_uuid(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_uuid", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsUuid(try cString(mountable, "mountable")))
+        return strdup(try h.g.vfsUuid(cString(mountable, "mountable")))
     }
 }
 
@@ -3078,7 +3078,7 @@ public func c_guestfs_vg_activate_all(_ g: OpaquePointer?, _ activate: Int32) ->
 public func c_guestfs_vgcreate(_ g: OpaquePointer?, _ volgroup: UnsafePointer<CChar>?, _ physvols: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "vgcreate", errorValue: -1) {
         h in
-        try h.g.vgcreate(try cString(volgroup, "volgroup"), try cStringList(physvols, "physvols"))
+        try h.g.vgcreate(cString(volgroup, "volgroup"), cStringList(physvols, "physvols"))
         return 0
     }
 }
@@ -3087,7 +3087,7 @@ public func c_guestfs_vgcreate(_ g: OpaquePointer?, _ volgroup: UnsafePointer<CC
 public func c_guestfs_vgremove(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "vgremove", errorValue: -1) {
         h in
-        try h.g.vgremove(try cString(vgname, "vgname"))
+        try h.g.vgremove(cString(vgname, "vgname"))
         return 0
     }
 }
@@ -3121,7 +3121,7 @@ public func c_guestfs_wait_ready(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_wc_c(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "wc_c", errorValue: -1) {
         h in
-        return try h.g.wcC(try cString(path, "path"))
+        return try h.g.wcC(cString(path, "path"))
     }
 }
 
@@ -3129,7 +3129,7 @@ public func c_guestfs_wc_c(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_wc_l(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "wc_l", errorValue: -1) {
         h in
-        return try h.g.wcL(try cString(path, "path"))
+        return try h.g.wcL(cString(path, "path"))
     }
 }
 
@@ -3137,7 +3137,7 @@ public func c_guestfs_wc_l(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_wc_w(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "wc_w", errorValue: -1) {
         h in
-        return try h.g.wcW(try cString(path, "path"))
+        return try h.g.wcW(cString(path, "path"))
     }
 }
 
@@ -3145,7 +3145,7 @@ public func c_guestfs_wc_w(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
 public func c_guestfs_write(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int) -> Int32 {
     return CHandle.call(g, "write", errorValue: -1) {
         h in
-        try h.g.write(try cString(path, "path"), try cBuffer(content, contentSize, "content"))
+        try h.g.write(cString(path, "path"), cBuffer(content, contentSize, "content"))
         return 0
     }
 }
@@ -3154,7 +3154,7 @@ public func c_guestfs_write(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, 
 public func c_guestfs_write_append(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int) -> Int32 {
     return CHandle.call(g, "write_append", errorValue: -1) {
         h in
-        try h.g.writeAppend(try cString(path, "path"), try cBuffer(content, contentSize, "content"))
+        try h.g.writeAppend(cString(path, "path"), cBuffer(content, contentSize, "content"))
         return 0
     }
 }
@@ -3163,7 +3163,7 @@ public func c_guestfs_write_append(_ g: OpaquePointer?, _ path: UnsafePointer<CC
 public func c_guestfs_zero(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "zero", errorValue: -1) {
         h in
-        try h.g.zero(try cString(device, "device"))
+        try h.g.zero(cString(device, "device"))
         return 0
     }
 }
@@ -3172,7 +3172,7 @@ public func c_guestfs_zero(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?)
 public func c_guestfs_zero_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "zero_device", errorValue: -1) {
         h in
-        try h.g.zeroDevice(try cString(device, "device"))
+        try h.g.zeroDevice(cString(device, "device"))
         return 0
     }
 }
@@ -3181,7 +3181,7 @@ public func c_guestfs_zero_device(_ g: OpaquePointer?, _ device: UnsafePointer<C
 public func c_guestfs_zerofree(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "zerofree", errorValue: -1) {
         h in
-        try h.g.zerofree(try cString(device, "device"))
+        try h.g.zerofree(cString(device, "device"))
         return 0
     }
 }
