@@ -7,7 +7,7 @@ DAEMON_BIN  := $(TOP)/.build-daemon/release/guestfsd
 # The dev tree's appliance; an installed library finds its own without this.
 export LIBGUESTFS_PATH ?= $(APPLIANCE)
 
-.PHONY: all build generate check-generated daemon appliance check unit-tests demo bench fixed-appliance install clean
+.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean
 
 all: build appliance
 
@@ -29,8 +29,14 @@ daemon:
 appliance: daemon
 	DAEMON=$(DAEMON_BIN) appliance/build-appliance.sh prepare -o $(APPLIANCE)/supermin.d
 
-check: check-generated all
+check: check-generated check-man all
 	$(SWIFT) test
+
+man:
+	bash tools/build-man.sh man/build
+
+check-man:
+	bash tools/check-man.sh
 
 demo: all
 	$(SWIFT) run guestfs-demo

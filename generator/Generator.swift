@@ -87,6 +87,7 @@ enum Outputs {
             ("bindings/python/guestfs.pyi", PythonEmitter(model: model).stubFile()),
             ("man/guestfs-actions.pod", pod.actionsPOD()),
             ("man/guestfs-structs.pod", pod.structsPOD()),
+            ("man/guestfs-optgroups.pod", pod.optgroupsPOD()),
             ("Tests/GuestfsTests/Generated/ActionTestData.swift", TestDataEmitter(model: model).testDataFile()),
             ("Tests/XDRTests/Generated/Samples.swift", RoundTripEmitter(model: model).file()),
         ]
