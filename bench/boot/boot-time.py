@@ -42,7 +42,6 @@ BASE_APPEND = [
     "cryptomgr.notests",  # skip crypto self tests
     "8250.nr_uarts=1",    # don't probe 4 legacy UARTs
     "random.trust_cpu=on",
-    "selinux=0",
 ]
 
 
@@ -86,7 +85,8 @@ def qemu_cmd(args, appdir, sock, console_log, user_disk):
             drives.append(("hd0", user_disk, "raw", False))
         drives.append(("appliance", root, "raw", True))
         for i, (did, path, fmt, snap) in enumerate(drives):
-            cmd += ["-drive", f"file={path},format={fmt},if=none,id={did},cache=unsafe"
+            cache = "unsafe" if snap else "writeback"
+            cmd += ["-drive", f"file={path},format={fmt},if=none,id={did},cache={cache}"
                     + (",snapshot=on" if snap else "")
                     + ",aio=threads",
                     "-device", f"virtio-blk-device,drive={did}"]
@@ -98,15 +98,15 @@ def qemu_cmd(args, appdir, sock, console_log, user_disk):
         append += [f"root={root_dev}"]
     else:
         kernel = os.path.join(appdir, "vmlinux" if args.pc_vmlinux else "kernel")
-        cmd += ["-M", f"{args.pc_machine},accel=tcg",
+        cmd += ["-M", args.pc_machine,
                 "-device", "virtio-scsi-pci,id=scsi"]
         n = 0
         if user_disk:
-            cmd += ["-drive", f"file={user_disk},format=raw,if=none,id=hd0,cache=unsafe",
-                    "-device", f"scsi-hd,drive=hd0,bus=scsi.0,channel=0,scsi-id=0,lun={n}"]
+            cmd += ["-drive", f"file={user_disk},format=raw,if=none,id=hd0,cache=writeback",
+                    "-device", f"scsi-hd,drive=hd0,bus=scsi.0,channel=0,scsi-id={n},lun=0"]
             n += 1
         cmd += ["-drive", f"file={root},format=raw,if=none,id=appliance,cache=unsafe,snapshot=on",
-                "-device", f"scsi-hd,drive=appliance,bus=scsi.0,channel=0,scsi-id=0,lun={n}",
+                "-device", f"scsi-hd,drive=appliance,bus=scsi.0,channel=0,scsi-id={n},lun=0",
                 "-device", "virtio-serial-pci",
                 "-chardev", f"socket,path={sock},id=channel0",
                 "-device", f"virtserialport,chardev=channel0,name={CHANNEL}"]
@@ -116,11 +116,6 @@ def qemu_cmd(args, appdir, sock, console_log, user_disk):
     if args.console == "ttyS0":
         cmd += ["-serial", f"file:{console_log}"]
         append += ["console=ttyS0"]
-    elif args.console == "hvc0":
-        # a second virtio-serial device would be needed; keep simple: not used
-        raise SystemExit("hvc0 console not implemented in this script")
-    else:
-        append += ["console=none"] if False else []
     if args.tsc_khz == "auto":
         khz = host_tsc_khz()
         if khz:
