@@ -85,6 +85,7 @@ enum Outputs {
             ("bindings/python/src/actions.c", PythonEmitter(model: model).actionsFile()),
             ("bindings/python/guestfs.py", PythonEmitter(model: model).moduleFile()),
             ("bindings/python/guestfs.pyi", PythonEmitter(model: model).stubFile()),
+            ("Sources/guestfish/Generated/ActionHelp.swift", FishEmitter(model: model).helpFile()),
             ("man/guestfs-actions.pod", pod.actionsPOD()),
             ("man/guestfs-structs.pod", pod.structsPOD()),
             ("man/guestfs-optgroups.pod", pod.optgroupsPOD()),
