@@ -110,7 +110,7 @@ struct ClientEmitter {
         let proc = ".\(Naming.swiftIdent(a.name))"
         if a.hasRetStruct {
             let call = "try self.daemonCall(\(proc), \(argsExpr)optargs: \(mask)\(extra), returning: \(a.camelName)Ret.self).value"
-            w.line(a.ret.type == .hashtable ? "Guestfs.hashtable(\(call))" : call)
+            w.line("return " + (a.ret.type == .hashtable ? "Guestfs.hashtable(\(call))" : call))
         } else {
             w.line("try self.daemonCall(\(proc), \(argsExpr)optargs: \(mask)\(extra))")
         }

@@ -322,7 +322,7 @@ extension Guestfs {
     /// *device*, for example on a blank disk.
     public func blkid(_ device: String) throws -> [String: String] {
         return try perform("blkid", [.string(device)]) {
-            Guestfs.hashtable(try self.daemonCall(.blkid, args: BlkidArgs(device: device), optargs: 0, returning: BlkidRet.self).value)
+            return Guestfs.hashtable(try self.daemonCall(.blkid, args: BlkidArgs(device: device), optargs: 0, returning: BlkidRet.self).value)
         }
     }
 
@@ -344,7 +344,7 @@ extension Guestfs {
     /// `blockdev_getss`.
     public func blockdevGetbsz(_ device: String) throws -> Int32 {
         return try perform("blockdev_getbsz", [.string(device)]) {
-            try self.daemonCall(.blockdevGetbsz, args: BlockdevGetbszArgs(device: device), optargs: 0, returning: BlockdevGetbszRet.self).value
+            return try self.daemonCall(.blockdevGetbsz, args: BlockdevGetbszArgs(device: device), optargs: 0, returning: BlockdevGetbszRet.self).value
         }
     }
 
@@ -353,7 +353,7 @@ extension Guestfs {
     /// `blockdev_setrw`.
     public func blockdevGetro(_ device: String) throws -> Bool {
         return try perform("blockdev_getro", [.string(device)]) {
-            try self.daemonCall(.blockdevGetro, args: BlockdevGetroArgs(device: device), optargs: 0, returning: BlockdevGetroRet.self).value
+            return try self.daemonCall(.blockdevGetro, args: BlockdevGetroArgs(device: device), optargs: 0, returning: BlockdevGetroRet.self).value
         }
     }
 
@@ -362,7 +362,7 @@ extension Guestfs {
     /// See also `blockdev_getsz`, which gives the size in 512-byte sectors.
     public func blockdevGetsize64(_ device: String) throws -> Int64 {
         return try perform("blockdev_getsize64", [.string(device)]) {
-            try self.daemonCall(.blockdevGetsize64, args: BlockdevGetsize64Args(device: device), optargs: 0, returning: BlockdevGetsize64Ret.self).value
+            return try self.daemonCall(.blockdevGetsize64, args: BlockdevGetsize64Args(device: device), optargs: 0, returning: BlockdevGetsize64Ret.self).value
         }
     }
 
@@ -373,7 +373,7 @@ extension Guestfs {
     /// is.
     public func blockdevGetss(_ device: String) throws -> Int32 {
         return try perform("blockdev_getss", [.string(device)]) {
-            try self.daemonCall(.blockdevGetss, args: BlockdevGetssArgs(device: device), optargs: 0, returning: BlockdevGetssRet.self).value
+            return try self.daemonCall(.blockdevGetss, args: BlockdevGetssArgs(device: device), optargs: 0, returning: BlockdevGetssRet.self).value
         }
     }
 
@@ -384,7 +384,7 @@ extension Guestfs {
     /// `blockdev_getsize64` gives the size in bytes.
     public func blockdevGetsz(_ device: String) throws -> Int64 {
         return try perform("blockdev_getsz", [.string(device)]) {
-            try self.daemonCall(.blockdevGetsz, args: BlockdevGetszArgs(device: device), optargs: 0, returning: BlockdevGetszRet.self).value
+            return try self.daemonCall(.blockdevGetsz, args: BlockdevGetszArgs(device: device), optargs: 0, returning: BlockdevGetszRet.self).value
         }
     }
 
@@ -428,7 +428,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
     public func btrfsSubvolumeList(_ fs: String) throws -> [BTRFSSubvolume] {
         return try perform("btrfs_subvolume_list", [.string(fs)]) {
-            try self.daemonCall(.btrfsSubvolumeList, args: BTRFSSubvolumeListArgs(fs: fs), optargs: 0, returning: BTRFSSubvolumeListRet.self).value
+            return try self.daemonCall(.btrfsSubvolumeList, args: BTRFSSubvolumeListArgs(fs: fs), optargs: 0, returning: BTRFSSubvolumeListRet.self).value
         }
     }
 
@@ -469,7 +469,7 @@ extension Guestfs {
     /// `checksum_device`.
     public func checksum(_ csumtype: String, _ path: String) throws -> String {
         return try perform("checksum", [.string(csumtype), .string(path)]) {
-            try self.daemonCall(.checksum, args: ChecksumArgs(csumtype: csumtype, path: path), optargs: 0, returning: ChecksumRet.self).value
+            return try self.daemonCall(.checksum, args: ChecksumArgs(csumtype: csumtype, path: path), optargs: 0, returning: ChecksumRet.self).value
         }
     }
 
@@ -536,7 +536,7 @@ extension Guestfs {
     /// limit. See also `command_lines`.
     public func command(_ arguments: [String]) throws -> String {
         return try perform("command", [.stringList(arguments)]) {
-            try self.daemonCall(.command, args: CommandArgs(arguments: arguments), optargs: 0, returning: CommandRet.self).value
+            return try self.daemonCall(.command, args: CommandArgs(arguments: arguments), optargs: 0, returning: CommandRet.self).value
         }
     }
 
@@ -548,7 +548,7 @@ extension Guestfs {
     /// The same requirements and failures as for `command` apply.
     public func commandLines(_ arguments: [String]) throws -> [String] {
         return try perform("command_lines", [.stringList(arguments)]) {
-            try self.daemonCall(.commandLines, args: CommandLinesArgs(arguments: arguments), optargs: 0, returning: CommandLinesRet.self).value
+            return try self.daemonCall(.commandLines, args: CommandLinesArgs(arguments: arguments), optargs: 0, returning: CommandLinesRet.self).value
         }
     }
 
@@ -645,7 +645,7 @@ extension Guestfs {
     /// may change or vanish in any release, so programs should not rely on them.
     public func debug(_ subcmd: String, _ extraargs: [String]) throws -> String {
         return try perform("debug", [.string(subcmd), .stringList(extraargs)]) {
-            try self.daemonCall(.debug, args: DebugArgs(subcmd: subcmd, extraargs: extraargs), optargs: 0, returning: DebugRet.self).value
+            return try self.daemonCall(.debug, args: DebugArgs(subcmd: subcmd, extraargs: extraargs), optargs: 0, returning: DebugRet.self).value
         }
     }
 
@@ -685,7 +685,7 @@ extension Guestfs {
     /// Fails if no filesystem is mounted at `/`.
     public func df() throws -> String {
         return try perform("df", []) {
-            try self.daemonCall(.df, optargs: 0, returning: DfRet.self).value
+            return try self.daemonCall(.df, optargs: 0, returning: DfRet.self).value
         }
     }
 
@@ -695,7 +695,7 @@ extension Guestfs {
     /// Fails if no filesystem is mounted at `/`.
     public func dfH() throws -> String {
         return try perform("df_h", []) {
-            try self.daemonCall(.dfH, optargs: 0, returning: DfHRet.self).value
+            return try self.daemonCall(.dfH, optargs: 0, returning: DfHRet.self).value
         }
     }
 
@@ -763,7 +763,7 @@ extension Guestfs {
     /// they happen.
     public func dmesg() throws -> String {
         return try perform("dmesg", []) {
-            try self.daemonCall(.dmesg, optargs: 0, returning: DmesgRet.self).value
+            return try self.daemonCall(.dmesg, optargs: 0, returning: DmesgRet.self).value
         }
     }
 
@@ -801,7 +801,7 @@ extension Guestfs {
     /// size. Fails if *path* does not exist.
     public func du(_ path: String) throws -> Int64 {
         return try perform("du", [.string(path)]) {
-            try self.daemonCall(.du, args: DuArgs(path: path), optargs: 0, returning: DuRet.self).value
+            return try self.daemonCall(.du, args: DuArgs(path: path), optargs: 0, returning: DuRet.self).value
         }
     }
 
@@ -845,7 +845,7 @@ extension Guestfs {
     /// See also `is_file`, `is_dir` and `stat`.
     public func exists(_ path: String) throws -> Bool {
         return try perform("exists", [.string(path)]) {
-            try self.daemonCall(.exists, args: ExistsArgs(path: path), optargs: 0, returning: ExistsRet.self).value
+            return try self.daemonCall(.exists, args: ExistsArgs(path: path), optargs: 0, returning: ExistsRet.self).value
         }
     }
 
@@ -900,7 +900,7 @@ extension Guestfs {
     /// not stable.
     public func file(_ path: String) throws -> String {
         return try perform("file", [.string(path)]) {
-            try self.daemonCall(.file, args: FileArgs(path: path), optargs: 0, returning: FileRet.self).value
+            return try self.daemonCall(.file, args: FileArgs(path: path), optargs: 0, returning: FileRet.self).value
         }
     }
 
@@ -910,7 +910,7 @@ extension Guestfs {
     /// To find other properties of a file use `statns`.
     public func filesize(_ file: String) throws -> Int64 {
         return try perform("filesize", [.string(file)]) {
-            try self.daemonCall(.filesize, args: FilesizeArgs(file: file), optargs: 0, returning: FilesizeRet.self).value
+            return try self.daemonCall(.filesize, args: FilesizeArgs(file: file), optargs: 0, returning: FilesizeRet.self).value
         }
     }
 
@@ -984,7 +984,7 @@ extension Guestfs {
     /// turned into an error; the call itself fails only if the checker cannot be run.
     public func fsck(_ fstype: String, _ device: String) throws -> Int32 {
         return try perform("fsck", [.string(fstype), .string(device)]) {
-            try self.daemonCall(.fsck, args: FsckArgs(fstype: fstype, device: device), optargs: 0, returning: FsckRet.self).value
+            return try self.daemonCall(.fsck, args: FsckArgs(fstype: fstype, device: device), optargs: 0, returning: FsckRet.self).value
         }
     }
 
@@ -1216,7 +1216,7 @@ extension Guestfs {
     /// `umask`.
     public func getUmask() throws -> Int32 {
         return try perform("get_umask", []) {
-            try self.daemonCall(.getUmask, optargs: 0, returning: GetUmaskRet.self).value
+            return try self.daemonCall(.getUmask, optargs: 0, returning: GetUmaskRet.self).value
         }
     }
 
@@ -1237,7 +1237,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
     public func getxattrs(_ path: String) throws -> [XAttr] {
         return try perform("getxattrs", [.string(path)]) {
-            try self.daemonCall(.getxattrs, args: GetxattrsArgs(path: path), optargs: 0, returning: GetxattrsRet.self).value
+            return try self.daemonCall(.getxattrs, args: GetxattrsArgs(path: path), optargs: 0, returning: GetxattrsRet.self).value
         }
     }
 
@@ -1258,7 +1258,7 @@ extension Guestfs {
             if fixed != nil { optargs |= 1 << 1 }
             if insensitive != nil { optargs |= 1 << 2 }
             if compressed != nil { optargs |= 1 << 3 }
-            try self.daemonCall(.grep, args: GrepArgs(regex: regex, path: path, extended: extended ?? false, fixed: fixed ?? false, insensitive: insensitive ?? false, compressed: compressed ?? false), optargs: optargs, returning: GrepRet.self).value
+            return try self.daemonCall(.grep, args: GrepArgs(regex: regex, path: path, extended: extended ?? false, fixed: fixed ?? false, insensitive: insensitive ?? false, compressed: compressed ?? false), optargs: optargs, returning: GrepRet.self).value
         }
     }
 
@@ -1268,7 +1268,7 @@ extension Guestfs {
     /// a file.
     public func head(_ path: String) throws -> [String] {
         return try perform("head", [.string(path)]) {
-            try self.daemonCall(.head, args: HeadArgs(path: path), optargs: 0, returning: HeadRet.self).value
+            return try self.daemonCall(.head, args: HeadArgs(path: path), optargs: 0, returning: HeadRet.self).value
         }
     }
 
@@ -1282,7 +1282,7 @@ extension Guestfs {
     /// message size limit.
     public func headN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("head_n", [.int(Int64(nrlines)), .string(path)]) {
-            try self.daemonCall(.headN, args: HeadNArgs(nrlines: nrlines, path: path), optargs: 0, returning: HeadNRet.self).value
+            return try self.daemonCall(.headN, args: HeadNArgs(nrlines: nrlines, path: path), optargs: 0, returning: HeadNRet.self).value
         }
     }
 
@@ -1311,7 +1311,7 @@ extension Guestfs {
     /// 2 if the name is not a known group.
     public func internalFeatureAvailable(_ group: String) throws -> Int32 {
         return try perform("internal_feature_available", [.string(group)]) {
-            try self.daemonCall(.internalFeatureAvailable, args: InternalFeatureAvailableArgs(group: group), optargs: 0, returning: InternalFeatureAvailableRet.self).value
+            return try self.daemonCall(.internalFeatureAvailable, args: InternalFeatureAvailableArgs(group: group), optargs: 0, returning: InternalFeatureAvailableRet.self).value
         }
     }
 
@@ -1331,7 +1331,7 @@ extension Guestfs {
     /// `st_ino` set to -1. Fails if *path* is not a directory that can be opened.
     public func internalLstatnslist(_ path: String, _ names: [String]) throws -> [StatNS] {
         return try perform("internal_lstatnslist", [.string(path), .stringList(names)]) {
-            try self.daemonCall(.internalLstatnslist, args: InternalLstatnslistArgs(path: path, names: names), optargs: 0, returning: InternalLstatnslistRet.self).value
+            return try self.daemonCall(.internalLstatnslist, args: InternalLstatnslistArgs(path: path, names: names), optargs: 0, returning: InternalLstatnslistRet.self).value
         }
     }
 
@@ -1355,7 +1355,7 @@ extension Guestfs {
     /// be opened.
     public func internalReadlinklist(_ path: String, _ names: [String]) throws -> [String] {
         return try perform("internal_readlinklist", [.string(path), .stringList(names)]) {
-            try self.daemonCall(.internalReadlinklist, args: InternalReadlinklistArgs(path: path, names: names), optargs: 0, returning: InternalReadlinklistRet.self).value
+            return try self.daemonCall(.internalReadlinklist, args: InternalReadlinklistArgs(path: path, names: names), optargs: 0, returning: InternalReadlinklistRet.self).value
         }
     }
 
@@ -1599,7 +1599,7 @@ extension Guestfs {
         return try perform("is_blockdev", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isBlockdev, args: IsBlockdevArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsBlockdevRet.self).value
+            return try self.daemonCall(.isBlockdev, args: IsBlockdevArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsBlockdevRet.self).value
         }
     }
 
@@ -1620,7 +1620,7 @@ extension Guestfs {
         return try perform("is_chardev", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isChardev, args: IsChardevArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsChardevRet.self).value
+            return try self.daemonCall(.isChardev, args: IsChardevArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsChardevRet.self).value
         }
     }
 
@@ -1641,7 +1641,7 @@ extension Guestfs {
         return try perform("is_dir", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isDir, args: IsDirArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsDirRet.self).value
+            return try self.daemonCall(.isDir, args: IsDirArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsDirRet.self).value
         }
     }
 
@@ -1654,7 +1654,7 @@ extension Guestfs {
         return try perform("is_fifo", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isFifo, args: IsFifoArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsFifoRet.self).value
+            return try self.daemonCall(.isFifo, args: IsFifoArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsFifoRet.self).value
         }
     }
 
@@ -1667,7 +1667,7 @@ extension Guestfs {
         return try perform("is_file", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isFile, args: IsFileArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsFileRet.self).value
+            return try self.daemonCall(.isFile, args: IsFileArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsFileRet.self).value
         }
     }
 
@@ -1695,7 +1695,7 @@ extension Guestfs {
         return try perform("is_socket", [.string(path), .optional("followsymlinks", followsymlinks.map { .bool($0) })]) {
             var optargs: UInt64 = 0
             if followsymlinks != nil { optargs |= 1 << 0 }
-            try self.daemonCall(.isSocket, args: IsSocketArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsSocketRet.self).value
+            return try self.daemonCall(.isSocket, args: IsSocketArgs(path: path, followsymlinks: followsymlinks ?? false), optargs: optargs, returning: IsSocketRet.self).value
         }
     }
 
@@ -1704,7 +1704,7 @@ extension Guestfs {
     /// gives true. Use `readlink` to find where it points.
     public func isSymlink(_ path: String) throws -> Bool {
         return try perform("is_symlink", [.string(path)]) {
-            try self.daemonCall(.isSymlink, args: IsSymlinkArgs(path: path), optargs: 0, returning: IsSymlinkRet.self).value
+            return try self.daemonCall(.isSymlink, args: IsSymlinkArgs(path: path), optargs: 0, returning: IsSymlinkRet.self).value
         }
     }
 
@@ -1750,7 +1750,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
     public func lgetxattrs(_ path: String) throws -> [XAttr] {
         return try perform("lgetxattrs", [.string(path)]) {
-            try self.daemonCall(.lgetxattrs, args: LgetxattrsArgs(path: path), optargs: 0, returning: LgetxattrsRet.self).value
+            return try self.daemonCall(.lgetxattrs, args: LgetxattrsArgs(path: path), optargs: 0, returning: LgetxattrsRet.self).value
         }
     }
 
@@ -1760,7 +1760,7 @@ extension Guestfs {
     /// `list_partitions` and related calls for those.
     public func listDevices() throws -> [String] {
         return try perform("list_devices", []) {
-            try self.daemonCall(.listDevices, optargs: 0, returning: ListDevicesRet.self).value
+            return try self.daemonCall(.listDevices, optargs: 0, returning: ListDevicesRet.self).value
         }
     }
 
@@ -1778,7 +1778,7 @@ extension Guestfs {
     /// because examining btrfs devices may mount them briefly.
     public func listFilesystems() throws -> [String: String] {
         return try perform("list_filesystems", []) {
-            Guestfs.hashtable(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
+            return Guestfs.hashtable(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
         }
     }
 
@@ -1789,7 +1789,7 @@ extension Guestfs {
     /// physical volumes. An empty list means no disk has partitions.
     public func listPartitions() throws -> [String] {
         return try perform("list_partitions", []) {
-            try self.daemonCall(.listPartitions, optargs: 0, returning: ListPartitionsRet.self).value
+            return try self.daemonCall(.listPartitions, optargs: 0, returning: ListPartitionsRet.self).value
         }
     }
 
@@ -1801,7 +1801,7 @@ extension Guestfs {
     /// `ls`, `readdir` or `statns`. Fails if *directory* does not exist.
     public func ll(_ directory: String) throws -> String {
         return try perform("ll", [.string(directory)]) {
-            try self.daemonCall(.ll, args: LlArgs(directory: directory), optargs: 0, returning: LlRet.self).value
+            return try self.daemonCall(.ll, args: LlArgs(directory: directory), optargs: 0, returning: LlRet.self).value
         }
     }
 
@@ -1815,7 +1815,7 @@ extension Guestfs {
     /// - Note: Deprecated; use ``lgetxattrs`` instead.
     public func llz(_ directory: String) throws -> String {
         return try perform("llz", [.string(directory)]) {
-            try self.daemonCall(.llz, args: LlzArgs(directory: directory), optargs: 0, returning: LlzRet.self).value
+            return try self.daemonCall(.llz, args: LlzArgs(directory: directory), optargs: 0, returning: LlzRet.self).value
         }
     }
 
@@ -1914,7 +1914,7 @@ extension Guestfs {
     /// `lstatnslist` is faster.
     public func lstatns(_ path: String) throws -> StatNS {
         return try perform("lstatns", [.string(path)]) {
-            try self.daemonCall(.lstatns, args: LstatnsArgs(path: path), optargs: 0, returning: LstatnsRet.self).value
+            return try self.daemonCall(.lstatns, args: LstatnsArgs(path: path), optargs: 0, returning: LstatnsRet.self).value
         }
     }
 
@@ -2039,7 +2039,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvs() throws -> [String] {
         return try perform("lvs", []) {
-            try self.daemonCall(.lvs, optargs: 0, returning: LvsRet.self).value
+            return try self.daemonCall(.lvs, optargs: 0, returning: LvsRet.self).value
         }
     }
 
@@ -2051,7 +2051,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func lvsFull() throws -> [LV] {
         return try perform("lvs_full", []) {
-            try self.daemonCall(.lvsFull, optargs: 0, returning: LvsFullRet.self).value
+            return try self.daemonCall(.lvsFull, optargs: 0, returning: LvsFullRet.self).value
         }
     }
 
@@ -2110,7 +2110,7 @@ extension Guestfs {
     /// fails if the parent directory does not exist.
     public func mkdtemp(_ tmpl: String) throws -> String {
         return try perform("mkdtemp", [.string(tmpl)]) {
-            try self.daemonCall(.mkdtemp, args: MkdtempArgs(tmpl: tmpl), optargs: 0, returning: MkdtempRet.self).value
+            return try self.daemonCall(.mkdtemp, args: MkdtempArgs(tmpl: tmpl), optargs: 0, returning: MkdtempRet.self).value
         }
     }
 
@@ -2287,7 +2287,7 @@ extension Guestfs {
     /// empty when nothing is mounted. `mounts` returns just the device names.
     public func mountpoints() throws -> [String: String] {
         return try perform("mountpoints", []) {
-            Guestfs.hashtable(try self.daemonCall(.mountpoints, optargs: 0, returning: MountpointsRet.self).value)
+            return Guestfs.hashtable(try self.daemonCall(.mountpoints, optargs: 0, returning: MountpointsRet.self).value)
         }
     }
 
@@ -2298,7 +2298,7 @@ extension Guestfs {
     /// where each one is mounted.
     public func mounts() throws -> [String] {
         return try perform("mounts", []) {
-            try self.daemonCall(.mounts, optargs: 0, returning: MountsRet.self).value
+            return try self.daemonCall(.mounts, optargs: 0, returning: MountsRet.self).value
         }
     }
 
@@ -2380,7 +2380,7 @@ extension Guestfs {
     /// table or the partition does not exist. See `part_set_bootable`.
     public func partGetBootable(_ device: String, _ partnum: Int32) throws -> Bool {
         return try perform("part_get_bootable", [.string(device), .int(Int64(partnum))]) {
-            try self.daemonCall(.partGetBootable, args: PartGetBootableArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetBootableRet.self).value
+            return try self.daemonCall(.partGetBootable, args: PartGetBootableArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetBootableRet.self).value
         }
     }
 
@@ -2391,7 +2391,7 @@ extension Guestfs {
     /// `part_set_disk_guid`.
     public func partGetDiskGuid(_ device: String) throws -> String {
         return try perform("part_get_disk_guid", [.string(device)]) {
-            try self.daemonCall(.partGetDiskGuid, args: PartGetDiskGuidArgs(device: device), optargs: 0, returning: PartGetDiskGuidRet.self).value
+            return try self.daemonCall(.partGetDiskGuid, args: PartGetDiskGuidArgs(device: device), optargs: 0, returning: PartGetDiskGuidRet.self).value
         }
     }
 
@@ -2401,7 +2401,7 @@ extension Guestfs {
     /// `part_set_gpt_guid`.
     public func partGetGptGuid(_ device: String, _ partnum: Int32) throws -> String {
         return try perform("part_get_gpt_guid", [.string(device), .int(Int64(partnum))]) {
-            try self.daemonCall(.partGetGptGuid, args: PartGetGptGuidArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptGuidRet.self).value
+            return try self.daemonCall(.partGetGptGuid, args: PartGetGptGuidArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptGuidRet.self).value
         }
     }
 
@@ -2412,7 +2412,7 @@ extension Guestfs {
     /// exist. See `part_set_gpt_type`.
     public func partGetGptType(_ device: String, _ partnum: Int32) throws -> String {
         return try perform("part_get_gpt_type", [.string(device), .int(Int64(partnum))]) {
-            try self.daemonCall(.partGetGptType, args: PartGetGptTypeArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptTypeRet.self).value
+            return try self.daemonCall(.partGetGptType, args: PartGetGptTypeArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptTypeRet.self).value
         }
     }
 
@@ -2424,7 +2424,7 @@ extension Guestfs {
     /// does not exist.
     public func partGetMbrId(_ device: String, _ partnum: Int32) throws -> Int32 {
         return try perform("part_get_mbr_id", [.string(device), .int(Int64(partnum))]) {
-            try self.daemonCall(.partGetMbrId, args: PartGetMbrIdArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetMbrIdRet.self).value
+            return try self.daemonCall(.partGetMbrId, args: PartGetMbrIdArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetMbrIdRet.self).value
         }
     }
 
@@ -2435,7 +2435,7 @@ extension Guestfs {
     /// partition table it recognizes.
     public func partGetParttype(_ device: String) throws -> String {
         return try perform("part_get_parttype", [.string(device)]) {
-            try self.daemonCall(.partGetParttype, args: PartGetParttypeArgs(device: device), optargs: 0, returning: PartGetParttypeRet.self).value
+            return try self.daemonCall(.partGetParttype, args: PartGetParttypeArgs(device: device), optargs: 0, returning: PartGetParttypeRet.self).value
         }
     }
 
@@ -2462,7 +2462,7 @@ extension Guestfs {
     /// list; a device without a partition table is an error.
     public func partList(_ device: String) throws -> [Partition] {
         return try perform("part_list", [.string(device)]) {
-            try self.daemonCall(.partList, args: PartListArgs(device: device), optargs: 0, returning: PartListRet.self).value
+            return try self.daemonCall(.partList, args: PartListArgs(device: device), optargs: 0, returning: PartListRet.self).value
         }
     }
 
@@ -2521,7 +2521,7 @@ extension Guestfs {
     /// an error. See also `part_to_partnum` and `device_index`.
     public func partToDev(_ partition: String) throws -> String {
         return try perform("part_to_dev", [.string(partition)]) {
-            try self.daemonCall(.partToDev, args: PartToDevArgs(partition: partition), optargs: 0, returning: PartToDevRet.self).value
+            return try self.daemonCall(.partToDev, args: PartToDevArgs(partition: partition), optargs: 0, returning: PartToDevRet.self).value
         }
     }
 
@@ -2531,7 +2531,7 @@ extension Guestfs {
     /// `part_to_dev`.
     public func partToPartnum(_ partition: String) throws -> Int32 {
         return try perform("part_to_partnum", [.string(partition)]) {
-            try self.daemonCall(.partToPartnum, args: PartToPartnumArgs(partition: partition), optargs: 0, returning: PartToPartnumRet.self).value
+            return try self.daemonCall(.partToPartnum, args: PartToPartnumArgs(partition: partition), optargs: 0, returning: PartToPartnumRet.self).value
         }
     }
 
@@ -2553,7 +2553,7 @@ extension Guestfs {
     /// use `download_offset` for larger reads. See also `pwrite`.
     public func pread(_ path: String, _ count: Int32, _ offset: Int64) throws -> [UInt8] {
         return try perform("pread", [.string(path), .int(Int64(count)), .int(offset)]) {
-            try self.daemonCall(.pread, args: PreadArgs(path: path, count: count, offset: offset), optargs: 0, returning: PreadRet.self).value
+            return try self.daemonCall(.pread, args: PreadArgs(path: path, count: count, offset: offset), optargs: 0, returning: PreadRet.self).value
         }
     }
 
@@ -2586,7 +2586,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvs() throws -> [String] {
         return try perform("pvs", []) {
-            try self.daemonCall(.pvs, optargs: 0, returning: PvsRet.self).value
+            return try self.daemonCall(.pvs, optargs: 0, returning: PvsRet.self).value
         }
     }
 
@@ -2598,7 +2598,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func pvsFull() throws -> [PV] {
         return try perform("pvs_full", []) {
-            try self.daemonCall(.pvsFull, optargs: 0, returning: PvsFullRet.self).value
+            return try self.daemonCall(.pvsFull, optargs: 0, returning: PvsFullRet.self).value
         }
     }
 
@@ -2612,7 +2612,7 @@ extension Guestfs {
     /// `pread`.
     public func pwrite(_ path: String, _ content: [UInt8], _ offset: Int64) throws -> Int32 {
         return try perform("pwrite", [.string(path), .buffer(content), .int(offset)]) {
-            try self.daemonCall(.pwrite, args: PwriteArgs(path: path, content: content, offset: offset), optargs: 0, returning: PwriteRet.self).value
+            return try self.daemonCall(.pwrite, args: PwriteArgs(path: path, content: content, offset: offset), optargs: 0, returning: PwriteRet.self).value
         }
     }
 
@@ -2660,7 +2660,7 @@ extension Guestfs {
     /// for many links at once and `realpath` to resolve a path fully.
     public func readlink(_ path: String) throws -> String {
         return try perform("readlink", [.string(path)]) {
-            try self.daemonCall(.readlink, args: ReadlinkArgs(path: path), optargs: 0, returning: ReadlinkRet.self).value
+            return try self.daemonCall(.readlink, args: ReadlinkArgs(path: path), optargs: 0, returning: ReadlinkRet.self).value
         }
     }
 
@@ -2684,7 +2684,7 @@ extension Guestfs {
     /// Fails if *path* or a component of it does not exist.
     public func realpath(_ path: String) throws -> String {
         return try perform("realpath", [.string(path)]) {
-            try self.daemonCall(.realpath, args: RealpathArgs(path: path), optargs: 0, returning: RealpathRet.self).value
+            return try self.daemonCall(.realpath, args: RealpathArgs(path: path), optargs: 0, returning: RealpathRet.self).value
         }
     }
 
@@ -3039,7 +3039,7 @@ extension Guestfs {
     /// status.
     public func sh(_ command: String) throws -> String {
         return try perform("sh", [.string(command)]) {
-            try self.daemonCall(.sh, args: ShArgs(command: command), optargs: 0, returning: ShRet.self).value
+            return try self.daemonCall(.sh, args: ShArgs(command: command), optargs: 0, returning: ShRet.self).value
         }
     }
 
@@ -3047,7 +3047,7 @@ extension Guestfs {
     /// (line terminators removed). See also `command_lines`.
     public func shLines(_ command: String) throws -> [String] {
         return try perform("sh_lines", [.string(command)]) {
-            try self.daemonCall(.shLines, args: ShLinesArgs(command: command), optargs: 0, returning: ShLinesRet.self).value
+            return try self.daemonCall(.shLines, args: ShLinesArgs(command: command), optargs: 0, returning: ShLinesRet.self).value
         }
     }
 
@@ -3083,7 +3083,7 @@ extension Guestfs {
     /// *path* does not exist. Use `lstatns` to examine a link itself.
     public func statns(_ path: String) throws -> StatNS {
         return try perform("statns", [.string(path)]) {
-            try self.daemonCall(.statns, args: StatnsArgs(path: path), optargs: 0, returning: StatnsRet.self).value
+            return try self.daemonCall(.statns, args: StatnsArgs(path: path), optargs: 0, returning: StatnsRet.self).value
         }
     }
 
@@ -3094,7 +3094,7 @@ extension Guestfs {
     /// file name. Fails if *path* does not exist.
     public func statvfs(_ path: String) throws -> StatVFS {
         return try perform("statvfs", [.string(path)]) {
-            try self.daemonCall(.statvfs, args: StatvfsArgs(path: path), optargs: 0, returning: StatvfsRet.self).value
+            return try self.daemonCall(.statvfs, args: StatvfsArgs(path: path), optargs: 0, returning: StatvfsRet.self).value
         }
     }
 
@@ -3112,7 +3112,7 @@ extension Guestfs {
     /// this is not suited to files with very long lines. See `tail_n`.
     public func tail(_ path: String) throws -> [String] {
         return try perform("tail", [.string(path)]) {
-            try self.daemonCall(.tail, args: TailArgs(path: path), optargs: 0, returning: TailRet.self).value
+            return try self.daemonCall(.tail, args: TailArgs(path: path), optargs: 0, returning: TailRet.self).value
         }
     }
 
@@ -3123,7 +3123,7 @@ extension Guestfs {
     /// list. The result must fit in one protocol message.
     public func tailN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("tail_n", [.int(Int64(nrlines)), .string(path)]) {
-            try self.daemonCall(.tailN, args: TailNArgs(nrlines: nrlines, path: path), optargs: 0, returning: TailNRet.self).value
+            return try self.daemonCall(.tailN, args: TailNArgs(nrlines: nrlines, path: path), optargs: 0, returning: TailNRet.self).value
         }
     }
 
@@ -3238,7 +3238,7 @@ extension Guestfs {
     /// the device does not hold an ext2/3/4 filesystem.
     public func tune2fsL(_ device: String) throws -> [String: String] {
         return try perform("tune2fs_l", [.string(device)]) {
-            Guestfs.hashtable(try self.daemonCall(.tune2fsL, args: Tune2fsLArgs(device: device), optargs: 0, returning: Tune2fsLRet.self).value)
+            return Guestfs.hashtable(try self.daemonCall(.tune2fsL, args: Tune2fsLArgs(device: device), optargs: 0, returning: Tune2fsLRet.self).value)
         }
     }
 
@@ -3250,7 +3250,7 @@ extension Guestfs {
     /// `get_umask`, `mkdir` and umask(2).
     public func umask(_ mask: Int32) throws -> Int32 {
         return try perform("umask", [.int(Int64(mask))]) {
-            try self.daemonCall(.umask, args: UmaskArgs(mask: mask), optargs: 0, returning: UmaskRet.self).value
+            return try self.daemonCall(.umask, args: UmaskArgs(mask: mask), optargs: 0, returning: UmaskRet.self).value
         }
     }
 
@@ -3340,7 +3340,7 @@ extension Guestfs {
     /// `findfs_label` to look a filesystem up by label.
     public func vfsLabel(_ mountable: String) throws -> String {
         return try perform("vfs_label", [.string(mountable)]) {
-            try self.daemonCall(.vfsLabel, args: VfsLabelArgs(mountable: mountable), optargs: 0, returning: VfsLabelRet.self).value
+            return try self.daemonCall(.vfsLabel, args: VfsLabelArgs(mountable: mountable), optargs: 0, returning: VfsLabelRet.self).value
         }
     }
 
@@ -3352,7 +3352,7 @@ extension Guestfs {
     /// need to be mounted.
     public func vfsType(_ mountable: String) throws -> String {
         return try perform("vfs_type", [.string(mountable)]) {
-            try self.daemonCall(.vfsType, args: VfsTypeArgs(mountable: mountable), optargs: 0, returning: VfsTypeRet.self).value
+            return try self.daemonCall(.vfsType, args: VfsTypeArgs(mountable: mountable), optargs: 0, returning: VfsTypeRet.self).value
         }
     }
 
@@ -3361,7 +3361,7 @@ extension Guestfs {
     /// `set_uuid`, and `findfs_uuid` to look a filesystem up by UUID.
     public func vfsUuid(_ mountable: String) throws -> String {
         return try perform("vfs_uuid", [.string(mountable)]) {
-            try self.daemonCall(.vfsUuid, args: VfsUuidArgs(mountable: mountable), optargs: 0, returning: VfsUuidRet.self).value
+            return try self.daemonCall(.vfsUuid, args: VfsUuidArgs(mountable: mountable), optargs: 0, returning: VfsUuidRet.self).value
         }
     }
 
@@ -3407,7 +3407,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgs() throws -> [String] {
         return try perform("vgs", []) {
-            try self.daemonCall(.vgs, optargs: 0, returning: VgsRet.self).value
+            return try self.daemonCall(.vgs, optargs: 0, returning: VgsRet.self).value
         }
     }
 
@@ -3420,7 +3420,7 @@ extension Guestfs {
     /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
     public func vgsFull() throws -> [VG] {
         return try perform("vgs_full", []) {
-            try self.daemonCall(.vgsFull, optargs: 0, returning: VgsFullRet.self).value
+            return try self.daemonCall(.vgsFull, optargs: 0, returning: VgsFullRet.self).value
         }
     }
 
@@ -3441,7 +3441,7 @@ extension Guestfs {
     /// Fails if the file does not exist.
     public func wcC(_ path: String) throws -> Int32 {
         return try perform("wc_c", [.string(path)]) {
-            try self.daemonCall(.wcC, args: WcCArgs(path: path), optargs: 0, returning: WcCRet.self).value
+            return try self.daemonCall(.wcC, args: WcCArgs(path: path), optargs: 0, returning: WcCRet.self).value
         }
     }
 
@@ -3450,7 +3450,7 @@ extension Guestfs {
     /// the file does not exist.
     public func wcL(_ path: String) throws -> Int32 {
         return try perform("wc_l", [.string(path)]) {
-            try self.daemonCall(.wcL, args: WcLArgs(path: path), optargs: 0, returning: WcLRet.self).value
+            return try self.daemonCall(.wcL, args: WcLArgs(path: path), optargs: 0, returning: WcLRet.self).value
         }
     }
 
@@ -3458,7 +3458,7 @@ extension Guestfs {
     /// counted by `wc -w`. Fails if the file does not exist.
     public func wcW(_ path: String) throws -> Int32 {
         return try perform("wc_w", [.string(path)]) {
-            try self.daemonCall(.wcW, args: WcWArgs(path: path), optargs: 0, returning: WcWRet.self).value
+            return try self.daemonCall(.wcW, args: WcWArgs(path: path), optargs: 0, returning: WcWRet.self).value
         }
     }
 
