@@ -1,6 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// libguestfs.so.0: soname as libguestfs's, only guestfs_* exported, Swift
+// runtime and Foundation linked in so the installed library needs nothing else.
+let cLibraryLinkerFlags = [
+    "-static-stdlib",
+    // Foundation and what it needs, statically (the driver only adds the
+    // Swift core libraries for -static-stdlib).
+    "-Xlinker", "--start-group",
+] + ["Foundation", "FoundationEssentials", "FoundationInternationalization", "CoreFoundation", "_FoundationICU",
+     "_FoundationCollections", "_FoundationCShims", "swiftSynchronization", "swift_Concurrency", "swift_RegexParser",
+     "swift_StringProcessing", "swiftDispatch", "dispatch", "BlocksRuntime", "swiftGlibc", "swiftCore"].flatMap { ["-Xlinker", "-l\($0)"] } + [
+    "-Xlinker", "--end-group", "-Xlinker", "-lutil", "-Xlinker", "--no-undefined",
+    "-Xlinker", "-soname", "-Xlinker", "libguestfs.so.0",
+    "-Xlinker", "--version-script=\(Context.packageDirectory)/bindings/c/libguestfs.syms",
+]
+
 let package = Package(
     name: "swift-guestfs",
     platforms: [.macOS(.v13)],
@@ -8,6 +23,8 @@ let package = Package(
         .library(name: "Guestfs", targets: ["Guestfs"]),
         .executable(name: "guestfsd", targets: ["guestfsd"]),
         .executable(name: "generator", targets: ["generator"]),
+        // The C library: libguestfs.so.0 (guestfs.h API), see bindings/c.
+        .library(name: "guestfs", type: .dynamic, targets: ["GuestfsC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
@@ -31,6 +48,15 @@ let package = Package(
                           exclude: []),
         // `make demo`: the whole stack on a disk image it creates.
         .executableTarget(name: "guestfs-demo", dependencies: ["Guestfs"], path: "Examples/Demo"),
+        // The C binding: generated guestfs.h + varargs/free helpers and the
+        // hand-written C bits (create_flags, default handlers) ...
+        .target(name: "CGuestfs", path: "bindings/c", sources: ["src"], publicHeadersPath: "include"),
+        // ... and the Swift side: @_cdecl entry points over the Swift API.
+        .target(name: "GuestfsC", dependencies: ["Guestfs", "GuestfsProtocol", "CGuestfs"], path: "Sources/GuestfsC",
+                swiftSettings: [.unsafeFlags(["-Xcc", "-DGUESTFS_PRIVATE=1"])],
+                linkerSettings: [.unsafeFlags(cLibraryLinkerFlags)]),
+        // `make bench`: launch, round trip and transfer figures.
+        .executableTarget(name: "guestfs-bench", dependencies: ["Guestfs"], path: "bench/GuestfsBench"),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),
