@@ -7,7 +7,7 @@ DAEMON_BIN  := $(TOP)/.build-daemon/release/guestfsd
 # The dev tree's appliance; an installed library finds its own without this.
 export LIBGUESTFS_PATH ?= $(APPLIANCE)
 
-.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean
+.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean clib check-c check-python
 
 all: build appliance
 
@@ -29,7 +29,7 @@ daemon:
 appliance: daemon
 	DAEMON=$(DAEMON_BIN) appliance/build-appliance.sh prepare -o $(APPLIANCE)/supermin.d
 
-check: check-generated check-man all
+check: check-generated check-man all check-c check-python
 	$(SWIFT) test
 
 man:
@@ -50,3 +50,45 @@ fixed-appliance: appliance
 
 clean:
 	rm -rf .build .build-* 
+
+# ---- C library: libguestfs.so.0 + guestfs.h + libguestfs.pc (bindings/c, Sources/GuestfsC)
+C_SCRATCH   := $(TOP)/.build-c
+C_LIB       := $(C_SCRATCH)/release/libguestfs.so
+C_VERSION   := 1.48.0
+
+clib:
+	$(SWIFT) build -c release --product guestfs --scratch-path $(C_SCRATCH)
+
+# The prepared appliance, built only when missing (`make appliance` refreshes it).
+$(APPLIANCE)/supermin.d/packages:
+	$(MAKE) appliance
+
+install: clib $(APPLIANCE)/supermin.d/packages
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/guestfs $(DESTDIR)$(PREFIX)/share/man
+	install -m 755 $(C_LIB) $(DESTDIR)$(PREFIX)/lib/libguestfs.so.0
+	ln -sf libguestfs.so.0 $(DESTDIR)$(PREFIX)/lib/libguestfs.so
+	install -m 644 bindings/c/include/guestfs.h $(DESTDIR)$(PREFIX)/include/guestfs.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(C_VERSION)|g' bindings/c/libguestfs.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libguestfs.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/guestfs/supermin.d
+	cp -R $(APPLIANCE)/supermin.d $(DESTDIR)$(PREFIX)/lib/guestfs/supermin.d
+	@if [ -f tools/build-man.sh ]; then \
+	  rm -rf $(C_SCRATCH)/man && bash tools/build-man.sh $(C_SCRATCH)/man >/dev/null && \
+	  for d in $(C_SCRATCH)/man/man[0-9]; do [ -d "$$d" ] || continue; \
+	    install -d $(DESTDIR)$(PREFIX)/share/man/$$(basename $$d); \
+	    cp $$d/* $(DESTDIR)$(PREFIX)/share/man/$$(basename $$d)/ 2>/dev/null || true; done; \
+	else \
+	  for pod in man/*.pod; do [ -f "$$pod" ] || continue; n=$$(basename $$pod .pod); \
+	    install -d $(DESTDIR)$(PREFIX)/share/man/man3; \
+	    pod2man --section=3 --center=swift-guestfs --name=$$n $$pod > $(DESTDIR)$(PREFIX)/share/man/man3/$$n.3; done; \
+	fi
+	@case "$(DESTDIR)$(PREFIX)" in /usr|/usr/local) [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null && ldconfig || true ;; esac
+
+# C programs written against libguestfs's API, built with pkg-config
+# against a temporary `make install` and run (Tests/CTests/run.sh).
+check-c:
+	Tests/CTests/run.sh
+
+# The Python binding (bindings/python) built with pip against a temporary
+# `make install` and tested with pytest (Tests/python/run.sh).
+check-python:
+	Tests/python/run.sh

@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Guestfs", targets: ["Guestfs"]),
         .executable(name: "guestfsd", targets: ["guestfsd"]),
         .executable(name: "generator", targets: ["generator"]),
+        .executable(name: "guestfish", targets: ["guestfish"]),
         // The C library: libguestfs.so.0 (guestfs.h API), see bindings/c.
         .library(name: "guestfs", type: .dynamic, targets: ["GuestfsC"]),
     ],
@@ -57,6 +58,10 @@ let package = Package(
                 linkerSettings: [.unsafeFlags(cLibraryLinkerFlags)]),
         // `make bench`: launch, round trip and transfer figures.
         .executableTarget(name: "guestfs-bench", dependencies: ["Guestfs"], path: "bench/GuestfsBench"),
+        // guestfish: the interactive shell and script runner (readline for line editing).
+        .systemLibrary(name: "CReadline", path: "Sources/guestfish/CReadline"),
+        .executableTarget(name: "guestfish", dependencies: ["Guestfs", "CReadline"], path: "Sources/guestfish",
+                          exclude: ["CReadline"]),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),

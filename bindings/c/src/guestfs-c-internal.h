@@ -9,4 +9,8 @@
  * the named function had failed. */
 extern void guestfs_int_c_set_error (guestfs_h *g, const char *function, int errnum, const char *message);
 
+/* Creates a handle with GUESTFS_CREATE_* flags; NULL with errno set on
+ * failure.  (Swift: Sources/GuestfsC/HandleAPI.swift) */
+extern guestfs_h *guestfs_int_c_create (unsigned flags);
+
 #endif

@@ -1,0 +1,2 @@
+// Struct types (Statns, Dirent, …) used by Generated/CActions.swift.
+@_exported import GuestfsProtocol
