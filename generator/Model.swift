@@ -95,6 +95,11 @@ enum Visibility: String {
     case stateTest = "state_test"
 }
 
+extension Visibility {
+    /// Declared in guestfs.h without GUESTFS_PRIVATE and documented in guestfs(3).
+    var inPublicHeader: Bool { self == .publicAPI || self == .publicNoFish || self == .stateTest }
+}
+
 enum ErrCode: String {
     case minusOne = "minus_one"
     case null
@@ -111,6 +116,9 @@ struct OptArg {
     var bit: Int
     var name: String
     var type: OptArgType
+    /// Added after libguestfs 1.48: a 1.48 peer's args end before it, so
+    /// the decoder treats a missing trailing value as unset.
+    var notIn148 = false
 }
 
 struct Ret {

@@ -69,6 +69,9 @@ enum ModelChecker {
                 if o.bit != i { fail("\(at).optargs.\(o.name)", "bit \(o.bit) out of order: optarg bits must be 0, 1, 2, … in order (expected \(i))") }
                 if !argNames.insert(o.name).inserted { fail("\(at).optargs.\(o.name)", "name clashes with another argument") }
             }
+            for (i, o) in a.optargs.enumerated() where o.notIn148 && a.optargs[(i + 1)...].contains(where: { !$0.notIn148 }) {
+                fail("\(at).optargs.\(o.name)", "optargs added after 1.48 must come last")
+            }
             if a.optargs.count > 64 { fail("\(at).optargs", "more than 64 optional arguments do not fit the bitmask") }
 
             // Flags.

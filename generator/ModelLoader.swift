@@ -84,7 +84,8 @@ enum ModelLoader {
             let on = try string(om, "name", at: "\(at).optargs[\(i)]")
             let t = try string(om, "type", at: "\(at).optargs.\(on)")
             guard let type = OptArgType(rawValue: t) else { throw ModelError(location: "\(at).optargs.\(on)", message: "unknown optional argument type '\(t)'") }
-            return OptArg(bit: try int(om, "bit", at: "\(at).optargs.\(on)"), name: on, type: type)
+            return OptArg(bit: try int(om, "bit", at: "\(at).optargs.\(on)"), name: on, type: type,
+                          notIn148: om["in_1_48"]?.bool == false)
         }
 
         var flags = Flags()

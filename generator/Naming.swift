@@ -90,6 +90,6 @@ extension Naming {
     /// except `inout`, `var`, `let`.
     static func swiftIdent(f name: String) -> String {
         let n = lowerCamel(name)
-        return ["inout", "var", "let"].contains(n) ? "`\(n)`" : (swiftKeywords.contains(n) ? "`\(n)`" : n)
+        return ["inout", "var", "let"].contains(n) ? "`\(n)`" : n
     }
 }

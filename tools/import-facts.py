@@ -34,6 +34,9 @@ ARG_TOKENS = {
     ("StringList", "Pathname"): "PathnameList",
 }
 
+# Optional arguments appended after libguestfs 1.48 (see ../shared/api/README.md).
+OPTARGS_AFTER_148 = {("cryptsetup_open", "cipher"), ("e2fsck", "forceno"), ("tar_in", "keepdirlink")}
+
 DEFAULT_ERRCODE = {
     "RErr": "minus_one", "RInt": "minus_one", "RInt64": "minus_one", "RBool": "minus_one",
 }
@@ -122,7 +125,10 @@ def emit_action(x, old):
     if x["optargs"]:
         out.append("  optargs:\n")
         for o in sorted(x["optargs"], key=lambda o: o["bit"]):
-            out.append(f"    - {flow({'bit': o['bit'], 'name': o['name'], 'type': o['kind']})}\n")
+            entry = {'bit': o['bit'], 'name': o['name'], 'type': o['kind']}
+            if (x["name"], o["name"]) in OPTARGS_AFTER_148:
+                entry["in_1_48"] = False
+            out.append(f"    - {flow(entry)}\n")
     f = x["flags"]
     flags = {}
     for k, d in FLAG_DEFAULTS.items():

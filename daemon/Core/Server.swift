@@ -22,15 +22,6 @@ public final class Daemon {
         self.sysroot = sysroot
     }
 
-    /// Procedures whose call is followed by a FileIn chunk stream.
-    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273]
-    /// Procedures that answer with a FileOut chunk stream after the reply.
-    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 347, 511]
-    /// Actions that gained a trailing optarg after libguestfs 1.48
-    /// (tar_in keepdirlink, e2fsck forceno, cryptsetup_open cipher). A 1.48
-    /// library sends their args without it; every such field encodes as
-    /// four zero bytes (false / empty string), so those are appended.
-    static let shortArgsProcedures: Set<UInt32> = [69, 304, 508]
     /// libguestfs 1.48's readdir: a daemon call returning RStructList dirent.
     static let legacyReaddir: UInt32 = 138
 
@@ -91,18 +82,10 @@ public final class Daemon {
             if h.procedure == Daemon.legacyReaddir {
                 ret = try handlers.legacyReaddir(ctx, &payload)
             } else {
-                do {
-                    ret = try Dispatch.run(handlers, ctx, &payload)
-                } catch let e as XDRError where Daemon.shortArgsProcedures.contains(h.procedure) && !ctx.fileInConsumed && !ctx.replySent {
-                    guard case .truncated = e else { throw e }
-                    var padded = msg.payload
-                    let rest = Array(padded.decodeRest()) + [0, 0, 0, 0]
-                    var d2 = XDRDecoder(rest, maxLength: GuestfsWire.messageMax)
-                    ret = try Dispatch.run(handlers, ctx, &d2)
-                }
+                ret = try Dispatch.run(handlers, ctx, &payload)
             }
-            if Daemon.fileInProcedures.contains(h.procedure) { ctx.drainFileIn() }
-            if Daemon.fileOutProcedures.contains(h.procedure) {
+            if Dispatch.fileInProcedures.contains(h.procedure) { ctx.drainFileIn() }
+            if Dispatch.fileOutProcedures.contains(h.procedure) {
                 if !ctx.fileOutEnded { try ctx.endFileOut() }
             } else {
                 let reply = MessageHeader(procedure: h.procedure, direction: .reply, serial: h.serial)
@@ -124,7 +107,7 @@ public final class Daemon {
             }
             if verbose { Sys.log("  ok (\(Int((Sys.monotonicSeconds() - t0) * 1000)) ms)") }
         } catch {
-            if Daemon.fileInProcedures.contains(h.procedure) { ctx.drainFileIn() }
+            if Dispatch.fileInProcedures.contains(h.procedure) { ctx.drainFileIn() }
             let de = Daemon.asDaemonError(error, procedure: h.procedure)
             if verbose { Sys.log("  error: \(de.errnoName) \(de.message)") }
             if ctx.replySent {

@@ -1106,6 +1106,11 @@ enum Dispatch {
         }
     }
 
+    /// Procedures whose call is followed by a FileIn chunk stream.
+    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273]
+    /// Procedures that answer with a FileOut chunk stream after the reply.
+    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 347, 511]
+
     /// Names of every procedure this daemon serves, for logs.
     static func name(of procedure: UInt32) -> String? {
         Procedure(rawValue: procedure)?.actionName

@@ -5,12 +5,12 @@ struct CHeaderEmitter {
 
     /// Actions that appear in the public header.
     var publicActions: [Action] {
-        model.actions.filter { [.publicAPI, .publicNoFish].contains($0.flags.visibility) }.sorted { $0.name < $1.name }
+        model.actions.filter { $0.flags.visibility.inPublicHeader }.sorted { $0.name < $1.name }
     }
 
     /// Actions only visible with GUESTFS_PRIVATE (tests, internal plumbing).
     var privateActions: [Action] {
-        model.actions.filter { ![.publicAPI, .publicNoFish].contains($0.flags.visibility) }.sorted { $0.name < $1.name }
+        model.actions.filter { !$0.flags.visibility.inPublicHeader }.sorted { $0.name < $1.name }
     }
 
     func header() -> String {
@@ -129,6 +129,7 @@ struct CHeaderEmitter {
         let ret = CTypes.ret(a.ret)
         let sp = ret.hasSuffix("*") ? "" : " "
         var o = "#define GUESTFS_HAVE_\(a.name.uppercased()) 1\n"
+        if a.flags.visibility.inPublicHeader { o += "#define LIBGUESTFS_HAVE_\(a.name.uppercased()) 1\n" }
         if a.optargs.isEmpty || a.flags.onceHadNoOptargs {
             let args = a.flags.onceHadNoOptargs
                 ? (["guestfs_h *g"] + CTypes.args(a)).joined(separator: ", ")

@@ -83,10 +83,10 @@ struct CShimEmitter {
             }
             o += "    case \(prefix)_\(opt.name.uppercased()):\n      optargs_s.\(opt.name) = \(fetch);\n      break;\n"
         }
-        o += "    default:\n      guestfs_int_c_set_error (g, \"\(fn)\", EINVAL, \"unknown option number in optional arguments\");\n"
+        o += "    default:\n      guestfs_int_c_set_error (g, \"\(fn.dropFirst("guestfs_".count))\", EINVAL, \"unknown option number in optional arguments\");\n"
         o += "      return \(errorValue(a));\n    }\n"
         o += "    if (optargs_s.bitmask & (UINT64_C(1) << i)) {\n"
-        o += "      guestfs_int_c_set_error (g, \"\(fn)\", EINVAL, \"the same optional argument was given more than once\");\n"
+        o += "      guestfs_int_c_set_error (g, \"\(fn.dropFirst("guestfs_".count))\", EINVAL, \"the same optional argument was given more than once\");\n"
         o += "      return \(errorValue(a));\n    }\n    optargs_s.bitmask |= UINT64_C(1) << i;\n  }\n\n"
         o += "  return \(fn)_argv (\(cArgNames(a)), &optargs_s);\n}\n\n"
         return o
@@ -98,6 +98,7 @@ struct CShimEmitter {
         var w = CodeWriter(header: GeneratedHeader.swift("C entry points: convert C arguments, call Guestfs, convert results."))
         w.line("import CGuestfs")
         w.line("import Guestfs")
+        w.line("import GuestfsProtocol")
         w.line("import Glibc")
         w.line()
         for s in model.structs { emitStructConverter(s, &w) }
@@ -112,7 +113,7 @@ struct CShimEmitter {
                 let dst = "p.pointee.\(f.name)"
                 switch f.type {
                 case .char: w.line("\(dst) = CChar(bitPattern: \(src))")
-                case .string, .device: w.line("\(dst) = strdup(\(src))")
+                case .string, .device: w.line("\(dst) = cDup(\(src))")
                 case .buffer:
                     w.line("\(dst)_len = UInt32(\(src).count)")
                     w.line("\(dst) = cBufferCopy(\(src))")
@@ -167,7 +168,7 @@ struct CShimEmitter {
         var params = ["_ g: OpaquePointer?"]
         for arg in a.args {
             let types = swiftCType(arg)
-            params.append("_ \(Naming.swiftIdent(f: arg.name)): \(types[0])")
+            params.append("_ \(Naming.swiftIdent(arg.name)): \(types[0])")
             if types.count > 1 { params.append("_ \(Naming.lowerCamel(arg.name))Size: \(types[1])") }
         }
         if a.ret.type == .bufferOut { params.append("_ sizeR: UnsafeMutablePointer<Int>?") }
@@ -210,7 +211,7 @@ struct CShimEmitter {
                 case .bool: w.line("return \(call) ? 1 : 0")
                 case .constString: w.line("return h.keep(\(Naming.literal(a.name)), \(call))")
                 case .constOptString: w.line("return (\(call)).map { h.keep(\(Naming.literal(a.name)), $0) } ?? nil")
-                case .string: w.line("return strdup(\(call))")
+                case .string: w.line("return cDup(\(call))")
                 case .stringList: w.line("return cStringArray(\(call))")
                 case .hashtable: w.line("return cHashtable(\(call))")
                 case .structure: w.line("return cStruct(\(call))")

@@ -26,7 +26,7 @@ struct ClientEmitter {
 
     /// `_ path: String, readonly: Bool? = nil`
     func parameters(_ a: Action, defaults: Bool) -> String {
-        var ps = a.args.map { "_ \(Naming.swiftIdent(f: $0.name)): \(SwiftTypes.arg($0.type))" }
+        var ps = a.args.map { "_ \(Naming.swiftIdent($0.name)): \(SwiftTypes.arg($0.type))" }
         ps += a.optargs.map { "\(Naming.swiftIdent(f: $0.name)): \(SwiftTypes.optarg($0.type))?\(defaults ? " = nil" : "")" }
         return ps.joined(separator: ", ")
     }

@@ -23,6 +23,11 @@ struct DispatchEmitter {
                 }
             }
             w.line()
+            w.line("/// Procedures whose call is followed by a FileIn chunk stream.")
+            w.line("static let fileInProcedures: Set<UInt32> = [\(model.daemonActions.filter(\.hasFileIn).map { String($0.procNr!) }.joined(separator: ", "))]")
+            w.line("/// Procedures that answer with a FileOut chunk stream after the reply.")
+            w.line("static let fileOutProcedures: Set<UInt32> = [\(model.daemonActions.filter(\.hasFileOut).map { String($0.procNr!) }.joined(separator: ", "))]")
+            w.line()
             w.line("/// Names of every procedure this daemon serves, for logs.")
             w.block("static func name(of procedure: UInt32) -> String?") { w in
                 w.line("Procedure(rawValue: procedure)?.actionName")

@@ -6,7 +6,7 @@ struct PODEmitter {
     let model: Model
 
     private func isDocumented(_ a: Action) -> Bool {
-        a.flags.visibility == .publicAPI || a.flags.visibility == .publicNoFish
+        a.flags.visibility.inPublicHeader
     }
 
     func actionsPOD() -> String {

@@ -14,7 +14,7 @@ struct ProtocolEmitter {
                 w.line()
                 let params = s.fields.map { "\(Naming.swiftIdent(f: $0.name)): \(SwiftTypes.field($0.type))" }.joined(separator: ", ")
                 w.block("public init(\(params))") { w in
-                    for f in s.fields { w.line("self.\(Naming.swiftIdent(f.name)) = \(Naming.swiftIdent(f: f.name))") }
+                    for f in s.fields { w.line("self.\(Naming.swiftIdent(f.name)) = \(Naming.swiftIdent(f.name))") }
                 }
                 w.line()
                 w.block("public init(from d: inout XDRDecoder) throws(XDRError)") { w in
@@ -102,13 +102,20 @@ struct ProtocolEmitter {
             }
             w.line()
             w.block("public init(\(params.joined(separator: ", ")))") { w in
-                for arg in a.wireArgs { w.line("self.\(Naming.swiftIdent(arg.name)) = \(Naming.swiftIdent(f: arg.name))") }
-                for o in a.optargs { w.line("self.\(Naming.swiftIdent(o.name)) = \(Naming.swiftIdent(f: o.name))") }
+                for arg in a.wireArgs { w.line("self.\(Naming.swiftIdent(arg.name)) = \(Naming.swiftIdent(arg.name))") }
+                for o in a.optargs { w.line("self.\(Naming.swiftIdent(o.name)) = \(Naming.swiftIdent(o.name))") }
             }
             w.line()
             w.block("public init(from d: inout XDRDecoder) throws(XDRError)") { w in
                 for arg in a.wireArgs { w.line("\(Naming.swiftIdent(arg.name)) = \(SwiftTypes.decodeArg(arg.type))") }
-                for o in a.optargs { w.line("\(Naming.swiftIdent(o.name)) = \(SwiftTypes.decodeOptarg(o.type))") }
+                for o in a.optargs {
+                    if o.notIn148 {
+                        w.line("// Added after libguestfs 1.48, whose clients end the args before it.")
+                        w.line("\(Naming.swiftIdent(o.name)) = d.isAtEnd ? \(SwiftTypes.optargZero(o.type)) : \(SwiftTypes.decodeOptarg(o.type))")
+                    } else {
+                        w.line("\(Naming.swiftIdent(o.name)) = \(SwiftTypes.decodeOptarg(o.type))")
+                    }
+                }
             }
             w.line()
             w.block("public func encode(to e: inout XDREncoder)") { w in

@@ -7,7 +7,7 @@ import XDR
 /// Hand-written bodies of the actions that run inside the library.
 protocol LibraryActionImplementations {
     func impl_add_cdrom(_ filename: String) throws
-    func impl_add_drive(_ filename: String, readonly: Bool?, format: String?, iface: String?, name: String?, label: String?, `protocol`: String?, server: [String]?, username: String?, secret: String?, cachemode: String?, discard: String?, copyonread: Bool?, blocksize: Int32?) throws
+    func impl_add_drive(_ filename: String, readonly: Bool?, format: String?, iface: String?, name: String?, label: String?, protocol: String?, server: [String]?, username: String?, secret: String?, cachemode: String?, discard: String?, copyonread: Bool?, blocksize: Int32?) throws
     func impl_add_drive_ro(_ filename: String) throws
     func impl_add_drive_ro_with_if(_ filename: String, _ iface: String) throws
     func impl_add_drive_scratch(_ size: Int64, name: String?, label: String?, blocksize: Int32?) throws
@@ -190,9 +190,9 @@ extension Guestfs {
     /// 0 or omitted leaves the hypervisor default.
     ///
     /// Fails if an option value is invalid, or, for `file`, if *filename* cannot be read.
-    public func addDrive(_ filename: String, readonly: Bool? = nil, format: String? = nil, iface: String? = nil, name: String? = nil, label: String? = nil, `protocol`: String? = nil, server: [String]? = nil, username: String? = nil, secret: String? = nil, cachemode: String? = nil, discard: String? = nil, copyonread: Bool? = nil, blocksize: Int32? = nil) throws {
+    public func addDrive(_ filename: String, readonly: Bool? = nil, format: String? = nil, iface: String? = nil, name: String? = nil, label: String? = nil, protocol: String? = nil, server: [String]? = nil, username: String? = nil, secret: String? = nil, cachemode: String? = nil, discard: String? = nil, copyonread: Bool? = nil, blocksize: Int32? = nil) throws {
         return try perform("add_drive", [.string(filename), .optional("readonly", readonly.map { .bool($0) }), .optional("format", format.map { .string($0) }), .optional("iface", iface.map { .string($0) }), .optional("name", name.map { .string($0) }), .optional("label", label.map { .string($0) }), .optional("protocol", `protocol`.map { .string($0) }), .optional("server", server.map { .stringList($0) }), .optional("username", username.map { .string($0) }), .optional("secret", secret.map { .string($0) }), .optional("cachemode", cachemode.map { .string($0) }), .optional("discard", discard.map { .string($0) }), .optional("copyonread", copyonread.map { .bool($0) }), .optional("blocksize", blocksize.map { .int(Int64($0)) })]) {
-            try self.impl_add_drive(filename, readonly: readonly, format: format, iface: iface, name: name, label: label, `protocol`: `protocol`, server: server, username: username, secret: secret, cachemode: cachemode, discard: discard, copyonread: copyonread, blocksize: blocksize)
+            try self.impl_add_drive(filename, readonly: readonly, format: format, iface: iface, name: name, label: label, protocol: `protocol`, server: server, username: username, secret: secret, cachemode: cachemode, discard: discard, copyonread: copyonread, blocksize: blocksize)
         }
     }
 

@@ -3,21 +3,22 @@
 
 import CGuestfs
 import Guestfs
+import GuestfsProtocol
 import Glibc
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_application>, _ v: Application) {
-    p.pointee.app_name = strdup(v.appName)
-    p.pointee.app_display_name = strdup(v.appDisplayName)
+    p.pointee.app_name = cDup(v.appName)
+    p.pointee.app_display_name = cDup(v.appDisplayName)
     p.pointee.app_epoch = v.appEpoch
-    p.pointee.app_version = strdup(v.appVersion)
-    p.pointee.app_release = strdup(v.appRelease)
-    p.pointee.app_install_path = strdup(v.appInstallPath)
-    p.pointee.app_trans_path = strdup(v.appTransPath)
-    p.pointee.app_publisher = strdup(v.appPublisher)
-    p.pointee.app_url = strdup(v.appUrl)
-    p.pointee.app_source_package = strdup(v.appSourcePackage)
-    p.pointee.app_summary = strdup(v.appSummary)
-    p.pointee.app_description = strdup(v.appDescription)
+    p.pointee.app_version = cDup(v.appVersion)
+    p.pointee.app_release = cDup(v.appRelease)
+    p.pointee.app_install_path = cDup(v.appInstallPath)
+    p.pointee.app_trans_path = cDup(v.appTransPath)
+    p.pointee.app_publisher = cDup(v.appPublisher)
+    p.pointee.app_url = cDup(v.appUrl)
+    p.pointee.app_source_package = cDup(v.appSourcePackage)
+    p.pointee.app_summary = cDup(v.appSummary)
+    p.pointee.app_description = cDup(v.appDescription)
 }
 
 func cStruct(_ v: Application) -> UnsafeMutablePointer<guestfs_application> {
@@ -35,23 +36,23 @@ func cStructList(_ v: [Application]) -> UnsafeMutablePointer<guestfs_application
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_application2>, _ v: Application2) {
-    p.pointee.app2_name = strdup(v.app2Name)
-    p.pointee.app2_display_name = strdup(v.app2DisplayName)
+    p.pointee.app2_name = cDup(v.app2Name)
+    p.pointee.app2_display_name = cDup(v.app2DisplayName)
     p.pointee.app2_epoch = v.app2Epoch
-    p.pointee.app2_version = strdup(v.app2Version)
-    p.pointee.app2_release = strdup(v.app2Release)
-    p.pointee.app2_arch = strdup(v.app2Arch)
-    p.pointee.app2_install_path = strdup(v.app2InstallPath)
-    p.pointee.app2_trans_path = strdup(v.app2TransPath)
-    p.pointee.app2_publisher = strdup(v.app2Publisher)
-    p.pointee.app2_url = strdup(v.app2Url)
-    p.pointee.app2_source_package = strdup(v.app2SourcePackage)
-    p.pointee.app2_summary = strdup(v.app2Summary)
-    p.pointee.app2_description = strdup(v.app2Description)
-    p.pointee.app2_class = strdup(v.app2Class)
-    p.pointee.app2_spare2 = strdup(v.app2Spare2)
-    p.pointee.app2_spare3 = strdup(v.app2Spare3)
-    p.pointee.app2_spare4 = strdup(v.app2Spare4)
+    p.pointee.app2_version = cDup(v.app2Version)
+    p.pointee.app2_release = cDup(v.app2Release)
+    p.pointee.app2_arch = cDup(v.app2Arch)
+    p.pointee.app2_install_path = cDup(v.app2InstallPath)
+    p.pointee.app2_trans_path = cDup(v.app2TransPath)
+    p.pointee.app2_publisher = cDup(v.app2Publisher)
+    p.pointee.app2_url = cDup(v.app2Url)
+    p.pointee.app2_source_package = cDup(v.app2SourcePackage)
+    p.pointee.app2_summary = cDup(v.app2Summary)
+    p.pointee.app2_description = cDup(v.app2Description)
+    p.pointee.app2_class = cDup(v.app2Class)
+    p.pointee.app2_spare2 = cDup(v.app2Spare2)
+    p.pointee.app2_spare3 = cDup(v.app2Spare3)
+    p.pointee.app2_spare4 = cDup(v.app2Spare4)
 }
 
 func cStruct(_ v: Application2) -> UnsafeMutablePointer<guestfs_application2> {
@@ -69,7 +70,7 @@ func cStructList(_ v: [Application2]) -> UnsafeMutablePointer<guestfs_applicatio
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_btrfsbalance>, _ v: BTRFSBalance) {
-    p.pointee.btrfsbalance_status = strdup(v.btrfsbalanceStatus)
+    p.pointee.btrfsbalance_status = cDup(v.btrfsbalanceStatus)
     p.pointee.btrfsbalance_total = v.btrfsbalanceTotal
     p.pointee.btrfsbalance_balanced = v.btrfsbalanceBalanced
     p.pointee.btrfsbalance_considered = v.btrfsbalanceConsidered
@@ -91,7 +92,7 @@ func cStructList(_ v: [BTRFSBalance]) -> UnsafeMutablePointer<guestfs_btrfsbalan
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_btrfsqgroup>, _ v: BTRFSQgroup) {
-    p.pointee.btrfsqgroup_id = strdup(v.btrfsqgroupId)
+    p.pointee.btrfsqgroup_id = cDup(v.btrfsqgroupId)
     p.pointee.btrfsqgroup_rfer = v.btrfsqgroupRfer
     p.pointee.btrfsqgroup_excl = v.btrfsqgroupExcl
 }
@@ -145,7 +146,7 @@ func cStructList(_ v: [BTRFSScrub]) -> UnsafeMutablePointer<guestfs_btrfsscrub_l
 func cFill(_ p: UnsafeMutablePointer<guestfs_btrfssubvolume>, _ v: BTRFSSubvolume) {
     p.pointee.btrfssubvolume_id = v.btrfssubvolumeId
     p.pointee.btrfssubvolume_top_level_id = v.btrfssubvolumeTopLevelId
-    p.pointee.btrfssubvolume_path = strdup(v.btrfssubvolumePath)
+    p.pointee.btrfssubvolume_path = cDup(v.btrfssubvolumePath)
 }
 
 func cStruct(_ v: BTRFSSubvolume) -> UnsafeMutablePointer<guestfs_btrfssubvolume> {
@@ -165,7 +166,7 @@ func cStructList(_ v: [BTRFSSubvolume]) -> UnsafeMutablePointer<guestfs_btrfssub
 func cFill(_ p: UnsafeMutablePointer<guestfs_dirent>, _ v: Dirent) {
     p.pointee.ino = v.ino
     p.pointee.ftyp = CChar(bitPattern: v.ftyp)
-    p.pointee.name = strdup(v.name)
+    p.pointee.name = cDup(v.name)
 }
 
 func cStruct(_ v: Dirent) -> UnsafeMutablePointer<guestfs_dirent> {
@@ -222,7 +223,7 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_inotify_event>, _ v: INotifyEvent) 
     p.pointee.in_wd = v.inWd
     p.pointee.in_mask = v.inMask
     p.pointee.in_cookie = v.inCookie
-    p.pointee.in_name = strdup(v.inName)
+    p.pointee.in_name = cDup(v.inName)
 }
 
 func cStruct(_ v: INotifyEvent) -> UnsafeMutablePointer<guestfs_inotify_event> {
@@ -260,8 +261,8 @@ func cStructList(_ v: [IntBool]) -> UnsafeMutablePointer<guestfs_int_bool_list> 
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_internal_mountable>, _ v: InternalMountable) {
     p.pointee.im_type = v.imType
-    p.pointee.im_device = strdup(v.imDevice)
-    p.pointee.im_volume = strdup(v.imVolume)
+    p.pointee.im_device = cDup(v.imDevice)
+    p.pointee.im_volume = cDup(v.imVolume)
 }
 
 func cStruct(_ v: InternalMountable) -> UnsafeMutablePointer<guestfs_internal_mountable> {
@@ -279,19 +280,19 @@ func cStructList(_ v: [InternalMountable]) -> UnsafeMutablePointer<guestfs_inter
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_isoinfo>, _ v: ISOInfo) {
-    p.pointee.iso_system_id = strdup(v.isoSystemId)
-    p.pointee.iso_volume_id = strdup(v.isoVolumeId)
+    p.pointee.iso_system_id = cDup(v.isoSystemId)
+    p.pointee.iso_volume_id = cDup(v.isoVolumeId)
     p.pointee.iso_volume_space_size = v.isoVolumeSpaceSize
     p.pointee.iso_volume_set_size = v.isoVolumeSetSize
     p.pointee.iso_volume_sequence_number = v.isoVolumeSequenceNumber
     p.pointee.iso_logical_block_size = v.isoLogicalBlockSize
-    p.pointee.iso_volume_set_id = strdup(v.isoVolumeSetId)
-    p.pointee.iso_publisher_id = strdup(v.isoPublisherId)
-    p.pointee.iso_data_preparer_id = strdup(v.isoDataPreparerId)
-    p.pointee.iso_application_id = strdup(v.isoApplicationId)
-    p.pointee.iso_copyright_file_id = strdup(v.isoCopyrightFileId)
-    p.pointee.iso_abstract_file_id = strdup(v.isoAbstractFileId)
-    p.pointee.iso_bibliographic_file_id = strdup(v.isoBibliographicFileId)
+    p.pointee.iso_volume_set_id = cDup(v.isoVolumeSetId)
+    p.pointee.iso_publisher_id = cDup(v.isoPublisherId)
+    p.pointee.iso_data_preparer_id = cDup(v.isoDataPreparerId)
+    p.pointee.iso_application_id = cDup(v.isoApplicationId)
+    p.pointee.iso_copyright_file_id = cDup(v.isoCopyrightFileId)
+    p.pointee.iso_abstract_file_id = cDup(v.isoAbstractFileId)
+    p.pointee.iso_bibliographic_file_id = cDup(v.isoBibliographicFileId)
     p.pointee.iso_volume_creation_t = v.isoVolumeCreationT
     p.pointee.iso_volume_modification_t = v.isoVolumeModificationT
     p.pointee.iso_volume_expiration_t = v.isoVolumeExpirationT
@@ -313,22 +314,22 @@ func cStructList(_ v: [ISOInfo]) -> UnsafeMutablePointer<guestfs_isoinfo_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_lvm_lv>, _ v: LV) {
-    p.pointee.lv_name = strdup(v.lvName)
+    p.pointee.lv_name = cDup(v.lvName)
     cCopyUUID(v.lvUuid, into: &p.pointee.lv_uuid)
-    p.pointee.lv_attr = strdup(v.lvAttr)
+    p.pointee.lv_attr = cDup(v.lvAttr)
     p.pointee.lv_major = v.lvMajor
     p.pointee.lv_minor = v.lvMinor
     p.pointee.lv_kernel_major = v.lvKernelMajor
     p.pointee.lv_kernel_minor = v.lvKernelMinor
     p.pointee.lv_size = v.lvSize
     p.pointee.seg_count = v.segCount
-    p.pointee.origin = strdup(v.origin)
+    p.pointee.origin = cDup(v.origin)
     p.pointee.snap_percent = v.snapPercent
     p.pointee.copy_percent = v.copyPercent
-    p.pointee.move_pv = strdup(v.movePv)
-    p.pointee.lv_tags = strdup(v.lvTags)
-    p.pointee.mirror_log = strdup(v.mirrorLog)
-    p.pointee.modules = strdup(v.modules)
+    p.pointee.move_pv = cDup(v.movePv)
+    p.pointee.lv_tags = cDup(v.lvTags)
+    p.pointee.mirror_log = cDup(v.mirrorLog)
+    p.pointee.modules = cDup(v.modules)
 }
 
 func cStruct(_ v: LV) -> UnsafeMutablePointer<guestfs_lvm_lv> {
@@ -346,17 +347,17 @@ func cStructList(_ v: [LV]) -> UnsafeMutablePointer<guestfs_lvm_lv_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_lvm_pv>, _ v: PV) {
-    p.pointee.pv_name = strdup(v.pvName)
+    p.pointee.pv_name = cDup(v.pvName)
     cCopyUUID(v.pvUuid, into: &p.pointee.pv_uuid)
-    p.pointee.pv_fmt = strdup(v.pvFmt)
+    p.pointee.pv_fmt = cDup(v.pvFmt)
     p.pointee.pv_size = v.pvSize
     p.pointee.dev_size = v.devSize
     p.pointee.pv_free = v.pvFree
     p.pointee.pv_used = v.pvUsed
-    p.pointee.pv_attr = strdup(v.pvAttr)
+    p.pointee.pv_attr = cDup(v.pvAttr)
     p.pointee.pv_pe_count = v.pvPeCount
     p.pointee.pv_pe_alloc_count = v.pvPeAllocCount
-    p.pointee.pv_tags = strdup(v.pvTags)
+    p.pointee.pv_tags = cDup(v.pvTags)
     p.pointee.pe_start = v.peStart
     p.pointee.pv_mda_count = v.pvMdaCount
     p.pointee.pv_mda_free = v.pvMdaFree
@@ -377,13 +378,13 @@ func cStructList(_ v: [PV]) -> UnsafeMutablePointer<guestfs_lvm_pv_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_lvm_vg>, _ v: VG) {
-    p.pointee.vg_name = strdup(v.vgName)
+    p.pointee.vg_name = cDup(v.vgName)
     cCopyUUID(v.vgUuid, into: &p.pointee.vg_uuid)
-    p.pointee.vg_fmt = strdup(v.vgFmt)
-    p.pointee.vg_attr = strdup(v.vgAttr)
+    p.pointee.vg_fmt = cDup(v.vgFmt)
+    p.pointee.vg_attr = cDup(v.vgAttr)
     p.pointee.vg_size = v.vgSize
     p.pointee.vg_free = v.vgFree
-    p.pointee.vg_sysid = strdup(v.vgSysid)
+    p.pointee.vg_sysid = cDup(v.vgSysid)
     p.pointee.vg_extent_size = v.vgExtentSize
     p.pointee.vg_extent_count = v.vgExtentCount
     p.pointee.vg_free_count = v.vgFreeCount
@@ -393,7 +394,7 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_lvm_vg>, _ v: VG) {
     p.pointee.lv_count = v.lvCount
     p.pointee.snap_count = v.snapCount
     p.pointee.vg_seqno = v.vgSeqno
-    p.pointee.vg_tags = strdup(v.vgTags)
+    p.pointee.vg_tags = cDup(v.vgTags)
     p.pointee.vg_mda_count = v.vgMdaCount
     p.pointee.vg_mda_free = v.vgMdaFree
 }
@@ -413,9 +414,9 @@ func cStructList(_ v: [VG]) -> UnsafeMutablePointer<guestfs_lvm_vg_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_mdstat>, _ v: MDStat) {
-    p.pointee.mdstat_device = strdup(v.mdstatDevice)
+    p.pointee.mdstat_device = cDup(v.mdstatDevice)
     p.pointee.mdstat_index = v.mdstatIndex
-    p.pointee.mdstat_flags = strdup(v.mdstatFlags)
+    p.pointee.mdstat_flags = cDup(v.mdstatFlags)
 }
 
 func cStruct(_ v: MDStat) -> UnsafeMutablePointer<guestfs_mdstat> {
@@ -554,7 +555,7 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_tsk_dirent>, _ v: TSKDirent) {
     p.pointee.tsk_inode = v.tskInode
     p.pointee.tsk_type = CChar(bitPattern: v.tskType)
     p.pointee.tsk_size = v.tskSize
-    p.pointee.tsk_name = strdup(v.tskName)
+    p.pointee.tsk_name = cDup(v.tskName)
     p.pointee.tsk_flags = v.tskFlags
     p.pointee.tsk_atime_sec = v.tskAtimeSec
     p.pointee.tsk_atime_nsec = v.tskAtimeNsec
@@ -565,7 +566,7 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_tsk_dirent>, _ v: TSKDirent) {
     p.pointee.tsk_crtime_sec = v.tskCrtimeSec
     p.pointee.tsk_crtime_nsec = v.tskCrtimeNsec
     p.pointee.tsk_nlink = v.tskNlink
-    p.pointee.tsk_link = strdup(v.tskLink)
+    p.pointee.tsk_link = cDup(v.tskLink)
     p.pointee.tsk_spare1 = v.tskSpare1
 }
 
@@ -584,10 +585,10 @@ func cStructList(_ v: [TSKDirent]) -> UnsafeMutablePointer<guestfs_tsk_dirent_li
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_utsname>, _ v: UTSName) {
-    p.pointee.uts_sysname = strdup(v.utsSysname)
-    p.pointee.uts_release = strdup(v.utsRelease)
-    p.pointee.uts_version = strdup(v.utsVersion)
-    p.pointee.uts_machine = strdup(v.utsMachine)
+    p.pointee.uts_sysname = cDup(v.utsSysname)
+    p.pointee.uts_release = cDup(v.utsRelease)
+    p.pointee.uts_version = cDup(v.utsVersion)
+    p.pointee.uts_machine = cDup(v.utsMachine)
 }
 
 func cStruct(_ v: UTSName) -> UnsafeMutablePointer<guestfs_utsname> {
@@ -608,7 +609,7 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_version>, _ v: Version) {
     p.pointee.major = v.major
     p.pointee.minor = v.minor
     p.pointee.release = v.release
-    p.pointee.extra = strdup(v.extra)
+    p.pointee.extra = cDup(v.extra)
 }
 
 func cStruct(_ v: Version) -> UnsafeMutablePointer<guestfs_version> {
@@ -626,7 +627,7 @@ func cStructList(_ v: [Version]) -> UnsafeMutablePointer<guestfs_version_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_xattr>, _ v: XAttr) {
-    p.pointee.attrname = strdup(v.attrname)
+    p.pointee.attrname = cDup(v.attrname)
     p.pointee.attrval_len = UInt32(v.attrval.count)
     p.pointee.attrval = cBufferCopy(v.attrval)
 }
@@ -646,7 +647,7 @@ func cStructList(_ v: [XAttr]) -> UnsafeMutablePointer<guestfs_xattr_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_xfsinfo>, _ v: XFSInfo) {
-    p.pointee.xfs_mntpoint = strdup(v.xfsMntpoint)
+    p.pointee.xfs_mntpoint = cDup(v.xfsMntpoint)
     p.pointee.xfs_inodesize = v.xfsInodesize
     p.pointee.xfs_agcount = v.xfsAgcount
     p.pointee.xfs_agsize = v.xfsAgsize
@@ -660,14 +661,14 @@ func cFill(_ p: UnsafeMutablePointer<guestfs_xfsinfo>, _ v: XFSInfo) {
     p.pointee.xfs_dirversion = v.xfsDirversion
     p.pointee.xfs_dirblocksize = v.xfsDirblocksize
     p.pointee.xfs_cimode = v.xfsCimode
-    p.pointee.xfs_logname = strdup(v.xfsLogname)
+    p.pointee.xfs_logname = cDup(v.xfsLogname)
     p.pointee.xfs_logblocksize = v.xfsLogblocksize
     p.pointee.xfs_logblocks = v.xfsLogblocks
     p.pointee.xfs_logversion = v.xfsLogversion
     p.pointee.xfs_logsectsize = v.xfsLogsectsize
     p.pointee.xfs_logsunit = v.xfsLogsunit
     p.pointee.xfs_lazycount = v.xfsLazycount
-    p.pointee.xfs_rtname = strdup(v.xfsRtname)
+    p.pointee.xfs_rtname = cDup(v.xfsRtname)
     p.pointee.xfs_rtextsize = v.xfsRtextsize
     p.pointee.xfs_rtblocks = v.xfsRtblocks
     p.pointee.xfs_rtextents = v.xfsRtextents
@@ -688,8 +689,8 @@ func cStructList(_ v: [XFSInfo]) -> UnsafeMutablePointer<guestfs_xfsinfo_list> {
 }
 
 func cFill(_ p: UnsafeMutablePointer<guestfs_yara_detection>, _ v: YaraDetection) {
-    p.pointee.yara_name = strdup(v.yaraName)
-    p.pointee.yara_rule = strdup(v.yaraRule)
+    p.pointee.yara_name = cDup(v.yaraName)
+    p.pointee.yara_rule = cDup(v.yaraRule)
 }
 
 func cStruct(_ v: YaraDetection) -> UnsafeMutablePointer<guestfs_yara_detection> {
@@ -720,7 +721,7 @@ public func c_guestfs_add_drive_opts_argv(_ g: OpaquePointer?, _ filename: Unsaf
     return CHandle.call(g, "add_drive", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
-        try h.g.addDrive(cString(filename, "filename"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, format: mask & (1 << 1) != 0 ? cString(optargs!.pointee.format, "format") : nil, iface: mask & (1 << 2) != 0 ? cString(optargs!.pointee.iface, "iface") : nil, name: mask & (1 << 3) != 0 ? cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil, `protocol`: mask & (1 << 5) != 0 ? cString(optargs!.pointee.protocol, "protocol") : nil, server: mask & (1 << 6) != 0 ? cStringList(optargs!.pointee.server, "server") : nil, username: mask & (1 << 7) != 0 ? cString(optargs!.pointee.username, "username") : nil, secret: mask & (1 << 8) != 0 ? cString(optargs!.pointee.secret, "secret") : nil, cachemode: mask & (1 << 9) != 0 ? cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 10) != 0 ? cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 11) != 0 ? optargs!.pointee.copyonread != 0 : nil, blocksize: mask & (1 << 12) != 0 ? optargs!.pointee.blocksize : nil)
+        try h.g.addDrive(cString(filename, "filename"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, format: mask & (1 << 1) != 0 ? cString(optargs!.pointee.format, "format") : nil, iface: mask & (1 << 2) != 0 ? cString(optargs!.pointee.iface, "iface") : nil, name: mask & (1 << 3) != 0 ? cString(optargs!.pointee.name, "name") : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil, protocol: mask & (1 << 5) != 0 ? cString(optargs!.pointee.protocol, "protocol") : nil, server: mask & (1 << 6) != 0 ? cStringList(optargs!.pointee.server, "server") : nil, username: mask & (1 << 7) != 0 ? cString(optargs!.pointee.username, "username") : nil, secret: mask & (1 << 8) != 0 ? cString(optargs!.pointee.secret, "secret") : nil, cachemode: mask & (1 << 9) != 0 ? cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 10) != 0 ? cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 11) != 0 ? optargs!.pointee.copyonread != 0 : nil, blocksize: mask & (1 << 12) != 0 ? optargs!.pointee.blocksize : nil)
         return 0
     }
 }
@@ -894,7 +895,7 @@ public func c_guestfs_btrfs_subvolume_list(_ g: OpaquePointer?, _ fs: UnsafePoin
 public func c_guestfs_canonical_device_name(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "canonical_device_name", errorValue: nil) {
         h in
-        return strdup(try h.g.canonicalDeviceName(cString(device, "device")))
+        return cDup(try h.g.canonicalDeviceName(cString(device, "device")))
     }
 }
 
@@ -902,7 +903,7 @@ public func c_guestfs_canonical_device_name(_ g: OpaquePointer?, _ device: Unsaf
 public func c_guestfs_cat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "cat", errorValue: nil) {
         h in
-        return strdup(try h.g.cat(cString(path, "path")))
+        return cDup(try h.g.cat(cString(path, "path")))
     }
 }
 
@@ -910,7 +911,7 @@ public func c_guestfs_cat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) ->
 public func c_guestfs_checksum(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "checksum", errorValue: nil) {
         h in
-        return strdup(try h.g.checksum(cString(csumtype, "csumtype"), cString(path, "path")))
+        return cDup(try h.g.checksum(cString(csumtype, "csumtype"), cString(path, "path")))
     }
 }
 
@@ -953,7 +954,7 @@ public func c_guestfs_clear_backend_setting(_ g: OpaquePointer?, _ name: UnsafeP
 public func c_guestfs_command(_ g: OpaquePointer?, _ arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "command", errorValue: nil) {
         h in
-        return strdup(try h.g.command(cStringList(arguments, "arguments")))
+        return cDup(try h.g.command(cStringList(arguments, "arguments")))
     }
 }
 
@@ -1024,7 +1025,7 @@ public func c_guestfs_cryptsetup_open_argv(_ g: OpaquePointer?, _ device: Unsafe
 public func c_guestfs_debug(_ g: OpaquePointer?, _ subcmd: UnsafePointer<CChar>?, _ extraargs: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "debug", errorValue: nil) {
         h in
-        return strdup(try h.g.debug(cString(subcmd, "subcmd"), cStringList(extraargs, "extraargs")))
+        return cDup(try h.g.debug(cString(subcmd, "subcmd"), cStringList(extraargs, "extraargs")))
     }
 }
 
@@ -1048,7 +1049,7 @@ public func c_guestfs_device_index(_ g: OpaquePointer?, _ device: UnsafePointer<
 public func c_guestfs_device_name(_ g: OpaquePointer?, _ index: Int32) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "device_name", errorValue: nil) {
         h in
-        return strdup(try h.g.deviceName(index))
+        return cDup(try h.g.deviceName(index))
     }
 }
 
@@ -1056,7 +1057,7 @@ public func c_guestfs_device_name(_ g: OpaquePointer?, _ index: Int32) -> Unsafe
 public func c_guestfs_df(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "df", errorValue: nil) {
         h in
-        return strdup(try h.g.df())
+        return cDup(try h.g.df())
     }
 }
 
@@ -1064,7 +1065,7 @@ public func c_guestfs_df(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
 public func c_guestfs_df_h(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "df_h", errorValue: nil) {
         h in
-        return strdup(try h.g.dfH())
+        return cDup(try h.g.dfH())
     }
 }
 
@@ -1082,7 +1083,7 @@ public func c_guestfs_disk_create_argv(_ g: OpaquePointer?, _ filename: UnsafePo
 public func c_guestfs_disk_format(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "disk_format", errorValue: nil) {
         h in
-        return strdup(try h.g.diskFormat(cString(filename, "filename")))
+        return cDup(try h.g.diskFormat(cString(filename, "filename")))
     }
 }
 
@@ -1106,7 +1107,7 @@ public func c_guestfs_disk_virtual_size(_ g: OpaquePointer?, _ filename: UnsafeP
 public func c_guestfs_dmesg(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "dmesg", errorValue: nil) {
         h in
-        return strdup(try h.g.dmesg())
+        return cDup(try h.g.dmesg())
     }
 }
 
@@ -1193,7 +1194,7 @@ public func c_guestfs_feature_available(_ g: OpaquePointer?, _ groups: UnsafePoi
 public func c_guestfs_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "file", errorValue: nil) {
         h in
-        return strdup(try h.g.file(cString(path, "path")))
+        return cDup(try h.g.file(cString(path, "path")))
     }
 }
 
@@ -1260,7 +1261,7 @@ public func c_guestfs_get_append(_ g: OpaquePointer?) -> UnsafePointer<CChar>? {
 public func c_guestfs_get_attach_method(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_attach_method", errorValue: nil) {
         h in
-        return strdup(try h.g.getAttachMethod())
+        return cDup(try h.g.getAttachMethod())
     }
 }
 
@@ -1276,7 +1277,7 @@ public func c_guestfs_get_autosync(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_get_backend(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_backend", errorValue: nil) {
         h in
-        return strdup(try h.g.getBackend())
+        return cDup(try h.g.getBackend())
     }
 }
 
@@ -1284,7 +1285,7 @@ public func c_guestfs_get_backend(_ g: OpaquePointer?) -> UnsafeMutablePointer<C
 public func c_guestfs_get_backend_setting(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_backend_setting", errorValue: nil) {
         h in
-        return strdup(try h.g.getBackendSetting(cString(name, "name")))
+        return cDup(try h.g.getBackendSetting(cString(name, "name")))
     }
 }
 
@@ -1300,7 +1301,7 @@ public func c_guestfs_get_backend_settings(_ g: OpaquePointer?) -> UnsafeMutable
 public func c_guestfs_get_cachedir(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_cachedir", errorValue: nil) {
         h in
-        return strdup(try h.g.getCachedir())
+        return cDup(try h.g.getCachedir())
     }
 }
 
@@ -1316,7 +1317,7 @@ public func c_guestfs_get_direct(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_get_hv(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_hv", errorValue: nil) {
         h in
-        return strdup(try h.g.getHv())
+        return cDup(try h.g.getHv())
     }
 }
 
@@ -1412,7 +1413,7 @@ public func c_guestfs_get_smp(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_get_sockdir(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_sockdir", errorValue: nil) {
         h in
-        return strdup(try h.g.getSockdir())
+        return cDup(try h.g.getSockdir())
     }
 }
 
@@ -1428,7 +1429,7 @@ public func c_guestfs_get_state(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_get_tmpdir(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "get_tmpdir", errorValue: nil) {
         h in
-        return strdup(try h.g.getTmpdir())
+        return cDup(try h.g.getTmpdir())
     }
 }
 
@@ -1703,7 +1704,7 @@ public func c_guestfs_internal_test_rinterr(_ g: OpaquePointer?) -> Int32 {
 public func c_guestfs_internal_test_rstring(_ g: OpaquePointer?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "internal_test_rstring", errorValue: nil) {
         h in
-        return strdup(try h.g.internalTestRstring(cString(val, "val")))
+        return cDup(try h.g.internalTestRstring(cString(val, "val")))
     }
 }
 
@@ -1711,7 +1712,7 @@ public func c_guestfs_internal_test_rstring(_ g: OpaquePointer?, _ val: UnsafePo
 public func c_guestfs_internal_test_rstringerr(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "internal_test_rstringerr", errorValue: nil) {
         h in
-        return strdup(try h.g.internalTestRstringerr())
+        return cDup(try h.g.internalTestRstringerr())
     }
 }
 
@@ -1947,7 +1948,7 @@ public func c_guestfs_list_partitions(_ g: OpaquePointer?) -> UnsafeMutablePoint
 public func c_guestfs_ll(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "ll", errorValue: nil) {
         h in
-        return strdup(try h.g.ll(cString(directory, "directory")))
+        return cDup(try h.g.ll(cString(directory, "directory")))
     }
 }
 
@@ -1955,7 +1956,7 @@ public func c_guestfs_ll(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?
 public func c_guestfs_llz(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "llz", errorValue: nil) {
         h in
-        return strdup(try h.g.llz(cString(directory, "directory")))
+        return cDup(try h.g.llz(cString(directory, "directory")))
     }
 }
 
@@ -2162,7 +2163,7 @@ public func c_guestfs_mkdir_p(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?
 public func c_guestfs_mkdtemp(_ g: OpaquePointer?, _ tmpl: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "mkdtemp", errorValue: nil) {
         h in
-        return strdup(try h.g.mkdtemp(cString(tmpl, "tmpl")))
+        return cDup(try h.g.mkdtemp(cString(tmpl, "tmpl")))
     }
 }
 
@@ -2313,7 +2314,7 @@ public func c_guestfs_part_get_bootable(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_get_disk_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_disk_guid", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetDiskGuid(cString(device, "device")))
+        return cDup(try h.g.partGetDiskGuid(cString(device, "device")))
     }
 }
 
@@ -2321,7 +2322,7 @@ public func c_guestfs_part_get_disk_guid(_ g: OpaquePointer?, _ device: UnsafePo
 public func c_guestfs_part_get_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_gpt_guid", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetGptGuid(cString(device, "device"), partnum))
+        return cDup(try h.g.partGetGptGuid(cString(device, "device"), partnum))
     }
 }
 
@@ -2329,7 +2330,7 @@ public func c_guestfs_part_get_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePoi
 public func c_guestfs_part_get_gpt_type(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_gpt_type", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetGptType(cString(device, "device"), partnum))
+        return cDup(try h.g.partGetGptType(cString(device, "device"), partnum))
     }
 }
 
@@ -2345,7 +2346,7 @@ public func c_guestfs_part_get_mbr_id(_ g: OpaquePointer?, _ device: UnsafePoint
 public func c_guestfs_part_get_parttype(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_get_parttype", errorValue: nil) {
         h in
-        return strdup(try h.g.partGetParttype(cString(device, "device")))
+        return cDup(try h.g.partGetParttype(cString(device, "device")))
     }
 }
 
@@ -2415,7 +2416,7 @@ public func c_guestfs_part_set_name(_ g: OpaquePointer?, _ device: UnsafePointer
 public func c_guestfs_part_to_dev(_ g: OpaquePointer?, _ partition: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "part_to_dev", errorValue: nil) {
         h in
-        return strdup(try h.g.partToDev(cString(partition, "partition")))
+        return cDup(try h.g.partToDev(cString(partition, "partition")))
     }
 }
 
@@ -2514,7 +2515,7 @@ public func c_guestfs_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?)
 public func c_guestfs_readlink(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "readlink", errorValue: nil) {
         h in
-        return strdup(try h.g.readlink(cString(path, "path")))
+        return cDup(try h.g.readlink(cString(path, "path")))
     }
 }
 
@@ -2530,7 +2531,7 @@ public func c_guestfs_readlinklist(_ g: OpaquePointer?, _ path: UnsafePointer<CC
 public func c_guestfs_realpath(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "realpath", errorValue: nil) {
         h in
-        return strdup(try h.g.realpath(cString(path, "path")))
+        return cDup(try h.g.realpath(cString(path, "path")))
     }
 }
 
@@ -2827,7 +2828,7 @@ public func c_guestfs_setfiles_argv(_ g: OpaquePointer?, _ specfile: UnsafePoint
 public func c_guestfs_sh(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "sh", errorValue: nil) {
         h in
-        return strdup(try h.g.sh(cString(command, "command")))
+        return cDup(try h.g.sh(cString(command, "command")))
     }
 }
 
@@ -3045,7 +3046,7 @@ public func c_guestfs_version(_ g: OpaquePointer?) -> UnsafeMutablePointer<guest
 public func c_guestfs_vfs_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_label", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsLabel(cString(mountable, "mountable")))
+        return cDup(try h.g.vfsLabel(cString(mountable, "mountable")))
     }
 }
 
@@ -3053,7 +3054,7 @@ public func c_guestfs_vfs_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<
 public func c_guestfs_vfs_type(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_type", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsType(cString(mountable, "mountable")))
+        return cDup(try h.g.vfsType(cString(mountable, "mountable")))
     }
 }
 
@@ -3061,7 +3062,7 @@ public func c_guestfs_vfs_type(_ g: OpaquePointer?, _ mountable: UnsafePointer<C
 public func c_guestfs_vfs_uuid(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_uuid", errorValue: nil) {
         h in
-        return strdup(try h.g.vfsUuid(cString(mountable, "mountable")))
+        return cDup(try h.g.vfsUuid(cString(mountable, "mountable")))
     }
 }
 

@@ -941,7 +941,8 @@ public struct TarInArgs: XDRCodable, Sendable {
         xattrs = try d.decodeBool()
         selinux = try d.decodeBool()
         acls = try d.decodeBool()
-        keepdirlink = try d.decodeBool()
+        // Added after libguestfs 1.48, whose clients end the args before it.
+        keepdirlink = d.isAtEnd ? false : try d.decodeBool()
     }
 
     public func encode(to e: inout XDREncoder) {
@@ -3317,7 +3318,8 @@ public struct E2fsckArgs: XDRCodable, Sendable {
         device = try d.decodeString()
         correct = try d.decodeBool()
         forceall = try d.decodeBool()
-        forceno = try d.decodeBool()
+        // Added after libguestfs 1.48, whose clients end the args before it.
+        forceno = d.isAtEnd ? false : try d.decodeBool()
     }
 
     public func encode(to e: inout XDREncoder) {
@@ -3999,7 +4001,8 @@ public struct CryptsetupOpenArgs: XDRCodable, Sendable {
         mapname = try d.decodeString()
         readonly = try d.decodeBool()
         crypttype = try d.decodeString()
-        cipher = try d.decodeString()
+        // Added after libguestfs 1.48, whose clients end the args before it.
+        cipher = d.isAtEnd ? "" : try d.decodeString()
     }
 
     public func encode(to e: inout XDREncoder) {

@@ -693,10 +693,12 @@ extern GUESTFS_DLL_PUBLIC void guestfs_free_yara_detection_list (struct guestfs_
 /* Actions. */
 
 #define GUESTFS_HAVE_ADD_CDROM 1
+#define LIBGUESTFS_HAVE_ADD_CDROM 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_cdrom (guestfs_h *g, const char *filename)
   GUESTFS_DEPRECATED_REPLACED_BY ("add_drive_ro");
 
 #define GUESTFS_HAVE_ADD_DRIVE 1
+#define LIBGUESTFS_HAVE_ADD_DRIVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive (guestfs_h *g, const char *filename);
 #define GUESTFS_HAVE_ADD_DRIVE_OPTS 1
 #define GUESTFS_ADD_DRIVE_OPTS_READONLY 0
@@ -746,13 +748,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_opts_va (guestfs_h *g, const cha
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_opts_argv (guestfs_h *g, const char *filename, const struct guestfs_add_drive_opts_argv *optargs);
 
 #define GUESTFS_HAVE_ADD_DRIVE_RO 1
+#define LIBGUESTFS_HAVE_ADD_DRIVE_RO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_ro (guestfs_h *g, const char *filename);
 
 #define GUESTFS_HAVE_ADD_DRIVE_RO_WITH_IF 1
+#define LIBGUESTFS_HAVE_ADD_DRIVE_RO_WITH_IF 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_ro_with_if (guestfs_h *g, const char *filename, const char *iface)
   GUESTFS_DEPRECATED_REPLACED_BY ("add_drive");
 
 #define GUESTFS_HAVE_ADD_DRIVE_SCRATCH 1
+#define LIBGUESTFS_HAVE_ADD_DRIVE_SCRATCH 1
 #define GUESTFS_ADD_DRIVE_SCRATCH_NAME 0
 #define GUESTFS_ADD_DRIVE_SCRATCH_NAME_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_ADD_DRIVE_SCRATCH_LABEL 1
@@ -770,10 +775,12 @@ extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_scratch_va (guestfs_h *g, int64_
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_scratch_argv (guestfs_h *g, int64_t size, const struct guestfs_add_drive_scratch_argv *optargs);
 
 #define GUESTFS_HAVE_ADD_DRIVE_WITH_IF 1
+#define LIBGUESTFS_HAVE_ADD_DRIVE_WITH_IF 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive_with_if (guestfs_h *g, const char *filename, const char *iface)
   GUESTFS_DEPRECATED_REPLACED_BY ("add_drive");
 
 #define GUESTFS_HAVE_ADD_LIBVIRT_DOM 1
+#define LIBGUESTFS_HAVE_ADD_LIBVIRT_DOM 1
 #define GUESTFS_ADD_LIBVIRT_DOM_READONLY 0
 #define GUESTFS_ADD_LIBVIRT_DOM_READONLY_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_ADD_LIBVIRT_DOM_IFACE 1
@@ -803,90 +810,119 @@ extern GUESTFS_DLL_PUBLIC int guestfs_add_libvirt_dom_va (guestfs_h *g, void * /
 extern GUESTFS_DLL_PUBLIC int guestfs_add_libvirt_dom_argv (guestfs_h *g, void * /* virDomainPtr */ dom, const struct guestfs_add_libvirt_dom_argv *optargs);
 
 #define GUESTFS_HAVE_AVAILABLE 1
+#define LIBGUESTFS_HAVE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_available (guestfs_h *g, char *const *groups);
 
 #define GUESTFS_HAVE_BASE64_IN 1
+#define LIBGUESTFS_HAVE_BASE64_IN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_base64_in (guestfs_h *g, const char *base64file, const char *filename);
 
 #define GUESTFS_HAVE_BASE64_OUT 1
+#define LIBGUESTFS_HAVE_BASE64_OUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_base64_out (guestfs_h *g, const char *filename, const char *base64file);
 
 #define GUESTFS_HAVE_BLKID 1
+#define LIBGUESTFS_HAVE_BLKID 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_blkid (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_FLUSHBUFS 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_FLUSHBUFS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_flushbufs (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_GETBSZ 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_GETBSZ 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_getbsz (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_GETRO 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_GETRO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_getro (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_GETSIZE64 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_GETSIZE64 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_blockdev_getsize64 (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_GETSS 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_GETSS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_getss (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_GETSZ 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_GETSZ 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_blockdev_getsz (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_REREADPT 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_REREADPT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_rereadpt (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_SETRO 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_SETRO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setro (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BLOCKDEV_SETRW 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_SETRW 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setrw (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_BTRFS_SUBVOLUME_LIST 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_LIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_btrfssubvolume_list *guestfs_btrfs_subvolume_list (guestfs_h *g, const char *fs);
 
 #define GUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
+#define LIBGUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_canonical_device_name (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_CAT 1
+#define LIBGUESTFS_HAVE_CAT 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_cat (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_CHECKSUM 1
+#define LIBGUESTFS_HAVE_CHECKSUM 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_checksum (guestfs_h *g, const char *csumtype, const char *path);
 
 #define GUESTFS_HAVE_CHECKSUMS_OUT 1
+#define LIBGUESTFS_HAVE_CHECKSUMS_OUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_checksums_out (guestfs_h *g, const char *csumtype, const char *directory, const char *sumsfile);
 
 #define GUESTFS_HAVE_CHMOD 1
+#define LIBGUESTFS_HAVE_CHMOD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_chmod (guestfs_h *g, int mode, const char *path);
 
 #define GUESTFS_HAVE_CHOWN 1
+#define LIBGUESTFS_HAVE_CHOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_chown (guestfs_h *g, int owner, int group, const char *path);
 
 #define GUESTFS_HAVE_CLEAR_BACKEND_SETTING 1
+#define LIBGUESTFS_HAVE_CLEAR_BACKEND_SETTING 1
 extern GUESTFS_DLL_PUBLIC int guestfs_clear_backend_setting (guestfs_h *g, const char *name);
 
 #define GUESTFS_HAVE_COMMAND 1
+#define LIBGUESTFS_HAVE_COMMAND 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_command (guestfs_h *g, char *const *arguments);
 
 #define GUESTFS_HAVE_COMMAND_LINES 1
+#define LIBGUESTFS_HAVE_COMMAND_LINES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_command_lines (guestfs_h *g, char *const *arguments);
 
 #define GUESTFS_HAVE_CONFIG 1
+#define LIBGUESTFS_HAVE_CONFIG 1
 extern GUESTFS_DLL_PUBLIC int guestfs_config (guestfs_h *g, const char *hvparam, const char *hvvalue);
 
 #define GUESTFS_HAVE_CP 1
+#define LIBGUESTFS_HAVE_CP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cp (guestfs_h *g, const char *src, const char *dest);
 
 #define GUESTFS_HAVE_CP_A 1
+#define LIBGUESTFS_HAVE_CP_A 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cp_a (guestfs_h *g, const char *src, const char *dest);
 
 #define GUESTFS_HAVE_CP_R 1
+#define LIBGUESTFS_HAVE_CP_R 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cp_r (guestfs_h *g, const char *src, const char *dest);
 
 #define GUESTFS_HAVE_CRYPTSETUP_CLOSE 1
+#define LIBGUESTFS_HAVE_CRYPTSETUP_CLOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_close (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_CRYPTSETUP_OPEN 1
+#define LIBGUESTFS_HAVE_CRYPTSETUP_OPEN 1
 #define GUESTFS_CRYPTSETUP_OPEN_READONLY 0
 #define GUESTFS_CRYPTSETUP_OPEN_READONLY_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_CRYPTSETUP_OPEN_CRYPTTYPE 1
@@ -904,18 +940,23 @@ extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_open_va (guestfs_h *g, const ch
 extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_open_argv (guestfs_h *g, const char *device, const char *key, const char *mapname, const struct guestfs_cryptsetup_open_argv *optargs);
 
 #define GUESTFS_HAVE_DEVICE_INDEX 1
+#define LIBGUESTFS_HAVE_DEVICE_INDEX 1
 extern GUESTFS_DLL_PUBLIC int guestfs_device_index (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_DEVICE_NAME 1
+#define LIBGUESTFS_HAVE_DEVICE_NAME 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_device_name (guestfs_h *g, int index);
 
 #define GUESTFS_HAVE_DF 1
+#define LIBGUESTFS_HAVE_DF 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_df (guestfs_h *g);
 
 #define GUESTFS_HAVE_DF_H 1
+#define LIBGUESTFS_HAVE_DF_H 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_df_h (guestfs_h *g);
 
 #define GUESTFS_HAVE_DISK_CREATE 1
+#define LIBGUESTFS_HAVE_DISK_CREATE 1
 #define GUESTFS_DISK_CREATE_BACKINGFILE 0
 #define GUESTFS_DISK_CREATE_BACKINGFILE_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_DISK_CREATE_BACKINGFORMAT 1
@@ -939,27 +980,35 @@ extern GUESTFS_DLL_PUBLIC int guestfs_disk_create_va (guestfs_h *g, const char *
 extern GUESTFS_DLL_PUBLIC int guestfs_disk_create_argv (guestfs_h *g, const char *filename, const char *format, int64_t size, const struct guestfs_disk_create_argv *optargs);
 
 #define GUESTFS_HAVE_DISK_FORMAT 1
+#define LIBGUESTFS_HAVE_DISK_FORMAT 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_disk_format (guestfs_h *g, const char *filename);
 
 #define GUESTFS_HAVE_DISK_HAS_BACKING_FILE 1
+#define LIBGUESTFS_HAVE_DISK_HAS_BACKING_FILE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_disk_has_backing_file (guestfs_h *g, const char *filename);
 
 #define GUESTFS_HAVE_DISK_VIRTUAL_SIZE 1
+#define LIBGUESTFS_HAVE_DISK_VIRTUAL_SIZE 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_disk_virtual_size (guestfs_h *g, const char *filename);
 
 #define GUESTFS_HAVE_DMESG 1
+#define LIBGUESTFS_HAVE_DMESG 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_dmesg (guestfs_h *g);
 
 #define GUESTFS_HAVE_DOWNLOAD 1
+#define LIBGUESTFS_HAVE_DOWNLOAD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_download (guestfs_h *g, const char *remotefilename, const char *filename);
 
 #define GUESTFS_HAVE_DOWNLOAD_OFFSET 1
+#define LIBGUESTFS_HAVE_DOWNLOAD_OFFSET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_download_offset (guestfs_h *g, const char *remotefilename, const char *filename, int64_t offset, int64_t size);
 
 #define GUESTFS_HAVE_DU 1
+#define LIBGUESTFS_HAVE_DU 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_du (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_E2FSCK 1
+#define LIBGUESTFS_HAVE_E2FSCK 1
 #define GUESTFS_E2FSCK_CORRECT 0
 #define GUESTFS_E2FSCK_CORRECT_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_E2FSCK_FORCEALL 1
@@ -977,126 +1026,169 @@ extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_va (guestfs_h *g, const char *devic
 extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_argv (guestfs_h *g, const char *device, const struct guestfs_e2fsck_argv *optargs);
 
 #define GUESTFS_HAVE_E2FSCK_F 1
+#define LIBGUESTFS_HAVE_E2FSCK_F 1
 extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_f (guestfs_h *g, const char *device)
   GUESTFS_DEPRECATED_REPLACED_BY ("e2fsck");
 
 #define GUESTFS_HAVE_EXISTS 1
+#define LIBGUESTFS_HAVE_EXISTS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_exists (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_FALLOCATE 1
+#define LIBGUESTFS_HAVE_FALLOCATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fallocate (guestfs_h *g, const char *path, int len)
   GUESTFS_DEPRECATED_REPLACED_BY ("fallocate64");
 
 #define GUESTFS_HAVE_FALLOCATE64 1
+#define LIBGUESTFS_HAVE_FALLOCATE64 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fallocate64 (guestfs_h *g, const char *path, int64_t len);
 
 #define GUESTFS_HAVE_FEATURE_AVAILABLE 1
+#define LIBGUESTFS_HAVE_FEATURE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_feature_available (guestfs_h *g, char *const *groups);
 
 #define GUESTFS_HAVE_FILE 1
+#define LIBGUESTFS_HAVE_FILE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_file (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_FILESIZE 1
+#define LIBGUESTFS_HAVE_FILESIZE 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_filesize (guestfs_h *g, const char *file);
 
 #define GUESTFS_HAVE_FILL 1
+#define LIBGUESTFS_HAVE_FILL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fill (guestfs_h *g, int c, int len, const char *path);
 
 #define GUESTFS_HAVE_FILL_PATTERN 1
+#define LIBGUESTFS_HAVE_FILL_PATTERN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fill_pattern (guestfs_h *g, const char *pattern, int len, const char *path);
 
 #define GUESTFS_HAVE_FIND 1
+#define LIBGUESTFS_HAVE_FIND 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_find (guestfs_h *g, const char *directory);
 
 #define GUESTFS_HAVE_FIND0 1
+#define LIBGUESTFS_HAVE_FIND0 1
 extern GUESTFS_DLL_PUBLIC int guestfs_find0 (guestfs_h *g, const char *directory, const char *files);
 
 #define GUESTFS_HAVE_FSCK 1
+#define LIBGUESTFS_HAVE_FSCK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fsck (guestfs_h *g, const char *fstype, const char *device);
 
 #define GUESTFS_HAVE_GET_APPEND 1
+#define LIBGUESTFS_HAVE_GET_APPEND 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_append (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_ATTACH_METHOD 1
+#define LIBGUESTFS_HAVE_GET_ATTACH_METHOD 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_attach_method (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("get_backend");
 
 #define GUESTFS_HAVE_GET_AUTOSYNC 1
+#define LIBGUESTFS_HAVE_GET_AUTOSYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_autosync (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_BACKEND 1
+#define LIBGUESTFS_HAVE_GET_BACKEND 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_backend (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_BACKEND_SETTING 1
+#define LIBGUESTFS_HAVE_GET_BACKEND_SETTING 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_backend_setting (guestfs_h *g, const char *name);
 
 #define GUESTFS_HAVE_GET_BACKEND_SETTINGS 1
+#define LIBGUESTFS_HAVE_GET_BACKEND_SETTINGS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_get_backend_settings (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_CACHEDIR 1
+#define LIBGUESTFS_HAVE_GET_CACHEDIR 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_cachedir (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_DIRECT 1
+#define LIBGUESTFS_HAVE_GET_DIRECT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_direct (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("internal_get_console_socket");
 
 #define GUESTFS_HAVE_GET_HV 1
+#define LIBGUESTFS_HAVE_GET_HV 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_hv (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_IDENTIFIER 1
+#define LIBGUESTFS_HAVE_GET_IDENTIFIER 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_identifier (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_MEMSIZE 1
+#define LIBGUESTFS_HAVE_GET_MEMSIZE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_memsize (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_NETWORK 1
+#define LIBGUESTFS_HAVE_GET_NETWORK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_network (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_PATH 1
+#define LIBGUESTFS_HAVE_GET_PATH 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_path (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_PGROUP 1
+#define LIBGUESTFS_HAVE_GET_PGROUP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_pgroup (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_PID 1
+#define LIBGUESTFS_HAVE_GET_PID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_pid (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_PROGRAM 1
+#define LIBGUESTFS_HAVE_GET_PROGRAM 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_program (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_QEMU 1
+#define LIBGUESTFS_HAVE_GET_QEMU 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_qemu (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("get_hv");
 
 #define GUESTFS_HAVE_GET_RECOVERY_PROC 1
+#define LIBGUESTFS_HAVE_GET_RECOVERY_PROC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_recovery_proc (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_SELINUX 1
+#define LIBGUESTFS_HAVE_GET_SELINUX 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_selinux (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
 
 #define GUESTFS_HAVE_GET_SMP 1
+#define LIBGUESTFS_HAVE_GET_SMP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_smp (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_SOCKDIR 1
+#define LIBGUESTFS_HAVE_GET_SOCKDIR 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_sockdir (guestfs_h *g);
 
+#define GUESTFS_HAVE_GET_STATE 1
+#define LIBGUESTFS_HAVE_GET_STATE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_get_state (guestfs_h *g);
+
 #define GUESTFS_HAVE_GET_TMPDIR 1
+#define LIBGUESTFS_HAVE_GET_TMPDIR 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_get_tmpdir (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_TRACE 1
+#define LIBGUESTFS_HAVE_GET_TRACE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_trace (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_UMASK 1
+#define LIBGUESTFS_HAVE_GET_UMASK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_umask (guestfs_h *g);
 
 #define GUESTFS_HAVE_GET_VERBOSE 1
+#define LIBGUESTFS_HAVE_GET_VERBOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_verbose (guestfs_h *g);
 
 #define GUESTFS_HAVE_GETXATTRS 1
+#define LIBGUESTFS_HAVE_GETXATTRS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_getxattrs (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_GREP 1
+#define LIBGUESTFS_HAVE_GREP 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_grep (guestfs_h *g, const char *regex, const char *path);
 #define GUESTFS_HAVE_GREP_OPTS 1
 #define GUESTFS_GREP_OPTS_EXTENDED 0
@@ -1119,12 +1211,15 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts_va (guestfs_h *g, const char 
 extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts_argv (guestfs_h *g, const char *regex, const char *path, const struct guestfs_grep_opts_argv *optargs);
 
 #define GUESTFS_HAVE_HEAD 1
+#define LIBGUESTFS_HAVE_HEAD 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_HEAD_N 1
+#define LIBGUESTFS_HAVE_HEAD_N 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head_n (guestfs_h *g, int nrlines, const char *path);
 
 #define GUESTFS_HAVE_IS_BLOCKDEV 1
+#define LIBGUESTFS_HAVE_IS_BLOCKDEV 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_blockdev (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_BLOCKDEV_OPTS 1
 #define GUESTFS_IS_BLOCKDEV_OPTS_FOLLOWSYMLINKS 0
@@ -1137,7 +1232,12 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_blockdev_opts (guestfs_h *g, const char
 extern GUESTFS_DLL_PUBLIC int guestfs_is_blockdev_opts_va (guestfs_h *g, const char *path, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_is_blockdev_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_blockdev_opts_argv *optargs);
 
+#define GUESTFS_HAVE_IS_BUSY 1
+#define LIBGUESTFS_HAVE_IS_BUSY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_busy (guestfs_h *g);
+
 #define GUESTFS_HAVE_IS_CHARDEV 1
+#define LIBGUESTFS_HAVE_IS_CHARDEV 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_chardev (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_CHARDEV_OPTS 1
 #define GUESTFS_IS_CHARDEV_OPTS_FOLLOWSYMLINKS 0
@@ -1151,9 +1251,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_chardev_opts_va (guestfs_h *g, const ch
 extern GUESTFS_DLL_PUBLIC int guestfs_is_chardev_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_chardev_opts_argv *optargs);
 
 #define GUESTFS_HAVE_IS_CONFIG 1
+#define LIBGUESTFS_HAVE_IS_CONFIG 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_config (guestfs_h *g);
 
 #define GUESTFS_HAVE_IS_DIR 1
+#define LIBGUESTFS_HAVE_IS_DIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_dir (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_DIR_OPTS 1
 #define GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS 0
@@ -1167,6 +1269,7 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_dir_opts_va (guestfs_h *g, const char *
 extern GUESTFS_DLL_PUBLIC int guestfs_is_dir_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_dir_opts_argv *optargs);
 
 #define GUESTFS_HAVE_IS_FIFO 1
+#define LIBGUESTFS_HAVE_IS_FIFO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_fifo (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_FIFO_OPTS 1
 #define GUESTFS_IS_FIFO_OPTS_FOLLOWSYMLINKS 0
@@ -1180,6 +1283,7 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_fifo_opts_va (guestfs_h *g, const char 
 extern GUESTFS_DLL_PUBLIC int guestfs_is_fifo_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_fifo_opts_argv *optargs);
 
 #define GUESTFS_HAVE_IS_FILE 1
+#define LIBGUESTFS_HAVE_IS_FILE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_file (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_FILE_OPTS 1
 #define GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS 0
@@ -1192,7 +1296,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_file_opts (guestfs_h *g, const char *pa
 extern GUESTFS_DLL_PUBLIC int guestfs_is_file_opts_va (guestfs_h *g, const char *path, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_is_file_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_file_opts_argv *optargs);
 
+#define GUESTFS_HAVE_IS_LAUNCHING 1
+#define LIBGUESTFS_HAVE_IS_LAUNCHING 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_launching (guestfs_h *g);
+
+#define GUESTFS_HAVE_IS_READY 1
+#define LIBGUESTFS_HAVE_IS_READY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_ready (guestfs_h *g);
+
 #define GUESTFS_HAVE_IS_SOCKET 1
+#define LIBGUESTFS_HAVE_IS_SOCKET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_socket (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_IS_SOCKET_OPTS 1
 #define GUESTFS_IS_SOCKET_OPTS_FOLLOWSYMLINKS 0
@@ -1206,114 +1319,149 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_socket_opts_va (guestfs_h *g, const cha
 extern GUESTFS_DLL_PUBLIC int guestfs_is_socket_opts_argv (guestfs_h *g, const char *path, const struct guestfs_is_socket_opts_argv *optargs);
 
 #define GUESTFS_HAVE_IS_SYMLINK 1
+#define LIBGUESTFS_HAVE_IS_SYMLINK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_symlink (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_KILL_SUBPROCESS 1
+#define LIBGUESTFS_HAVE_KILL_SUBPROCESS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_kill_subprocess (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("shutdown");
 
 #define GUESTFS_HAVE_LAUNCH 1
+#define LIBGUESTFS_HAVE_LAUNCH 1
 extern GUESTFS_DLL_PUBLIC int guestfs_launch (guestfs_h *g);
 
 #define GUESTFS_HAVE_LCHOWN 1
+#define LIBGUESTFS_HAVE_LCHOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lchown (guestfs_h *g, int owner, int group, const char *path);
 
 #define GUESTFS_HAVE_LGETXATTRS 1
+#define LIBGUESTFS_HAVE_LGETXATTRS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lgetxattrs (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_LIST_DEVICES 1
+#define LIBGUESTFS_HAVE_LIST_DEVICES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_devices (guestfs_h *g);
 
 #define GUESTFS_HAVE_LIST_FILESYSTEMS 1
+#define LIBGUESTFS_HAVE_LIST_FILESYSTEMS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_filesystems (guestfs_h *g);
 
 #define GUESTFS_HAVE_LIST_PARTITIONS 1
+#define LIBGUESTFS_HAVE_LIST_PARTITIONS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_partitions (guestfs_h *g);
 
 #define GUESTFS_HAVE_LL 1
+#define LIBGUESTFS_HAVE_LL 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_ll (guestfs_h *g, const char *directory);
 
 #define GUESTFS_HAVE_LLZ 1
+#define LIBGUESTFS_HAVE_LLZ 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_llz (guestfs_h *g, const char *directory)
   GUESTFS_DEPRECATED_REPLACED_BY ("lgetxattrs");
 
 #define GUESTFS_HAVE_LN 1
+#define LIBGUESTFS_HAVE_LN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ln (guestfs_h *g, const char *target, const char *linkname);
 
 #define GUESTFS_HAVE_LN_F 1
+#define LIBGUESTFS_HAVE_LN_F 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ln_f (guestfs_h *g, const char *target, const char *linkname);
 
 #define GUESTFS_HAVE_LN_S 1
+#define LIBGUESTFS_HAVE_LN_S 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ln_s (guestfs_h *g, const char *target, const char *linkname);
 
 #define GUESTFS_HAVE_LN_SF 1
+#define LIBGUESTFS_HAVE_LN_SF 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ln_sf (guestfs_h *g, const char *target, const char *linkname);
 
 #define GUESTFS_HAVE_LS 1
+#define LIBGUESTFS_HAVE_LS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_ls (guestfs_h *g, const char *directory);
 
 #define GUESTFS_HAVE_LS0 1
+#define LIBGUESTFS_HAVE_LS0 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ls0 (guestfs_h *g, const char *dir, const char *filenames);
 
 #define GUESTFS_HAVE_LSTAT 1
+#define LIBGUESTFS_HAVE_LSTAT 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_stat *guestfs_lstat (guestfs_h *g, const char *path)
   GUESTFS_DEPRECATED_REPLACED_BY ("lstatns");
 
 #define GUESTFS_HAVE_LSTATLIST 1
+#define LIBGUESTFS_HAVE_LSTATLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_stat_list *guestfs_lstatlist (guestfs_h *g, const char *path, char *const *names)
   GUESTFS_DEPRECATED_REPLACED_BY ("lstatnslist");
 
 #define GUESTFS_HAVE_LSTATNS 1
+#define LIBGUESTFS_HAVE_LSTATNS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns *guestfs_lstatns (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_LSTATNSLIST 1
+#define LIBGUESTFS_HAVE_LSTATNSLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns_list *guestfs_lstatnslist (guestfs_h *g, const char *path, char *const *names);
 
 #define GUESTFS_HAVE_LUKS_CLOSE 1
+#define LIBGUESTFS_HAVE_LUKS_CLOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_close (guestfs_h *g, const char *device)
   GUESTFS_DEPRECATED_REPLACED_BY ("cryptsetup_close");
 
 #define GUESTFS_HAVE_LUKS_FORMAT 1
+#define LIBGUESTFS_HAVE_LUKS_FORMAT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_format (guestfs_h *g, const char *device, const char *key, int keyslot);
 
 #define GUESTFS_HAVE_LUKS_OPEN 1
+#define LIBGUESTFS_HAVE_LUKS_OPEN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_open (guestfs_h *g, const char *device, const char *key, const char *mapname)
   GUESTFS_DEPRECATED_REPLACED_BY ("cryptsetup_open");
 
 #define GUESTFS_HAVE_LVCREATE 1
+#define LIBGUESTFS_HAVE_LVCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvcreate (guestfs_h *g, const char *logvol, const char *volgroup, int mbytes);
 
 #define GUESTFS_HAVE_LVCREATE_FREE 1
+#define LIBGUESTFS_HAVE_LVCREATE_FREE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvcreate_free (guestfs_h *g, const char *logvol, const char *volgroup, int percent);
 
 #define GUESTFS_HAVE_LVM_REMOVE_ALL 1
+#define LIBGUESTFS_HAVE_LVM_REMOVE_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvm_remove_all (guestfs_h *g);
 
 #define GUESTFS_HAVE_LVREMOVE 1
+#define LIBGUESTFS_HAVE_LVREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvremove (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_LVS 1
+#define LIBGUESTFS_HAVE_LVS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_lvs (guestfs_h *g);
 
 #define GUESTFS_HAVE_LVS_FULL 1
+#define LIBGUESTFS_HAVE_LVS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_lv_list *guestfs_lvs_full (guestfs_h *g);
 
 #define GUESTFS_HAVE_MAX_DISKS 1
+#define LIBGUESTFS_HAVE_MAX_DISKS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_max_disks (guestfs_h *g);
 
 #define GUESTFS_HAVE_MKDIR 1
+#define LIBGUESTFS_HAVE_MKDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkdir (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_MKDIR_MODE 1
+#define LIBGUESTFS_HAVE_MKDIR_MODE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkdir_mode (guestfs_h *g, const char *path, int mode);
 
 #define GUESTFS_HAVE_MKDIR_P 1
+#define LIBGUESTFS_HAVE_MKDIR_P 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkdir_p (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_MKDTEMP 1
+#define LIBGUESTFS_HAVE_MKDTEMP 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_mkdtemp (guestfs_h *g, const char *tmpl);
 
 #define GUESTFS_HAVE_MKE2FS 1
+#define LIBGUESTFS_HAVE_MKE2FS 1
 #define GUESTFS_MKE2FS_BLOCKSCOUNT 0
 #define GUESTFS_MKE2FS_BLOCKSCOUNT_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_MKE2FS_BLOCKSIZE 1
@@ -1436,6 +1584,7 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_va (guestfs_h *g, const char *devic
 extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_argv (guestfs_h *g, const char *device, const struct guestfs_mke2fs_argv *optargs);
 
 #define GUESTFS_HAVE_MKFS 1
+#define LIBGUESTFS_HAVE_MKFS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs (guestfs_h *g, const char *fstype, const char *device);
 #define GUESTFS_HAVE_MKFS_OPTS 1
 #define GUESTFS_MKFS_OPTS_BLOCKSIZE 0
@@ -1461,227 +1610,300 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_va (guestfs_h *g, const char *fs
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_argv (guestfs_h *g, const char *fstype, const char *device, const struct guestfs_mkfs_opts_argv *optargs);
 
 #define GUESTFS_HAVE_MKMOUNTPOINT 1
+#define LIBGUESTFS_HAVE_MKMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkmountpoint (guestfs_h *g, const char *exemptpath);
 
 #define GUESTFS_HAVE_MOUNT 1
+#define LIBGUESTFS_HAVE_MOUNT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount (guestfs_h *g, const char *mountable, const char *mountpoint);
 
 #define GUESTFS_HAVE_MOUNT_OPTIONS 1
+#define LIBGUESTFS_HAVE_MOUNT_OPTIONS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_options (guestfs_h *g, const char *options, const char *mountable, const char *mountpoint);
 
 #define GUESTFS_HAVE_MOUNT_RO 1
+#define LIBGUESTFS_HAVE_MOUNT_RO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_ro (guestfs_h *g, const char *mountable, const char *mountpoint);
 
 #define GUESTFS_HAVE_MOUNT_VFS 1
+#define LIBGUESTFS_HAVE_MOUNT_VFS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_vfs (guestfs_h *g, const char *options, const char *vfstype, const char *mountable, const char *mountpoint);
 
 #define GUESTFS_HAVE_MOUNTPOINTS 1
+#define LIBGUESTFS_HAVE_MOUNTPOINTS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_mountpoints (guestfs_h *g);
 
 #define GUESTFS_HAVE_MOUNTS 1
+#define LIBGUESTFS_HAVE_MOUNTS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_mounts (guestfs_h *g);
 
 #define GUESTFS_HAVE_MV 1
+#define LIBGUESTFS_HAVE_MV 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mv (guestfs_h *g, const char *src, const char *dest);
 
 #define GUESTFS_HAVE_PARSE_ENVIRONMENT 1
+#define LIBGUESTFS_HAVE_PARSE_ENVIRONMENT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_parse_environment (guestfs_h *g);
 
 #define GUESTFS_HAVE_PARSE_ENVIRONMENT_LIST 1
+#define LIBGUESTFS_HAVE_PARSE_ENVIRONMENT_LIST 1
 extern GUESTFS_DLL_PUBLIC int guestfs_parse_environment_list (guestfs_h *g, char *const *environment);
 
 #define GUESTFS_HAVE_PART_ADD 1
+#define LIBGUESTFS_HAVE_PART_ADD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_add (guestfs_h *g, const char *device, const char *prlogex, int64_t startsect, int64_t endsect);
 
 #define GUESTFS_HAVE_PART_DEL 1
+#define LIBGUESTFS_HAVE_PART_DEL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_del (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_DISK 1
+#define LIBGUESTFS_HAVE_PART_DISK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_disk (guestfs_h *g, const char *device, const char *parttype);
 
 #define GUESTFS_HAVE_PART_GET_BOOTABLE 1
+#define LIBGUESTFS_HAVE_PART_GET_BOOTABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_get_bootable (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_GET_DISK_GUID 1
+#define LIBGUESTFS_HAVE_PART_GET_DISK_GUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_disk_guid (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PART_GET_GPT_GUID 1
+#define LIBGUESTFS_HAVE_PART_GET_GPT_GUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_gpt_guid (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_GET_GPT_TYPE 1
+#define LIBGUESTFS_HAVE_PART_GET_GPT_TYPE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_gpt_type (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_GET_MBR_ID 1
+#define LIBGUESTFS_HAVE_PART_GET_MBR_ID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_get_mbr_id (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_GET_PARTTYPE 1
+#define LIBGUESTFS_HAVE_PART_GET_PARTTYPE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_parttype (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PART_INIT 1
+#define LIBGUESTFS_HAVE_PART_INIT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_init (guestfs_h *g, const char *device, const char *parttype);
 
 #define GUESTFS_HAVE_PART_LIST 1
+#define LIBGUESTFS_HAVE_PART_LIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_partition_list *guestfs_part_list (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PART_SET_BOOTABLE 1
+#define LIBGUESTFS_HAVE_PART_SET_BOOTABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_bootable (guestfs_h *g, const char *device, int partnum, int bootable);
 
 #define GUESTFS_HAVE_PART_SET_DISK_GUID 1
+#define LIBGUESTFS_HAVE_PART_SET_DISK_GUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_disk_guid (guestfs_h *g, const char *device, const char *guid);
 
 #define GUESTFS_HAVE_PART_SET_GPT_GUID 1
+#define LIBGUESTFS_HAVE_PART_SET_GPT_GUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_guid (guestfs_h *g, const char *device, int partnum, const char *guid);
 
 #define GUESTFS_HAVE_PART_SET_GPT_TYPE 1
+#define LIBGUESTFS_HAVE_PART_SET_GPT_TYPE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_type (guestfs_h *g, const char *device, int partnum, const char *guid);
 
 #define GUESTFS_HAVE_PART_SET_NAME 1
+#define LIBGUESTFS_HAVE_PART_SET_NAME 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_name (guestfs_h *g, const char *device, int partnum, const char *name);
 
 #define GUESTFS_HAVE_PART_TO_DEV 1
+#define LIBGUESTFS_HAVE_PART_TO_DEV 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_to_dev (guestfs_h *g, const char *partition);
 
 #define GUESTFS_HAVE_PART_TO_PARTNUM 1
+#define LIBGUESTFS_HAVE_PART_TO_PARTNUM 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_to_partnum (guestfs_h *g, const char *partition);
 
 #define GUESTFS_HAVE_PING_DAEMON 1
+#define LIBGUESTFS_HAVE_PING_DAEMON 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ping_daemon (guestfs_h *g);
 
 #define GUESTFS_HAVE_PREAD 1
+#define LIBGUESTFS_HAVE_PREAD 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_pread (guestfs_h *g, const char *path, int count, int64_t offset, size_t *size_r);
 
 #define GUESTFS_HAVE_PVCREATE 1
+#define LIBGUESTFS_HAVE_PVCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pvcreate (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PVREMOVE 1
+#define LIBGUESTFS_HAVE_PVREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pvremove (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PVS 1
+#define LIBGUESTFS_HAVE_PVS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_pvs (guestfs_h *g);
 
 #define GUESTFS_HAVE_PVS_FULL 1
+#define LIBGUESTFS_HAVE_PVS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_pv_list *guestfs_pvs_full (guestfs_h *g);
 
 #define GUESTFS_HAVE_PWRITE 1
+#define LIBGUESTFS_HAVE_PWRITE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pwrite (guestfs_h *g, const char *path, const char *content, size_t content_size, int64_t offset);
 
 #define GUESTFS_HAVE_READ_FILE 1
+#define LIBGUESTFS_HAVE_READ_FILE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_read_file (guestfs_h *g, const char *path, size_t *size_r);
 
 #define GUESTFS_HAVE_READ_LINES 1
+#define LIBGUESTFS_HAVE_READ_LINES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_read_lines (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_READDIR 1
+#define LIBGUESTFS_HAVE_READDIR 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_dirent_list *guestfs_readdir (guestfs_h *g, const char *dir);
 
 #define GUESTFS_HAVE_READLINK 1
+#define LIBGUESTFS_HAVE_READLINK 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_readlink (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_READLINKLIST 1
+#define LIBGUESTFS_HAVE_READLINKLIST 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_readlinklist (guestfs_h *g, const char *path, char *const *names);
 
 #define GUESTFS_HAVE_REALPATH 1
+#define LIBGUESTFS_HAVE_REALPATH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_realpath (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_REMOVE_DRIVE 1
+#define LIBGUESTFS_HAVE_REMOVE_DRIVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_remove_drive (guestfs_h *g, const char *label)
   GUESTFS_DEPRECATED_NO_REPLACEMENT;
 
 #define GUESTFS_HAVE_RESIZE2FS 1
+#define LIBGUESTFS_HAVE_RESIZE2FS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_resize2fs (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_RM 1
+#define LIBGUESTFS_HAVE_RM 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rm (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_RM_F 1
+#define LIBGUESTFS_HAVE_RM_F 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rm_f (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_RM_RF 1
+#define LIBGUESTFS_HAVE_RM_RF 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rm_rf (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_RMDIR 1
+#define LIBGUESTFS_HAVE_RMDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rmdir (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_RMMOUNTPOINT 1
+#define LIBGUESTFS_HAVE_RMMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rmmountpoint (guestfs_h *g, const char *exemptpath);
 
 #define GUESTFS_HAVE_SET_APPEND 1
+#define LIBGUESTFS_HAVE_SET_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_append (guestfs_h *g, const char *append);
 
 #define GUESTFS_HAVE_SET_ATTACH_METHOD 1
+#define LIBGUESTFS_HAVE_SET_ATTACH_METHOD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_attach_method (guestfs_h *g, const char *backend)
   GUESTFS_DEPRECATED_REPLACED_BY ("set_backend");
 
 #define GUESTFS_HAVE_SET_AUTOSYNC 1
+#define LIBGUESTFS_HAVE_SET_AUTOSYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_autosync (guestfs_h *g, int autosync);
 
 #define GUESTFS_HAVE_SET_BACKEND 1
+#define LIBGUESTFS_HAVE_SET_BACKEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_backend (guestfs_h *g, const char *backend);
 
 #define GUESTFS_HAVE_SET_BACKEND_SETTING 1
+#define LIBGUESTFS_HAVE_SET_BACKEND_SETTING 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_backend_setting (guestfs_h *g, const char *name, const char *val);
 
 #define GUESTFS_HAVE_SET_BACKEND_SETTINGS 1
+#define LIBGUESTFS_HAVE_SET_BACKEND_SETTINGS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_backend_settings (guestfs_h *g, char *const *settings);
 
 #define GUESTFS_HAVE_SET_CACHEDIR 1
+#define LIBGUESTFS_HAVE_SET_CACHEDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_cachedir (guestfs_h *g, const char *cachedir);
 
 #define GUESTFS_HAVE_SET_DIRECT 1
+#define LIBGUESTFS_HAVE_SET_DIRECT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_direct (guestfs_h *g, int direct)
   GUESTFS_DEPRECATED_REPLACED_BY ("internal_get_console_socket");
 
 #define GUESTFS_HAVE_SET_HV 1
+#define LIBGUESTFS_HAVE_SET_HV 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_hv (guestfs_h *g, const char *hv);
 
 #define GUESTFS_HAVE_SET_IDENTIFIER 1
+#define LIBGUESTFS_HAVE_SET_IDENTIFIER 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_identifier (guestfs_h *g, const char *identifier);
 
 #define GUESTFS_HAVE_SET_LABEL 1
+#define LIBGUESTFS_HAVE_SET_LABEL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_label (guestfs_h *g, const char *mountable, const char *label);
 
 #define GUESTFS_HAVE_SET_MEMSIZE 1
+#define LIBGUESTFS_HAVE_SET_MEMSIZE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_memsize (guestfs_h *g, int memsize);
 
 #define GUESTFS_HAVE_SET_NETWORK 1
+#define LIBGUESTFS_HAVE_SET_NETWORK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_network (guestfs_h *g, int network);
 
 #define GUESTFS_HAVE_SET_PATH 1
+#define LIBGUESTFS_HAVE_SET_PATH 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_path (guestfs_h *g, const char *searchpath);
 
 #define GUESTFS_HAVE_SET_PGROUP 1
+#define LIBGUESTFS_HAVE_SET_PGROUP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_pgroup (guestfs_h *g, int pgroup);
 
 #define GUESTFS_HAVE_SET_PROGRAM 1
+#define LIBGUESTFS_HAVE_SET_PROGRAM 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_program (guestfs_h *g, const char *program);
 
 #define GUESTFS_HAVE_SET_QEMU 1
+#define LIBGUESTFS_HAVE_SET_QEMU 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_qemu (guestfs_h *g, const char *hv)
   GUESTFS_DEPRECATED_REPLACED_BY ("set_hv");
 
 #define GUESTFS_HAVE_SET_RECOVERY_PROC 1
+#define LIBGUESTFS_HAVE_SET_RECOVERY_PROC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_recovery_proc (guestfs_h *g, int recoveryproc);
 
 #define GUESTFS_HAVE_SET_SELINUX 1
+#define LIBGUESTFS_HAVE_SET_SELINUX 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_selinux (guestfs_h *g, int selinux)
   GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
 
 #define GUESTFS_HAVE_SET_SMP 1
+#define LIBGUESTFS_HAVE_SET_SMP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_smp (guestfs_h *g, int smp);
 
 #define GUESTFS_HAVE_SET_TMPDIR 1
+#define LIBGUESTFS_HAVE_SET_TMPDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_tmpdir (guestfs_h *g, const char *tmpdir);
 
 #define GUESTFS_HAVE_SET_TRACE 1
+#define LIBGUESTFS_HAVE_SET_TRACE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_trace (guestfs_h *g, int trace);
 
 #define GUESTFS_HAVE_SET_UUID 1
+#define LIBGUESTFS_HAVE_SET_UUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_uuid (guestfs_h *g, const char *device, const char *uuid);
 
 #define GUESTFS_HAVE_SET_VERBOSE 1
+#define LIBGUESTFS_HAVE_SET_VERBOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_verbose (guestfs_h *g, int verbose);
 
 #define GUESTFS_HAVE_SETFILES 1
+#define LIBGUESTFS_HAVE_SETFILES 1
 #define GUESTFS_SETFILES_FORCE 0
 #define GUESTFS_SETFILES_FORCE_BITMASK (UINT64_C(1)<<0)
 #define GUESTFS_SETFILES_EXCLUDES 1
@@ -1696,34 +1918,44 @@ extern GUESTFS_DLL_PUBLIC int guestfs_setfiles_va (guestfs_h *g, const char *spe
 extern GUESTFS_DLL_PUBLIC int guestfs_setfiles_argv (guestfs_h *g, const char *specfile, char *const *paths, const struct guestfs_setfiles_argv *optargs);
 
 #define GUESTFS_HAVE_SH 1
+#define LIBGUESTFS_HAVE_SH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_sh (guestfs_h *g, const char *command);
 
 #define GUESTFS_HAVE_SH_LINES 1
+#define LIBGUESTFS_HAVE_SH_LINES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_sh_lines (guestfs_h *g, const char *command);
 
 #define GUESTFS_HAVE_SHUTDOWN 1
+#define LIBGUESTFS_HAVE_SHUTDOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_shutdown (guestfs_h *g);
 
 #define GUESTFS_HAVE_STAT 1
+#define LIBGUESTFS_HAVE_STAT 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_stat *guestfs_stat (guestfs_h *g, const char *path)
   GUESTFS_DEPRECATED_REPLACED_BY ("statns");
 
 #define GUESTFS_HAVE_STATNS 1
+#define LIBGUESTFS_HAVE_STATNS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns *guestfs_statns (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_STATVFS 1
+#define LIBGUESTFS_HAVE_STATVFS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statvfs *guestfs_statvfs (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_SYNC 1
+#define LIBGUESTFS_HAVE_SYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_sync (guestfs_h *g);
 
 #define GUESTFS_HAVE_TAIL 1
+#define LIBGUESTFS_HAVE_TAIL 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_tail (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_TAIL_N 1
+#define LIBGUESTFS_HAVE_TAIL_N 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_tail_n (guestfs_h *g, int nrlines, const char *path);
 
 #define GUESTFS_HAVE_TAR_IN 1
+#define LIBGUESTFS_HAVE_TAR_IN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_tar_in (guestfs_h *g, const char *tarfile, const char *directory);
 #define GUESTFS_HAVE_TAR_IN_OPTS 1
 #define GUESTFS_TAR_IN_OPTS_COMPRESS 0
@@ -1749,6 +1981,7 @@ extern GUESTFS_DLL_PUBLIC int guestfs_tar_in_opts_va (guestfs_h *g, const char *
 extern GUESTFS_DLL_PUBLIC int guestfs_tar_in_opts_argv (guestfs_h *g, const char *tarfile, const char *directory, const struct guestfs_tar_in_opts_argv *optargs);
 
 #define GUESTFS_HAVE_TAR_OUT 1
+#define LIBGUESTFS_HAVE_TAR_OUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_tar_out (guestfs_h *g, const char *directory, const char *tarfile);
 #define GUESTFS_HAVE_TAR_OUT_OPTS 1
 #define GUESTFS_TAR_OUT_OPTS_COMPRESS 0
@@ -1777,29 +2010,37 @@ extern GUESTFS_DLL_PUBLIC int guestfs_tar_out_opts_va (guestfs_h *g, const char 
 extern GUESTFS_DLL_PUBLIC int guestfs_tar_out_opts_argv (guestfs_h *g, const char *directory, const char *tarfile, const struct guestfs_tar_out_opts_argv *optargs);
 
 #define GUESTFS_HAVE_TGZ_IN 1
+#define LIBGUESTFS_HAVE_TGZ_IN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_tgz_in (guestfs_h *g, const char *tarball, const char *directory)
   GUESTFS_DEPRECATED_REPLACED_BY ("tar_in");
 
 #define GUESTFS_HAVE_TGZ_OUT 1
+#define LIBGUESTFS_HAVE_TGZ_OUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_tgz_out (guestfs_h *g, const char *directory, const char *tarball)
   GUESTFS_DEPRECATED_REPLACED_BY ("tar_out");
 
 #define GUESTFS_HAVE_TOUCH 1
+#define LIBGUESTFS_HAVE_TOUCH 1
 extern GUESTFS_DLL_PUBLIC int guestfs_touch (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_TRUNCATE 1
+#define LIBGUESTFS_HAVE_TRUNCATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_truncate (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_TRUNCATE_SIZE 1
+#define LIBGUESTFS_HAVE_TRUNCATE_SIZE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_truncate_size (guestfs_h *g, const char *path, int64_t size);
 
 #define GUESTFS_HAVE_TUNE2FS_L 1
+#define LIBGUESTFS_HAVE_TUNE2FS_L 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_tune2fs_l (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_UMASK 1
+#define LIBGUESTFS_HAVE_UMASK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_umask (guestfs_h *g, int mask);
 
 #define GUESTFS_HAVE_UMOUNT 1
+#define LIBGUESTFS_HAVE_UMOUNT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_umount (guestfs_h *g, const char *pathordevice);
 #define GUESTFS_HAVE_UMOUNT_OPTS 1
 #define GUESTFS_UMOUNT_OPTS_FORCE 0
@@ -1816,69 +2057,96 @@ extern GUESTFS_DLL_PUBLIC int guestfs_umount_opts_va (guestfs_h *g, const char *
 extern GUESTFS_DLL_PUBLIC int guestfs_umount_opts_argv (guestfs_h *g, const char *pathordevice, const struct guestfs_umount_opts_argv *optargs);
 
 #define GUESTFS_HAVE_UMOUNT_ALL 1
+#define LIBGUESTFS_HAVE_UMOUNT_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_umount_all (guestfs_h *g);
 
 #define GUESTFS_HAVE_UPLOAD 1
+#define LIBGUESTFS_HAVE_UPLOAD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_upload (guestfs_h *g, const char *filename, const char *remotefilename);
 
 #define GUESTFS_HAVE_UPLOAD_OFFSET 1
+#define LIBGUESTFS_HAVE_UPLOAD_OFFSET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_upload_offset (guestfs_h *g, const char *filename, const char *remotefilename, int64_t offset);
 
 #define GUESTFS_HAVE_USER_CANCEL 1
+#define LIBGUESTFS_HAVE_USER_CANCEL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_user_cancel (guestfs_h *g);
 
 #define GUESTFS_HAVE_UTIMENS 1
+#define LIBGUESTFS_HAVE_UTIMENS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_utimens (guestfs_h *g, const char *path, int64_t atsecs, int64_t atnsecs, int64_t mtsecs, int64_t mtnsecs);
 
 #define GUESTFS_HAVE_VERSION 1
+#define LIBGUESTFS_HAVE_VERSION 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_version *guestfs_version (guestfs_h *g);
 
 #define GUESTFS_HAVE_VFS_LABEL 1
+#define LIBGUESTFS_HAVE_VFS_LABEL 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_label (guestfs_h *g, const char *mountable);
 
 #define GUESTFS_HAVE_VFS_TYPE 1
+#define LIBGUESTFS_HAVE_VFS_TYPE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_type (guestfs_h *g, const char *mountable);
 
 #define GUESTFS_HAVE_VFS_UUID 1
+#define LIBGUESTFS_HAVE_VFS_UUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_uuid (guestfs_h *g, const char *mountable);
 
 #define GUESTFS_HAVE_VG_ACTIVATE_ALL 1
+#define LIBGUESTFS_HAVE_VG_ACTIVATE_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vg_activate_all (guestfs_h *g, int activate);
 
 #define GUESTFS_HAVE_VGCREATE 1
+#define LIBGUESTFS_HAVE_VGCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vgcreate (guestfs_h *g, const char *volgroup, char *const *physvols);
 
 #define GUESTFS_HAVE_VGREMOVE 1
+#define LIBGUESTFS_HAVE_VGREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vgremove (guestfs_h *g, const char *vgname);
 
 #define GUESTFS_HAVE_VGS 1
+#define LIBGUESTFS_HAVE_VGS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_vgs (guestfs_h *g);
 
 #define GUESTFS_HAVE_VGS_FULL 1
+#define LIBGUESTFS_HAVE_VGS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_vg_list *guestfs_vgs_full (guestfs_h *g);
 
+#define GUESTFS_HAVE_WAIT_READY 1
+#define LIBGUESTFS_HAVE_WAIT_READY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_wait_ready (guestfs_h *g)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
 #define GUESTFS_HAVE_WC_C 1
+#define LIBGUESTFS_HAVE_WC_C 1
 extern GUESTFS_DLL_PUBLIC int guestfs_wc_c (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_WC_L 1
+#define LIBGUESTFS_HAVE_WC_L 1
 extern GUESTFS_DLL_PUBLIC int guestfs_wc_l (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_WC_W 1
+#define LIBGUESTFS_HAVE_WC_W 1
 extern GUESTFS_DLL_PUBLIC int guestfs_wc_w (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_WRITE 1
+#define LIBGUESTFS_HAVE_WRITE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_write (guestfs_h *g, const char *path, const char *content, size_t content_size);
 
 #define GUESTFS_HAVE_WRITE_APPEND 1
+#define LIBGUESTFS_HAVE_WRITE_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_write_append (guestfs_h *g, const char *path, const char *content, size_t content_size);
 
 #define GUESTFS_HAVE_ZERO 1
+#define LIBGUESTFS_HAVE_ZERO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zero (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_ZERO_DEVICE 1
+#define LIBGUESTFS_HAVE_ZERO_DEVICE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zero_device (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_ZEROFREE 1
+#define LIBGUESTFS_HAVE_ZEROFREE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zerofree (guestfs_h *g, const char *device);
 
 #ifdef GUESTFS_PRIVATE
@@ -1889,9 +2157,6 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_debug (guestfs_h *g, const char *subcmd,
 
 #define GUESTFS_HAVE_DEBUG_DRIVES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_debug_drives (guestfs_h *g);
-
-#define GUESTFS_HAVE_GET_STATE 1
-extern GUESTFS_DLL_PUBLIC int guestfs_get_state (guestfs_h *g);
 
 #define GUESTFS_HAVE_INTERNAL_AUTOSYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_autosync (guestfs_h *g);
@@ -2222,19 +2487,6 @@ extern GUESTFS_DLL_PUBLIC int guestfs_internal_write (guestfs_h *g, const char *
 
 #define GUESTFS_HAVE_INTERNAL_WRITE_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_write_append (guestfs_h *g, const char *path, const char *content, size_t content_size);
-
-#define GUESTFS_HAVE_IS_BUSY 1
-extern GUESTFS_DLL_PUBLIC int guestfs_is_busy (guestfs_h *g);
-
-#define GUESTFS_HAVE_IS_LAUNCHING 1
-extern GUESTFS_DLL_PUBLIC int guestfs_is_launching (guestfs_h *g);
-
-#define GUESTFS_HAVE_IS_READY 1
-extern GUESTFS_DLL_PUBLIC int guestfs_is_ready (guestfs_h *g);
-
-#define GUESTFS_HAVE_WAIT_READY 1
-extern GUESTFS_DLL_PUBLIC int guestfs_wait_ready (guestfs_h *g)
-  GUESTFS_DEPRECATED_NO_REPLACEMENT;
 
 #endif /* GUESTFS_PRIVATE */
 

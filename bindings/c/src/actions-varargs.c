@@ -835,11 +835,11 @@ guestfs_add_drive_opts_va (guestfs_h *g, const char *filename, va_list args)
       optargs_s.blocksize = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_add_drive_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "add_drive_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_add_drive_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "add_drive_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -878,11 +878,11 @@ guestfs_add_drive_scratch_va (guestfs_h *g, int64_t size, va_list args)
       optargs_s.blocksize = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_add_drive_scratch", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "add_drive_scratch", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_add_drive_scratch", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "add_drive_scratch", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -933,11 +933,11 @@ guestfs_add_libvirt_dom_va (guestfs_h *g, void * /* virDomainPtr */ dom, va_list
       optargs_s.copyonread = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_add_libvirt_dom", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "add_libvirt_dom", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_add_libvirt_dom", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "add_libvirt_dom", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -976,11 +976,11 @@ guestfs_cryptsetup_open_va (guestfs_h *g, const char *device, const char *key, c
       optargs_s.cipher = va_arg (args, const char *);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_cryptsetup_open", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "cryptsetup_open", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_cryptsetup_open", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "cryptsetup_open", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1025,11 +1025,11 @@ guestfs_disk_create_va (guestfs_h *g, const char *filename, const char *format, 
       optargs_s.clustersize = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_disk_create", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "disk_create", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_disk_create", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "disk_create", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1068,11 +1068,11 @@ guestfs_e2fsck_va (guestfs_h *g, const char *device, va_list args)
       optargs_s.forceno = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_e2fsck", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "e2fsck", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_e2fsck", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "e2fsck", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1121,11 +1121,11 @@ guestfs_grep_opts_va (guestfs_h *g, const char *regex, const char *path, va_list
       optargs_s.compressed = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_grep_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "grep_opts", EINVAL, "unknown option number in optional arguments");
       return NULL;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_grep_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "grep_opts", EINVAL, "the same optional argument was given more than once");
       return NULL;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1170,11 +1170,11 @@ guestfs_internal_test_va (guestfs_h *g, const char *str, const char *optstr, cha
       optargs_s.ostringlist = va_arg (args, char *const *);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_internal_test", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "internal_test", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_internal_test", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "internal_test", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1393,11 +1393,11 @@ guestfs_internal_test_63_optargs_va (guestfs_h *g, va_list args)
       optargs_s.opt63 = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_internal_test_63_optargs", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "internal_test_63_optargs", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_internal_test_63_optargs", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "internal_test_63_optargs", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1430,11 +1430,11 @@ guestfs_internal_test_only_optargs_va (guestfs_h *g, va_list args)
       optargs_s.test = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_internal_test_only_optargs", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "internal_test_only_optargs", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_internal_test_only_optargs", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "internal_test_only_optargs", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1474,11 +1474,11 @@ guestfs_is_blockdev_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_blockdev_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_blockdev_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_blockdev_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_blockdev_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1518,11 +1518,11 @@ guestfs_is_chardev_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_chardev_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_chardev_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_chardev_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_chardev_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1562,11 +1562,11 @@ guestfs_is_dir_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_dir_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_dir_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_dir_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_dir_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1606,11 +1606,11 @@ guestfs_is_fifo_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_fifo_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_fifo_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_fifo_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_fifo_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1650,11 +1650,11 @@ guestfs_is_file_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_file_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_file_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_file_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_file_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1694,11 +1694,11 @@ guestfs_is_socket_opts_va (guestfs_h *g, const char *path, va_list args)
       optargs_s.followsymlinks = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_is_socket_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "is_socket_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_is_socket_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "is_socket_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1842,11 +1842,11 @@ guestfs_mke2fs_va (guestfs_h *g, const char *device, va_list args)
       optargs_s.uninitbg = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_mke2fs", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "mke2fs", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_mke2fs", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "mke2fs", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1898,11 +1898,11 @@ guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_l
       optargs_s.label = va_arg (args, const char *);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_mkfs_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "mkfs_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_mkfs_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "mkfs_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1938,11 +1938,11 @@ guestfs_setfiles_va (guestfs_h *g, const char *specfile, char *const *paths, va_
       optargs_s.excludes = va_arg (args, char *const *);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_setfiles", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "setfiles", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_setfiles", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "setfiles", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -1994,11 +1994,11 @@ guestfs_tar_in_opts_va (guestfs_h *g, const char *tarfile, const char *directory
       optargs_s.keepdirlink = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_tar_in_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "tar_in_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_tar_in_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "tar_in_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -2053,11 +2053,11 @@ guestfs_tar_out_opts_va (guestfs_h *g, const char *directory, const char *tarfil
       optargs_s.acls = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_tar_out_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "tar_out_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_tar_out_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "tar_out_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
@@ -2100,11 +2100,11 @@ guestfs_umount_opts_va (guestfs_h *g, const char *pathordevice, va_list args)
       optargs_s.lazyunmount = va_arg (args, int);
       break;
     default:
-      guestfs_int_c_set_error (g, "guestfs_umount_opts", EINVAL, "unknown option number in optional arguments");
+      guestfs_int_c_set_error (g, "umount_opts", EINVAL, "unknown option number in optional arguments");
       return -1;
     }
     if (optargs_s.bitmask & (UINT64_C(1) << i)) {
-      guestfs_int_c_set_error (g, "guestfs_umount_opts", EINVAL, "the same optional argument was given more than once");
+      guestfs_int_c_set_error (g, "umount_opts", EINVAL, "the same optional argument was given more than once");
       return -1;
     }
     optargs_s.bitmask |= UINT64_C(1) << i;
