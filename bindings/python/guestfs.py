@@ -7,6 +7,10 @@
     g.launch()
 """
 
+import os
+import sys
+import warnings
+
 import libguestfsmod
 
 EVENT_CLOSE = 0x1
@@ -35,15 +39,22 @@ class ClosedHandle(ValueError):
 class GuestFS(object):
     """A libguestfs handle."""
 
-    def __init__(self, python_return_dict=False, close_on_exit=True):
+    def __init__(self, python_return_dict=False, environment=True, close_on_exit=True):
         """Create a new handle. With python_return_dict=True, calls that return
         key/value pairs return a dict rather than a list of tuples. With
-        close_on_exit=False the handle is not closed automatically at exit."""
+        environment=False the LIBGUESTFS_* environment variables are ignored.
+        With close_on_exit=False the handle is not closed automatically at exit."""
         flags = 0
+        if not environment:
+            flags |= libguestfsmod.GUESTFS_CREATE_NO_ENVIRONMENT
         if not close_on_exit:
-            flags |= 2
+            flags |= libguestfsmod.GUESTFS_CREATE_NO_CLOSE_ON_EXIT
         self._o = libguestfsmod.create(flags)
         self._python_return_dict = python_return_dict
+        try:
+            libguestfsmod.set_program(self._o, os.path.basename(sys.argv[0]))
+        except (IndexError, AttributeError, RuntimeError):
+            pass
 
     def __del__(self):
         if getattr(self, "_o", None):
@@ -85,6 +96,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.add_drive_ro instead.
         """
+        warnings.warn("use GuestFS.add_drive_ro instead of GuestFS.add_cdrom", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.add_cdrom(self._o, filename)
         return r
@@ -163,6 +175,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.add_drive instead.
         """
+        warnings.warn("use GuestFS.add_drive instead of GuestFS.add_drive_ro_with_if", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.add_drive_ro_with_if(self._o, filename, iface)
         return r
@@ -189,6 +202,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.add_drive instead.
         """
+        warnings.warn("use GuestFS.add_drive instead of GuestFS.add_drive_with_if", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.add_drive_with_if(self._o, filename, iface)
         return r
@@ -749,6 +763,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.e2fsck instead.
         """
+        warnings.warn("use GuestFS.e2fsck instead of GuestFS.e2fsck_f", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.e2fsck_f(self._o, device)
         return r
@@ -774,6 +789,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.fallocate64 instead.
         """
+        warnings.warn("use GuestFS.fallocate64 instead of GuestFS.fallocate", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.fallocate(self._o, path, len)
         return r
@@ -920,6 +936,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.get_backend instead.
         """
+        warnings.warn("use GuestFS.get_backend instead of GuestFS.get_attach_method", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.get_attach_method(self._o)
         return r
@@ -979,6 +996,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.internal_get_console_socket instead.
         """
+        warnings.warn("use GuestFS.internal_get_console_socket instead of GuestFS.get_direct", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.get_direct(self._o)
         return r
@@ -1060,6 +1078,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.get_hv instead.
         """
+        warnings.warn("use GuestFS.get_hv instead of GuestFS.get_qemu", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.get_qemu(self._o)
         return r
@@ -1081,6 +1100,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.setfiles instead.
         """
+        warnings.warn("use GuestFS.setfiles instead of GuestFS.get_selinux", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.get_selinux(self._o)
         return r
@@ -1634,6 +1654,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.shutdown instead.
         """
+        warnings.warn("use GuestFS.shutdown instead of GuestFS.kill_subprocess", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.kill_subprocess(self._o)
         return r
@@ -1732,6 +1753,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.lgetxattrs instead.
         """
+        warnings.warn("use GuestFS.lgetxattrs instead of GuestFS.llz", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.llz(self._o, directory)
         return r
@@ -1803,6 +1825,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.lstatns instead.
         """
+        warnings.warn("use GuestFS.lstatns instead of GuestFS.lstat", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.lstat(self._o, path)
         return r
@@ -1818,6 +1841,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.lstatnslist instead.
         """
+        warnings.warn("use GuestFS.lstatnslist instead of GuestFS.lstatlist", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         names = list(names)
         r = libguestfsmod.lstatlist(self._o, path, names)
@@ -1858,6 +1882,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.cryptsetup_close instead.
         """
+        warnings.warn("use GuestFS.cryptsetup_close instead of GuestFS.luks_close", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.luks_close(self._o, device)
         return r
@@ -1884,6 +1909,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.cryptsetup_open instead.
         """
+        warnings.warn("use GuestFS.cryptsetup_open instead of GuestFS.luks_open", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.luks_open(self._o, device, key, mapname)
         return r
@@ -2549,6 +2575,7 @@ class GuestFS(object):
         
         This call is deprecated.
         """
+        warnings.warn("GuestFS.remove_drive is deprecated", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.remove_drive(self._o, label)
         return r
@@ -2630,6 +2657,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.set_backend instead.
         """
+        warnings.warn("use GuestFS.set_backend instead of GuestFS.set_attach_method", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.set_attach_method(self._o, backend)
         return r
@@ -2695,6 +2723,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.internal_get_console_socket instead.
         """
+        warnings.warn("use GuestFS.internal_get_console_socket instead of GuestFS.set_direct", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.set_direct(self._o, direct)
         return r
@@ -2788,6 +2817,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.set_hv instead.
         """
+        warnings.warn("use GuestFS.set_hv instead of GuestFS.set_qemu", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.set_qemu(self._o, hv)
         return r
@@ -2811,6 +2841,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.setfiles instead.
         """
+        warnings.warn("use GuestFS.setfiles instead of GuestFS.set_selinux", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.set_selinux(self._o, selinux)
         return r
@@ -2923,6 +2954,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.statns instead.
         """
+        warnings.warn("use GuestFS.statns instead of GuestFS.stat", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.stat(self._o, path)
         return r
@@ -3031,6 +3063,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.tar_in instead.
         """
+        warnings.warn("use GuestFS.tar_in instead of GuestFS.tgz_in", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.tgz_in(self._o, tarball, directory)
         return r
@@ -3043,6 +3076,7 @@ class GuestFS(object):
         
         This call is deprecated; use GuestFS.tar_out instead.
         """
+        warnings.warn("use GuestFS.tar_out instead of GuestFS.tgz_out", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.tgz_out(self._o, directory, tarball)
         return r
@@ -3269,6 +3303,7 @@ class GuestFS(object):
         
         This call is deprecated.
         """
+        warnings.warn("GuestFS.wait_ready is deprecated", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.wait_ready(self._o)
         return r

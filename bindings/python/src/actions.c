@@ -737,7 +737,7 @@ guestfs_int_py_put_lvm_lv (struct guestfs_lvm_lv *v)
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "lv_name", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
-  value = PyBytes_FromStringAndSize (v->lv_uuid, 32);
+  value = guestfs_int_py_fromstringsize (v->lv_uuid, 32);
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "lv_uuid", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
@@ -830,7 +830,7 @@ guestfs_int_py_put_lvm_pv (struct guestfs_lvm_pv *v)
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "pv_name", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
-  value = PyBytes_FromStringAndSize (v->pv_uuid, 32);
+  value = guestfs_int_py_fromstringsize (v->pv_uuid, 32);
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "pv_uuid", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
@@ -915,7 +915,7 @@ guestfs_int_py_put_lvm_vg (struct guestfs_lvm_vg *v)
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "vg_name", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
-  value = PyBytes_FromStringAndSize (v->vg_uuid, 32);
+  value = guestfs_int_py_fromstringsize (v->vg_uuid, 32);
   if (value == NULL) goto err;
   if (PyDict_SetItemString (dict, "vg_uuid", value) == -1) { Py_DECREF (value); goto err; }
   Py_DECREF (value);
@@ -5038,7 +5038,7 @@ guestfs_int_py_internal_test (PyObject *self, PyObject *args)
   PyObject *py_ostringlist;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "OszOiiLssy#OOOOO:guestfs_internal_test",
+  if (!PyArg_ParseTuple (args, (char *) "OszOiiLsss#OOOOO:guestfs_internal_test",
                          &py_g, &str, &optstr, &py_strlist, &b, &integer, &integer64, &filein, &fileout, &bufferin, &bufferin_size, &py_obool, &py_oint, &py_oint64, &py_ostring, &py_ostringlist)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
@@ -6272,7 +6272,7 @@ guestfs_int_py_internal_write (PyObject *self, PyObject *args)
   Py_ssize_t content_size;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "Osy#:guestfs_internal_write",
+  if (!PyArg_ParseTuple (args, (char *) "Oss#:guestfs_internal_write",
                          &py_g, &path, &content, &content_size)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
@@ -6305,7 +6305,7 @@ guestfs_int_py_internal_write_append (PyObject *self, PyObject *args)
   Py_ssize_t content_size;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "Osy#:guestfs_internal_write_append",
+  if (!PyArg_ParseTuple (args, (char *) "Oss#:guestfs_internal_write_append",
                          &py_g, &path, &content, &content_size)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
@@ -9148,7 +9148,7 @@ guestfs_int_py_pwrite (PyObject *self, PyObject *args)
   long long offset;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "Osy#L:guestfs_pwrite",
+  if (!PyArg_ParseTuple (args, (char *) "Oss#L:guestfs_pwrite",
                          &py_g, &path, &content, &content_size, &offset)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
@@ -11625,7 +11625,7 @@ guestfs_int_py_write (PyObject *self, PyObject *args)
   Py_ssize_t content_size;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "Osy#:guestfs_write",
+  if (!PyArg_ParseTuple (args, (char *) "Oss#:guestfs_write",
                          &py_g, &path, &content, &content_size)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
@@ -11658,7 +11658,7 @@ guestfs_int_py_write_append (PyObject *self, PyObject *args)
   Py_ssize_t content_size;
   int r;
 
-  if (!PyArg_ParseTuple (args, (char *) "Osy#:guestfs_write_append",
+  if (!PyArg_ParseTuple (args, (char *) "Oss#:guestfs_write_append",
                          &py_g, &path, &content, &content_size)) return NULL;
   g = guestfs_int_py_get_handle (py_g);
   if (g == NULL) return NULL;
