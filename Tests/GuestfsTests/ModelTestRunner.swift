@@ -140,7 +140,11 @@ final class ModelTestRunner {
     // MARK: checking
 
     private func check(_ t: ModelTest, _ result: Result<ActionResult, Error>, _ outFile: URL?) throws {
-        func fail(_ why: String) -> ModelTestFailure { ModelTestFailure(description: "\(t.label): \(why)") }
+        func fail(_ why: String) -> ModelTestFailure {
+            // Long outputs (dmesg, listings) are cut so failures stay readable.
+            let short = why.count > 400 ? String(why.prefix(400)) + "…" : why
+            return ModelTestFailure(description: "\(t.label): \(short)")
+        }
         for (kind, want) in t.expect {
             switch kind {
             case "error":

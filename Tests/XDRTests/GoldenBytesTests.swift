@@ -35,7 +35,7 @@ final class GoldenBytesTests: XCTestCase {
         let args = MkfsArgs(fstype: "ext4", device: "/dev/sda1", blocksize: 4096, label: "L")
         let bytes = Framing.message(header: header, payload: args)
         let expected = hex("""
-            00000050
+            00000058
             2000f5f5 00000004 00000116 00000000 00000002
             00000000 00000000  00000000 00000011  00000000
             00000004 65787434
@@ -49,7 +49,7 @@ final class GoldenBytesTests: XCTestCase {
     func testErrorReply() throws {
         let bytes = Framing.errorReply(procedure: 1, serial: 7, errno: "ENOENT", message: "mount: /x: no")
         let expected = hex("""
-            00000044
+            00000048
             2000f5f5 00000004 00000001 00000001 00000007
             00000000 00000000  00000000 00000000  00000001
             00000006 454e4f45 4e540000

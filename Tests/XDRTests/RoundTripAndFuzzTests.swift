@@ -18,9 +18,20 @@ final class RoundTripAndFuzzTests: XCTestCase {
     func testEveryTruncationFails() {
         for sample in generatedSamples where !sample.bytes.isEmpty {
             for cut in stride(from: 0, to: sample.bytes.count, by: max(1, sample.bytes.count / 16)) {
+                // A 1.48 peer omits the newest trailing optargs: that must decode.
+                if let tail = typesWithOptionalTail[sample.name], cut == sample.bytes.count - tail { continue }
                 var d = XDRDecoder(Array(sample.bytes.prefix(cut)))
                 XCTAssertThrowsError(try sample.decode(&d), "\(sample.name) cut at \(cut)")
             }
+        }
+    }
+
+    func testArgsFromALibguestfs148PeerDecode() throws {
+        XCTAssertEqual(typesWithOptionalTail.count, 3)
+        for sample in generatedSamples {
+            guard let tail = typesWithOptionalTail[sample.name] else { continue }
+            var d = XDRDecoder(Array(sample.bytes.dropLast(tail)))
+            XCTAssertNoThrow(try sample.decode(&d), sample.name)
         }
     }
 

@@ -27,6 +27,13 @@ struct RoundTripEmitter {
             }
         }
         w.line("]")
+        w.line()
+        w.line("/// Args whose last optargs were added after libguestfs 1.48: they decode when those are absent.")
+        // Maps the type to the encoded size of its newest optargs in the sample.
+        let tails = model.daemonActions.filter { $0.optargs.contains(where: \.notIn148) }.map { a in
+            "\(Naming.literal("\(a.camelName)Args")): \(a.optargs.filter(\.notIn148).map { sampleOptSize($0.type) }.reduce(0, +))"
+        }
+        w.line("let typesWithOptionalTail: [String: Int] = [\(tails.joined(separator: ", "))]")
         return w.text
     }
 
@@ -49,6 +56,16 @@ struct RoundTripEmitter {
         case .oint64: return "-(1 << 33)"
         case .ostring: return "\"ext4\""
         case .ostringList: return "[\"a\", \"bc\"]"
+        }
+    }
+
+    /// Encoded size of `sampleOpt(t)`.
+    private func sampleOptSize(_ t: OptArgType) -> Int {
+        switch t {
+        case .obool, .oint: return 4
+        case .oint64: return 8
+        case .ostring: return 8            // "ext4"
+        case .ostringList: return 4 + 8 + 8 // ["a", "bc"]
         }
     }
 
