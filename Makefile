@@ -7,7 +7,7 @@ DAEMON_BIN  := $(TOP)/.build-daemon/release/guestfsd
 # The dev tree's appliance; an installed library finds its own without this.
 export LIBGUESTFS_PATH ?= $(APPLIANCE)
 
-.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean clib check-c check-python
+.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean clib check-c check-python check-fish check-interop
 
 all: build appliance
 
@@ -29,7 +29,7 @@ daemon:
 appliance: daemon
 	DAEMON=$(DAEMON_BIN) appliance/build-appliance.sh prepare -o $(APPLIANCE)/supermin.d
 
-check: check-generated check-man all check-c check-python
+check: check-generated check-man all check-c check-python check-fish check-interop
 	$(SWIFT) test
 
 man:
@@ -44,9 +44,11 @@ demo: all
 bench: all
 	bench/run.sh
 
+# A libguestfs-style fixed appliance (README.fixed, kernel, initrd, root):
+# LIBGUESTFS_PATH=DEST works for libguestfs's library and for ours.
 fixed-appliance: appliance
 	@test -n "$(DEST)" || { echo "usage: make fixed-appliance DEST=dir"; exit 2; }
-	appliance/build-appliance.sh build -i $(APPLIANCE)/supermin.d -o $(DEST)
+	appliance/build-appliance.sh fixed -i $(APPLIANCE)/supermin.d -o $(DEST)
 
 clean:
 	rm -rf .build .build-* 
@@ -92,3 +94,15 @@ check-c:
 # `make install` and tested with pytest (Tests/python/run.sh).
 check-python:
 	Tests/python/run.sh
+
+# guestfish (Sources/guestfish): script and pseudo-terminal tests (Tests/guestfish/run.sh).
+check-fish:
+	$(SWIFT) build --scratch-path $(TOP)/.build-fish --product guestfish
+	GUESTFISH=$(TOP)/.build-fish/debug/guestfish Tests/guestfish/run.sh
+
+# Interop with libguestfs 1.48 (test peer only): its guestfish on our fixed
+# appliance, and our library on its appliance (Tests/interop/run.sh).
+INTEROP_APPLIANCE := $(TOP)/.build-interop/fixed-appliance
+check-interop:
+	$(MAKE) fixed-appliance DEST=$(INTEROP_APPLIANCE)
+	FIXED_APPLIANCE=$(INTEROP_APPLIANCE) Tests/interop/run.sh

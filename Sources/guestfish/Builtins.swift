@@ -226,7 +226,9 @@ enum Builtins {
             mult = m
             body = body.dropLast(body.hasSuffix("iB") ? 3 : 2)
         }
-        guard let v = Int64(body), v >= 0 else { throw FishError("\(cmd): could not parse size specification '\(s)'") }
+        guard let v = Int64(body), v >= 0 else {
+            throw FishError("parse_size: invalid integer parameter (xstrtoull returned \(body.isEmpty || Int64(body.prefix { $0.isNumber }) == nil ? 4 : 2))")
+        }
         let (r, o) = v.multipliedReportingOverflow(by: mult)
         if o { throw FishError("\(cmd): size specification '\(s)' is too large") }
         return r

@@ -71,7 +71,7 @@ struct PreparedDisk {
         }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard let kind = PreparedDisk.kinds.first(where: { $0.name == parts[0] }) else {
-            throw FishError("guestfish: -N parameter '\(spec)': no such prepared disk type (use '-N help' to list them)")
+            throw FishError("guestfish: -N parameter '\(spec)': no such prepared disk image known.\nUse 'guestfish -N help' to list possible values for the -N parameter.")
         }
         if parts.count - 1 > kind.params.count {
             throw FishError("guestfish: -N parameter '\(spec)': too many parameters for type '\(kind.name)'")

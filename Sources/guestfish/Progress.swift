@@ -46,7 +46,9 @@ final class ProgressBar {
         var line = ""
         let elapsed = now.timeIntervalSince(start)
         if total == 0 {
-            line = "\(spinner[spin]) [" + String(repeating: "-", count: max(10, width - 20)) + "] --:--"
+            // Total unknown: a spinner and the amount done so far.
+            let mib = Double(position) / 1048576
+            line = "\(spinner[spin]) " + String(format: "%.1f MiB", mib) + String(repeating: " ", count: 8)
         } else {
             let frac = min(1.0, Double(position) / Double(total))
             let pct = Int(frac * 100)

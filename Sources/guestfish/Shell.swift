@@ -238,7 +238,8 @@ final class Shell {
         case .optString:
             return s.isEmpty && !isOptarg ? .null : .string(s)
         case .stringList, .deviceList, .filenameList, .pathnameList:
-            return .stringList(try ActionArgument.splitWords(s, argName))
+            // Like guestfish: words separated by blanks, quotes not special.
+            return .stringList(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
         case .bool:
             guard let b = ActionArgument.parseBool(s) else {
                 throw FishError("guestfish: '\(s)': invalid boolean value, use 'true' or 'false'")
@@ -370,7 +371,7 @@ final class Shell {
     /// Shuts the appliance down at exit; returns false if that failed.
     func shutdown() -> Bool {
         do {
-            if isLaunched { try call("shutdown") }
+            try call("shutdown")
             return true
         } catch {
             report(error)

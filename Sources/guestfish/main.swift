@@ -207,7 +207,9 @@ func parseOptions(_ argv: [String]) -> Options {
 func printVersion() -> Never {
     if let g = try? Guestfs(), case let .structure(f)? = try? g.callAction("version", []) {
         func field(_ n: String) -> String { f.first { $0.name == n }.map { ResultPrinter.fieldText($0.value) } ?? "" }
-        Out.line("guestfish \(field("major")).\(field("minor")).\(field("release"))\(field("extra"))")
+        let extra = field("extra")
+        let sep = extra.first.map { $0.isLetter || $0.isNumber } ?? false ? " " : ""
+        Out.line("guestfish \(field("major")).\(field("minor")).\(field("release"))\(sep)\(extra)")
     } else {
         Out.line("guestfish")
     }
@@ -320,7 +322,7 @@ func mainProgram() -> Int32 {
             }
         } else if let f = o.file {
             guard let text = try? String(contentsOfFile: f, encoding: .utf8) else {
-                Out.errLine("guestfish: \(f): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
+                Out.errLine("guestfish: open: \(f): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
                 return 1
             }
             var lines = text.components(separatedBy: "\n")
