@@ -146,6 +146,11 @@ extension Guestfs {
     }
 
     /// Turns a daemon's flat key, value, key, value list into a dictionary.
+    /// A flat key, value, key, value… list as ordered pairs.
+    public static func pairs(_ list: [String]) -> [(key: String, value: String)] {
+        stride(from: 0, to: list.count - 1, by: 2).map { (list[$0], list[$0 + 1]) }
+    }
+
     public static func hashtable(_ list: [String]) -> [String: String] {
         var d: [String: String] = [:]
         var i = 0

@@ -66,6 +66,11 @@ public func cStringArray(_ l: [String]) -> UnsafeMutablePointer<UnsafeMutablePoi
 }
 
 /// RHashtable: key, value, key, value, …, NULL (keys in sorted order).
+/// Ordered pairs (daemon order) as a flat NULL-terminated key/value array.
+public func cHashtable(_ pairs: [(key: String, value: String)]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+    cStringArray(pairs.flatMap { [$0.key, $0.value] })
+}
+
 public func cHashtable(_ d: [String: String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
     var flat: [String] = []
     for k in d.keys.sorted() {

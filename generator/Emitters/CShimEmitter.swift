@@ -204,7 +204,8 @@ struct CShimEmitter {
                     }
                     callArgs.append("\(Naming.swiftIdent(f: o.name)): mask & (1 << \(o.bit)) != 0 ? \(conv) : nil")
                 }
-                let call = "try h.g.\(Naming.swiftIdent(a.name))(\(callArgs.joined(separator: ", ")))"
+                let method = a.isDaemon && a.ret.type == .hashtable ? "\(Naming.lowerCamel(a.name))Pairs" : Naming.swiftIdent(a.name)
+                let call = "try h.g.\(method)(\(callArgs.joined(separator: ", ")))"
                 switch a.ret.type {
                 case .err: w.line(call); w.line("return 0")
                 case .int, .int64: w.line("return \(call)")

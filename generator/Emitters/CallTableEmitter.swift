@@ -56,7 +56,8 @@ struct CallTableEmitter {
             w.line("try ActionArgument.check(name, args, count: \(a.args.count), optargs: optargs, allowed: [\(optNames)])")
             let call = (a.args.enumerated().map { argExpr($1, $0, a.name) }
                 + a.optargs.map { "\(Naming.swiftIdent(f: $0.name)): \(optExpr($0))" }).joined(separator: ", ")
-            let expr = "try \(Naming.swiftIdent(a.name))(\(call))"
+            let method = a.isDaemon && a.ret.type == .hashtable ? "\(Naming.lowerCamel(a.name))Pairs" : Naming.swiftIdent(a.name)
+            let expr = "try \(method)(\(call))"
             switch a.ret.type {
             case .err: w.line(expr); w.line("return .none")
             case .int: w.line("return .int(Int64(\(expr)))")
@@ -67,6 +68,7 @@ struct CallTableEmitter {
             case .stringList: w.line("return .stringList(\(expr))")
             case .structure: w.line("return .structure(\(expr).fields)")
             case .structList: w.line("return .structList(\(expr).map(\\.fields))")
+            case .hashtable where a.isDaemon: w.line("return .hashtable(\(expr).map { ($0.key, $0.value) })")
             case .hashtable: w.line("return .hashtable(\(expr).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })")
             case .bufferOut: w.line("return .buffer(\(expr))")
             }

@@ -78,8 +78,25 @@ struct ClientEmitter {
             w.line("///")
             w.line("/// - Note: Part of the optional group `\(g)`: check ``featureAvailable(_:)`` first.")
         }
-        let vis = a.flags.visibility == .publicAPI || a.flags.visibility == .publicNoFish ? "public" : "public"
+        let vis = "public"
         let name = Naming.swiftIdent(a.name)
+        if a.isDaemon && a.ret.type == .hashtable {
+            // The dictionary form for Swift users; the ordered form keeps the
+            // daemon's order for guestfish and the C and Python bindings.
+            let call = (a.args.map { Naming.swiftIdent($0.name) }
+                + a.optargs.map { "\(Naming.swiftIdent(f: $0.name)): \(Naming.swiftIdent($0.name))" }).joined(separator: ", ")
+            w.block("\(vis) func \(name)(\(parameters(a, defaults: true))) throws -> [String: String]") { w in
+                w.line("Dictionary(try \(Naming.lowerCamel(a.name))Pairs(\(call)), uniquingKeysWith: { first, _ in first })")
+            }
+            w.line()
+            w.line("/// Like ``\(Naming.lowerCamel(a.name))``, keeping the pairs in the order the daemon sent them.")
+            w.block("\(vis) func \(Naming.lowerCamel(a.name))Pairs(\(parameters(a, defaults: true))) throws -> [(key: String, value: String)]") { w in
+                w.block("return try perform(\(Naming.literal(a.name)), \(traceArgs(a)))") { w in
+                    emitDaemonBody(a, &w)
+                }
+            }
+            return
+        }
         w.block("\(vis) func \(name)(\(parameters(a, defaults: true))) throws\(returnClause(a))") { w in
             let config = a.flags.configOnly ? ", configOnly: true" : ""
             w.block("return try perform(\(Naming.literal(a.name)), \(traceArgs(a))\(config))") { w in
@@ -110,7 +127,7 @@ struct ClientEmitter {
         let proc = ".\(Naming.swiftIdent(a.name))"
         if a.hasRetStruct {
             let call = "try self.daemonCall(\(proc), \(argsExpr)optargs: \(mask)\(extra), returning: \(a.camelName)Ret.self).value"
-            w.line("return " + (a.ret.type == .hashtable ? "Guestfs.hashtable(\(call))" : call))
+            w.line("return " + (a.ret.type == .hashtable ? "Guestfs.pairs(\(call))" : call))
         } else {
             w.line("try self.daemonCall(\(proc), \(argsExpr)optargs: \(mask)\(extra))")
         }

@@ -12,7 +12,8 @@ struct FishEmitter {
         w.indent { w in
             for a in model.actions.sorted(by: { $0.name < $1.name }) where a.flags.inGuestfish {
                 let fishName = a.name.replacingOccurrences(of: "_", with: "-")
-                var usage = ([fishName] + a.args.map { $0.name }).joined(separator: " ")
+                // guestfish asks for keys at a prompt, so they are not part of the usage.
+                var usage = ([fishName] + a.args.filter { $0.type != .key }.map { $0.name }).joined(separator: " ")
                 if !a.optargs.isEmpty { usage += " [" + a.optargs.map { "\($0.name):\($0.type == .obool ? "true|false" : "..")" }.joined(separator: "] [") + "]" }
                 var text = PODText.plain(a.doc).trimmingCharacters(in: .whitespacesAndNewlines)
                 if let d = a.flags.deprecatedBy {

@@ -321,8 +321,13 @@ extension Guestfs {
     /// content of the device. The call fails if nothing recognisable is found on
     /// *device*, for example on a blank disk.
     public func blkid(_ device: String) throws -> [String: String] {
+        Dictionary(try blkidPairs(device), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``blkid``, keeping the pairs in the order the daemon sent them.
+    public func blkidPairs(_ device: String) throws -> [(key: String, value: String)] {
         return try perform("blkid", [.string(device)]) {
-            return Guestfs.hashtable(try self.daemonCall(.blkid, args: BlkidArgs(device: device), optargs: 0, returning: BlkidRet.self).value)
+            return Guestfs.pairs(try self.daemonCall(.blkid, args: BlkidArgs(device: device), optargs: 0, returning: BlkidRet.self).value)
         }
     }
 
@@ -1777,8 +1782,13 @@ extension Guestfs {
     /// (swap, for instance, is listed). Call it early, while nothing is mounted,
     /// because examining btrfs devices may mount them briefly.
     public func listFilesystems() throws -> [String: String] {
+        Dictionary(try listFilesystemsPairs(), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``listFilesystems``, keeping the pairs in the order the daemon sent them.
+    public func listFilesystemsPairs() throws -> [(key: String, value: String)] {
         return try perform("list_filesystems", []) {
-            return Guestfs.hashtable(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
+            return Guestfs.pairs(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
         }
     }
 
@@ -2286,8 +2296,13 @@ extension Guestfs {
     /// `/` for the root. Appliance-internal mounts are left out, and the map is
     /// empty when nothing is mounted. `mounts` returns just the device names.
     public func mountpoints() throws -> [String: String] {
+        Dictionary(try mountpointsPairs(), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``mountpoints``, keeping the pairs in the order the daemon sent them.
+    public func mountpointsPairs() throws -> [(key: String, value: String)] {
         return try perform("mountpoints", []) {
-            return Guestfs.hashtable(try self.daemonCall(.mountpoints, optargs: 0, returning: MountpointsRet.self).value)
+            return Guestfs.pairs(try self.daemonCall(.mountpoints, optargs: 0, returning: MountpointsRet.self).value)
         }
     }
 
@@ -3237,8 +3252,13 @@ extension Guestfs {
     /// depends on the e2fsprogs version and on the filesystem's features. Fails if
     /// the device does not hold an ext2/3/4 filesystem.
     public func tune2fsL(_ device: String) throws -> [String: String] {
+        Dictionary(try tune2fsLPairs(device), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``tune2fsL``, keeping the pairs in the order the daemon sent them.
+    public func tune2fsLPairs(_ device: String) throws -> [(key: String, value: String)] {
         return try perform("tune2fs_l", [.string(device)]) {
-            return Guestfs.hashtable(try self.daemonCall(.tune2fsL, args: Tune2fsLArgs(device: device), optargs: 0, returning: Tune2fsLRet.self).value)
+            return Guestfs.pairs(try self.daemonCall(.tune2fsL, args: Tune2fsLArgs(device: device), optargs: 0, returning: Tune2fsLRet.self).value)
         }
     }
 

@@ -49,7 +49,7 @@ extension Guestfs {
                 return .none
             case "blkid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
-                return .hashtable(try blkid(try args[0].string("device")).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                return .hashtable(try blkidPairs(try args[0].string("device")).map { ($0.key, $0.value) })
             case "blockdev_flushbufs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try blockdevFlushbufs(try args[0].string("device"))
@@ -490,7 +490,7 @@ extension Guestfs {
                 return .stringList(try listDevices())
             case "list_filesystems":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
-                return .hashtable(try listFilesystems().sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                return .hashtable(try listFilesystemsPairs().map { ($0.key, $0.value) })
             case "list_partitions":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try listPartitions())
@@ -617,7 +617,7 @@ extension Guestfs {
                 return .none
             case "mountpoints":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
-                return .hashtable(try mountpoints().sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                return .hashtable(try mountpointsPairs().map { ($0.key, $0.value) })
             case "mounts":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try mounts())
@@ -925,7 +925,7 @@ extension Guestfs {
                 return .none
             case "tune2fs_l":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
-                return .hashtable(try tune2fsL(try args[0].string("device")).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                return .hashtable(try tune2fsLPairs(try args[0].string("device")).map { ($0.key, $0.value) })
             case "umask":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try umask(try args[0].int32("mask"))))

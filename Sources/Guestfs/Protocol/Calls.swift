@@ -24,7 +24,14 @@ extension Guestfs {
         defer { if state == .busy { state = .ready } }
         serial &+= 1
         let mySerial = serial
-        let header = MessageHeader(procedure: procedure, direction: .call, serial: mySerial, optargsBitmask: optargs)
+        // The size of an uploaded file lets the daemon report progress as a fraction.
+        var hint: UInt64 = 0
+        if inFD >= 0 {
+            var st = Glibc.stat()
+            if fstat(inFD, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { hint = UInt64(st.st_size) }
+        }
+        let header = MessageHeader(procedure: procedure, direction: .call, serial: mySerial, progressHint: hint,
+                                   optargsBitmask: optargs)
         var e = XDREncoder()
         e.encode(UInt32(0))
         header.encode(to: &e)
@@ -59,7 +66,10 @@ extension Guestfs {
     private func decodeError(_ msg: inout ParsedMessage, name: String) throws -> GuestfsError {
         do {
             let me = try msg.decodeError()
-            return GuestfsError(errnoName: me.errnoString, me.message)
+            // Like libguestfs: "ACTION: message", where an internal_* call
+            // reports under the public action it implements.
+            let shown = name.hasPrefix("internal_") ? String(name.dropFirst("internal_".count)) : name
+            return GuestfsError(errnoName: me.errnoString, "\(shown): \(me.message)")
         } catch {
             return GuestfsError(errno: EPROTO, "\(name): could not decode the error reply from the daemon: \(error)")
         }

@@ -803,7 +803,7 @@ public func c_guestfs_base64_out(_ g: OpaquePointer?, _ filename: UnsafePointer<
 public func c_guestfs_blkid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "blkid", errorValue: nil) {
         h in
-        return cHashtable(try h.g.blkid(cString(device, "device")))
+        return cHashtable(try h.g.blkidPairs(cString(device, "device")))
     }
 }
 
@@ -1932,7 +1932,7 @@ public func c_guestfs_list_devices(_ g: OpaquePointer?) -> UnsafeMutablePointer<
 public func c_guestfs_list_filesystems(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "list_filesystems", errorValue: nil) {
         h in
-        return cHashtable(try h.g.listFilesystems())
+        return cHashtable(try h.g.listFilesystemsPairs())
     }
 }
 
@@ -2236,7 +2236,7 @@ public func c_guestfs_mount_vfs(_ g: OpaquePointer?, _ options: UnsafePointer<CC
 public func c_guestfs_mountpoints(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "mountpoints", errorValue: nil) {
         h in
-        return cHashtable(try h.g.mountpoints())
+        return cHashtable(try h.g.mountpointsPairs())
     }
 }
 
@@ -2967,7 +2967,7 @@ public func c_guestfs_truncate_size(_ g: OpaquePointer?, _ path: UnsafePointer<C
 public func c_guestfs_tune2fs_l(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "tune2fs_l", errorValue: nil) {
         h in
-        return cHashtable(try h.g.tune2fsL(cString(device, "device")))
+        return cHashtable(try h.g.tune2fsLPairs(cString(device, "device")))
     }
 }
 
