@@ -4,6 +4,7 @@
 # Usage:
 #   build-appliance.sh prepare [-o SUPERMIN_D] [-d DAEMON]   (install-time step)
 #   build-appliance.sh build   [-i SUPERMIN_D] [-o OUTDIR]    (first-launch step)
+#   build-appliance.sh fixed   [-i SUPERMIN_D] -o DEST        (build + libguestfs-style fixed appliance)
 #   build-appliance.sh vmlinux BZIMAGE OUT_VMLINUX            (kernel extractor only)
 #   build-appliance.sh all     [-d DAEMON] [-w WORKDIR]       (prepare + build)
 #
@@ -17,6 +18,8 @@
 #
 # prepare writes SUPERMIN_D/{packages,base.tar.gz,init.tar.gz,excludefiles}
 # build writes OUTDIR/{kernel,initrd,root,vmlinux,root.uuid,README.txt}
+# fixed also copies the kernel into DEST (no symlink into /boot) and writes
+# DEST/README.fixed, which libguestfs's library requires (LIBGUESTFS_PATH=DEST)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -258,10 +261,46 @@ do_build() {
     log "build done: $outd (root UUID $uuid), supermin ${tsup}s + vmlinux ${tvm}s"
 }
 
+# A libguestfs "fixed appliance": libguestfs (lib/appliance.c) accepts a
+# directory of its path holding README.fixed, kernel, initrd and root; it
+# boots kernel (a bzImage) on a pc machine with root attached as the last
+# virtio-scsi disk and root=UUID=<root's UUID>.  Our daemon is /init.
+do_fixed() {
+    local ind="$DEFAULT_WORK/supermin.d" outd=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            -i) ind="$2"; shift 2 ;;
+            -o) outd="$2"; shift 2 ;;
+            *) die "fixed: unknown arg $1" ;;
+        esac
+    done
+    [ -n "$outd" ] || die "fixed: -o DEST is required"
+    do_build -i "$ind" -o "$outd"
+    # A real copy, so DEST can be moved to another machine as a whole.
+    if [ -L "$outd/kernel" ]; then
+        cp -L "$outd/kernel" "$outd/kernel.tmp.$$" && mv -f "$outd/kernel.tmp.$$" "$outd/kernel"
+    fi
+    cat > "$outd/README.fixed" <<EOF
+This is a swift-guestfs fixed appliance, made by
+  appliance/build-appliance.sh fixed -i $ind -o $outd
+on $(date -u +%Y-%m-%dT%H:%M:%SZ) with kernel $(basename "$(default_kernel)").
+
+Use it with libguestfs or swift-guestfs by setting LIBGUESTFS_PATH to this
+directory.  Files:
+  kernel     the kernel (bzImage)
+  initrd     supermin's mini initrd (finds root by root=UUID=... or root=/dev/...)
+  root       ext2 root file system; /init is swift-guestfs's guestfsd
+  vmlinux    the same kernel uncompressed (swift-guestfs's fast PVH boot)
+  root.uuid  the file system UUID of root
+EOF
+    log "fixed appliance ready: $outd"
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
     prepare) do_prepare "$@" ;;
     build)   do_build "$@" ;;
+    fixed)   do_fixed "$@" ;;
     vmlinux) [ $# -eq 2 ] || die "usage: vmlinux BZIMAGE OUT"; extract_vmlinux "$1" "$2" ;;
     all)
         w="$DEFAULT_WORK"; d=()
@@ -270,5 +309,5 @@ case "$cmd" in
         done
         do_prepare -o "$w/supermin.d" "${d[@]}"
         do_build -i "$w/supermin.d" -o "$w/appliance" ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -67,7 +67,10 @@ extension Guestfs {
             throw fail(ENOENT, "cannot find a kernel in /boot to build the appliance (set SUPERMIN_KERNEL)")
         }
         let sum = try Guestfs.checksum(superminD: superminD, kernel: kernel)
-        let out = "\(cache)/appliance.d"
+        // Not libguestfs's "appliance.d" in the same cache directory: its
+        // `supermin --if-newer` would take our newer build as its own and
+        // boot our daemon (and we would rebuild over its appliance).
+        let out = "\(cache)/swift-appliance.d"
         if let old = try? String(contentsOfFile: "\(out)/checksum", encoding: .utf8),
            old.trimmingCharacters(in: .whitespacesAndNewlines) == sum, let f = Guestfs.fixedAppliance(out) {
             debug("using cached appliance \(out)")
@@ -76,7 +79,7 @@ extension Guestfs {
         guard let supermin = findInPath("supermin") else {
             throw fail(ENOENT, "supermin is not installed: it is needed to build the appliance from \(superminD)")
         }
-        let tmp = "\(cache)/appliance.d.\(getpid())"
+        let tmp = "\(cache)/swift-appliance.d.\(getpid())"
         try? FileManager.default.removeItem(atPath: tmp)
         let t0 = monotonicNow()
         debug("building the appliance: \(supermin) --build -f ext2 --size 4G -o \(tmp) \(superminD)")

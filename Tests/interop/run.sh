@@ -1,0 +1,176 @@
+#!/bin/bash
+# Interop with libguestfs 1.48, installed on the host as a test peer only
+# (tools/setup.sh test apt-installs libguestfs-tools python3-guestfs; this
+# script installs nothing). Two tests:
+#
+#  fish-on-our-appliance    libguestfs's /usr/bin/guestfish drives OUR fixed
+#                           appliance (LIBGUESTFS_PATH=$FIXED_APPLIANCE, made
+#                           by `make fixed-appliance DEST=...`) on libguestfs's
+#                           qemu layout: part-disk, mkfs, mount, write/cat, ls,
+#                           upload/download with checksums, errors; then a
+#                           second read-only handle checks what was written.
+#  library-on-libguestfs    OUR library drives libguestfs's appliance
+#                           (/usr/lib/*/guestfs/supermin.d): the XCTest
+#                           InteropTests (swift test --filter InteropTests).
+#
+#   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library]...
+#   (`make check-interop` builds the fixed appliance and runs this.)
+# Prints one PASS/FAIL line per check, then "N passed, M failed"; exits 1 on
+# any failure. A test whose libguestfs peer is not installed is skipped.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+FIXED_APPLIANCE=${FIXED_APPLIANCE:-$TOP/.build-interop/fixed-appliance}
+LG_GUESTFISH=${LG_GUESTFISH:-/usr/bin/guestfish}
+# KVM opens on some hosts but guests hang under it: always TCG.
+export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+unset LIBGUESTFS_TRACE LIBGUESTFS_HV LIBGUESTFS_APPEND LIBGUESTFS_MEMSIZE LIBGUESTFS_CACHEDIR
+export LC_ALL=C.UTF-8
+
+pass=0; fail=0; skip=0; failed=()
+ok()   { pass=$((pass+1)); echo "PASS $1"; }
+bad()  { fail=$((fail+1)); failed+=("$1"); echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/    /'; }
+check() { # NAME EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then ok "$1"
+    else bad "$1" "expected:" "$(printf '%s\n' "$2" | sed 's/^/  /')" "got:" "$(printf '%s\n' "$3" | sed 's/^/  /')"; fi
+}
+secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# ---------------------------------------------------------------------------
+# (a) libguestfs's guestfish on our fixed appliance
+# ---------------------------------------------------------------------------
+test_fish() {
+    local t=fish-on-our-appliance
+    if [ ! -x "$LG_GUESTFISH" ] || ! dpkg-query -W -f='${Status}' libguestfs0 2>/dev/null | grep -q 'install ok installed'; then
+        skip=$((skip+1)); echo "SKIP $t (libguestfs's guestfish is not installed)"; return
+    fi
+    local f
+    for f in README.fixed kernel initrd root; do
+        [ -r "$FIXED_APPLIANCE/$f" ] || { bad "$t/appliance" "no $FIXED_APPLIANCE/$f (run: make fixed-appliance DEST=$FIXED_APPLIANCE)"; return; }
+    done
+    # libguestfs must take the fixed appliance as it is: no supermin, no cache.
+    export LIBGUESTFS_PATH=$FIXED_APPLIANCE
+    local d=$work/fish
+    mkdir -p "$d"
+    truncate -s 256M "$d/disk.img"
+    head -c $((1024 * 1024 + 123)) /dev/urandom > "$d/data.bin"
+    cat > "$d/script" <<'EOF'
+run
+part-disk /dev/sda mbr
+list-partitions
+mkfs ext4 /dev/sda1
+vfs-type /dev/sda1
+mount /dev/sda1 /
+write /hello "hello from libguestfs's guestfish\n"
+cat /hello
+mkdir /dir
+touch /dir/a
+write-append /dir/a "appended"
+upload data.bin /data.bin
+ls /
+ls /dir
+checksum sha256 /data.bin
+download /data.bin back.bin
+statns /hello | grep -E '^st_(mode|nlink|size):'
+is-dir /dir
+is-file /dir/a
+filesize /dir/a
+-cat /nonexistent
+-mkdir /dir
+echo still-alive
+EOF
+    local t0 rc out err
+    t0=$(date +%s.%N)
+    (cd "$d" && timeout 300 "$LG_GUESTFISH" -v --format=raw -a disk.img -f script >out 2>err); rc=$?
+    out=$(cat "$d/out"); err=$(cat "$d/err")
+    echo "     (libguestfs guestfish session: $(secs "$t0") s, exit $rc)"
+    if [ $rc -ne 0 ]; then
+        bad "$t/session" "exit status $rc; stdout:" "$out" "stderr (tail):" "$(grep -v '^\[ *[0-9.]*\]' "$d/err" | tail -40)"
+        return
+    fi
+    ok "$t/session"
+    # It booted our appliance (the fixed one, our daemon as /init), the libguestfs way.
+    if grep -q -- "-kernel $FIXED_APPLIANCE/kernel" "$d/err" &&
+       grep -q -- "file=$FIXED_APPLIANCE/root,snapshot=on" "$d/err" &&
+       grep -q -- "-device virtio-scsi-pci" "$d/err" &&
+       grep -q -- "root=UUID=$(cat "$FIXED_APPLIANCE/root.uuid" 2>/dev/null)" "$d/err" &&
+       grep -q '^guestfsd: channel ' "$d/err"; then
+        ok "$t/booted-our-appliance"
+    else
+        bad "$t/booted-our-appliance" "qemu command line or our daemon's banner not found in the verbose log"
+    fi
+    local sum
+    sum=$(sha256sum < "$d/data.bin" | cut -d' ' -f1)
+    check "$t/output" "/dev/sda1
+ext4
+hello from libguestfs's guestfish
+
+data.bin
+dir
+hello
+lost+found
+a
+$sum
+st_mode: 33188
+st_nlink: 1
+st_size: 34
+true
+true
+8
+still-alive" "$out"
+    if cmp -s "$d/data.bin" "$d/back.bin"; then ok "$t/download-matches-upload"
+    else bad "$t/download-matches-upload" "back.bin differs from data.bin"; fi
+    local errs
+    errs=$(grep -E '^(libguestfs: error|\*stdin\*|script:)|libguestfs: error:' "$d/err" | sed 's/.*libguestfs: error: //')
+    if grep -q '/nonexistent: No such file or directory' <<<"$errs" &&
+       grep -qx 'mkdir: /dir: File exists' <<<"$errs"; then ok "$t/errors"
+    else bad "$t/errors" "expected ENOENT for /nonexistent and 'mkdir: /dir: File exists', got:" "$errs"; fi
+    # A second, read-only handle sees what the first one wrote.
+    t0=$(date +%s.%N)
+    out=$(cd "$d" && timeout 300 "$LG_GUESTFISH" --ro --format=raw -a disk.img -m /dev/sda1 \
+          cat /hello : cat /dir/a : checksum sha256 /data.bin 2>&1); rc=$?
+    echo "     (libguestfs guestfish --ro session: $(secs "$t0") s, exit $rc)"
+    check "$t/reopen-read-only" "hello from libguestfs's guestfish
+
+appended
+$sum" "$out"
+    unset LIBGUESTFS_PATH
+}
+
+# ---------------------------------------------------------------------------
+# (b) our library on libguestfs's appliance (XCTest InteropTests)
+# ---------------------------------------------------------------------------
+test_library() {
+    local t=library-on-libguestfs
+    if ! compgen -G '/usr/lib/*/guestfs/supermin.d' >/dev/null && [ ! -d /usr/lib/guestfs/supermin.d ]; then
+        skip=$((skip+1)); echo "SKIP $t (libguestfs's appliance /usr/lib/*/guestfs/supermin.d is not installed)"; return
+    fi
+    local t0 rc log=$work/swift-test.log
+    t0=$(date +%s.%N)
+    (cd "$TOP" && timeout 1800 ${SWIFT:-swift} test --filter InteropTests) >"$log" 2>&1; rc=$?
+    grep -E '^interop: ' "$log" | sed 's/^/     /'
+    echo "     (swift test --filter InteropTests: $(secs "$t0") s, exit $rc)"
+    local cases
+    cases=$(grep -oE "Test Case '[^']*InteropTests[^']*' (passed|failed|skipped)" "$log")
+    if [ $rc -eq 0 ] && [ -n "$cases" ] && ! grep -qE 'failed|skipped' <<<"$cases"; then
+        while read -r c; do ok "$t/$(sed -E "s/.*InteropTests[ .]([A-Za-z0-9_]*).*/\1/" <<<"$c")"; done <<<"$cases"
+    else
+        bad "$t" "exit status $rc" "$(grep -E "error:|Test Case|Executed|skipped" "$log" | grep -v '^\[' | tail -40)"
+        [ -n "$cases" ] || tail -30 "$log" | sed 's/^/    /'
+    fi
+}
+
+tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library)
+for t in "${tests[@]}"; do
+    case $t in
+        fish) test_fish ;;
+        library) test_library ;;
+        *) echo "unknown test $t (fish, library)"; exit 2 ;;
+    esac
+done
+
+echo "$pass passed, $fail failed$( [ $skip -gt 0 ] && echo ", $skip skipped")"
+[ $fail -eq 0 ] || { echo "failed: ${failed[*]}"; exit 1; }
