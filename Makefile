@@ -7,7 +7,7 @@ DAEMON_BIN  := $(TOP)/.build-daemon/release/guestfsd
 # The dev tree's appliance; an installed library finds its own without this.
 export LIBGUESTFS_PATH ?= $(APPLIANCE)
 
-.PHONY: all build generate check-generated daemon appliance check check-man man demo bench fixed-appliance install clean clib check-c check-python check-fish check-interop
+.PHONY: all build generate check-generated daemon appliance check swift-tests check-man man demo bench fixed-appliance install clean clib check-c check-python check-fish check-interop
 
 all: build appliance
 
@@ -29,8 +29,18 @@ daemon:
 appliance: daemon
 	DAEMON=$(DAEMON_BIN) appliance/build-appliance.sh prepare -o $(APPLIANCE)/supermin.d
 
-check: check-generated check-man all check-c check-python check-fish check-interop
-	$(SWIFT) test
+# Every suite runs even when an earlier one fails; the end says which failed.
+SUITES := swift-tests check-c check-python check-fish check-interop
+check: check-generated check-man all
+	@failed=""; for s in $(SUITES); do echo "==> $$s"; \
+	  $(MAKE) --no-print-directory $$s || failed="$$failed $$s"; done; \
+	  if [ -n "$$failed" ]; then echo "test suites failed:$$failed"; exit 1; fi; \
+	  echo "all test suites passed: $(SUITES)"
+
+# XDR, generator, library, daemon unit tests and the model-driven action
+# tests in one shared appliance (InteropTests run under check-interop).
+swift-tests:
+	GUESTFS_TEST_APPLIANCE=$(APPLIANCE) $(SWIFT) test --skip InteropTests
 
 man:
 	bash tools/build-man.sh man/build
@@ -97,8 +107,8 @@ check-python:
 
 # guestfish (Sources/guestfish): script and pseudo-terminal tests (Tests/guestfish/run.sh).
 check-fish:
-	$(SWIFT) build --scratch-path $(TOP)/.build-fish --product guestfish
-	GUESTFISH=$(TOP)/.build-fish/debug/guestfish Tests/guestfish/run.sh
+	$(SWIFT) build --product guestfish
+	GUESTFISH=$(TOP)/.build/debug/guestfish Tests/guestfish/run.sh
 
 # Interop with libguestfs 1.48 (test peer only): its guestfish on our fixed
 # appliance, and our library on its appliance (Tests/interop/run.sh).
