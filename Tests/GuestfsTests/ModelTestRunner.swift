@@ -34,49 +34,207 @@ final class ModelTestRunner {
     let workDir: URL
     let testData: URL
     let emptyFile: URL
+    let zeroFile: URL
+    /// (device, host image) for /dev/sda and /dev/sdb.
+    let disks: [(device: String, path: String)]
 
     init() throws {
         workDir = FileManager.default.temporaryDirectory.appendingPathComponent("guestfs-model-tests-\(getpid())")
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         testData = workDir.appendingPathComponent("test-data")
         emptyFile = workDir.appendingPathComponent("empty")
+        zeroFile = workDir.appendingPathComponent("zeroes")
         let pattern = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0) }
         try Data(pattern).write(to: testData)
         try Data().write(to: emptyFile)
+        try Data().write(to: zeroFile)
         g = try Guestfs()
-        for (name, size) in [("sda.img", 512 << 20), ("sdb.img", 64 << 20)] {
+        var disks: [(device: String, path: String)] = []
+        for (dev, name, size) in [("/dev/sda", "sda.img", 512 << 20), ("/dev/sdb", "sdb.img", 64 << 20)] {
             let path = workDir.appendingPathComponent(name).path
             FileManager.default.createFile(atPath: path, contents: nil)
             guard truncate(path, off_t(size)) == 0 else { throw ModelTestFailure(description: "cannot create \(path)") }
             try g.addDrive(path, format: "raw")
+            disks.append((dev, path))
         }
+        self.disks = disks
         try g.launch()
+        try capturePartImage()
     }
 
     func close() {
+        if timing {
+            for (k, v) in phaseTimes.sorted(by: { $0.value > $1.value }) { print("model timing: \(k) \(String(format: "%.2f", v)) s") }
+        }
         g.close()
         try? FileManager.default.removeItem(at: workDir)
     }
 
     // MARK: preparing the disks
+    //
+    // Isolation: every test starts from disks that read as all zeroes (the
+    // whole disk, not only its first blocks), so nothing a previous test wrote
+    // (a filesystem inside a partition, an LVM label, a backup superblock) can
+    // leak into the next one. Zeroing 576 MiB from inside the appliance takes
+    // seconds, so the runner does it on the host: once filesystems are
+    // unmounted, LVM is gone and the guest has synced, nothing in the guest is
+    // dirty or writing and the raw images hold exactly what the guest sees.
+    // The runner punches each image out entirely (it keeps its size and reads
+    // as zeroes), then has the guest drop its cached copy of each whole disk
+    // (blockdev_flushbufs: BLKFLSBUF writes back, then invalidates every
+    // clean page) and reread the now empty partition tables, which deletes
+    // the partitions together with their caches. (Linux also drops a block
+    // device's cache when its last opener closes it, so in practice little
+    // is cached to begin with.) Where punching is not possible it falls back
+    // to writing zeroes over every nonzero chunk through the appliance.
+    //
+    // `part` replays the bytes part_disk wrote on a blank /dev/sda (captured
+    // once at start-up, byte for byte) and rereads the partition table, which
+    // gives the same disk and kernel state without running parted each time.
+
+    let timing = ProcessInfo.processInfo.environment["GUESTFS_MODEL_TIMING"] != nil
+    var phaseTimes: [String: Double] = [:]
+    func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        if !timing { return try body() }
+        let t0 = Date()
+        defer { phaseTimes[name, default: 0] += Date().timeIntervalSince(t0) }
+        return try body()
+    }
+
+    /// What part_disk(/dev/sda, mbr) writes on a blank disk: (offset, host file holding the bytes).
+    private var partImage: [(offset: Int64, file: URL)]?
+
+    /// Nonzero ranges of a disk image, at `chunk` granularity, adjacent ranges
+    /// merged. Allocated all-zero chunks are punched out (contents unchanged).
+    private func nonzeroRanges(_ path: String, chunk: Int = 64 << 10) throws -> [(offset: Int64, length: Int64)] {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw ModelTestFailure(description: "cannot open \(path)") }
+        defer { Foundation.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ModelTestFailure(description: "cannot stat \(path)") }
+        let size = Int64(st.st_size)
+        let seekData: Int32 = 3, seekHole: Int32 = 4
+        var buf = [UInt8](repeating: 0, count: chunk)
+        let zero = [UInt8](repeating: 0, count: chunk)
+        var ranges: [(offset: Int64, length: Int64)] = []
+        var punch: (Int64, Int64)?   // pending zero run to punch out
+        func flushPunch() {
+            if let (o, l) = punch, let f = ModelTestRunner.fallocate { _ = f(fd, 0x01 | 0x02, o, l) } // KEEP_SIZE|PUNCH_HOLE
+            punch = nil
+        }
+        var pos: Int64 = 0
+        while pos < size {
+            let data = lseek(fd, off_t(pos), seekData)
+            if data < 0 { break }   // ENXIO: no data after pos
+            var hole = Int64(lseek(fd, off_t(data), seekHole))
+            if hole < 0 { hole = size }
+            var c = Int64(data) / Int64(chunk) * Int64(chunk)
+            while c < hole {
+                let n = Int(min(Int64(chunk), size - c))
+                let r = buf.withUnsafeMutableBytes { Foundation.pread(fd, $0.baseAddress, n, off_t(c)) }
+                guard r == n else { throw ModelTestFailure(description: "cannot read \(path) at \(c)") }
+                let isZero = buf.withUnsafeBytes { b in zero.withUnsafeBytes { z in memcmp(b.baseAddress!, z.baseAddress!, n) == 0 } }
+                if isZero {
+                    if let (o, l) = punch, o + l == c { punch = (o, l + Int64(n)) } else { flushPunch(); punch = (c, Int64(n)) }
+                } else if let last = ranges.last, last.offset + last.length == c {
+                    ranges[ranges.count - 1].length += Int64(n)
+                } else {
+                    ranges.append((c, Int64(n)))
+                }
+                c += Int64(n)
+            }
+            pos = max(hole, c)
+        }
+        flushPunch()
+        return ranges
+    }
+
+    private typealias Fallocate = @convention(c) (Int32, Int32, Int64, Int64) -> Int32
+    private static let fallocate: Fallocate? = dlsym(nil, "fallocate").map { unsafeBitCast($0, to: Fallocate.self) }
+
+    /// Makes both disks read as all zeroes.
+    private func zeroDisks() throws {
+        // Everything the guest wrote is in the images once it has synced.
+        try g.sync()
+        for (_, path) in disks { _ = punchOut(path) }
+        // Drop the guest's cached copy of the whole disks (partitions go at
+        // the reread that follows).
+        for (dev, _) in disks { try g.blockdevFlushbufs(dev) }
+        // Whatever could not be punched out (a host without hole punching):
+        // write zeroes over it through the appliance.
+        var wrote = false
+        for (dev, path) in disks {
+            for r in try timed("zero-scan") { try nonzeroRanges(path) } {
+                // A sparse host file of zeroes of exactly the range's length.
+                guard truncate(zeroFile.path, 0) == 0, truncate(zeroFile.path, off_t(r.length)) == 0 else {
+                    throw ModelTestFailure(description: "cannot size \(zeroFile.path)")
+                }
+                try g.uploadOffset(zeroFile.path, dev, r.offset)
+                wrote = true
+            }
+        }
+        if wrote { try g.sync() }
+    }
+
+    /// Punches the whole image out (it keeps its size and reads as zeroes);
+    /// true when the image has no data left afterwards.
+    private func punchOut(_ path: String) -> Bool {
+        guard let fallocate = ModelTestRunner.fallocate else { return false }
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Foundation.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        if lseek(fd, 0, 3 /* SEEK_DATA */) < 0 && errno == ENXIO { return true }   // already all hole
+        guard fallocate(fd, 0x01 | 0x02 /* KEEP_SIZE|PUNCH_HOLE */, 0, Int64(st.st_size)) == 0 else { return false }
+        return lseek(fd, 0, 3 /* SEEK_DATA */) < 0 && errno == ENXIO
+    }
+
+    /// Runs part_disk once on the blank /dev/sda and keeps the bytes it wrote.
+    private func capturePartImage() throws {
+        try g.partDisk("/dev/sda", "mbr")
+        try g.sync()
+        let path = disks[0].path
+        let ranges = try nonzeroRanges(path, chunk: 4096)
+        guard ranges.reduce(0, { $0 + $1.length }) <= 1 << 20, let h = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? h.close() }
+        var image: [(offset: Int64, file: URL)] = []
+        for (i, r) in ranges.enumerated() {
+            try h.seek(toOffset: UInt64(r.offset))
+            let bytes = h.readData(ofLength: Int(r.length))
+            let u = workDir.appendingPathComponent("part-\(i)")
+            try bytes.write(to: u)
+            image.append((r.offset, u))
+        }
+        partImage = image
+    }
 
     func prepare(_ kind: String) throws {
-        _ = try? g.callAction("blockdev_setrw", [.string("/dev/sda")])
-        _ = try? g.callAction("blockdev_setrw", [.string("/dev/sdb")])
-        try g.umountAll()
-        try g.lvmRemoveAll()
-        for dev in ["/dev/sda", "/dev/sdb"] {
-            try g.zero(dev)
-            try g.blockdevRereadpt(dev)
+        timed("setrw") {
+            _ = try? g.callAction("blockdev_setrw", [.string("/dev/sda")])
+            _ = try? g.callAction("blockdev_setrw", [.string("/dev/sdb")])
+        }
+        try timed("umount") { try g.umountAll() }
+        try timed("lvmremove") { try g.lvmRemoveAll() }
+        try timed("zero") { try zeroDisks() }
+        for (dev, _) in disks {
+            try timed("rereadpt") { try g.blockdevRereadpt(dev) }
         }
         if kind == "empty" { return }
-        try g.partDisk("/dev/sda", "mbr")
+        try timed("partdisk") {
+            if let partImage {
+                for (offset, file) in partImage { try g.uploadOffset(file.path, "/dev/sda", offset) }
+                try g.blockdevRereadpt("/dev/sda")
+            } else {
+                try g.partDisk("/dev/sda", "mbr")
+            }
+        }
         switch kind {
         case "part":
             break
         case "fs":
-            try g.mkfs("ext2", "/dev/sda1")
-            try g.mount("/dev/sda1", "/")
+            try timed("mkfs") { try g.mkfs("ext2", "/dev/sda1") }
+            try timed("mount") { try g.mount("/dev/sda1", "/") }
         case "lvm_fs":
             try g.pvcreate("/dev/sda1")
             try g.vgcreate("VG", ["/dev/sda1"])
@@ -91,7 +249,9 @@ final class ModelTestRunner {
     // MARK: running
 
     func run(_ t: ModelTest) throws {
-        try prepare(t.prepare)
+        try timed("prepare") { try prepare(t.prepare) }
+        let t0 = Date()
+        defer { if timing { phaseTimes["run", default: 0] += Date().timeIntervalSince(t0) } }
         var outFile: URL?
         var last: Result<ActionResult, Error> = .success(.none)
         for (i, call) in t.run.enumerated() {

@@ -262,7 +262,8 @@ extension Handlers {
             let n = Int(min(Int64(bs), total - pos))
             let r = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, n, off_t(pos)) }
             if r < 0 { throw DaemonError.posix("pread", device) }
-            if r < n || buf[0..<n] != zero[0..<n] {
+            let allZero = r == n && buf.withUnsafeBytes { b in zero.withUnsafeBytes { z in memcmp(b.baseAddress!, z.baseAddress!, n) == 0 } }
+            if !allZero {
                 if !Sys.pwriteAll(fd, Array(zero[0..<n]), at: pos) { throw DaemonError.posix("pwrite", device) }
             }
             pos += Int64(n)

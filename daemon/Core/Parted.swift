@@ -44,10 +44,10 @@ extension Handlers {
 
     func partDisk(_ ctx: CallContext, device: String, parttype: String) throws {
         let t = try Handlers.partTypeName(parttype)
-        try Command.check(["parted", "-s", "--", device, "mklabel", t])
         // Start at 1 MiB for alignment; leave room for the backup GPT.
+        // One parted run does both steps (each run is slow in the appliance).
         let end = t == "gpt" ? "-34s" : "-1s"
-        try parted(device, ["mkpart", "primary", "2048s", end])
+        try parted(device, ["mklabel", t, "mkpart", "primary", "2048s", end])
     }
 
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws {

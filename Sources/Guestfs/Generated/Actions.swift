@@ -1312,8 +1312,9 @@ extension Guestfs {
 
     /// Internal plumbing used by `available` and `feature_available`: asks the
     /// daemon whether the optional group of features named *group* can be used.
-    /// Returns 0 if it is available, 1 if the group is known but not available, and
-    /// 2 if the name is not a known group.
+    /// Returns 0 if it is available and 1 if the group is known but cannot be used
+    /// here (a program it needs is missing). A name that is not a known group is an
+    /// error that names it.
     public func internalFeatureAvailable(_ group: String) throws -> Int32 {
         return try perform("internal_feature_available", [.string(group)]) {
             return try self.daemonCall(.internalFeatureAvailable, args: InternalFeatureAvailableArgs(group: group), optargs: 0, returning: InternalFeatureAvailableRet.self).value
