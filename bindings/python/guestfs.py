@@ -1239,8 +1239,9 @@ class GuestFS(object):
     def internal_feature_available(self, group):
         """Internal plumbing used by available and feature_available: asks the
         daemon whether the optional group of features named group can be used.
-        Returns 0 if it is available, 1 if the group is known but not available, and
-        2 if the name is not a known group.
+        Returns 0 if it is available and 1 if the group is known but cannot be used
+        here (a program it needs is missing). A name that is not a known group is an
+        error that names it.
         """
         self._check_not_closed()
         r = libguestfsmod.internal_feature_available(self._o, group)
