@@ -15,6 +15,7 @@
 #   SUPERMIN         supermin binary (default: supermin)
 #   SUPERMIN_KERNEL  kernel to use (default: newest /boot/vmlinuz-*), as supermin
 #   SUPERMIN_MODULES module dir (default: /lib/modules/<kver>), as supermin
+#   STRIP_DAEMON     1 (default): strip the daemon's debug info in prepare
 #
 # prepare writes SUPERMIN_D/{packages,base.tar.gz,init.tar.gz,excludefiles}
 # build writes OUTDIR/{kernel,initrd,root,vmlinux,root.uuid,README.txt}
@@ -180,6 +181,12 @@ do_prepare() {
     else
         [ -x "$daemon" ] || die "daemon $daemon is not an executable file"
         install -m 0755 "$daemon" "$tmp/root/usr/sbin/guestfsd"
+        # Debug info is never loaded in the appliance; without it supermin.d,
+        # the root and the library's checksum of supermin.d are smaller
+        # (symbols stay, for backtraces). STRIP_DAEMON=0 keeps it all.
+        if [ "${STRIP_DAEMON:-1}" = 1 ] && command -v strip >/dev/null; then
+            strip --strip-debug "$tmp/root/usr/sbin/guestfsd" || log "WARNING: strip failed; keeping debug info"
+        fi
     fi
     # /init is what supermin's initrd init execs after chroot into the ext2
     # root.  A symlink avoids starting a shell: the daemon itself is PID 1.

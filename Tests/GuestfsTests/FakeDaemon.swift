@@ -92,7 +92,7 @@ final class FakeDaemon {
                 reply(fd, h, ExistsRet(value: true))
             case .mkdir?:
                 writeAll(fd, Framing.errorReply(procedure: h.procedure, serial: h.serial, errno: "ENOENT",
-                                                message: "mkdir: /a/b: No such file or directory"))
+                                                message: "/a/b: No such file or directory"))
             case .sync?:
                 for i in 0..<3 {
                     writeAll(fd, Framing.progress(ProgressMessage(procedure: h.procedure, serial: h.serial, position: UInt64(i), total: 2)))

@@ -6,6 +6,8 @@ struct ApplianceFiles {
     /// Uncompressed ELF kernel for the microvm/PVH boot, if available.
     var vmlinux: String?
     var initrd: String
+    /// An initrd with only the microvm layout's modules (virtio-mmio), if built.
+    var microvmInitrd: String? = nil
     var root: String
     var rootUUID: String?
 }
@@ -41,15 +43,19 @@ extension Guestfs {
             ?? ext2UUID("\(d)/root")
         return ApplianceFiles(kernel: ok("kernel") ? "\(d)/kernel" : "\(d)/vmlinux",
                               vmlinux: ok("vmlinux") ? "\(d)/vmlinux" : nil,
-                              initrd: "\(d)/initrd", root: "\(d)/root", rootUUID: uuid)
+                              initrd: "\(d)/initrd", microvmInitrd: ok("initrd-microvm") ? "\(d)/initrd-microvm" : nil,
+                              root: "\(d)/root", rootUUID: uuid)
     }
 
     /// The per-user directory holding the built appliance.
     var applianceCacheDir: String { "\(effectiveCachedir)/.guestfs-\(getuid())" }
 
-    /// Builds supermin.d into the cache with `supermin --build`, unless the
-    /// cached build's checksum (supermin.d contents + kernel) matches. A
-    /// lock file serialises concurrent launches.
+    /// Builds supermin.d into the cache with `supermin --build` (then trims
+    /// the initrd and extracts vmlinux), unless the cached build's checksum
+    /// (supermin.d contents + kernel + build recipe) matches. A lock file
+    /// serialises concurrent launches. The checksum needs reading all of
+    /// supermin.d; a cheap stat key (names, sizes, mtimes, inodes) recorded
+    /// next to it lets an unchanged supermin.d skip that on every launch.
     func buildSupermin(_ superminD: String) throws -> ApplianceFiles {
         let cache = applianceCacheDir
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true,
@@ -66,14 +72,23 @@ extension Guestfs {
         guard let kernel = Guestfs.hostKernel() else {
             throw fail(ENOENT, "cannot find a kernel in /boot to build the appliance (set SUPERMIN_KERNEL)")
         }
-        let sum = try Guestfs.checksum(superminD: superminD, kernel: kernel)
         // Not libguestfs's "appliance.d" in the same cache directory: its
         // `supermin --if-newer` would take our newer build as its own and
         // boot our daemon (and we would rebuild over its appliance).
         let out = "\(cache)/swift-appliance.d"
-        if let old = try? String(contentsOfFile: "\(out)/checksum", encoding: .utf8),
-           old.trimmingCharacters(in: .whitespacesAndNewlines) == sum, let f = Guestfs.fixedAppliance(out) {
+        let statKey = Guestfs.statKey(superminD: superminD, kernel: kernel)
+        func readLine(_ f: String) -> String? {
+            (try? String(contentsOfFile: f, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let key = statKey, readLine("\(out)/statkey") == key, readLine("\(out)/checksum") != nil,
+           let f = Guestfs.fixedAppliance(out) {
+            debug("using cached appliance \(out) (supermin.d unchanged)")
+            return f
+        }
+        let sum = try Guestfs.checksum(superminD: superminD, kernel: kernel)
+        if readLine("\(out)/checksum") == sum, let f = Guestfs.fixedAppliance(out) {
             debug("using cached appliance \(out)")
+            if let key = statKey { try? (key + "\n").write(toFile: "\(out)/statkey", atomically: true, encoding: .utf8) }
             return f
         }
         guard let supermin = findInPath("supermin") else {
@@ -85,8 +100,8 @@ extension Guestfs {
         debug("building the appliance: \(supermin) --build -f ext2 --size 4G -o \(tmp) \(superminD)")
         var env = ProcessInfo.processInfo.environment
         env["SUPERMIN_KERNEL"] = kernel
+        let kver = (kernel as NSString).lastPathComponent.replacingOccurrences(of: "vmlinuz-", with: "")
         if env["SUPERMIN_MODULES"] == nil {
-            let kver = (kernel as NSString).lastPathComponent.replacingOccurrences(of: "vmlinuz-", with: "")
             env["SUPERMIN_MODULES"] = "/lib/modules/\(kver)"
         }
         var args = ["--build", "-f", "ext2", "--size", "4G", "-o", tmp, superminD]
@@ -96,6 +111,9 @@ extension Guestfs {
             try? FileManager.default.removeItem(atPath: tmp)
             throw fail(EIO, "supermin --build failed (status \(status)):\n\(output)")
         }
+        if InitrdTrim.enabled {
+            trimInitrds(in: tmp, kver: kver, modulesDir: env["SUPERMIN_MODULES"] ?? "/lib/modules/\(kver)")
+        }
         // Uncompressed kernel for the microvm layout (optional).
         if let v = Guestfs.extractVmlinux("\(tmp)/kernel", to: "\(tmp)/vmlinux") {
             debug(v)
@@ -104,11 +122,33 @@ extension Guestfs {
             try? (u + "\n").write(toFile: "\(tmp)/root.uuid", atomically: true, encoding: .utf8)
         }
         try (sum + "\n").write(toFile: "\(tmp)/checksum", atomically: true, encoding: .utf8)
+        if let key = statKey { try? (key + "\n").write(toFile: "\(tmp)/statkey", atomically: true, encoding: .utf8) }
         try? FileManager.default.removeItem(atPath: out)
         guard rename(tmp, out) == 0 else { let e = errno; throw fail(e, "rename \(tmp): \(errnoText(e))") }
         debug(String(format: "appliance built in %.1f s", monotonicNow() - t0))
         guard let f = Guestfs.fixedAppliance(out) else { throw fail(EIO, "supermin did not produce an appliance in \(out)") }
         return f
+    }
+
+    /// Replaces `dir/initrd` by one with only the modules both layouts need
+    /// and writes `dir/initrd-microvm` with only the microvm layout's. On any
+    /// failure the untrimmed initrd stays (slower boot, same function).
+    func trimInitrds(in dir: String, kver: String, modulesDir: String) {
+        let initrd = "\(dir)/initrd"
+        let t0 = monotonicNow()
+        do {
+            let keepAll = try InitrdTrim.closure(InitrdTrim.configuredModules, kver: kver, modulesDir: modulesDir)
+            let keepMicro = try InitrdTrim.closure(InitrdTrim.microvmModules, kver: kver, modulesDir: modulesDir)
+            let micro = try InitrdTrim.trim(initrd, to: "\(dir)/initrd-microvm", keep: keepMicro)
+            let all = try InitrdTrim.trim(initrd, to: "\(initrd).new", keep: keepAll)
+            guard rename("\(initrd).new", initrd) == 0 else { throw InitrdTrim.TrimError("rename: \(errnoText(errno))") }
+            debug(String(format: "initrd trimmed to %d modules (microvm: %d) in %.2f s: %@", all.count, micro.count,
+                         monotonicNow() - t0, all.joined(separator: " ")))
+        } catch {
+            unlink("\(initrd).new")
+            unlink("\(dir)/initrd-microvm")
+            debug("not trimming the initrd: \(error)")
+        }
     }
 
     static func hostKernel() -> String? {
@@ -120,20 +160,43 @@ extension Guestfs {
         return ks.last.map { "/boot/\($0)" }
     }
 
-    /// FNV-1a over the names and contents of supermin.d plus the kernel's
-    /// path, size and mtime.
+    /// FNV-1a over the names and contents of supermin.d, the kernel's
+    /// path, size and mtime, and the build recipe (initrd trimming).
     static func checksum(superminD: String, kernel: String) throws -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        func mix(_ bytes: UnsafeRawBufferPointer) {
             for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         }
+        func mix(_ s: String) { var s = s; s.withUTF8 { mix(UnsafeRawBufferPointer($0)) } }
         let fm = FileManager.default
         for name in try fm.contentsOfDirectory(atPath: superminD).sorted() {
-            mix(name.utf8)
-            if let d = fm.contents(atPath: "\(superminD)/\(name)") { mix(d) }
+            mix(name)
+            if let d = fm.contents(atPath: "\(superminD)/\(name)") { d.withUnsafeBytes { mix($0) } }
         }
-        if let st = statPath(kernel) { mix("\(kernel) \(st.st_size) \(st.st_mtim.tv_sec)".utf8) } else { mix(kernel.utf8) }
+        if let st = statPath(kernel) { mix("\(kernel) \(st.st_size) \(st.st_mtim.tv_sec)") } else { mix(kernel) }
+        mix(InitrdTrim.recipe)
         return String(format: "%016llx", h)
+    }
+
+    /// A cheap fingerprint of the checksum's inputs: supermin.d's entries
+    /// (name, size, mtime, ctime, inode), the kernel's, and the recipe.
+    /// nil when something cannot be stat'ed (then the full checksum decides).
+    static func statKey(superminD: String, kernel: String) -> String? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: superminD) else { return nil }
+        func sig(_ p: String) -> String? {
+            guard let st = statPath(p) else { return nil }
+            return "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec):\(st.st_ino)"
+        }
+        var parts = ["v1", superminD]
+        guard let d = sig(superminD) else { return nil }
+        parts.append(d)
+        for n in names.sorted() {
+            guard let s = sig("\(superminD)/\(n)") else { return nil }
+            parts.append("\(n)=\(s)")
+        }
+        parts.append("kernel=\(kernel):\(sig(kernel) ?? "-")")
+        parts.append(InitrdTrim.recipe)
+        return parts.joined(separator: " ")
     }
 
     /// The UUID of an ext2/3/4 image (superblock at 1024, s_uuid at +104).

@@ -164,6 +164,7 @@ extension Guestfs {
         if wantLayout != "pc", let vml = files.vmlinux, drives.count <= QemuConfig.microvmMaxDisks {
             cfg.layout = .microvm
             cfg.kernel = vml
+            if let mi = files.microvmInitrd, backendSetting("full_initrd") == nil { cfg.initrd = mi }
         } else {
             cfg.layout = .pc
             // PVH-booting the uncompressed kernel is much faster on pc too.
