@@ -41,8 +41,10 @@ let package = Package(
         // The daemon that runs inside the appliance: its code (hand-written
         // daemon/Core plus the generated daemon/Generated) is a library so
         // tests can reach it; guestfsd is only daemon/Main/main.swift.
-        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR"], path: "daemon",
-                exclude: ["Main"], sources: ["Core", "Generated"]),
+        // Linux calls the Glibc module lacks (openat2, reboot, xattrs).
+        .target(name: "CGuestfsdSys", path: "daemon/CSys"),
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys"], path: "daemon",
+                exclude: ["Main", "CSys"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

@@ -1,6 +1,8 @@
 // Low-level Linux pieces the Glibc module does not import (it is built
-// without _GNU_SOURCE): constants, and a few functions looked up with dlsym.
+// without _GNU_SOURCE): constants here, and a few calls from the small C
+// target CGuestfsdSys (plain C, so the daemon can be linked fully static).
 
+import CGuestfsdSys
 import Glibc
 
 enum Sys {
@@ -22,50 +24,19 @@ enum Sys {
     static let BLKBSZGET: UInt = 0x8008_1270
     static let BLKGETSIZE64: UInt = 0x8008_1272
 
-    private static func sym<T>(_ name: String, as: T.Type) -> T? {
-        guard let p = dlsym(nil, name) else { return nil }
-        return unsafeBitCast(p, to: T.self)
-    }
-
-    private typealias Syscall4 = @convention(c) (Int, Int, UnsafeRawPointer?, UnsafeRawPointer?, Int) -> Int
-    private typealias Reboot = @convention(c) (Int32) -> Int32
-    private typealias ListXattr = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int
-    private typealias GetXattr = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
-
-    private static let syscall4 = sym("syscall", as: Syscall4.self)
-    private static let rebootFn = sym("reboot", as: Reboot.self)
-    private static let listxattrFn = sym("listxattr", as: ListXattr.self)
-    private static let llistxattrFn = sym("llistxattr", as: ListXattr.self)
-    private static let getxattrFn = sym("getxattr", as: GetXattr.self)
-    private static let lgetxattrFn = sym("lgetxattr", as: GetXattr.self)
-
-    /// Layout of struct open_how (linux/openat2.h): three u64 fields.
-    struct OpenHow {
-        var flags: UInt64
-        var mode: UInt64
-        var resolve: UInt64
-    }
-
     /// openat2(2); returns the fd or -1 with errno set.
     static func openat2(_ dirfd: Int32, _ path: String, flags: Int32, mode: mode_t, resolve: UInt64) -> Int32 {
-        guard let sc = syscall4 else { errno = ENOSYS; return -1 }
-        var how = OpenHow(flags: UInt64(UInt32(bitPattern: flags)), mode: UInt64(mode), resolve: resolve)
-        let r = path.withCString { p in
-            withUnsafePointer(to: &how) { hp in
-                sc(SYS_openat2, Int(dirfd), UnsafeRawPointer(p), UnsafeRawPointer(hp), MemoryLayout<OpenHow>.size)
-            }
-        }
-        return Int32(truncatingIfNeeded: r)
+        gfsd_openat2(dirfd, path, UInt64(UInt32(bitPattern: flags)), UInt64(mode), resolve)
     }
 
     static func reboot(_ how: Int32) -> Int32 {
-        guard let f = rebootFn else { errno = ENOSYS; return -1 }
-        return f(how)
+        gfsd_reboot(how)
     }
 
     /// Names of the extended attributes of `path` (the link itself when `follow` is false).
     static func listXattrs(_ path: String, follow: Bool) -> [String]? {
-        guard let f = follow ? listxattrFn : llistxattrFn else { errno = ENOTSUP; return nil }
+        let flw: Int32 = follow ? 1 : 0
+        let f: (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int = { gfsd_listxattr($0, $1, $2, flw) }
         return path.withCString { p -> [String]? in
             let n = f(p, nil, 0)
             if n < 0 { return nil }
@@ -88,7 +59,8 @@ enum Sys {
     }
 
     static func getXattr(_ path: String, _ name: String, follow: Bool) -> [UInt8]? {
-        guard let f = follow ? getxattrFn : lgetxattrFn else { errno = ENOTSUP; return nil }
+        let flw: Int32 = follow ? 1 : 0
+        let f: (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int = { gfsd_getxattr($0, $1, $2, $3, flw) }
         return path.withCString { p in
             name.withCString { nm -> [UInt8]? in
                 let n = f(p, nm, nil, 0)
