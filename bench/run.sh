@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 launches="${1:-3}" calls="${2:-1000}" mib="${3:-256}"
 export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
+# The tree's own appliance unless told otherwise (make all builds it).
+export LIBGUESTFS_PATH="${LIBGUESTFS_PATH:-$PWD/.build-appliance}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 swift build -c release --product guestfs-bench >/dev/null
