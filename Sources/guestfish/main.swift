@@ -20,6 +20,7 @@ struct Options {
     var echoKeys = false
     var progressBars: Bool?
     var listen = false
+    var csh = false
     var remote: String?
     var commands: [String] = []
 }
@@ -47,7 +48,8 @@ func usageExit(_ status: Int32) -> Never {
       --help               Show this help
       -i|--inspector       Find and mount the guest's filesystems
       --keys-from-stdin    Read passphrases from stdin
-      --listen             Listen for remote commands
+      --csh                With --listen, print csh syntax
+      --listen             Run in the background, serving --remote commands
       -m|--mount dev[:mnt[:opts[:fstype]]]
                            Mount dev on mnt (/ if omitted)
       --network            Enable the network in the appliance
@@ -138,7 +140,7 @@ func parseOptions(_ argv: [String]) -> Options {
                 } else { blocksize = nil }
             case "cmd-help": cmdHelp(inline)
             case "connect", "domain": fail("libvirt guests (-c/-d) are not supported: add the disk images with -a")
-            case "csh": break
+            case "csh": o.csh = true
             case "echo-keys": o.echoKeys = true
             case "file": o.file = needArg(a, inline)
             case "format": format = (inline == nil || inline == "auto") ? nil : inline
@@ -237,12 +239,27 @@ func mainProgram() -> Int32 {
     signal(SIGPIPE, SIG_IGN)
     let o = parseOptions(Array(CommandLine.arguments.dropFirst()))
 
-    if o.listen || o.remote != nil {
-        fail("--listen and --remote are not supported yet")
+    if o.listen && o.remote != nil { fail("cannot use --listen and --remote options at the same time") }
+    if let spec = o.remote {
+        if !o.drives.isEmpty || !o.mounts.isEmpty || o.inspector {
+            fail("--remote: disks and mounts (-a, -N, -m, -i) belong to the --listen side")
+        }
+        if o.file != nil { fail("cannot use --remote and --file options at the same time") }
+        return Remote.client(spec, splitCommands(o.commands))
+    }
+    if o.listen {
+        if !o.commands.isEmpty { fail("extra parameters on the command line with --listen flag") }
+        if o.file != nil { fail("cannot use --listen and --file options at the same time") }
     }
     if o.inspector && Shell.findAction("inspect_os") == nil {
         fail("-i (inspection) is not supported yet: this build has no inspect-os action; use -m dev[:mountpoint] to mount filesystems")
     }
+
+    // --listen: the server is a child in the background that does all the
+    // setup below; the parent returns once it listens (or has failed).
+    let readyFD: Int32? = o.listen
+        ? Remote.daemonize(csh: o.csh || (ProcessInfo.processInfo.environment["SHELL"] ?? "").hasSuffix("csh"))
+        : nil
 
     let sh: Shell
     do { sh = try Shell() } catch {
@@ -308,6 +325,8 @@ func mainProgram() -> Int32 {
             return 1
         }
     }
+
+    if let readyFD { Remote.serve(sh, ready: readyFD) }
 
     var ok = true
     do {

@@ -9,5 +9,5 @@ stat -c '%n %s' full.img sparse.img
 [ "$(du -k sparse.img | cut -f1)" -lt 100 ] && echo sparse.img is sparse
 gs 'alloc bad.img 12Q'
 g -i -a full.img
-g --listen
+g --listen -f script.gf
 g -N nosuchtype
