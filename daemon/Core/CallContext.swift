@@ -141,37 +141,69 @@ public final class CallContext {
 
     // MARK: FileIn
 
-    /// Reads the library's chunks, handing each non-empty one to `body`.
-    /// If `body` throws, the rest of the stream is drained first so the
-    /// error reply lands where the library expects it.
+    /// How much FileIn data is gathered before `body` sees it, and how
+    /// much framed FileOut data is gathered before one write(2).
+    static let batchSize = 1 << 20
+
+    /// Reads the library's chunks, handing their data to `body` in
+    /// batches of up to about `batchSize` bytes (chunks are decoded in
+    /// place, so each byte is copied once). If `body` throws, the rest of
+    /// the stream is drained first so the error reply lands where the
+    /// library expects it.
     func receiveFile(_ body: ([UInt8]) throws -> Void) throws {
         var failure: Error?
         var cancelled = false
         var received: UInt64 = 0
-        var src = channel
-        while true {
-            let data: [UInt8]
-            let frame = try Framing.readFrame(from: &src)
-            switch frame {
-            case .message(let bytes):
-                var d = XDRDecoder(bytes)
-                let chunk = try Chunk(from: &d)
-                if chunk.cancel { cancelled = true; data = [] } else { data = chunk.data }
-            case .cancel, .launch, .progress:
-                continue
-            }
-            if cancelled || data.isEmpty { break }
+        var batch: [UInt8] = []
+        batch.reserveCapacity(CallContext.batchSize + GuestfsWire.maxChunkSize)
+        func deliver() {
+            guard !batch.isEmpty else { return }
             if failure == nil {
                 do {
-                    try body(data)
-                    received += UInt64(data.count)
+                    try body(batch)
+                    received += UInt64(batch.count)
                     progress(received, progressHint)
                 } catch { failure = error }
             }
+            batch.removeAll(keepingCapacity: true)
+        }
+        reading: while true {
+            switch try channel.readChunk(into: &batch) {
+            case .data:
+                if batch.count >= CallContext.batchSize { deliver() }
+            case .other:
+                continue
+            case .end:
+                break reading
+            case .cancelled:
+                cancelled = true
+                break reading
+            }
+        }
+        fileInConsumed = true
+        if !cancelled { deliver() }
+        if let failure { throw failure }
+        if cancelled { throw DaemonError(ECANCELED, "file upload cancelled by the library") }
+        finishProgress(progressHint)
+    }
+
+    /// Like receiveFile, without copying: `body` gets runs of pointers
+    /// into the channel's buffer (about `batchSize` bytes, valid only
+    /// during the call), ready for writev(2).
+    func receiveFileSegments(_ body: ([UnsafeRawBufferPointer]) throws -> Void) throws {
+        var failure: Error?
+        var received: UInt64 = 0
+        let r = try channel.receiveChunks(batch: CallContext.batchSize) { segs in
+            guard failure == nil else { return }
+            do {
+                try body(segs)
+                for s in segs { received += UInt64(s.count) }
+                progress(received, progressHint)
+            } catch { failure = error }
         }
         fileInConsumed = true
         if let failure { throw failure }
-        if cancelled { throw DaemonError(ECANCELED, "file upload cancelled by the library") }
+        if r == .cancelled { throw DaemonError(ECANCELED, "file upload cancelled by the library") }
         finishProgress(progressHint)
     }
 
@@ -179,13 +211,13 @@ public final class CallContext {
     func drainFileIn() {
         guard !fileInConsumed else { return }
         fileInConsumed = true
-        var src = channel
+        var scratch: [UInt8] = []
         while true {
-            guard let frame = try? Framing.readFrame(from: &src) else { return }
-            if case .message(let bytes) = frame {
-                var d = XDRDecoder(bytes)
-                guard let chunk = try? Chunk(from: &d) else { return }
-                if chunk.cancel || chunk.data.isEmpty { return }
+            guard let r = try? channel.readChunk(into: &scratch) else { return }
+            switch r {
+            case .data: scratch.removeAll(keepingCapacity: true)
+            case .other: continue
+            case .end, .cancelled: return
             }
         }
     }
@@ -200,34 +232,83 @@ public final class CallContext {
         replySent = true
     }
 
+    /// Data not yet making up a full chunk.
     private var pending: [UInt8] = []
+    /// Framed chunks (and progress messages) waiting for one big write.
+    private var outBuf: [UInt8] = []
 
-    /// Queues bytes for the FileOut stream, sending full chunks.
-    func send(_ data: [UInt8]) throws {
-        try beginFileOut()
-        pending.append(contentsOf: data)
-        while pending.count >= GuestfsWire.maxChunkSize {
-            try sendChunk(Array(pending[0..<GuestfsWire.maxChunkSize]))
-            pending.removeFirst(GuestfsWire.maxChunkSize)
-        }
+    private static func appendWord(_ w: UInt32, _ out: inout [UInt8]) {
+        out.append(UInt8(truncatingIfNeeded: w >> 24))
+        out.append(UInt8(truncatingIfNeeded: w >> 16))
+        out.append(UInt8(truncatingIfNeeded: w >> 8))
+        out.append(UInt8(truncatingIfNeeded: w))
     }
 
-    private func sendChunk(_ data: [UInt8]) throws {
+    /// Frames one data chunk (XDR: length, cancel=0, opaque data) into outBuf.
+    private func appendChunk(_ data: UnsafeRawBufferPointer) {
+        let n = data.count
+        let pad = (4 - n % 4) % 4
+        if outBuf.capacity < CallContext.batchSize + GuestfsWire.maxChunkSize + 64 {
+            outBuf.reserveCapacity(CallContext.batchSize + GuestfsWire.maxChunkSize + 64)
+        }
+        CallContext.appendWord(UInt32(8 + n + pad), &outBuf)
+        CallContext.appendWord(0, &outBuf)
+        CallContext.appendWord(UInt32(n), &outBuf)
+        outBuf.appendBytes(data)
+        for _ in 0..<pad { outBuf.append(0) }
+    }
+
+    /// Writes the gathered chunks, unless the library has cancelled.
+    private func flushOut() throws {
+        guard !outBuf.isEmpty else { return }
         if channel.pollCancel() {
+            outBuf.removeAll(keepingCapacity: true)
+            pending = []
             try? channel.write(Framing.chunk([], cancel: true))
             fileOutEnded = true
             throw DaemonError(ECANCELED, "file download cancelled by the library")
         }
-        try channel.write(Framing.chunk(data))
+        try outBuf.withUnsafeBytes { try channel.write($0) }
+        outBuf.removeAll(keepingCapacity: true)
+    }
+
+    /// Queues bytes for the FileOut stream, sending full chunks.
+    func send(_ data: [UInt8]) throws {
+        try data.withUnsafeBytes { try send(bytes: $0) }
+    }
+
+    /// Queues bytes for the FileOut stream without copying them first.
+    func send(bytes data: UnsafeRawBufferPointer) throws {
+        try beginFileOut()
+        let max = GuestfsWire.maxChunkSize
+        var off = 0
+        if !pending.isEmpty {
+            let take = min(max - pending.count, data.count)
+            pending.appendBytes(UnsafeRawBufferPointer(rebasing: data[0..<take]))
+            off = take
+            if pending.count < max { return }
+            pending.withUnsafeBytes { appendChunk($0) }
+            pending.removeAll(keepingCapacity: true)
+        }
+        while data.count - off >= max {
+            appendChunk(UnsafeRawBufferPointer(rebasing: data[off..<off + max]))
+            off += max
+            if outBuf.count >= CallContext.batchSize { try flushOut() }
+        }
+        if off < data.count {
+            pending.appendBytes(UnsafeRawBufferPointer(rebasing: data[off..<data.count]))
+        }
+        if outBuf.count >= CallContext.batchSize { try flushOut() }
     }
 
     /// Flushes and sends the empty chunk that ends the stream.
     func endFileOut() throws {
         try beginFileOut()
         if !pending.isEmpty {
-            try sendChunk(pending)
+            pending.withUnsafeBytes { appendChunk($0) }
             pending = []
         }
+        try flushOut()
         if !fileOutEnded {
             fileOutEnded = true
             try channel.write(Framing.chunk([]))
@@ -239,6 +320,7 @@ public final class CallContext {
         guard replySent, !fileOutEnded else { return }
         fileOutEnded = true
         pending = []
+        outBuf = []
         try? channel.write(Framing.chunk([], cancel: true))
     }
 
@@ -251,7 +333,12 @@ public final class CallContext {
         lastProgress = now
         progressSent = true
         let p = ProgressMessage(procedure: procedure, serial: serial, position: position, total: total)
-        try? channel.write(Framing.progress(p))
+        if !outBuf.isEmpty {
+            // Keep it in order with the chunks gathered before it.
+            outBuf.append(contentsOf: Framing.progress(p))
+        } else {
+            try? channel.write(Framing.progress(p))
+        }
     }
 
     /// A final 100% message, if any progress was reported during the call.

@@ -166,6 +166,41 @@ enum Sys {
         return data.withUnsafeBytes { writeAll(fd, $0) }
     }
 
+    /// Writes all the segments (pwritev at `offset` when given); returns
+    /// the byte count, or -1 with errno set.
+    static func writevAll(_ fd: Int32, _ segs: [UnsafeRawBufferPointer], at offset: Int64?) -> Int {
+        var iov = segs.filter { !$0.isEmpty }.map {
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+        }
+        var idx = 0
+        var total = 0
+        while idx < iov.count {
+            let cnt = Int32(min(iov.count - idx, 1024))
+            let i = idx
+            let at = offset.map { $0 + Int64(total) }
+            let n = iov.withUnsafeMutableBufferPointer { p -> Int in
+                at == nil ? writev(fd, p.baseAddress! + i, cnt) : pwritev(fd, p.baseAddress! + i, cnt, off_t(at!))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return -1
+            }
+            total += n
+            var left = n
+            while left > 0 {
+                if left >= iov[idx].iov_len {
+                    left -= iov[idx].iov_len
+                    idx += 1
+                } else {
+                    iov[idx].iov_base = iov[idx].iov_base! + left
+                    iov[idx].iov_len -= left
+                    left = 0
+                }
+            }
+        }
+        return total
+    }
+
     static func pwriteAll(_ fd: Int32, _ data: [UInt8], at offset: Int64) -> Bool {
         var off = 0
         while off < data.count {

@@ -8,10 +8,10 @@ extension Handlers {
 
     private func receiveInto(_ ctx: CallContext, _ fd: Int32, _ name: String, offset: Int64?) throws {
         var pos = offset ?? 0
-        try ctx.receiveFile { data in
-            let ok = offset == nil ? Sys.writeAll(fd, data) : Sys.pwriteAll(fd, data, at: pos)
-            if !ok { throw DaemonError.posix("write", name) }
-            pos += Int64(data.count)
+        try ctx.receiveFileSegments { segs in
+            let n = Sys.writevAll(fd, segs, at: offset == nil ? nil : pos)
+            if n < 0 { throw DaemonError.posix("write", name) }
+            pos += Int64(n)
         }
         if fsync(fd) != 0 && errno != EINVAL && errno != EROFS { throw DaemonError.posix("fsync", name) }
     }
@@ -37,7 +37,9 @@ extension Handlers {
         let total = size ?? max(0, (fileSize(fd) ?? 0) - offset)
         var pos = offset
         var sent: Int64 = 0
-        var buf = [UInt8](repeating: 0, count: GuestfsWire.maxChunkSize)
+        // Big reads: CallContext.send cuts them into chunks and writes
+        // about a megabyte of chunks per syscall.
+        var buf = [UInt8](repeating: 0, count: CallContext.batchSize)
         try ctx.beginFileOut()
         while size == nil || sent < size! {
             let want = size == nil ? buf.count : Int(min(Int64(buf.count), size! - sent))
@@ -47,7 +49,7 @@ extension Handlers {
                 throw DaemonError.posix("read", name)
             }
             if n == 0 { break }
-            try ctx.send(Array(buf[0..<n]))
+            try buf.withUnsafeBytes { try ctx.send(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             pos += Int64(n)
             sent += Int64(n)
             ctx.progress(UInt64(sent), UInt64(total))

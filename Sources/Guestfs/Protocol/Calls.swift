@@ -148,9 +148,21 @@ extension Guestfs {
     /// arrived early, if any.
     private func sendFile(_ ch: DaemonChannel, fd: Int32, name: String, serial: UInt32) throws -> (GuestfsError?, [UInt8]?) {
         resetCancel()
-        var buf = [UInt8](repeating: 0, count: GuestfsWire.maxChunkSize)
+        // Read the file a megabyte at a time and send it as many chunks in
+        // one write; look for the daemon's cancel/early reply between writes.
+        let maxChunk = GuestfsWire.maxChunkSize
+        let batch = 1 << 20
+        var buf = [UInt8](repeating: 0, count: batch)
+        var out: [UInt8] = []
+        out.reserveCapacity(batch + (batch / maxChunk + 1) * 12 + 16)
+        func appendWord(_ w: UInt32) {
+            out.append(UInt8(truncatingIfNeeded: w >> 24))
+            out.append(UInt8(truncatingIfNeeded: w >> 16))
+            out.append(UInt8(truncatingIfNeeded: w >> 8))
+            out.append(UInt8(truncatingIfNeeded: w))
+        }
         while true {
-            // Between chunks: has the daemon asked us to stop?
+            // Between writes: has the daemon asked us to stop?
             while ch.hasInput() {
                 switch try ch.readFrame() {
                 case .cancel:
@@ -170,22 +182,52 @@ extension Guestfs {
                 try ch.writeAll(Framing.chunk([], cancel: true))
                 return (GuestfsError(errno: EINTR, "\(name): operation cancelled by user"), nil)
             }
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                try ch.writeAll(Framing.chunk([], cancel: true))
-                return (GuestfsError(errno: e, "\(name): read: \(errnoText(e))"), nil)
+            // Fill the buffer (pipes and terminals return short reads).
+            var filled = 0
+            var readError: Int32 = 0
+            var eof = false
+            while filled < batch {
+                let f = filled
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress! + f, batch - f) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    readError = errno
+                    break
+                }
+                if n == 0 { eof = true; break }
+                filled += n
+                // A regular file fills the buffer; anything else: send what came.
+                if n < batch - f { break }
             }
-            if n == 0 {
-                try ch.writeAll(Framing.chunk([]))
+            out.removeAll(keepingCapacity: true)
+            var off = 0
+            while off < filled {
+                let n = min(maxChunk, filled - off)
+                let pad = (4 - n % 4) % 4
+                appendWord(UInt32(8 + n + pad))
+                appendWord(0)
+                appendWord(UInt32(n))
+                let o = off
+                buf.withUnsafeBytes { out.appendBytes(UnsafeRawBufferPointer(rebasing: $0[o..<o + n])) }
+                for _ in 0..<pad { out.append(0) }
+                off += n
+            }
+            if readError != 0 {
+                out.append(contentsOf: Framing.chunk([], cancel: true))
+                try ch.writeAll(out)
+                return (GuestfsError(errno: readError, "\(name): read: \(errnoText(readError))"), nil)
+            }
+            if eof {
+                out.append(contentsOf: Framing.chunk([]))
+                try ch.writeAll(out)
                 return (nil, nil)
             }
-            try ch.writeAll(Framing.chunk(Array(buf[0..<n])))
+            try ch.writeAll(out)
         }
     }
 
-    /// Receives FileOut chunks into `path` until the empty chunk.
+    /// Receives FileOut chunks into `path` until the empty chunk; data is
+    /// written to the local file about a megabyte at a time.
     private func receiveFile(_ ch: DaemonChannel, to path: String, name: String) throws {
         resetCancel()
         var fd: Int32 = -1
@@ -204,9 +246,32 @@ extension Guestfs {
                 try ch.writeAll(Framing.word(GuestfsWire.cancelFlag))
             }
         }
+        let batch = 1 << 20
+        var pending: [UInt8] = []
+        pending.reserveCapacity(batch + GuestfsWire.maxChunkSize)
+        func flush() throws {
+            defer { pending.removeAll(keepingCapacity: true) }
+            guard localError == nil, !pending.isEmpty else { return }
+            var off = 0
+            while off < pending.count {
+                let o = off
+                let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + o, $0.count - o) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    localError = GuestfsError(errno: e, "\(name): \(path): write: \(errnoText(e))")
+                    try cancel()
+                    return
+                }
+                off += n
+            }
+        }
         if localError != nil { try cancel() }
+        var frames = 0
         while true {
-            if isCancelRequested && localError == nil {
+            // The cancel flag is a lock: look at it every 64 chunks.
+            frames &+= 1
+            if frames % 64 == 0 && localError == nil && isCancelRequested {
                 localError = GuestfsError(errno: EINTR, "\(name): operation cancelled by user")
                 try cancel()
             }
@@ -223,26 +288,18 @@ extension Guestfs {
                     throw GuestfsError(errno: EPROTO, "\(name): protocol error: bad file chunk: \(error)")
                 }
                 if chunk.cancel {
+                    try flush()
                     if let localError { throw localError }
                     throw GuestfsError(errno: EIO, "\(name): file receive cancelled by daemon")
                 }
                 if chunk.data.isEmpty {
+                    try flush()
                     if let localError { throw localError }
                     return
                 }
                 if localError == nil {
-                    var off = 0
-                    while off < chunk.data.count {
-                        let n = chunk.data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            let e = errno
-                            localError = GuestfsError(errno: e, "\(name): \(path): write: \(errnoText(e))")
-                            try cancel()
-                            break
-                        }
-                        off += n
-                    }
+                    pending.append(contentsOf: chunk.data)
+                    if pending.count >= batch { try flush() }
                 }
             }
         }

@@ -126,12 +126,17 @@ final class DaemonChannel {
         return poll(&p, 1, 0) > 0 && p.revents != 0
     }
 
+    /// Receive buffer, reused; large so a file stream takes few syscalls.
+    private var recvBuf = [UInt8](repeating: 0, count: 1 << 18)
+
     private func fill() throws {
         if inpos > 0 && inpos == inbuf.count { inbuf.removeAll(keepingCapacity: true); inpos = 0 }
-        var tmp = [UInt8](repeating: 0, count: 65536)
+        // Drop consumed bytes once they dominate (a stream rarely ends on
+        // a read boundary, so the buffer would otherwise keep growing).
+        if inpos > 0 && inpos >= inbuf.count / 2 { inbuf.removeFirst(inpos); inpos = 0 }
         while true {
-            let n = tmp.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { inbuf.append(contentsOf: tmp[0..<n]); return }
+            let n = recvBuf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { recvBuf.withUnsafeBytes { inbuf.appendBytes(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }; return }
             if n == 0 { throw ChannelError.eof }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { return }
@@ -185,4 +190,13 @@ func monotonicNow() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+extension Array where Element == UInt8 {
+    /// Appends raw bytes with one memcpy (a raw buffer is not contiguous
+    /// storage of UInt8 as far as append(contentsOf:) knows).
+    @inline(__always)
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        append(contentsOf: UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+    }
 }
