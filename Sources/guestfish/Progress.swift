@@ -1,10 +1,13 @@
 import Foundation
 import Guestfs
 
-/// A text progress bar drawn on stdout from the library's progress events
+/// A text progress bar drawn on stderr from the library's progress events
 /// during long-running calls (upload, download, fill, ...).
 final class ProgressBar {
     private var drawn = false
+    /// Set between reset() and finish(): late events (after the call
+    /// returned) must not redraw a bar.
+    private var active = false
     private var start = Date()
     private var spin = 0
     private var lastDraw = Date.distantPast
@@ -20,6 +23,7 @@ final class ProgressBar {
 
     func reset() {
         drawn = false
+        active = true
         start = Date()
         spin = 0
         lastDraw = .distantPast
@@ -27,13 +31,13 @@ final class ProgressBar {
 
     static var columns: Int {
         var ws = winsize()
-        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
+        if ioctl(2, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
         if let c = ProcessInfo.processInfo.environment["COLUMNS"], let n = Int(c), n > 20 { return n }
         return 80
     }
 
     func update(position: UInt64, total: UInt64) {
-        guard enabled() else { return }
+        guard active, enabled() else { return }
         let now = Date()
         // The first event only says the call started; redraw at most 10x/s.
         if !drawn && position == 0 { start = now }
@@ -50,26 +54,30 @@ final class ProgressBar {
             let mib = Double(position) / 1048576
             line = "\(spinner[spin]) " + String(format: "%.1f MiB", mib) + String(repeating: " ", count: 8)
         } else {
+            // Known total: [#####.....]  45% 00:03 (time left).
             let frac = min(1.0, Double(position) / Double(total))
             let pct = Int(frac * 100)
-            let barWidth = max(10, width - 22)
-            let filled = Int(frac * Double(barWidth))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled)
+            let barWidth = max(10, width - 18)
+            let filled = min(barWidth, Int(frac * Double(barWidth)))
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
             var eta = "--:--"
-            if frac > 0 && elapsed > 1 {
-                let remain = Int(elapsed / frac - elapsed)
+            if position >= total {
+                let e = Int(elapsed)
+                eta = String(format: "%02d:%02d", e / 60, e % 60)
+            } else if frac > 0 && elapsed > 0.5 {
+                let remain = Int((elapsed / frac - elapsed).rounded())
                 eta = String(format: "%02d:%02d", remain / 60, remain % 60)
             }
-            let mark = position >= total ? " " : spinner[spin]
-            line = mark + String(format: " %3d%% ", pct) + "[" + bar + "] " + eta
+            line = "[" + bar + "]" + String(format: " %3d%% ", pct) + eta
         }
-        Out.write("\r" + line)
+        Out.err("\r" + line)
     }
 
     /// Ends the bar's line if one was drawn.
     func finish() {
+        active = false
         if drawn {
-            Out.write("\n")
+            Out.err("\n")
             drawn = false
         }
     }

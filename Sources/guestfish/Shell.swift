@@ -127,7 +127,7 @@ final class Shell {
 
     func runCommandReporting(_ cmd: String, _ args: [String]) throws -> Bool {
         do {
-            try run(cmd, args)
+            try Interrupt.during(g) { try run(cmd, args) }
             return true
         } catch is QuitRequest {
             throw QuitRequest()
@@ -346,6 +346,9 @@ final class Shell {
 
     /// Applies the session's settings to a (new) handle.
     func configureHandle() throws {
+        // Keep the appliance out of the terminal's process group, so a
+        // Ctrl-C cancels the current transfer instead of killing qemu.
+        try call("set_pgroup", [.bool(true)])
         if verbose { try call("set_verbose", [.bool(true)]) }
         if trace { try call("set_trace", [.bool(true)]) }
         if network { try call("set_network", [.bool(true)]) }

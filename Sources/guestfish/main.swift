@@ -279,7 +279,7 @@ func mainProgram() -> Int32 {
     let interactive = scriptFromStdin && isatty(0) != 0
     sh.interactive = interactive
     sh.exitOnError = !interactive
-    sh.progressBars = o.progressBars ?? (interactive && isatty(1) != 0)
+    sh.progressBars = o.progressBars ?? (interactive && isatty(2) != 0)
     if let f = o.file { sh.inputName = f }
 
     do { try sh.configureHandle() } catch {
