@@ -103,10 +103,11 @@ extension Guestfs {
     /// Wraps every public action: enter event, trace of the call and of its
     /// result or error, the config-state check, and one call at a time.
     public func perform<T>(_ name: String, _ args: [TraceArg], configOnly: Bool = false, _ body: () throws -> T) throws -> T {
-        // user_cancel must work while another thread is inside a transfer.
-        let locked = name != "user_cancel"
-        if locked { lock.lock() }
-        defer { if locked { lock.unlock() } }
+        // user_cancel runs while another thread is inside a transfer: it only
+        // sets the cancel flag, touching none of the handle's other state.
+        if name == "user_cancel" { return try body() }
+        lock.lock()
+        defer { lock.unlock() }
 
         emit(.enter, buffer: Array(name.utf8))
         let tracing = trace

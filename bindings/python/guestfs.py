@@ -3185,8 +3185,9 @@ class GuestFS(object):
     def user_cancel(self):
         """Asks the library to abandon the file transfer currently in progress (for example an
         upload or download). The call doing the transfer then stops early and returns an error.
-        It is safe to call from another thread or from a signal handler, and does nothing if no
-        transfer is running.
+        It is meant to be called from another thread while the transfer runs (a program that
+        wants Ctrl-C to cancel should have its signal handler wake such a thread), and does
+        nothing if no transfer is running.
         """
         self._check_not_closed()
         r = libguestfsmod.user_cancel(self._o)

@@ -3325,8 +3325,9 @@ extension Guestfs {
 
     /// Asks the library to abandon the file transfer currently in progress (for example an
     /// upload or download). The call doing the transfer then stops early and returns an error.
-    /// It is safe to call from another thread or from a signal handler, and does nothing if no
-    /// transfer is running.
+    /// It is meant to be called from another thread while the transfer runs (a program that
+    /// wants Ctrl-C to cancel should have its signal handler wake such a thread), and does
+    /// nothing if no transfer is running.
     public func userCancel() throws {
         return try perform("user_cancel", []) {
             try self.impl_user_cancel()
