@@ -245,15 +245,12 @@ def test_only_optargs_and_63_optargs(g, tmp_path):
     assert text.splitlines() == ["opt1: 1", "opt32: 32", "opt63: 63"]
 
 
-@pytest.mark.xfail(reason="generator emits PyArg 'y#' for BufferIn; python3-guestfs uses 's#', "
-                          "which also accepts str (g.write(path, 'text'))", strict=False)
 def test_bufferin_accepts_str_like_python3_guestfs(g, tmp_path):
     text = write_test_output(g, tmp_path, lambda: g.internal_test(
         "s", None, [], False, 0, 0, "", "", "AB"))
     assert text.splitlines()[8] == "<41><42>"
 
 
-@pytest.mark.xfail(reason="generated GuestFS.__init__ lacks python3-guestfs's environment= flag", strict=False)
 def test_environment_flag_like_python3_guestfs():
     guestfs.GuestFS(environment=False).close()
 
@@ -287,8 +284,6 @@ def test_struct_returns(g):
     assert g.internal_test_rstructlist("0") == []
 
 
-@pytest.mark.xfail(reason="generator emits bytes for FUUID struct fields; python3-guestfs gives str",
-                   strict=False)
 def test_uuid_is_str_like_python3_guestfs(g):
     assert g.internal_test_rstruct("x")["pv_uuid"] == "12345678901234567890123456789012"
 
