@@ -220,9 +220,4 @@ struct Model {
     func structDef(_ name: String) -> StructDef? { structs.first { $0.name == name } }
     var daemonActions: [Action] { actions.filter(\.isDaemon).sorted { $0.procNr! < $1.procNr! } }
     var libraryActions: [Action] { actions.filter { !$0.isDaemon } }
-    /// Structs some action returns, in name order.
-    var usedStructs: [StructDef] {
-        let used = Set(actions.compactMap(\.ret.structName))
-        return structs.filter { used.contains($0.name) }
-    }
 }

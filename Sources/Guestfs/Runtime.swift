@@ -152,15 +152,6 @@ extension Guestfs {
         stride(from: 0, to: list.count - 1, by: 2).map { (list[$0], list[$0 + 1]) }
     }
 
-    public static func hashtable(_ list: [String]) -> [String: String] {
-        var d: [String: String] = [:]
-        var i = 0
-        while i + 1 < list.count {
-            d[list[i]] = list[i + 1]
-            i += 2
-        }
-        return d
-    }
 
     // MARK: daemon calls (the four shapes the generated code uses)
 
