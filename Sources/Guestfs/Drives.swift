@@ -225,6 +225,12 @@ extension Guestfs {
         throw fail(ENOTSUP, "libvirt is not supported by this library (swift-guestfs has no libvirt backend)")
     }
 
+    func impl_add_domain(_ dom: String, libvirturi: String?, readonly: Bool?, iface: String?, live: Bool?,
+                         allowuuid: Bool?, readonlydisk: String?, cachemode: String?, discard: String?,
+                         copyonread: Bool?) throws -> Int32 {
+        throw fail(ENOTSUP, "add_domain: libvirt support is not built in yet")
+    }
+
     func impl_remove_drive(_ label: String) throws {
         throw fail(ENOTSUP, "hotplugging support was removed in libguestfs 1.48")
     }

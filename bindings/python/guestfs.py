@@ -101,6 +101,37 @@ class GuestFS(object):
         r = libguestfsmod.add_cdrom(self._o, filename)
         return r
 
+    def add_domain(self, dom, libvirturi=None, readonly=None, iface=None, live=None, allowuuid=None, readonlydisk=None, cachemode=None, discard=None, copyonread=None):
+        """Looks up the libvirt domain dom (its name, or its UUID when allowuuid is true),
+        reads its XML description and adds each of its disks to the handle in the order the
+        domain lists them, with the disk's format when libvirt records one. Returns the number
+        of disks added. Can only be called before launch.
+        
+        Optional arguments:
+        
+        libvirturi: the libvirt connection URI to use; when absent the libvirt default
+        connection is used (the LIBVIRT_DEFAULT_URI environment variable, or libvirt's own
+        choice).
+        
+        readonly: add every disk read-only. Default false. Adding a running domain's disks
+        writable is refused, because changing a live guest's disks corrupts them.
+        
+        iface: deprecated; passed on to add_drive for each disk.
+        
+        live: no longer supported; setting it to true is an error.
+        
+        allowuuid: also accept a UUID in dom.
+        
+        readonlydisk: what to do with disks the domain marks read-only (<readonly/>):
+        error (the default: fail unless readonly is set), read (add them read-only),
+        write (add them writable anyway) or ignore (leave them out).
+        
+        cachemode, discard and copyonread are passed to add_drive for each disk.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.add_domain(self._o, dom, libvirturi, readonly, iface, live, allowuuid, readonlydisk, cachemode, discard, copyonread)
+        return r
+
     def add_drive(self, filename, readonly=None, format=None, iface=None, name=None, label=None, protocol=None, server=None, username=None, secret=None, cachemode=None, discard=None, copyonread=None, blocksize=None):
         """Adds the disk image filename (a host file, a host block device, or a remote
         resource) to the handle so that the appliance will see it as the next disk. Drives
@@ -1215,6 +1246,252 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.head_n(self._o, nrlines, path)
+        return r
+
+    def inspect_get_arch(self, root):
+        """Returns the machine architecture of the operating system at root, such as x86_64,
+        i386, aarch64 or ppc64le, worked out from the binaries it contains; unknown
+        when no binary could be examined.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_arch(self._o, root)
+        return r
+
+    def inspect_get_distro(self, root):
+        """Returns the distribution at root, in lower case: for example debian, ubuntu,
+        fedora, rhel, centos, rocky, almalinux, opensuse, sles, archlinux,
+        alpine, gentoo, void or windows; unknown when it cannot be told. New values
+        may appear in later versions.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_distro(self._o, root)
+        return r
+
+    def inspect_get_drive_mappings(self, root):
+        """For a Windows root, returns a map from drive letter (C, D, ...) to the device or
+        partition behind it, read from the registry's mounted-device records; an empty map for
+        other operating systems or when the letters cannot be matched to disks.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_drive_mappings(self._o, root)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def inspect_get_filesystems(self, root):
+        """Returns every filesystem that belongs to the operating system at root: the root plus
+        the others its mount table names, including swap.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_filesystems(self._o, root)
+        return r
+
+    def inspect_get_format(self, root):
+        """Always returns installed: install discs and live images are no longer recognised.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.inspect_get_format is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_format(self._o, root)
+        return r
+
+    def inspect_get_hostname(self, root):
+        """Returns the host name the operating system at root is configured with (from
+        /etc/hostname, /etc/HOSTNAME, /etc/sysconfig/network, /etc/rc.conf or the
+        Windows registry); unknown when it is not configured.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_hostname(self._o, root)
+        return r
+
+    def inspect_get_major_version(self, root):
+        """Returns the major version number of the operating system at root (for example 12 for
+        Debian 12), or 0 when it is not known.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_major_version(self._o, root)
+        return r
+
+    def inspect_get_minor_version(self, root):
+        """Returns the minor version number of the operating system at root, or 0 when it is not
+        known or the release has none.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_minor_version(self._o, root)
+        return r
+
+    def inspect_get_mountpoints(self, root):
+        """Returns, for the operating system at root, a map from mount point to the filesystem
+        mounted there (from the guest's /etc/fstab, or the drive letters' roots on Windows),
+        always including / for the root itself. Entries whose filesystem is not present in the
+        disks added to the handle are left out. To mount the guest, mount the entries in order
+        of mount-point length, shortest first.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_mountpoints(self._o, root)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def inspect_get_osinfo(self, root):
+        """Returns a short identifier of the operating system at root in the style of the libosinfo
+        database (for example debian12, fedora39, rhel9.2, win10), built from the
+        distribution and version found by inspection; unknown when no identifier fits.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_osinfo(self._o, root)
+        return r
+
+    def inspect_get_package_format(self, root):
+        """Returns the package file format used by the operating system at root: rpm, deb,
+        pacman, ebuild, apk, pisi, pkgsrc, xbps or unknown.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_package_format(self._o, root)
+        return r
+
+    def inspect_get_package_management(self, root):
+        """Returns the package management tool of the operating system at root, such as apt,
+        dnf, yum, zypper, pacman, portage, apk, xbps or unknown.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_package_management(self._o, root)
+        return r
+
+    def inspect_get_product_name(self, root):
+        """Returns the product name of the operating system at root as the guest describes itself
+        (for example its PRETTY_NAME), meant to be shown to people rather than parsed;
+        unknown when none was found.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_product_name(self._o, root)
+        return r
+
+    def inspect_get_product_variant(self, root):
+        """Returns the variant of the product at root where the operating system records one
+        (Windows Client or Server, a Linux VARIANT_ID); unknown otherwise.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_product_variant(self._o, root)
+        return r
+
+    def inspect_get_roots(self):
+        """Returns the roots found by the last inspect_os, without inspecting again. Empty when
+        inspect_os has not been called or found nothing.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_roots(self._o)
+        return r
+
+    def inspect_get_type(self, root):
+        """Returns the kind of operating system at root, a root returned by inspect_os:
+        linux, windows, freebsd, netbsd, openbsd, hurd, dos, minix or
+        unknown. More values may be added later, so callers should treat anything they do not
+        recognise as unknown.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_type(self._o, root)
+        return r
+
+    def inspect_get_windows_current_control_set(self, root):
+        """For a Windows root, returns the name of the control set in use, such as
+        ControlSet001. An error for other operating systems.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_windows_current_control_set(self._o, root)
+        return r
+
+    def inspect_get_windows_software_hive(self, root):
+        """For a Windows root, returns the path within the root of the SOFTWARE registry hive
+        file. An error for other operating systems.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_windows_software_hive(self._o, root)
+        return r
+
+    def inspect_get_windows_system_hive(self, root):
+        """For a Windows root, returns the path within the root of the SYSTEM registry hive
+        file. An error for other operating systems.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_windows_system_hive(self._o, root)
+        return r
+
+    def inspect_get_windows_systemroot(self, root):
+        """For a Windows root, returns the path of the system directory within it (for example
+        /Windows), with the case the filesystem uses. An error for other operating systems.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_windows_systemroot(self._o, root)
+        return r
+
+    def inspect_is_live(self, root):
+        """Always returns false: live images are no longer recognised.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.inspect_is_live is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.inspect_is_live(self._o, root)
+        return r
+
+    def inspect_is_multipart(self, root):
+        """Always returns false: multi-part install discs are no longer recognised.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.inspect_is_multipart is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.inspect_is_multipart(self._o, root)
+        return r
+
+    def inspect_is_netinst(self, root):
+        """Always returns false: network install discs are no longer recognised.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.inspect_is_netinst is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.inspect_is_netinst(self._o, root)
+        return r
+
+    def inspect_list_applications(self, root):
+        """Like inspect_list_applications2 but returns the older application structure.
+        
+        This call is deprecated; use GuestFS.inspect_list_applications2 instead.
+        """
+        warnings.warn("use GuestFS.inspect_list_applications2 instead of GuestFS.inspect_list_applications", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.inspect_list_applications(self._o, root)
+        return r
+
+    def inspect_list_applications2(self, root):
+        """Lists the applications (packages) installed in the operating system at root, read
+        from its package database: the dpkg status file on Debian-like systems, the RPM database
+        on RPM-based ones, the pacman and apk databases, and the uninstall keys of the Windows
+        registry. Fields that a package format does not have are empty strings or zero.
+        
+        The guest's filesystems must be mounted as inspect_get_mountpoints says (read-only
+        is enough) before calling this.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_list_applications2(self._o, root)
+        return r
+
+    def inspect_os(self):
+        """Looks at every filesystem the appliance can see (as list_filesystems reports them)
+        and works out which of them hold the root of an operating system: Linux distributions
+        (from /etc/os-release and the older release files), the BSDs, Hurd and Windows
+        (from the registry). Returns the list of roots found, each as a device name (or other
+        mountable), sorted; an empty list means no operating system was found, which is not an
+        error.
+        
+        Anything mounted is unmounted first; each filesystem is then mounted read-only while it
+        is examined and unmounted afterwards. The results are kept in the handle until
+        the next inspect_os and are read back with the inspect_get_ calls, which take one
+        of the returned roots.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_os(self._o)
         return r
 
     def internal_autosync(self):

@@ -171,6 +171,29 @@ protocol DaemonActionHandlers {
     func partSetDiskGuid(_ ctx: CallContext, device: String, guid: String) throws
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
+    func inspectOs(_ ctx: CallContext) throws -> [String]
+    func inspectGetRoots(_ ctx: CallContext) throws -> [String]
+    func inspectGetFormat(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetType(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetDistro(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetPackageFormat(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetPackageManagement(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetProductName(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetProductVariant(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetMajorVersion(_ ctx: CallContext, root: String) throws -> Int32
+    func inspectGetMinorVersion(_ ctx: CallContext, root: String) throws -> Int32
+    func inspectGetArch(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetHostname(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetWindowsSystemroot(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetWindowsSoftwareHive(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetWindowsSystemHive(_ ctx: CallContext, root: String) throws -> String
+    func inspectGetWindowsCurrentControlSet(_ ctx: CallContext, root: String) throws -> String
+    func inspectIsLive(_ ctx: CallContext, root: String) throws -> Bool
+    func inspectIsNetinst(_ ctx: CallContext, root: String) throws -> Bool
+    func inspectIsMultipart(_ ctx: CallContext, root: String) throws -> Bool
+    func inspectGetMountpoints(_ ctx: CallContext, root: String) throws -> [(String, String)]
+    func inspectGetFilesystems(_ ctx: CallContext, root: String) throws -> [String]
+    func inspectGetDriveMappings(_ ctx: CallContext, root: String) throws -> [(String, String)]
     func cryptsetupOpen(_ ctx: CallContext, device: String, key: String, mapname: String, readonly: Bool?, crypttype: String?, cipher: String?) throws
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
     func internalReaddir(_ ctx: CallContext, dir: String) throws
@@ -1077,6 +1100,121 @@ enum Dispatch {
                 try d.finish()
                 let r = try h.listFilesystems(ctx)
                 return ListFilesystemsRet(value: r.flatMap { [ctx.canonicalName($0.0), $0.1] }).xdrBytes
+            case 480: // inspect_os
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return InspectOsRet(value: try h.inspectOs(ctx).map(ctx.canonicalName)).xdrBytes
+            case 481: // inspect_get_roots
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return InspectGetRootsRet(value: try h.inspectGetRoots(ctx).map(ctx.canonicalName)).xdrBytes
+            case 482: // inspect_get_format
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetFormatArgs(from: &d)
+                try d.finish()
+                return InspectGetFormatRet(value: try h.inspectGetFormat(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 483: // inspect_get_type
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetTypeArgs(from: &d)
+                try d.finish()
+                return InspectGetTypeRet(value: try h.inspectGetType(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 484: // inspect_get_distro
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetDistroArgs(from: &d)
+                try d.finish()
+                return InspectGetDistroRet(value: try h.inspectGetDistro(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 485: // inspect_get_package_format
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetPackageFormatArgs(from: &d)
+                try d.finish()
+                return InspectGetPackageFormatRet(value: try h.inspectGetPackageFormat(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 486: // inspect_get_package_management
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetPackageManagementArgs(from: &d)
+                try d.finish()
+                return InspectGetPackageManagementRet(value: try h.inspectGetPackageManagement(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 487: // inspect_get_product_name
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetProductNameArgs(from: &d)
+                try d.finish()
+                return InspectGetProductNameRet(value: try h.inspectGetProductName(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 488: // inspect_get_product_variant
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetProductVariantArgs(from: &d)
+                try d.finish()
+                return InspectGetProductVariantRet(value: try h.inspectGetProductVariant(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 489: // inspect_get_major_version
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetMajorVersionArgs(from: &d)
+                try d.finish()
+                return InspectGetMajorVersionRet(value: try h.inspectGetMajorVersion(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 490: // inspect_get_minor_version
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetMinorVersionArgs(from: &d)
+                try d.finish()
+                return InspectGetMinorVersionRet(value: try h.inspectGetMinorVersion(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 491: // inspect_get_arch
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetArchArgs(from: &d)
+                try d.finish()
+                return InspectGetArchRet(value: try h.inspectGetArch(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 492: // inspect_get_hostname
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetHostnameArgs(from: &d)
+                try d.finish()
+                return InspectGetHostnameRet(value: try h.inspectGetHostname(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 493: // inspect_get_windows_systemroot
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetWindowsSystemrootArgs(from: &d)
+                try d.finish()
+                return InspectGetWindowsSystemrootRet(value: try h.inspectGetWindowsSystemroot(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 494: // inspect_get_windows_software_hive
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetWindowsSoftwareHiveArgs(from: &d)
+                try d.finish()
+                return InspectGetWindowsSoftwareHiveRet(value: try h.inspectGetWindowsSoftwareHive(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 495: // inspect_get_windows_system_hive
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetWindowsSystemHiveArgs(from: &d)
+                try d.finish()
+                return InspectGetWindowsSystemHiveRet(value: try h.inspectGetWindowsSystemHive(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 496: // inspect_get_windows_current_control_set
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetWindowsCurrentControlSetArgs(from: &d)
+                try d.finish()
+                return InspectGetWindowsCurrentControlSetRet(value: try h.inspectGetWindowsCurrentControlSet(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 497: // inspect_is_live
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectIsLiveArgs(from: &d)
+                try d.finish()
+                return InspectIsLiveRet(value: try h.inspectIsLive(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 498: // inspect_is_netinst
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectIsNetinstArgs(from: &d)
+                try d.finish()
+                return InspectIsNetinstRet(value: try h.inspectIsNetinst(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 499: // inspect_is_multipart
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectIsMultipartArgs(from: &d)
+                try d.finish()
+                return InspectIsMultipartRet(value: try h.inspectIsMultipart(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
+            case 500: // inspect_get_mountpoints
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetMountpointsArgs(from: &d)
+                try d.finish()
+                let r = try h.inspectGetMountpoints(ctx, root: try ctx.resolveMountable(a.root, "root"))
+                return InspectGetMountpointsRet(value: r.flatMap { [$0.0, ctx.canonicalName($0.1)] }).xdrBytes
+            case 501: // inspect_get_filesystems
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetFilesystemsArgs(from: &d)
+                try d.finish()
+                return InspectGetFilesystemsRet(value: try h.inspectGetFilesystems(ctx, root: try ctx.resolveMountable(a.root, "root")).map(ctx.canonicalName)).xdrBytes
+            case 502: // inspect_get_drive_mappings
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetDriveMappingsArgs(from: &d)
+                try d.finish()
+                let r = try h.inspectGetDriveMappings(ctx, root: try ctx.resolveMountable(a.root, "root"))
+                return InspectGetDriveMappingsRet(value: r.flatMap { [$0.0, ctx.canonicalName($0.1)] }).xdrBytes
             case 508: // cryptsetup_open
                 try ctx.checkOptargs(count: 3)
                 let a = try CryptsetupOpenArgs(from: &d)

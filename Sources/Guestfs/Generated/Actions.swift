@@ -7,6 +7,7 @@ import XDR
 /// Hand-written bodies of the actions that run inside the library.
 protocol LibraryActionImplementations {
     func impl_add_cdrom(_ filename: String) throws
+    func impl_add_domain(_ dom: String, libvirturi: String?, readonly: Bool?, iface: String?, live: Bool?, allowuuid: Bool?, readonlydisk: String?, cachemode: String?, discard: String?, copyonread: Bool?) throws -> Int32
     func impl_add_drive(_ filename: String, readonly: Bool?, format: String?, iface: String?, name: String?, label: String?, protocol: String?, server: [String]?, username: String?, secret: String?, cachemode: String?, discard: String?, copyonread: Bool?, blocksize: Int32?) throws
     func impl_add_drive_ro(_ filename: String) throws
     func impl_add_drive_ro_with_if(_ filename: String, _ iface: String) throws
@@ -52,6 +53,9 @@ protocol LibraryActionImplementations {
     func impl_get_tmpdir() throws -> String
     func impl_get_trace() throws -> Bool
     func impl_get_verbose() throws -> Bool
+    func impl_inspect_get_osinfo(_ root: String) throws -> String
+    func impl_inspect_list_applications(_ root: String) throws -> [Application]
+    func impl_inspect_list_applications2(_ root: String) throws -> [Application2]
     func impl_internal_get_console_socket() throws -> Int32
     func impl_internal_test(_ str: String, _ optstr: String?, _ strlist: [String], _ b: Bool, _ integer: Int32, _ integer64: Int64, _ filein: String, _ fileout: String, _ bufferin: [UInt8], obool: Bool?, oint: Int32?, oint64: Int64?, ostring: String?, ostringlist: [String]?) throws
     func impl_internal_test_63_optargs(opt1: Int32?, opt2: Int32?, opt3: Int32?, opt4: Int32?, opt5: Int32?, opt6: Int32?, opt7: Int32?, opt8: Int32?, opt9: Int32?, opt10: Int32?, opt11: Int32?, opt12: Int32?, opt13: Int32?, opt14: Int32?, opt15: Int32?, opt16: Int32?, opt17: Int32?, opt18: Int32?, opt19: Int32?, opt20: Int32?, opt21: Int32?, opt22: Int32?, opt23: Int32?, opt24: Int32?, opt25: Int32?, opt26: Int32?, opt27: Int32?, opt28: Int32?, opt29: Int32?, opt30: Int32?, opt31: Int32?, opt32: Int32?, opt33: Int32?, opt34: Int32?, opt35: Int32?, opt36: Int32?, opt37: Int32?, opt38: Int32?, opt39: Int32?, opt40: Int32?, opt41: Int32?, opt42: Int32?, opt43: Int32?, opt44: Int32?, opt45: Int32?, opt46: Int32?, opt47: Int32?, opt48: Int32?, opt49: Int32?, opt50: Int32?, opt51: Int32?, opt52: Int32?, opt53: Int32?, opt54: Int32?, opt55: Int32?, opt56: Int32?, opt57: Int32?, opt58: Int32?, opt59: Int32?, opt60: Int32?, opt61: Int32?, opt62: Int32?, opt63: Int32?) throws
@@ -142,6 +146,37 @@ extension Guestfs {
     public func addCdrom(_ filename: String) throws {
         return try perform("add_cdrom", [.string(filename)], configOnly: true) {
             try self.impl_add_cdrom(filename)
+        }
+    }
+
+    /// Looks up the libvirt domain *dom* (its name, or its UUID when *allowuuid* is true),
+    /// reads its XML description and adds each of its disks to the handle in the order the
+    /// domain lists them, with the disk's format when libvirt records one. Returns the number
+    /// of disks added. Can only be called before `launch`.
+    ///
+    /// Optional arguments:
+    ///
+    /// *libvirturi*: the libvirt connection URI to use; when absent the libvirt default
+    /// connection is used (the `LIBVIRT_DEFAULT_URI` environment variable, or libvirt's own
+    /// choice).
+    ///
+    /// *readonly*: add every disk read-only. Default false. Adding a running domain's disks
+    /// writable is refused, because changing a live guest's disks corrupts them.
+    ///
+    /// *iface*: deprecated; passed on to `add_drive` for each disk.
+    ///
+    /// *live*: no longer supported; setting it to true is an error.
+    ///
+    /// *allowuuid*: also accept a UUID in *dom*.
+    ///
+    /// *readonlydisk*: what to do with disks the domain marks read-only (`<readonly/>`):
+    /// `error` (the default: fail unless *readonly* is set), `read` (add them read-only),
+    /// `write` (add them writable anyway) or `ignore` (leave them out).
+    ///
+    /// *cachemode*, *discard* and *copyonread* are passed to `add_drive` for each disk.
+    public func addDomain(_ dom: String, libvirturi: String? = nil, readonly: Bool? = nil, iface: String? = nil, live: Bool? = nil, allowuuid: Bool? = nil, readonlydisk: String? = nil, cachemode: String? = nil, discard: String? = nil, copyonread: Bool? = nil) throws -> Int32 {
+        return try perform("add_domain", [.string(dom), .optional("libvirturi", libvirturi.map { .string($0) }), .optional("readonly", readonly.map { .bool($0) }), .optional("iface", iface.map { .string($0) }), .optional("live", live.map { .bool($0) }), .optional("allowuuid", allowuuid.map { .bool($0) }), .optional("readonlydisk", readonlydisk.map { .string($0) }), .optional("cachemode", cachemode.map { .string($0) }), .optional("discard", discard.map { .string($0) }), .optional("copyonread", copyonread.map { .bool($0) })], configOnly: true) {
+            try self.impl_add_domain(dom, libvirturi: libvirturi, readonly: readonly, iface: iface, live: live, allowuuid: allowuuid, readonlydisk: readonlydisk, cachemode: cachemode, discard: discard, copyonread: copyonread)
         }
     }
 
@@ -1288,6 +1323,255 @@ extension Guestfs {
     public func headN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("head_n", [.int(Int64(nrlines)), .string(path)]) {
             return try self.daemonCall(.headN, args: HeadNArgs(nrlines: nrlines, path: path), optargs: 0, returning: HeadNRet.self).value
+        }
+    }
+
+    /// Returns the machine architecture of the operating system at *root*, such as `x86_64`,
+    /// `i386`, `aarch64` or `ppc64le`, worked out from the binaries it contains; `unknown`
+    /// when no binary could be examined.
+    public func inspectGetArch(_ root: String) throws -> String {
+        return try perform("inspect_get_arch", [.string(root)]) {
+            return try self.daemonCall(.inspectGetArch, args: InspectGetArchArgs(root: root), optargs: 0, returning: InspectGetArchRet.self).value
+        }
+    }
+
+    /// Returns the distribution at *root*, in lower case: for example `debian`, `ubuntu`,
+    /// `fedora`, `rhel`, `centos`, `rocky`, `almalinux`, `opensuse`, `sles`, `archlinux`,
+    /// `alpine`, `gentoo`, `void` or `windows`; `unknown` when it cannot be told. New values
+    /// may appear in later versions.
+    public func inspectGetDistro(_ root: String) throws -> String {
+        return try perform("inspect_get_distro", [.string(root)]) {
+            return try self.daemonCall(.inspectGetDistro, args: InspectGetDistroArgs(root: root), optargs: 0, returning: InspectGetDistroRet.self).value
+        }
+    }
+
+    /// For a Windows root, returns a map from drive letter (`C`, `D`, ...) to the device or
+    /// partition behind it, read from the registry's mounted-device records; an empty map for
+    /// other operating systems or when the letters cannot be matched to disks.
+    public func inspectGetDriveMappings(_ root: String) throws -> [String: String] {
+        Dictionary(try inspectGetDriveMappingsPairs(root), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``inspectGetDriveMappings``, keeping the pairs in the order the daemon sent them.
+    public func inspectGetDriveMappingsPairs(_ root: String) throws -> [(key: String, value: String)] {
+        return try perform("inspect_get_drive_mappings", [.string(root)]) {
+            return Guestfs.pairs(try self.daemonCall(.inspectGetDriveMappings, args: InspectGetDriveMappingsArgs(root: root), optargs: 0, returning: InspectGetDriveMappingsRet.self).value)
+        }
+    }
+
+    /// Returns every filesystem that belongs to the operating system at *root*: the root plus
+    /// the others its mount table names, including swap.
+    public func inspectGetFilesystems(_ root: String) throws -> [String] {
+        return try perform("inspect_get_filesystems", [.string(root)]) {
+            return try self.daemonCall(.inspectGetFilesystems, args: InspectGetFilesystemsArgs(root: root), optargs: 0, returning: InspectGetFilesystemsRet.self).value
+        }
+    }
+
+    /// Always returns `installed`: install discs and live images are no longer recognised.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func inspectGetFormat(_ root: String) throws -> String {
+        return try perform("inspect_get_format", [.string(root)]) {
+            return try self.daemonCall(.inspectGetFormat, args: InspectGetFormatArgs(root: root), optargs: 0, returning: InspectGetFormatRet.self).value
+        }
+    }
+
+    /// Returns the host name the operating system at *root* is configured with (from
+    /// */etc/hostname*, */etc/HOSTNAME*, */etc/sysconfig/network*, */etc/rc.conf* or the
+    /// Windows registry); `unknown` when it is not configured.
+    public func inspectGetHostname(_ root: String) throws -> String {
+        return try perform("inspect_get_hostname", [.string(root)]) {
+            return try self.daemonCall(.inspectGetHostname, args: InspectGetHostnameArgs(root: root), optargs: 0, returning: InspectGetHostnameRet.self).value
+        }
+    }
+
+    /// Returns the major version number of the operating system at *root* (for example 12 for
+    /// Debian 12), or 0 when it is not known.
+    public func inspectGetMajorVersion(_ root: String) throws -> Int32 {
+        return try perform("inspect_get_major_version", [.string(root)]) {
+            return try self.daemonCall(.inspectGetMajorVersion, args: InspectGetMajorVersionArgs(root: root), optargs: 0, returning: InspectGetMajorVersionRet.self).value
+        }
+    }
+
+    /// Returns the minor version number of the operating system at *root*, or 0 when it is not
+    /// known or the release has none.
+    public func inspectGetMinorVersion(_ root: String) throws -> Int32 {
+        return try perform("inspect_get_minor_version", [.string(root)]) {
+            return try self.daemonCall(.inspectGetMinorVersion, args: InspectGetMinorVersionArgs(root: root), optargs: 0, returning: InspectGetMinorVersionRet.self).value
+        }
+    }
+
+    /// Returns, for the operating system at *root*, a map from mount point to the filesystem
+    /// mounted there (from the guest's */etc/fstab*, or the drive letters' roots on Windows),
+    /// always including `/` for the root itself. Entries whose filesystem is not present in the
+    /// disks added to the handle are left out. To mount the guest, mount the entries in order
+    /// of mount-point length, shortest first.
+    public func inspectGetMountpoints(_ root: String) throws -> [String: String] {
+        Dictionary(try inspectGetMountpointsPairs(root), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``inspectGetMountpoints``, keeping the pairs in the order the daemon sent them.
+    public func inspectGetMountpointsPairs(_ root: String) throws -> [(key: String, value: String)] {
+        return try perform("inspect_get_mountpoints", [.string(root)]) {
+            return Guestfs.pairs(try self.daemonCall(.inspectGetMountpoints, args: InspectGetMountpointsArgs(root: root), optargs: 0, returning: InspectGetMountpointsRet.self).value)
+        }
+    }
+
+    /// Returns a short identifier of the operating system at *root* in the style of the libosinfo
+    /// database (for example `debian12`, `fedora39`, `rhel9.2`, `win10`), built from the
+    /// distribution and version found by inspection; `unknown` when no identifier fits.
+    public func inspectGetOsinfo(_ root: String) throws -> String {
+        return try perform("inspect_get_osinfo", [.string(root)]) {
+            try self.impl_inspect_get_osinfo(root)
+        }
+    }
+
+    /// Returns the package file format used by the operating system at *root*: `rpm`, `deb`,
+    /// `pacman`, `ebuild`, `apk`, `pisi`, `pkgsrc`, `xbps` or `unknown`.
+    public func inspectGetPackageFormat(_ root: String) throws -> String {
+        return try perform("inspect_get_package_format", [.string(root)]) {
+            return try self.daemonCall(.inspectGetPackageFormat, args: InspectGetPackageFormatArgs(root: root), optargs: 0, returning: InspectGetPackageFormatRet.self).value
+        }
+    }
+
+    /// Returns the package management tool of the operating system at *root*, such as `apt`,
+    /// `dnf`, `yum`, `zypper`, `pacman`, `portage`, `apk`, `xbps` or `unknown`.
+    public func inspectGetPackageManagement(_ root: String) throws -> String {
+        return try perform("inspect_get_package_management", [.string(root)]) {
+            return try self.daemonCall(.inspectGetPackageManagement, args: InspectGetPackageManagementArgs(root: root), optargs: 0, returning: InspectGetPackageManagementRet.self).value
+        }
+    }
+
+    /// Returns the product name of the operating system at *root* as the guest describes itself
+    /// (for example its `PRETTY_NAME`), meant to be shown to people rather than parsed;
+    /// `unknown` when none was found.
+    public func inspectGetProductName(_ root: String) throws -> String {
+        return try perform("inspect_get_product_name", [.string(root)]) {
+            return try self.daemonCall(.inspectGetProductName, args: InspectGetProductNameArgs(root: root), optargs: 0, returning: InspectGetProductNameRet.self).value
+        }
+    }
+
+    /// Returns the variant of the product at *root* where the operating system records one
+    /// (Windows `Client` or `Server`, a Linux `VARIANT_ID`); `unknown` otherwise.
+    public func inspectGetProductVariant(_ root: String) throws -> String {
+        return try perform("inspect_get_product_variant", [.string(root)]) {
+            return try self.daemonCall(.inspectGetProductVariant, args: InspectGetProductVariantArgs(root: root), optargs: 0, returning: InspectGetProductVariantRet.self).value
+        }
+    }
+
+    /// Returns the roots found by the last `inspect_os`, without inspecting again. Empty when
+    /// `inspect_os` has not been called or found nothing.
+    public func inspectGetRoots() throws -> [String] {
+        return try perform("inspect_get_roots", []) {
+            return try self.daemonCall(.inspectGetRoots, optargs: 0, returning: InspectGetRootsRet.self).value
+        }
+    }
+
+    /// Returns the kind of operating system at *root*, a root returned by `inspect_os`:
+    /// `linux`, `windows`, `freebsd`, `netbsd`, `openbsd`, `hurd`, `dos`, `minix` or
+    /// `unknown`. More values may be added later, so callers should treat anything they do not
+    /// recognise as unknown.
+    public func inspectGetType(_ root: String) throws -> String {
+        return try perform("inspect_get_type", [.string(root)]) {
+            return try self.daemonCall(.inspectGetType, args: InspectGetTypeArgs(root: root), optargs: 0, returning: InspectGetTypeRet.self).value
+        }
+    }
+
+    /// For a Windows root, returns the name of the control set in use, such as
+    /// `ControlSet001`. An error for other operating systems.
+    public func inspectGetWindowsCurrentControlSet(_ root: String) throws -> String {
+        return try perform("inspect_get_windows_current_control_set", [.string(root)]) {
+            return try self.daemonCall(.inspectGetWindowsCurrentControlSet, args: InspectGetWindowsCurrentControlSetArgs(root: root), optargs: 0, returning: InspectGetWindowsCurrentControlSetRet.self).value
+        }
+    }
+
+    /// For a Windows root, returns the path within the root of the `SOFTWARE` registry hive
+    /// file. An error for other operating systems.
+    public func inspectGetWindowsSoftwareHive(_ root: String) throws -> String {
+        return try perform("inspect_get_windows_software_hive", [.string(root)]) {
+            return try self.daemonCall(.inspectGetWindowsSoftwareHive, args: InspectGetWindowsSoftwareHiveArgs(root: root), optargs: 0, returning: InspectGetWindowsSoftwareHiveRet.self).value
+        }
+    }
+
+    /// For a Windows root, returns the path within the root of the `SYSTEM` registry hive
+    /// file. An error for other operating systems.
+    public func inspectGetWindowsSystemHive(_ root: String) throws -> String {
+        return try perform("inspect_get_windows_system_hive", [.string(root)]) {
+            return try self.daemonCall(.inspectGetWindowsSystemHive, args: InspectGetWindowsSystemHiveArgs(root: root), optargs: 0, returning: InspectGetWindowsSystemHiveRet.self).value
+        }
+    }
+
+    /// For a Windows root, returns the path of the system directory within it (for example
+    /// */Windows*), with the case the filesystem uses. An error for other operating systems.
+    public func inspectGetWindowsSystemroot(_ root: String) throws -> String {
+        return try perform("inspect_get_windows_systemroot", [.string(root)]) {
+            return try self.daemonCall(.inspectGetWindowsSystemroot, args: InspectGetWindowsSystemrootArgs(root: root), optargs: 0, returning: InspectGetWindowsSystemrootRet.self).value
+        }
+    }
+
+    /// Always returns false: live images are no longer recognised.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func inspectIsLive(_ root: String) throws -> Bool {
+        return try perform("inspect_is_live", [.string(root)]) {
+            return try self.daemonCall(.inspectIsLive, args: InspectIsLiveArgs(root: root), optargs: 0, returning: InspectIsLiveRet.self).value
+        }
+    }
+
+    /// Always returns false: multi-part install discs are no longer recognised.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func inspectIsMultipart(_ root: String) throws -> Bool {
+        return try perform("inspect_is_multipart", [.string(root)]) {
+            return try self.daemonCall(.inspectIsMultipart, args: InspectIsMultipartArgs(root: root), optargs: 0, returning: InspectIsMultipartRet.self).value
+        }
+    }
+
+    /// Always returns false: network install discs are no longer recognised.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func inspectIsNetinst(_ root: String) throws -> Bool {
+        return try perform("inspect_is_netinst", [.string(root)]) {
+            return try self.daemonCall(.inspectIsNetinst, args: InspectIsNetinstArgs(root: root), optargs: 0, returning: InspectIsNetinstRet.self).value
+        }
+    }
+
+    /// Like `inspect_list_applications2` but returns the older application structure.
+    ///
+    /// - Note: Deprecated; use ``inspectListApplications2`` instead.
+    public func inspectListApplications(_ root: String) throws -> [Application] {
+        return try perform("inspect_list_applications", [.string(root)]) {
+            try self.impl_inspect_list_applications(root)
+        }
+    }
+
+    /// Lists the applications (packages) installed in the operating system at *root*, read
+    /// from its package database: the dpkg status file on Debian-like systems, the RPM database
+    /// on RPM-based ones, the pacman and apk databases, and the uninstall keys of the Windows
+    /// registry. Fields that a package format does not have are empty strings or zero.
+    ///
+    /// The guest's filesystems must be mounted as `inspect_get_mountpoints` says (read-only
+    /// is enough) before calling this.
+    public func inspectListApplications2(_ root: String) throws -> [Application2] {
+        return try perform("inspect_list_applications2", [.string(root)]) {
+            try self.impl_inspect_list_applications2(root)
+        }
+    }
+
+    /// Looks at every filesystem the appliance can see (as `list_filesystems` reports them)
+    /// and works out which of them hold the root of an operating system: Linux distributions
+    /// (from */etc/os-release* and the older release files), the BSDs, Hurd and Windows
+    /// (from the registry). Returns the list of roots found, each as a device name (or other
+    /// mountable), sorted; an empty list means no operating system was found, which is not an
+    /// error.
+    ///
+    /// Anything mounted is unmounted first; each filesystem is then mounted read-only while it
+    /// is examined and unmounted afterwards. The results are kept in the handle until
+    /// the next `inspect_os` and are read back with the `inspect_get_*` calls, which take one
+    /// of the returned roots.
+    public func inspectOs() throws -> [String] {
+        return try perform("inspect_os", []) {
+            return try self.daemonCall(.inspectOs, optargs: 0, returning: InspectOsRet.self).value
         }
     }
 

@@ -12,6 +12,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try addCdrom(try args[0].string("filename"))
                 return .none
+            case "add_domain":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["libvirturi", "readonly", "iface", "live", "allowuuid", "readonlydisk", "cachemode", "discard", "copyonread"])
+                return .int(Int64(try addDomain(try args[0].string("dom"), libvirturi: try optargs["libvirturi"].map { try $0.string("libvirturi") }, readonly: try optargs["readonly"].map { try $0.bool("readonly") }, iface: try optargs["iface"].map { try $0.string("iface") }, live: try optargs["live"].map { try $0.bool("live") }, allowuuid: try optargs["allowuuid"].map { try $0.bool("allowuuid") }, readonlydisk: try optargs["readonlydisk"].map { try $0.string("readonlydisk") }, cachemode: try optargs["cachemode"].map { try $0.string("cachemode") }, discard: try optargs["discard"].map { try $0.string("discard") }, copyonread: try optargs["copyonread"].map { try $0.bool("copyonread") })))
             case "add_drive", "add_drive_opts":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["readonly", "format", "iface", "name", "label", "protocol", "server", "username", "secret", "cachemode", "discard", "copyonread", "blocksize"])
                 try addDrive(try args[0].string("filename"), readonly: try optargs["readonly"].map { try $0.bool("readonly") }, format: try optargs["format"].map { try $0.string("format") }, iface: try optargs["iface"].map { try $0.string("iface") }, name: try optargs["name"].map { try $0.string("name") }, label: try optargs["label"].map { try $0.string("label") }, protocol: try optargs["protocol"].map { try $0.string("protocol") }, server: try optargs["server"].map { try $0.stringList("server") }, username: try optargs["username"].map { try $0.string("username") }, secret: try optargs["secret"].map { try $0.string("secret") }, cachemode: try optargs["cachemode"].map { try $0.string("cachemode") }, discard: try optargs["discard"].map { try $0.string("discard") }, copyonread: try optargs["copyonread"].map { try $0.bool("copyonread") }, blocksize: try optargs["blocksize"].map { try $0.int32("blocksize") })
@@ -319,6 +322,84 @@ extension Guestfs {
             case "head_n":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try headN(try args[0].int32("nrlines"), try args[1].string("path")))
+            case "inspect_get_arch":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetArch(try args[0].string("root")))
+            case "inspect_get_distro":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetDistro(try args[0].string("root")))
+            case "inspect_get_drive_mappings":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .hashtable(try inspectGetDriveMappingsPairs(try args[0].string("root")).map { ($0.key, $0.value) })
+            case "inspect_get_filesystems":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try inspectGetFilesystems(try args[0].string("root")))
+            case "inspect_get_format":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetFormat(try args[0].string("root")))
+            case "inspect_get_hostname":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetHostname(try args[0].string("root")))
+            case "inspect_get_major_version":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(Int64(try inspectGetMajorVersion(try args[0].string("root"))))
+            case "inspect_get_minor_version":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(Int64(try inspectGetMinorVersion(try args[0].string("root"))))
+            case "inspect_get_mountpoints":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .hashtable(try inspectGetMountpointsPairs(try args[0].string("root")).map { ($0.key, $0.value) })
+            case "inspect_get_osinfo":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetOsinfo(try args[0].string("root")))
+            case "inspect_get_package_format":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetPackageFormat(try args[0].string("root")))
+            case "inspect_get_package_management":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetPackageManagement(try args[0].string("root")))
+            case "inspect_get_product_name":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetProductName(try args[0].string("root")))
+            case "inspect_get_product_variant":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetProductVariant(try args[0].string("root")))
+            case "inspect_get_roots":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try inspectGetRoots())
+            case "inspect_get_type":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetType(try args[0].string("root")))
+            case "inspect_get_windows_current_control_set":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetWindowsCurrentControlSet(try args[0].string("root")))
+            case "inspect_get_windows_software_hive":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetWindowsSoftwareHive(try args[0].string("root")))
+            case "inspect_get_windows_system_hive":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetWindowsSystemHive(try args[0].string("root")))
+            case "inspect_get_windows_systemroot":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetWindowsSystemroot(try args[0].string("root")))
+            case "inspect_is_live":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try inspectIsLive(try args[0].string("root")))
+            case "inspect_is_multipart":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try inspectIsMultipart(try args[0].string("root")))
+            case "inspect_is_netinst":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try inspectIsNetinst(try args[0].string("root")))
+            case "inspect_list_applications":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try inspectListApplications(try args[0].string("root")).map(\.fields))
+            case "inspect_list_applications2":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try inspectListApplications2(try args[0].string("root")).map(\.fields))
+            case "inspect_os":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try inspectOs())
             case "internal_autosync":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try internalAutosync()

@@ -716,6 +716,15 @@ public func c_guestfs_add_cdrom(_ g: OpaquePointer?, _ filename: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_add_domain_argv")
+public func c_guestfs_add_domain_argv(_ g: OpaquePointer?, _ dom: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_add_domain_argv>?) -> Int32 {
+    return CHandle.call(g, "add_domain", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        return try h.g.addDomain(cString(dom, "dom"), libvirturi: mask & (1 << 0) != 0 ? cString(optargs!.pointee.libvirturi, "libvirturi") : nil, readonly: mask & (1 << 1) != 0 ? optargs!.pointee.readonly != 0 : nil, iface: mask & (1 << 2) != 0 ? cString(optargs!.pointee.iface, "iface") : nil, live: mask & (1 << 3) != 0 ? optargs!.pointee.live != 0 : nil, allowuuid: mask & (1 << 4) != 0 ? optargs!.pointee.allowuuid != 0 : nil, readonlydisk: mask & (1 << 5) != 0 ? cString(optargs!.pointee.readonlydisk, "readonlydisk") : nil, cachemode: mask & (1 << 6) != 0 ? cString(optargs!.pointee.cachemode, "cachemode") : nil, discard: mask & (1 << 7) != 0 ? cString(optargs!.pointee.discard, "discard") : nil, copyonread: mask & (1 << 8) != 0 ? optargs!.pointee.copyonread != 0 : nil)
+    }
+}
+
 @_cdecl("guestfs_add_drive_opts_argv")
 public func c_guestfs_add_drive_opts_argv(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_add_drive_opts_argv>?) -> Int32 {
     return CHandle.call(g, "add_drive", errorValue: -1) {
@@ -1487,6 +1496,214 @@ public func c_guestfs_head_n(_ g: OpaquePointer?, _ nrlines: Int32, _ path: Unsa
     return CHandle.call(g, "head_n", errorValue: nil) {
         h in
         return cStringArray(try h.g.headN(nrlines, cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_arch")
+public func c_guestfs_inspect_get_arch(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_arch", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetArch(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_distro")
+public func c_guestfs_inspect_get_distro(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_distro", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetDistro(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_drive_mappings")
+public func c_guestfs_inspect_get_drive_mappings(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inspect_get_drive_mappings", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.inspectGetDriveMappingsPairs(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_filesystems")
+public func c_guestfs_inspect_get_filesystems(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inspect_get_filesystems", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.inspectGetFilesystems(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_format")
+public func c_guestfs_inspect_get_format(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_format", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetFormat(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_hostname")
+public func c_guestfs_inspect_get_hostname(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_hostname", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetHostname(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_major_version")
+public func c_guestfs_inspect_get_major_version(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_get_major_version", errorValue: -1) {
+        h in
+        return try h.g.inspectGetMajorVersion(cString(root, "root"))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_minor_version")
+public func c_guestfs_inspect_get_minor_version(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_get_minor_version", errorValue: -1) {
+        h in
+        return try h.g.inspectGetMinorVersion(cString(root, "root"))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_mountpoints")
+public func c_guestfs_inspect_get_mountpoints(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inspect_get_mountpoints", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.inspectGetMountpointsPairs(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_osinfo")
+public func c_guestfs_inspect_get_osinfo(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_osinfo", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetOsinfo(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_package_format")
+public func c_guestfs_inspect_get_package_format(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_package_format", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetPackageFormat(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_package_management")
+public func c_guestfs_inspect_get_package_management(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_package_management", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetPackageManagement(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_product_name")
+public func c_guestfs_inspect_get_product_name(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_product_name", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetProductName(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_product_variant")
+public func c_guestfs_inspect_get_product_variant(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_product_variant", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetProductVariant(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_roots")
+public func c_guestfs_inspect_get_roots(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inspect_get_roots", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.inspectGetRoots())
+    }
+}
+
+@_cdecl("guestfs_inspect_get_type")
+public func c_guestfs_inspect_get_type(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_type", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetType(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_windows_current_control_set")
+public func c_guestfs_inspect_get_windows_current_control_set(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_windows_current_control_set", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetWindowsCurrentControlSet(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_windows_software_hive")
+public func c_guestfs_inspect_get_windows_software_hive(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_windows_software_hive", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetWindowsSoftwareHive(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_windows_system_hive")
+public func c_guestfs_inspect_get_windows_system_hive(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_windows_system_hive", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetWindowsSystemHive(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_windows_systemroot")
+public func c_guestfs_inspect_get_windows_systemroot(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_windows_systemroot", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetWindowsSystemroot(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_is_live")
+public func c_guestfs_inspect_is_live(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_is_live", errorValue: -1) {
+        h in
+        return try h.g.inspectIsLive(cString(root, "root")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_inspect_is_multipart")
+public func c_guestfs_inspect_is_multipart(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_is_multipart", errorValue: -1) {
+        h in
+        return try h.g.inspectIsMultipart(cString(root, "root")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_inspect_is_netinst")
+public func c_guestfs_inspect_is_netinst(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_is_netinst", errorValue: -1) {
+        h in
+        return try h.g.inspectIsNetinst(cString(root, "root")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_inspect_list_applications")
+public func c_guestfs_inspect_list_applications(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_application_list>? {
+    return CHandle.call(g, "inspect_list_applications", errorValue: nil) {
+        h in
+        return cStructList(try h.g.inspectListApplications(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_list_applications2")
+public func c_guestfs_inspect_list_applications2(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_application2_list>? {
+    return CHandle.call(g, "inspect_list_applications2", errorValue: nil) {
+        h in
+        return cStructList(try h.g.inspectListApplications2(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_os")
+public func c_guestfs_inspect_os(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inspect_os", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.inspectOs())
     }
 }
 

@@ -3977,6 +3977,639 @@ public struct ListFilesystemsRet: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `inspect_os` (procedure 480).
+public struct InspectOsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `inspect_get_roots` (procedure 481).
+public struct InspectGetRootsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_format` (procedure 482): required args, then optargs.
+public struct InspectGetFormatArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_format` (procedure 482).
+public struct InspectGetFormatRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_type` (procedure 483): required args, then optargs.
+public struct InspectGetTypeArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_type` (procedure 483).
+public struct InspectGetTypeRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_distro` (procedure 484): required args, then optargs.
+public struct InspectGetDistroArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_distro` (procedure 484).
+public struct InspectGetDistroRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_package_format` (procedure 485): required args, then optargs.
+public struct InspectGetPackageFormatArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_package_format` (procedure 485).
+public struct InspectGetPackageFormatRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_package_management` (procedure 486): required args, then optargs.
+public struct InspectGetPackageManagementArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_package_management` (procedure 486).
+public struct InspectGetPackageManagementRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_product_name` (procedure 487): required args, then optargs.
+public struct InspectGetProductNameArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_product_name` (procedure 487).
+public struct InspectGetProductNameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_product_variant` (procedure 488): required args, then optargs.
+public struct InspectGetProductVariantArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_product_variant` (procedure 488).
+public struct InspectGetProductVariantRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_major_version` (procedure 489): required args, then optargs.
+public struct InspectGetMajorVersionArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_major_version` (procedure 489).
+public struct InspectGetMajorVersionRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_minor_version` (procedure 490): required args, then optargs.
+public struct InspectGetMinorVersionArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_minor_version` (procedure 490).
+public struct InspectGetMinorVersionRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_arch` (procedure 491): required args, then optargs.
+public struct InspectGetArchArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_arch` (procedure 491).
+public struct InspectGetArchRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_hostname` (procedure 492): required args, then optargs.
+public struct InspectGetHostnameArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_hostname` (procedure 492).
+public struct InspectGetHostnameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_windows_systemroot` (procedure 493): required args, then optargs.
+public struct InspectGetWindowsSystemrootArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_windows_systemroot` (procedure 493).
+public struct InspectGetWindowsSystemrootRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_windows_software_hive` (procedure 494): required args, then optargs.
+public struct InspectGetWindowsSoftwareHiveArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_windows_software_hive` (procedure 494).
+public struct InspectGetWindowsSoftwareHiveRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_windows_system_hive` (procedure 495): required args, then optargs.
+public struct InspectGetWindowsSystemHiveArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_windows_system_hive` (procedure 495).
+public struct InspectGetWindowsSystemHiveRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_windows_current_control_set` (procedure 496): required args, then optargs.
+public struct InspectGetWindowsCurrentControlSetArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_windows_current_control_set` (procedure 496).
+public struct InspectGetWindowsCurrentControlSetRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_is_live` (procedure 497): required args, then optargs.
+public struct InspectIsLiveArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_is_live` (procedure 497).
+public struct InspectIsLiveRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_is_netinst` (procedure 498): required args, then optargs.
+public struct InspectIsNetinstArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_is_netinst` (procedure 498).
+public struct InspectIsNetinstRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_is_multipart` (procedure 499): required args, then optargs.
+public struct InspectIsMultipartArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_is_multipart` (procedure 499).
+public struct InspectIsMultipartRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_mountpoints` (procedure 500): required args, then optargs.
+public struct InspectGetMountpointsArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_mountpoints` (procedure 500).
+public struct InspectGetMountpointsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_filesystems` (procedure 501): required args, then optargs.
+public struct InspectGetFilesystemsArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_filesystems` (procedure 501).
+public struct InspectGetFilesystemsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inspect_get_drive_mappings` (procedure 502): required args, then optargs.
+public struct InspectGetDriveMappingsArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_drive_mappings` (procedure 502).
+public struct InspectGetDriveMappingsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `cryptsetup_open` (procedure 508): required args, then optargs.
 public struct CryptsetupOpenArgs: XDRCodable, Sendable {
     public var device: String

@@ -167,6 +167,29 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partSetDiskGuid = 459
     case partGetDiskGuid = 460
     case listFilesystems = 476
+    case inspectOs = 480
+    case inspectGetRoots = 481
+    case inspectGetFormat = 482
+    case inspectGetType = 483
+    case inspectGetDistro = 484
+    case inspectGetPackageFormat = 485
+    case inspectGetPackageManagement = 486
+    case inspectGetProductName = 487
+    case inspectGetProductVariant = 488
+    case inspectGetMajorVersion = 489
+    case inspectGetMinorVersion = 490
+    case inspectGetArch = 491
+    case inspectGetHostname = 492
+    case inspectGetWindowsSystemroot = 493
+    case inspectGetWindowsSoftwareHive = 494
+    case inspectGetWindowsSystemHive = 495
+    case inspectGetWindowsCurrentControlSet = 496
+    case inspectIsLive = 497
+    case inspectIsNetinst = 498
+    case inspectIsMultipart = 499
+    case inspectGetMountpoints = 500
+    case inspectGetFilesystems = 501
+    case inspectGetDriveMappings = 502
     case cryptsetupOpen = 508
     case cryptsetupClose = 509
     case internalReaddir = 511
@@ -340,6 +363,29 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partSetDiskGuid: return "part_set_disk_guid"
             case .partGetDiskGuid: return "part_get_disk_guid"
             case .listFilesystems: return "list_filesystems"
+            case .inspectOs: return "inspect_os"
+            case .inspectGetRoots: return "inspect_get_roots"
+            case .inspectGetFormat: return "inspect_get_format"
+            case .inspectGetType: return "inspect_get_type"
+            case .inspectGetDistro: return "inspect_get_distro"
+            case .inspectGetPackageFormat: return "inspect_get_package_format"
+            case .inspectGetPackageManagement: return "inspect_get_package_management"
+            case .inspectGetProductName: return "inspect_get_product_name"
+            case .inspectGetProductVariant: return "inspect_get_product_variant"
+            case .inspectGetMajorVersion: return "inspect_get_major_version"
+            case .inspectGetMinorVersion: return "inspect_get_minor_version"
+            case .inspectGetArch: return "inspect_get_arch"
+            case .inspectGetHostname: return "inspect_get_hostname"
+            case .inspectGetWindowsSystemroot: return "inspect_get_windows_systemroot"
+            case .inspectGetWindowsSoftwareHive: return "inspect_get_windows_software_hive"
+            case .inspectGetWindowsSystemHive: return "inspect_get_windows_system_hive"
+            case .inspectGetWindowsCurrentControlSet: return "inspect_get_windows_current_control_set"
+            case .inspectIsLive: return "inspect_is_live"
+            case .inspectIsNetinst: return "inspect_is_netinst"
+            case .inspectIsMultipart: return "inspect_is_multipart"
+            case .inspectGetMountpoints: return "inspect_get_mountpoints"
+            case .inspectGetFilesystems: return "inspect_get_filesystems"
+            case .inspectGetDriveMappings: return "inspect_get_drive_mappings"
             case .cryptsetupOpen: return "cryptsetup_open"
             case .cryptsetupClose: return "cryptsetup_close"
             case .internalReaddir: return "internal_readdir"

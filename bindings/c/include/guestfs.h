@@ -697,6 +697,42 @@ extern GUESTFS_DLL_PUBLIC void guestfs_free_yara_detection_list (struct guestfs_
 extern GUESTFS_DLL_PUBLIC int guestfs_add_cdrom (guestfs_h *g, const char *filename)
   GUESTFS_DEPRECATED_REPLACED_BY ("add_drive_ro");
 
+#define GUESTFS_HAVE_ADD_DOMAIN 1
+#define LIBGUESTFS_HAVE_ADD_DOMAIN 1
+#define GUESTFS_ADD_DOMAIN_LIBVIRTURI 0
+#define GUESTFS_ADD_DOMAIN_LIBVIRTURI_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_ADD_DOMAIN_READONLY 1
+#define GUESTFS_ADD_DOMAIN_READONLY_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_ADD_DOMAIN_IFACE 2
+#define GUESTFS_ADD_DOMAIN_IFACE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_ADD_DOMAIN_LIVE 3
+#define GUESTFS_ADD_DOMAIN_LIVE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_ADD_DOMAIN_ALLOWUUID 4
+#define GUESTFS_ADD_DOMAIN_ALLOWUUID_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_ADD_DOMAIN_READONLYDISK 5
+#define GUESTFS_ADD_DOMAIN_READONLYDISK_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_ADD_DOMAIN_CACHEMODE 6
+#define GUESTFS_ADD_DOMAIN_CACHEMODE_BITMASK (UINT64_C(1)<<6)
+#define GUESTFS_ADD_DOMAIN_DISCARD 7
+#define GUESTFS_ADD_DOMAIN_DISCARD_BITMASK (UINT64_C(1)<<7)
+#define GUESTFS_ADD_DOMAIN_COPYONREAD 8
+#define GUESTFS_ADD_DOMAIN_COPYONREAD_BITMASK (UINT64_C(1)<<8)
+struct guestfs_add_domain_argv {
+  uint64_t bitmask;
+  const char *libvirturi;
+  int readonly;
+  const char *iface;
+  int live;
+  int allowuuid;
+  const char *readonlydisk;
+  const char *cachemode;
+  const char *discard;
+  int copyonread;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_add_domain (guestfs_h *g, const char *dom, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_add_domain_va (guestfs_h *g, const char *dom, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_add_domain_argv (guestfs_h *g, const char *dom, const struct guestfs_add_domain_argv *optargs);
+
 #define GUESTFS_HAVE_ADD_DRIVE 1
 #define LIBGUESTFS_HAVE_ADD_DRIVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_drive (guestfs_h *g, const char *filename);
@@ -1217,6 +1253,115 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_head (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_HEAD_N 1
 #define LIBGUESTFS_HAVE_HEAD_N 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head_n (guestfs_h *g, int nrlines, const char *path);
+
+#define GUESTFS_HAVE_INSPECT_GET_ARCH 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_ARCH 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_arch (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_DISTRO 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_DISTRO 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_distro (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_DRIVE_MAPPINGS 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_DRIVE_MAPPINGS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inspect_get_drive_mappings (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_FILESYSTEMS 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_FILESYSTEMS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inspect_get_filesystems (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_FORMAT 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_FORMAT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_format (guestfs_h *g, const char *root)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
+#define GUESTFS_HAVE_INSPECT_GET_HOSTNAME 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_HOSTNAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_hostname (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_MAJOR_VERSION 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_MAJOR_VERSION 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_get_major_version (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_MINOR_VERSION 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_MINOR_VERSION 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_get_minor_version (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_MOUNTPOINTS 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_MOUNTPOINTS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inspect_get_mountpoints (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_OSINFO 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_OSINFO 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_osinfo (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_PACKAGE_FORMAT 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_PACKAGE_FORMAT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_package_format (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_PACKAGE_MANAGEMENT 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_PACKAGE_MANAGEMENT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_package_management (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_PRODUCT_NAME 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_PRODUCT_NAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_product_name (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_PRODUCT_VARIANT 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_PRODUCT_VARIANT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_product_variant (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_ROOTS 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_ROOTS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inspect_get_roots (guestfs_h *g);
+
+#define GUESTFS_HAVE_INSPECT_GET_TYPE 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_TYPE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_type (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_WINDOWS_CURRENT_CONTROL_SET 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_CURRENT_CONTROL_SET 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_windows_current_control_set (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_WINDOWS_SOFTWARE_HIVE 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_SOFTWARE_HIVE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_windows_software_hive (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_WINDOWS_SYSTEM_HIVE 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_SYSTEM_HIVE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_windows_system_hive (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_WINDOWS_SYSTEMROOT 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_SYSTEMROOT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_windows_systemroot (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_IS_LIVE 1
+#define LIBGUESTFS_HAVE_INSPECT_IS_LIVE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_is_live (guestfs_h *g, const char *root)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
+#define GUESTFS_HAVE_INSPECT_IS_MULTIPART 1
+#define LIBGUESTFS_HAVE_INSPECT_IS_MULTIPART 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_is_multipart (guestfs_h *g, const char *root)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
+#define GUESTFS_HAVE_INSPECT_IS_NETINST 1
+#define LIBGUESTFS_HAVE_INSPECT_IS_NETINST 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_is_netinst (guestfs_h *g, const char *root)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
+#define GUESTFS_HAVE_INSPECT_LIST_APPLICATIONS 1
+#define LIBGUESTFS_HAVE_INSPECT_LIST_APPLICATIONS 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_application_list *guestfs_inspect_list_applications (guestfs_h *g, const char *root)
+  GUESTFS_DEPRECATED_REPLACED_BY ("inspect_list_applications2");
+
+#define GUESTFS_HAVE_INSPECT_LIST_APPLICATIONS2 1
+#define LIBGUESTFS_HAVE_INSPECT_LIST_APPLICATIONS2 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_application2_list *guestfs_inspect_list_applications2 (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_OS 1
+#define LIBGUESTFS_HAVE_INSPECT_OS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inspect_os (guestfs_h *g);
 
 #define GUESTFS_HAVE_IS_BLOCKDEV 1
 #define LIBGUESTFS_HAVE_IS_BLOCKDEV 1

@@ -769,6 +769,67 @@ guestfs_free_yara_detection_list (struct guestfs_yara_detection_list *l)
 }
 
 int
+guestfs_add_domain (guestfs_h *g, const char *dom, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dom);
+  r = guestfs_add_domain_va (g, dom, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_add_domain_va (guestfs_h *g, const char *dom, va_list args)
+{
+  struct guestfs_add_domain_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_ADD_DOMAIN_LIBVIRTURI:
+      optargs_s.libvirturi = va_arg (args, const char *);
+      break;
+    case GUESTFS_ADD_DOMAIN_READONLY:
+      optargs_s.readonly = va_arg (args, int);
+      break;
+    case GUESTFS_ADD_DOMAIN_IFACE:
+      optargs_s.iface = va_arg (args, const char *);
+      break;
+    case GUESTFS_ADD_DOMAIN_LIVE:
+      optargs_s.live = va_arg (args, int);
+      break;
+    case GUESTFS_ADD_DOMAIN_ALLOWUUID:
+      optargs_s.allowuuid = va_arg (args, int);
+      break;
+    case GUESTFS_ADD_DOMAIN_READONLYDISK:
+      optargs_s.readonlydisk = va_arg (args, const char *);
+      break;
+    case GUESTFS_ADD_DOMAIN_CACHEMODE:
+      optargs_s.cachemode = va_arg (args, const char *);
+      break;
+    case GUESTFS_ADD_DOMAIN_DISCARD:
+      optargs_s.discard = va_arg (args, const char *);
+      break;
+    case GUESTFS_ADD_DOMAIN_COPYONREAD:
+      optargs_s.copyonread = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "add_domain", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "add_domain", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_add_domain_argv (g, dom, &optargs_s);
+}
+
+int
 guestfs_add_drive (guestfs_h *g, const char *filename)
 {
   struct guestfs_add_drive_opts_argv optargs_s = { .bitmask = 0 };

@@ -1784,6 +1784,91 @@ guestfs_int_py_add_cdrom (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_add_domain (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *dom;
+  struct guestfs_add_domain_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_libvirturi;
+  PyObject *py_readonly;
+  PyObject *py_iface;
+  PyObject *py_live;
+  PyObject *py_allowuuid;
+  PyObject *py_readonlydisk;
+  PyObject *py_cachemode;
+  PyObject *py_discard;
+  PyObject *py_copyonread;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOOOOO:guestfs_add_domain",
+                         &py_g, &dom, &py_libvirturi, &py_readonly, &py_iface, &py_live, &py_allowuuid, &py_readonlydisk, &py_cachemode, &py_discard, &py_copyonread)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_libvirturi != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.libvirturi = PyUnicode_AsUTF8 (py_libvirturi);
+    if (!optargs_s.libvirturi) goto out;
+  }
+  if (py_readonly != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.readonly = (int) PyLong_AsLong (py_readonly);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_iface != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.iface = PyUnicode_AsUTF8 (py_iface);
+    if (!optargs_s.iface) goto out;
+  }
+  if (py_live != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.live = (int) PyLong_AsLong (py_live);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_allowuuid != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.allowuuid = (int) PyLong_AsLong (py_allowuuid);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_readonlydisk != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.readonlydisk = PyUnicode_AsUTF8 (py_readonlydisk);
+    if (!optargs_s.readonlydisk) goto out;
+  }
+  if (py_cachemode != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.cachemode = PyUnicode_AsUTF8 (py_cachemode);
+    if (!optargs_s.cachemode) goto out;
+  }
+  if (py_discard != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 7;
+    optargs_s.discard = PyUnicode_AsUTF8 (py_discard);
+    if (!optargs_s.discard) goto out;
+  }
+  if (py_copyonread != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 8;
+    optargs_s.copyonread = (int) PyLong_AsLong (py_copyonread);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_add_domain_argv (g, dom, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_add_drive (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -4775,6 +4860,805 @@ guestfs_int_py_head_n (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_head_n (g, nrlines, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_arch (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_arch",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_arch (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_distro (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_distro",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_distro (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_drive_mappings (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_drive_mappings",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_drive_mappings (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_filesystems (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_filesystems",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_filesystems (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_format (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_format",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_format (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_hostname (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_hostname",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_hostname (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_major_version (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_major_version",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_major_version (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_minor_version (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_minor_version",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_minor_version (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_mountpoints (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_mountpoints",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_mountpoints (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_osinfo (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_osinfo",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_osinfo (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_package_format (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_package_format",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_package_format (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_package_management (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_package_management",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_package_management (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_product_name (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_product_name",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_product_name (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_product_variant (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_product_variant",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_product_variant (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_roots (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_inspect_get_roots",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_roots (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_type (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_type",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_type (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_windows_current_control_set (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_windows_current_control_set",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_windows_current_control_set (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_windows_software_hive (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_windows_software_hive",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_windows_software_hive (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_windows_system_hive (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_windows_system_hive",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_windows_system_hive (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_windows_systemroot (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_windows_systemroot",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_windows_systemroot (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_is_live (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_is_live",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_is_live (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_is_multipart (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_is_multipart",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_is_multipart (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_is_netinst (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_is_netinst",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_is_netinst (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_list_applications (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  struct guestfs_application_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_list_applications",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_list_applications (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_application_list (r);
+  guestfs_free_application_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_list_applications2 (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  struct guestfs_application2_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_list_applications2",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_list_applications2 (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_application2_list (r);
+  guestfs_free_application2_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_os (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_inspect_os",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_os (g);
   Py_END_ALLOW_THREADS
 
   if (r == NULL) {
@@ -11780,6 +12664,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "delete_event_callback", guestfs_int_py_delete_event_callback, METH_VARARGS, NULL },
   { (char *) "event_to_string", guestfs_int_py_event_to_string, METH_VARARGS, NULL },
   { (char *) "add_cdrom", guestfs_int_py_add_cdrom, METH_VARARGS, NULL },
+  { (char *) "add_domain", guestfs_int_py_add_domain, METH_VARARGS, NULL },
   { (char *) "add_drive", guestfs_int_py_add_drive, METH_VARARGS, NULL },
   { (char *) "add_drive_ro", guestfs_int_py_add_drive_ro, METH_VARARGS, NULL },
   { (char *) "add_drive_ro_with_if", guestfs_int_py_add_drive_ro_with_if, METH_VARARGS, NULL },
@@ -11871,6 +12756,32 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "grep", guestfs_int_py_grep, METH_VARARGS, NULL },
   { (char *) "head", guestfs_int_py_head, METH_VARARGS, NULL },
   { (char *) "head_n", guestfs_int_py_head_n, METH_VARARGS, NULL },
+  { (char *) "inspect_get_arch", guestfs_int_py_inspect_get_arch, METH_VARARGS, NULL },
+  { (char *) "inspect_get_distro", guestfs_int_py_inspect_get_distro, METH_VARARGS, NULL },
+  { (char *) "inspect_get_drive_mappings", guestfs_int_py_inspect_get_drive_mappings, METH_VARARGS, NULL },
+  { (char *) "inspect_get_filesystems", guestfs_int_py_inspect_get_filesystems, METH_VARARGS, NULL },
+  { (char *) "inspect_get_format", guestfs_int_py_inspect_get_format, METH_VARARGS, NULL },
+  { (char *) "inspect_get_hostname", guestfs_int_py_inspect_get_hostname, METH_VARARGS, NULL },
+  { (char *) "inspect_get_major_version", guestfs_int_py_inspect_get_major_version, METH_VARARGS, NULL },
+  { (char *) "inspect_get_minor_version", guestfs_int_py_inspect_get_minor_version, METH_VARARGS, NULL },
+  { (char *) "inspect_get_mountpoints", guestfs_int_py_inspect_get_mountpoints, METH_VARARGS, NULL },
+  { (char *) "inspect_get_osinfo", guestfs_int_py_inspect_get_osinfo, METH_VARARGS, NULL },
+  { (char *) "inspect_get_package_format", guestfs_int_py_inspect_get_package_format, METH_VARARGS, NULL },
+  { (char *) "inspect_get_package_management", guestfs_int_py_inspect_get_package_management, METH_VARARGS, NULL },
+  { (char *) "inspect_get_product_name", guestfs_int_py_inspect_get_product_name, METH_VARARGS, NULL },
+  { (char *) "inspect_get_product_variant", guestfs_int_py_inspect_get_product_variant, METH_VARARGS, NULL },
+  { (char *) "inspect_get_roots", guestfs_int_py_inspect_get_roots, METH_VARARGS, NULL },
+  { (char *) "inspect_get_type", guestfs_int_py_inspect_get_type, METH_VARARGS, NULL },
+  { (char *) "inspect_get_windows_current_control_set", guestfs_int_py_inspect_get_windows_current_control_set, METH_VARARGS, NULL },
+  { (char *) "inspect_get_windows_software_hive", guestfs_int_py_inspect_get_windows_software_hive, METH_VARARGS, NULL },
+  { (char *) "inspect_get_windows_system_hive", guestfs_int_py_inspect_get_windows_system_hive, METH_VARARGS, NULL },
+  { (char *) "inspect_get_windows_systemroot", guestfs_int_py_inspect_get_windows_systemroot, METH_VARARGS, NULL },
+  { (char *) "inspect_is_live", guestfs_int_py_inspect_is_live, METH_VARARGS, NULL },
+  { (char *) "inspect_is_multipart", guestfs_int_py_inspect_is_multipart, METH_VARARGS, NULL },
+  { (char *) "inspect_is_netinst", guestfs_int_py_inspect_is_netinst, METH_VARARGS, NULL },
+  { (char *) "inspect_list_applications", guestfs_int_py_inspect_list_applications, METH_VARARGS, NULL },
+  { (char *) "inspect_list_applications2", guestfs_int_py_inspect_list_applications2, METH_VARARGS, NULL },
+  { (char *) "inspect_os", guestfs_int_py_inspect_os, METH_VARARGS, NULL },
   { (char *) "internal_autosync", guestfs_int_py_internal_autosync, METH_VARARGS, NULL },
   { (char *) "internal_exit", guestfs_int_py_internal_exit, METH_VARARGS, NULL },
   { (char *) "internal_feature_available", guestfs_int_py_internal_feature_available, METH_VARARGS, NULL },
