@@ -37,7 +37,12 @@ let package = Package(
         // plus the generated args/ret codecs, shared by library and daemon.
         .target(name: "GuestfsProtocol", dependencies: ["XDR"]),
         // The Swift library users import.
-        .target(name: "Guestfs", dependencies: ["GuestfsProtocol", "XDR"]),
+        .target(name: "Guestfs", dependencies: ["GuestfsProtocol", "XDR", "CLibvirt", "CLibxml2"]),
+        // add_domain: libvirt's client library and libxml2 for the domain XML.
+        .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
+                       providers: [.apt(["libvirt-dev"])]),
+        .systemLibrary(name: "CLibxml2", path: "Sources/CLibxml2", pkgConfig: "libxml-2.0",
+                       providers: [.apt(["libxml2-dev"])]),
         // The daemon that runs inside the appliance: its code (hand-written
         // daemon/Core plus the generated daemon/Generated) is a library so
         // tests can reach it; guestfsd is only daemon/Main/main.swift.

@@ -220,16 +220,7 @@ extension Guestfs {
         drives[drives.count - 1].isTemporary = true
     }
 
-    func impl_add_libvirt_dom(_ dom: UnsafeMutableRawPointer?, readonly: Bool?, iface: String?, live: Bool?,
-                              readonlydisk: String?, cachemode: String?, discard: String?, copyonread: Bool?) throws -> Int32 {
-        throw fail(ENOTSUP, "libvirt is not supported by this library (swift-guestfs has no libvirt backend)")
-    }
-
-    func impl_add_domain(_ dom: String, libvirturi: String?, readonly: Bool?, iface: String?, live: Bool?,
-                         allowuuid: Bool?, readonlydisk: String?, cachemode: String?, discard: String?,
-                         copyonread: Bool?) throws -> Int32 {
-        throw fail(ENOTSUP, "add_domain: libvirt support is not built in yet")
-    }
+    // impl_add_domain and impl_add_libvirt_dom: Libvirt.swift.
 
     func impl_remove_drive(_ label: String) throws {
         throw fail(ENOTSUP, "hotplugging support was removed in libguestfs 1.48")

@@ -6,9 +6,13 @@ struct Options {
     enum Drive {
         case file(String, format: String?, blocksize: Int?)
         case prepared(PreparedDisk)
+        /// -d: the disks of a libvirt domain (name or UUID).
+        case domain(String)
     }
     var drives: [Drive] = []
     var mounts: [String] = []
+    /// -c: the libvirt URI for -d.
+    var libvirtURI: String?
     var file: String?
     var inspector = false
     var readOnly = false
@@ -40,6 +44,8 @@ func usageExit(_ status: Int32) -> Never {
       -h|--cmd-help        List the available commands
       -h|--cmd-help cmd    Show the help of 'cmd'
       -a|--add image       Add a disk image
+      -c|--connect uri     Libvirt URI for -d
+      -d|--domain guest    Add the disks of the libvirt domain guest (name or UUID)
       --blocksize[=512|4096]
                            Sector size of the disks added with -a after it
       --echo-keys          Show passphrases as they are typed
@@ -139,7 +145,8 @@ func parseOptions(_ argv: [String]) -> Options {
                     blocksize = b
                 } else { blocksize = nil }
             case "cmd-help": cmdHelp(inline)
-            case "connect", "domain": fail("libvirt guests (-c/-d) are not supported: add the disk images with -a")
+            case "connect": o.libvirtURI = needArg(a, inline)
+            case "domain": o.drives.append(.domain(needArg(a, inline)))
             case "csh": o.csh = true
             case "echo-keys": o.echoKeys = true
             case "file": o.file = needArg(a, inline)
@@ -179,7 +186,8 @@ func parseOptions(_ argv: [String]) -> Options {
                 let rest: String? = chars.isEmpty ? nil : String(chars)
                 switch c {
                 case "a": o.drives.append(.file(needArg("-a", rest), format: format, blocksize: blocksize)); chars = []
-                case "c", "d": fail("libvirt guests (-c/-d) are not supported: add the disk images with -a")
+                case "c": o.libvirtURI = needArg("-c", rest); chars = []
+                case "d": o.drives.append(.domain(needArg("-d", rest))); chars = []
                 case "D": Completion.guestPaths = false
                 case "f": o.file = needArg("-f", rest); chars = []
                 case "h": cmdHelp(rest)
@@ -302,6 +310,13 @@ func mainProgram() -> Int32 {
             case let .prepared(p):
                 try p.create(sh)
                 prepared.append((p, index))
+            case let .domain(name):
+                // As libguestfs's guestfish: UUIDs accepted, disks the domain
+                // marks <readonly/> added read-only, --ro for the rest.
+                var opt: [String: ActionArgument] = ["allowuuid": .bool(true), "readonlydisk": .string("read")]
+                if let uri = o.libvirtURI { opt["libvirturi"] = .string(uri) }
+                if o.readOnly { opt["readonly"] = .bool(true) }
+                if case let .int(n) = try sh.call("add_domain", [.string(name)], opt) { index += Int(n) - 1 }
             }
         } catch {
             sh.report(error)
