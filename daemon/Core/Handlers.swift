@@ -6,6 +6,9 @@ import GuestfsProtocol
 import XDR
 
 final class Handlers: DaemonActionHandlers {
+    /// What the last inspect_os found, one entry per root (sorted by root).
+    var inspected: [InspectedOS] = []
+
     init() {}
 
     /// Runs `body` with a guest file opened inside the sysroot.
