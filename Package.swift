@@ -48,8 +48,10 @@ let package = Package(
         // tests can reach it; guestfsd is only daemon/Main/main.swift.
         // Linux calls the Glibc module lacks (openat2, reboot, xattrs).
         .target(name: "CGuestfsdSys", path: "daemon/CSys"),
-        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys"], path: "daemon",
-                exclude: ["Main", "CSys"], sources: ["Core", "Generated"]),
+        // libhivex (Windows registry hives) for hivex_* and Windows inspection.
+        .systemLibrary(name: "CHivex", path: "daemon/CHivex", providers: [.apt(["libhivex-dev"])]),
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex"], path: "daemon",
+                exclude: ["Main", "CSys", "CHivex"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

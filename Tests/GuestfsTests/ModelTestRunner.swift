@@ -35,6 +35,8 @@ final class ModelTestRunner {
     let testData: URL
     let emptyFile: URL
     let zeroFile: URL
+    /// `@hive`: a minimal Windows registry hive (MinimalHive.swift).
+    let hiveFile: URL
     /// (device, host image) for /dev/sda and /dev/sdb.
     let disks: [(device: String, path: String)]
 
@@ -48,6 +50,8 @@ final class ModelTestRunner {
         try Data(pattern).write(to: testData)
         try Data().write(to: emptyFile)
         try Data().write(to: zeroFile)
+        hiveFile = workDir.appendingPathComponent("minimal.hiv")
+        try Data(MinimalHive.bytes()).write(to: hiveFile)
         g = try Guestfs()
         var disks: [(device: String, path: String)] = []
         for (dev, name, size) in [("/dev/sda", "sda.img", 512 << 20), ("/dev/sdb", "sdb.img", 64 << 20)] {
@@ -279,6 +283,7 @@ final class ModelTestRunner {
             switch s {
             case "@test-data": return .string(testData.path)
             case "@empty": return .string(emptyFile.path)
+            case "@hive": return .string(hiveFile.path)
             case "@out":
                 let u = workDir.appendingPathComponent("out-\(UUID().uuidString)")
                 outFile = u

@@ -1248,6 +1248,185 @@ class GuestFS(object):
         r = libguestfsmod.head_n(self._o, nrlines, path)
         return r
 
+    def hivex_close(self):
+        """Closes the hive opened by hivex_open, throwing away any changes that were not saved
+        with hivex_commit. Every node and value handle becomes invalid. Fails if no hive is
+        open.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_close(self._o)
+        return r
+
+    def hivex_commit(self, filename):
+        """Saves the changes made to the hive opened with the write flag. When filename is
+        null the hive file that was opened is rewritten; otherwise a new hive is written to
+        filename, an absolute path inside the guest, and the opened file is left alone. The
+        hive stays open either way. Fails with EROFS if the hive was opened without
+        write.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_commit(self._o, filename)
+        return r
+
+    def hivex_node_add_child(self, parent, name):
+        """Creates a new, empty subkey called name under the key parent and returns its
+        handle. The new key shares its parent's security descriptor and timestamp. Needs a hive
+        opened with write; the change is kept in memory until hivex_commit. Fails with
+        EEXIST if the parent already has a subkey of that name (compared without regard to
+        case).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_add_child(self._o, parent, name)
+        return r
+
+    def hivex_node_children(self, nodeh):
+        """Returns the handles of the subkeys of the key nodeh, as a list of hivex_node
+        structures. A key without subkeys gives an empty list.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_children(self._o, nodeh)
+        return r
+
+    def hivex_node_delete_child(self, nodeh):
+        """Removes the key nodeh from its parent, together with all its subkeys and values.
+        Needs a hive opened with write; saved by hivex_commit. The root key cannot be
+        deleted (EINVAL).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_delete_child(self._o, nodeh)
+        return r
+
+    def hivex_node_get_child(self, nodeh, name):
+        """Looks for the subkey called name under the key nodeh and returns its handle. The
+        name is compared without regard to case, as Windows does. Returns 0 (not an error) when
+        there is no such subkey.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_get_child(self._o, nodeh, name)
+        return r
+
+    def hivex_node_get_value(self, nodeh, key):
+        """Returns the handle of the value called key in the key nodeh, comparing names
+        without regard to case. An empty key asks for the unnamed default value. Returns 0
+        (not an error) when the key has no such value.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_get_value(self._o, nodeh, key)
+        return r
+
+    def hivex_node_name(self, nodeh):
+        """Returns the name of the key whose handle is nodeh, converted to UTF-8. The name of
+        the root key is whatever Windows stored there, often meaningless. Fails if nodeh is
+        not the handle of a key.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_name(self._o, nodeh)
+        return r
+
+    def hivex_node_parent(self, nodeh):
+        """Returns the handle of the key that contains the key nodeh. Fails for the root key,
+        which has no parent.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_parent(self._o, nodeh)
+        return r
+
+    def hivex_node_set_value(self, nodeh, key, t, val):
+        """Stores a value called key in the key nodeh, replacing any value of the same name
+        (an empty key sets the default value). t is the registry data type (see
+        hivex_value_type) and val the raw bytes, written as given: a REG_SZ string must
+        already be UTF-16LE with a terminating zero, a REG_DWORD four little-endian bytes.
+        Needs a hive opened with write; saved by hivex_commit.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_set_value(self._o, nodeh, key, t, val)
+        return r
+
+    def hivex_node_values(self, nodeh):
+        """Returns the handles of the values stored in the key nodeh, as a list of
+        hivex_value structures (empty when the key has none). The unnamed default value of
+        a key, if set, is one of them, with an empty name.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_node_values(self._o, nodeh)
+        return r
+
+    def hivex_open(self, filename, verbose=None, debug=None, write=None, unsafe=None):
+        """Opens the Windows registry hive file filename (a path inside the guest) with the
+        hivex library, so that the other hivex_ calls can walk and change it. Only one hive
+        can be open per handle: opening another one first closes the hive that was open.
+        
+        The optional flags are all false by default. verbose and debug make the library
+        print messages (seen in the appliance's debug output). write allows changes with
+        hivex_node_add_child, hivex_node_delete_child and hivex_node_set_value; they
+        are made in memory and only reach a file through hivex_commit. unsafe makes the
+        parser skip over damaged parts of the file instead of refusing it.
+        
+        The whole hive is read into the appliance's memory, so the filesystem holding it is not
+        kept busy. Fails with the file name in the message if the file cannot be read or is not
+        a registry hive (errno ENOTSUP for a file that does not start like one).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_open(self._o, filename, verbose, debug, write, unsafe)
+        return r
+
+    def hivex_root(self):
+        """Returns the handle of the root key of the open hive. Node handles are positive 64-bit
+        numbers, valid until the hive is closed or reopened.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_root(self._o)
+        return r
+
+    def hivex_value_key(self, valueh):
+        """Returns the name of the value valueh, converted to UTF-8. The default value of a key
+        has an empty name.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_value_key(self._o, valueh)
+        return r
+
+    def hivex_value_string(self, valueh):
+        """Returns the text of the string value valueh converted to UTF-8. It works for values of
+        type REG_SZ, REG_EXPAND_SZ and REG_LINK, whose data Windows stores as UTF-16LE;
+        the conversion stops at the first zero character. Fails with EINVAL for values of other
+        types (numbers, binary data, string lists).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_value_string(self._o, valueh)
+        return r
+
+    def hivex_value_type(self, valueh):
+        """Returns the registry data type of the value valueh as a number: 0 none, 1 string
+        (REG_SZ), 2 string with environment references (REG_EXPAND_SZ), 3 binary, 4
+        32-bit little-endian number (REG_DWORD), 5 big-endian number, 6 link, 7 list of
+        strings (REG_MULTI_SZ), 8-10 hardware resource lists, 11 64-bit number
+        (REG_QWORD).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_value_type(self._o, valueh)
+        return r
+
+    def hivex_value_utf8(self, valueh):
+        """The older name of hivex_value_string, which it now simply calls: returns the UTF-16LE
+        string value valueh converted to UTF-8. Use hivex_value_string in new code.
+        
+        This call is deprecated; use GuestFS.hivex_value_string instead.
+        """
+        warnings.warn("use GuestFS.hivex_value_string instead of GuestFS.hivex_value_utf8", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.hivex_value_utf8(self._o, valueh)
+        return r
+
+    def hivex_value_value(self, valueh):
+        """Returns the raw bytes stored in the value valueh, whatever its type, exactly as in
+        the hive (strings stay in UTF-16LE with their terminating zero). Use
+        hivex_value_type to learn how to interpret them and hivex_value_string for text.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hivex_value_value(self._o, valueh)
+        return r
+
     def inspect_get_arch(self, root):
         """Returns the machine architecture of the operating system at root, such as x86_64,
         i386, aarch64 or ppc64le, worked out from the binaries it contains; unknown

@@ -18,7 +18,7 @@ extension Handlers {
         "acl": ["getfacl", "setfacl"], "augeas": [], "blkdiscard": ["blkdiscard"],
         "blkdiscardzeroes": ["blkdiscard"], "btrfs": ["btrfs"], "clevisluks": ["clevis-luks-unlock"],
         "extlinux": ["extlinux"], "f2fs": ["resize.f2fs"], "fstrim": ["fstrim"], "gdisk": ["sgdisk"],
-        "grub": ["grub-install"], "hivex": ["hivexsh"], "inotify": [], "journal": ["journalctl"],
+        "grub": ["grub-install"], "hivex": [], "inotify": [], "journal": ["journalctl"],
         "ldm": ["ldmtool"], "libtsk": ["fls"], "libyara": ["yara"], "linuxcaps": ["getcap", "setcap"],
         "linuxfsuuid": ["mkswap", "tune2fs"], "linuxmodules": ["modprobe"], "linuxxattrs": [],
         "luks": ["cryptsetup"], "lvm2": ["lvm"], "mdadm": ["mdadm"], "mknod": [], "ntfs3g": ["ntfs-3g"],

@@ -155,6 +155,22 @@ protocol DaemonActionHandlers {
     func lvcreateFree(_ ctx: CallContext, logvol: String, volgroup: String, percent: Int32) throws
     func btrfsSubvolumeList(_ ctx: CallContext, fs: String) throws -> [BTRFSSubvolume]
     func ls0(_ ctx: CallContext, dir: String) throws
+    func hivexOpen(_ ctx: CallContext, filename: String, verbose: Bool?, debug: Bool?, write: Bool?, unsafe: Bool?) throws
+    func hivexClose(_ ctx: CallContext) throws
+    func hivexRoot(_ ctx: CallContext) throws -> Int64
+    func hivexNodeName(_ ctx: CallContext, nodeh: Int64) throws -> String
+    func hivexNodeChildren(_ ctx: CallContext, nodeh: Int64) throws -> [HivexNode]
+    func hivexNodeGetChild(_ ctx: CallContext, nodeh: Int64, name: String) throws -> Int64
+    func hivexNodeParent(_ ctx: CallContext, nodeh: Int64) throws -> Int64
+    func hivexNodeValues(_ ctx: CallContext, nodeh: Int64) throws -> [HivexValue]
+    func hivexNodeGetValue(_ ctx: CallContext, nodeh: Int64, key: String) throws -> Int64
+    func hivexValueKey(_ ctx: CallContext, valueh: Int64) throws -> String
+    func hivexValueType(_ ctx: CallContext, valueh: Int64) throws -> Int64
+    func hivexValueValue(_ ctx: CallContext, valueh: Int64) throws -> [UInt8]
+    func hivexCommit(_ ctx: CallContext, filename: String?) throws
+    func hivexNodeAddChild(_ ctx: CallContext, parent: Int64, name: String) throws -> Int64
+    func hivexNodeDeleteChild(_ ctx: CallContext, nodeh: Int64) throws
+    func hivexNodeSetValue(_ ctx: CallContext, nodeh: Int64, key: String, t: Int64, val: [UInt8]) throws
     func rmF(_ ctx: CallContext, path: String) throws
     func mke2fs(_ ctx: CallContext, device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?, blockspergroup: Int64?, numberofgroups: Int64?, bytesperinode: Int64?, inodesize: Int64?, journalsize: Int64?, numberofinodes: Int64?, stridesize: Int64?, stripewidth: Int64?, maxonlineresize: Int64?, reservedblockspercentage: Int32?, mmpupdateinterval: Int32?, journaldevice: String?, label: String?, lastmounteddir: String?, creatoros: String?, fstype: String?, usagetype: String?, uuid: String?, forcecreate: Bool?, writesbandgrouponly: Bool?, lazyitableinit: Bool?, lazyjournalinit: Bool?, testfs: Bool?, discard: Bool?, quotatype: Bool?, extent: Bool?, filetype: Bool?, flexbg: Bool?, hasjournal: Bool?, journaldev: Bool?, largefile: Bool?, quota: Bool?, resizeinode: Bool?, sparsesuper: Bool?, uninitbg: Bool?) throws
     func partSetGptType(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
@@ -171,6 +187,8 @@ protocol DaemonActionHandlers {
     func partSetDiskGuid(_ ctx: CallContext, device: String, guid: String) throws
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
+    func hivexValueUtf8(_ ctx: CallContext, valueh: Int64) throws -> String
+    func hivexValueString(_ ctx: CallContext, valueh: Int64) throws -> String
     func inspectOs(_ ctx: CallContext) throws -> [String]
     func inspectGetRoots(_ ctx: CallContext) throws -> [String]
     func inspectGetFormat(_ ctx: CallContext, root: String) throws -> String
@@ -1013,6 +1031,89 @@ enum Dispatch {
                 try d.finish()
                 try h.ls0(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
                 return nil
+            case 350: // hivex_open
+                try ctx.checkOptargs(count: 4)
+                let a = try HivexOpenArgs(from: &d)
+                try d.finish()
+                try h.hivexOpen(ctx, filename: try ctx.checkPathname(a.filename, "filename"), verbose: ctx.has(optarg: 0) ? a.verbose : nil, debug: ctx.has(optarg: 1) ? a.debug : nil, write: ctx.has(optarg: 2) ? a.write : nil, unsafe: ctx.has(optarg: 3) ? a.unsafe : nil)
+                return nil
+            case 351: // hivex_close
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.hivexClose(ctx)
+                return nil
+            case 352: // hivex_root
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return HivexRootRet(value: try h.hivexRoot(ctx)).xdrBytes
+            case 353: // hivex_node_name
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeNameArgs(from: &d)
+                try d.finish()
+                return HivexNodeNameRet(value: try h.hivexNodeName(ctx, nodeh: a.nodeh)).xdrBytes
+            case 354: // hivex_node_children
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeChildrenArgs(from: &d)
+                try d.finish()
+                return HivexNodeChildrenRet(value: try h.hivexNodeChildren(ctx, nodeh: a.nodeh)).xdrBytes
+            case 355: // hivex_node_get_child
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeGetChildArgs(from: &d)
+                try d.finish()
+                return HivexNodeGetChildRet(value: try h.hivexNodeGetChild(ctx, nodeh: a.nodeh, name: a.name)).xdrBytes
+            case 356: // hivex_node_parent
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeParentArgs(from: &d)
+                try d.finish()
+                return HivexNodeParentRet(value: try h.hivexNodeParent(ctx, nodeh: a.nodeh)).xdrBytes
+            case 357: // hivex_node_values
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeValuesArgs(from: &d)
+                try d.finish()
+                return HivexNodeValuesRet(value: try h.hivexNodeValues(ctx, nodeh: a.nodeh)).xdrBytes
+            case 358: // hivex_node_get_value
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeGetValueArgs(from: &d)
+                try d.finish()
+                return HivexNodeGetValueRet(value: try h.hivexNodeGetValue(ctx, nodeh: a.nodeh, key: a.key)).xdrBytes
+            case 359: // hivex_value_key
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexValueKeyArgs(from: &d)
+                try d.finish()
+                return HivexValueKeyRet(value: try h.hivexValueKey(ctx, valueh: a.valueh)).xdrBytes
+            case 360: // hivex_value_type
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexValueTypeArgs(from: &d)
+                try d.finish()
+                return HivexValueTypeRet(value: try h.hivexValueType(ctx, valueh: a.valueh)).xdrBytes
+            case 361: // hivex_value_value
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexValueValueArgs(from: &d)
+                try d.finish()
+                return HivexValueValueRet(value: try h.hivexValueValue(ctx, valueh: a.valueh)).xdrBytes
+            case 362: // hivex_commit
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexCommitArgs(from: &d)
+                try d.finish()
+                try h.hivexCommit(ctx, filename: a.filename)
+                return nil
+            case 363: // hivex_node_add_child
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeAddChildArgs(from: &d)
+                try d.finish()
+                return HivexNodeAddChildRet(value: try h.hivexNodeAddChild(ctx, parent: a.parent, name: a.name)).xdrBytes
+            case 364: // hivex_node_delete_child
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeDeleteChildArgs(from: &d)
+                try d.finish()
+                try h.hivexNodeDeleteChild(ctx, nodeh: a.nodeh)
+                return nil
+            case 365: // hivex_node_set_value
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexNodeSetValueArgs(from: &d)
+                try d.finish()
+                try h.hivexNodeSetValue(ctx, nodeh: a.nodeh, key: a.key, t: a.t, val: a.val)
+                return nil
             case 367: // rm_f
                 try ctx.checkOptargs(count: 0)
                 let a = try RmFArgs(from: &d)
@@ -1100,6 +1201,16 @@ enum Dispatch {
                 try d.finish()
                 let r = try h.listFilesystems(ctx)
                 return ListFilesystemsRet(value: r.flatMap { [ctx.canonicalName($0.0), $0.1] }).xdrBytes
+            case 478: // hivex_value_utf8
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexValueUtf8Args(from: &d)
+                try d.finish()
+                return HivexValueUtf8Ret(value: try h.hivexValueUtf8(ctx, valueh: a.valueh)).xdrBytes
+            case 479: // hivex_value_string
+                try ctx.checkOptargs(count: 0)
+                let a = try HivexValueStringArgs(from: &d)
+                try d.finish()
+                return HivexValueStringRet(value: try h.hivexValueString(ctx, valueh: a.valueh)).xdrBytes
             case 480: // inspect_os
                 try ctx.checkOptargs(count: 0)
                 try d.finish()

@@ -1326,6 +1326,225 @@ extension Guestfs {
         }
     }
 
+    /// Closes the hive opened by `hivex_open`, throwing away any changes that were not saved
+    /// with `hivex_commit`. Every node and value handle becomes invalid. Fails if no hive is
+    /// open.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexClose() throws {
+        return try perform("hivex_close", []) {
+            try self.daemonCall(.hivexClose, optargs: 0)
+        }
+    }
+
+    /// Saves the changes made to the hive opened with the *write* flag. When *filename* is
+    /// null the hive file that was opened is rewritten; otherwise a new hive is written to
+    /// *filename*, an absolute path inside the guest, and the opened file is left alone. The
+    /// hive stays open either way. Fails with `EROFS` if the hive was opened without
+    /// *write*.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexCommit(_ filename: String?) throws {
+        return try perform("hivex_commit", [.optString(filename)]) {
+            try self.daemonCall(.hivexCommit, args: HivexCommitArgs(filename: filename), optargs: 0)
+        }
+    }
+
+    /// Creates a new, empty subkey called *name* under the key *parent* and returns its
+    /// handle. The new key shares its parent's security descriptor and timestamp. Needs a hive
+    /// opened with *write*; the change is kept in memory until `hivex_commit`. Fails with
+    /// `EEXIST` if the parent already has a subkey of that name (compared without regard to
+    /// case).
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeAddChild(_ parent: Int64, _ name: String) throws -> Int64 {
+        return try perform("hivex_node_add_child", [.int(parent), .string(name)]) {
+            return try self.daemonCall(.hivexNodeAddChild, args: HivexNodeAddChildArgs(parent: parent, name: name), optargs: 0, returning: HivexNodeAddChildRet.self).value
+        }
+    }
+
+    /// Returns the handles of the subkeys of the key *nodeh*, as a list of `hivex_node`
+    /// structures. A key without subkeys gives an empty list.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeChildren(_ nodeh: Int64) throws -> [HivexNode] {
+        return try perform("hivex_node_children", [.int(nodeh)]) {
+            return try self.daemonCall(.hivexNodeChildren, args: HivexNodeChildrenArgs(nodeh: nodeh), optargs: 0, returning: HivexNodeChildrenRet.self).value
+        }
+    }
+
+    /// Removes the key *nodeh* from its parent, together with all its subkeys and values.
+    /// Needs a hive opened with *write*; saved by `hivex_commit`. The root key cannot be
+    /// deleted (`EINVAL`).
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeDeleteChild(_ nodeh: Int64) throws {
+        return try perform("hivex_node_delete_child", [.int(nodeh)]) {
+            try self.daemonCall(.hivexNodeDeleteChild, args: HivexNodeDeleteChildArgs(nodeh: nodeh), optargs: 0)
+        }
+    }
+
+    /// Looks for the subkey called *name* under the key *nodeh* and returns its handle. The
+    /// name is compared without regard to case, as Windows does. Returns 0 (not an error) when
+    /// there is no such subkey.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeGetChild(_ nodeh: Int64, _ name: String) throws -> Int64 {
+        return try perform("hivex_node_get_child", [.int(nodeh), .string(name)]) {
+            return try self.daemonCall(.hivexNodeGetChild, args: HivexNodeGetChildArgs(nodeh: nodeh, name: name), optargs: 0, returning: HivexNodeGetChildRet.self).value
+        }
+    }
+
+    /// Returns the handle of the value called *key* in the key *nodeh*, comparing names
+    /// without regard to case. An empty *key* asks for the unnamed default value. Returns 0
+    /// (not an error) when the key has no such value.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeGetValue(_ nodeh: Int64, _ key: String) throws -> Int64 {
+        return try perform("hivex_node_get_value", [.int(nodeh), .string(key)]) {
+            return try self.daemonCall(.hivexNodeGetValue, args: HivexNodeGetValueArgs(nodeh: nodeh, key: key), optargs: 0, returning: HivexNodeGetValueRet.self).value
+        }
+    }
+
+    /// Returns the name of the key whose handle is *nodeh*, converted to UTF-8. The name of
+    /// the root key is whatever Windows stored there, often meaningless. Fails if *nodeh* is
+    /// not the handle of a key.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeName(_ nodeh: Int64) throws -> String {
+        return try perform("hivex_node_name", [.int(nodeh)]) {
+            return try self.daemonCall(.hivexNodeName, args: HivexNodeNameArgs(nodeh: nodeh), optargs: 0, returning: HivexNodeNameRet.self).value
+        }
+    }
+
+    /// Returns the handle of the key that contains the key *nodeh*. Fails for the root key,
+    /// which has no parent.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeParent(_ nodeh: Int64) throws -> Int64 {
+        return try perform("hivex_node_parent", [.int(nodeh)]) {
+            return try self.daemonCall(.hivexNodeParent, args: HivexNodeParentArgs(nodeh: nodeh), optargs: 0, returning: HivexNodeParentRet.self).value
+        }
+    }
+
+    /// Stores a value called *key* in the key *nodeh*, replacing any value of the same name
+    /// (an empty *key* sets the default value). *t* is the registry data type (see
+    /// `hivex_value_type`) and *val* the raw bytes, written as given: a `REG_SZ` string must
+    /// already be UTF-16LE with a terminating zero, a `REG_DWORD` four little-endian bytes.
+    /// Needs a hive opened with *write*; saved by `hivex_commit`.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeSetValue(_ nodeh: Int64, _ key: String, _ t: Int64, _ val: [UInt8]) throws {
+        return try perform("hivex_node_set_value", [.int(nodeh), .string(key), .int(t), .buffer(val)]) {
+            try self.daemonCall(.hivexNodeSetValue, args: HivexNodeSetValueArgs(nodeh: nodeh, key: key, t: t, val: val), optargs: 0)
+        }
+    }
+
+    /// Returns the handles of the values stored in the key *nodeh*, as a list of
+    /// `hivex_value` structures (empty when the key has none). The unnamed default value of
+    /// a key, if set, is one of them, with an empty name.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexNodeValues(_ nodeh: Int64) throws -> [HivexValue] {
+        return try perform("hivex_node_values", [.int(nodeh)]) {
+            return try self.daemonCall(.hivexNodeValues, args: HivexNodeValuesArgs(nodeh: nodeh), optargs: 0, returning: HivexNodeValuesRet.self).value
+        }
+    }
+
+    /// Opens the Windows registry hive file *filename* (a path inside the guest) with the
+    /// hivex library, so that the other `hivex_*` calls can walk and change it. Only one hive
+    /// can be open per handle: opening another one first closes the hive that was open.
+    ///
+    /// The optional flags are all false by default. *verbose* and *debug* make the library
+    /// print messages (seen in the appliance's debug output). *write* allows changes with
+    /// `hivex_node_add_child`, `hivex_node_delete_child` and `hivex_node_set_value`; they
+    /// are made in memory and only reach a file through `hivex_commit`. *unsafe* makes the
+    /// parser skip over damaged parts of the file instead of refusing it.
+    ///
+    /// The whole hive is read into the appliance's memory, so the filesystem holding it is not
+    /// kept busy. Fails with the file name in the message if the file cannot be read or is not
+    /// a registry hive (errno `ENOTSUP` for a file that does not start like one).
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexOpen(_ filename: String, verbose: Bool? = nil, debug: Bool? = nil, write: Bool? = nil, unsafe: Bool? = nil) throws {
+        return try perform("hivex_open", [.string(filename), .optional("verbose", verbose.map { .bool($0) }), .optional("debug", debug.map { .bool($0) }), .optional("write", write.map { .bool($0) }), .optional("unsafe", unsafe.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if verbose != nil { optargs |= 1 << 0 }
+            if debug != nil { optargs |= 1 << 1 }
+            if write != nil { optargs |= 1 << 2 }
+            if unsafe != nil { optargs |= 1 << 3 }
+            try self.daemonCall(.hivexOpen, args: HivexOpenArgs(filename: filename, verbose: verbose ?? false, debug: debug ?? false, write: write ?? false, unsafe: unsafe ?? false), optargs: optargs)
+        }
+    }
+
+    /// Returns the handle of the root key of the open hive. Node handles are positive 64-bit
+    /// numbers, valid until the hive is closed or reopened.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexRoot() throws -> Int64 {
+        return try perform("hivex_root", []) {
+            return try self.daemonCall(.hivexRoot, optargs: 0, returning: HivexRootRet.self).value
+        }
+    }
+
+    /// Returns the name of the value *valueh*, converted to UTF-8. The default value of a key
+    /// has an empty name.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexValueKey(_ valueh: Int64) throws -> String {
+        return try perform("hivex_value_key", [.int(valueh)]) {
+            return try self.daemonCall(.hivexValueKey, args: HivexValueKeyArgs(valueh: valueh), optargs: 0, returning: HivexValueKeyRet.self).value
+        }
+    }
+
+    /// Returns the text of the string value *valueh* converted to UTF-8. It works for values of
+    /// type `REG_SZ`, `REG_EXPAND_SZ` and `REG_LINK`, whose data Windows stores as UTF-16LE;
+    /// the conversion stops at the first zero character. Fails with `EINVAL` for values of other
+    /// types (numbers, binary data, string lists).
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexValueString(_ valueh: Int64) throws -> String {
+        return try perform("hivex_value_string", [.int(valueh)]) {
+            return try self.daemonCall(.hivexValueString, args: HivexValueStringArgs(valueh: valueh), optargs: 0, returning: HivexValueStringRet.self).value
+        }
+    }
+
+    /// Returns the registry data type of the value *valueh* as a number: 0 none, 1 string
+    /// (`REG_SZ`), 2 string with environment references (`REG_EXPAND_SZ`), 3 binary, 4
+    /// 32-bit little-endian number (`REG_DWORD`), 5 big-endian number, 6 link, 7 list of
+    /// strings (`REG_MULTI_SZ`), 8-10 hardware resource lists, 11 64-bit number
+    /// (`REG_QWORD`).
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexValueType(_ valueh: Int64) throws -> Int64 {
+        return try perform("hivex_value_type", [.int(valueh)]) {
+            return try self.daemonCall(.hivexValueType, args: HivexValueTypeArgs(valueh: valueh), optargs: 0, returning: HivexValueTypeRet.self).value
+        }
+    }
+
+    /// The older name of `hivex_value_string`, which it now simply calls: returns the UTF-16LE
+    /// string value *valueh* converted to UTF-8. Use `hivex_value_string` in new code.
+    ///
+    /// - Note: Deprecated; use ``hivexValueString`` instead.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexValueUtf8(_ valueh: Int64) throws -> String {
+        return try perform("hivex_value_utf8", [.int(valueh)]) {
+            return try self.daemonCall(.hivexValueUtf8, args: HivexValueUtf8Args(valueh: valueh), optargs: 0, returning: HivexValueUtf8Ret.self).value
+        }
+    }
+
+    /// Returns the raw bytes stored in the value *valueh*, whatever its type, exactly as in
+    /// the hive (strings stay in UTF-16LE with their terminating zero). Use
+    /// `hivex_value_type` to learn how to interpret them and `hivex_value_string` for text.
+    ///
+    /// - Note: Part of the optional group `hivex`: check ``featureAvailable(_:)`` first.
+    public func hivexValueValue(_ valueh: Int64) throws -> [UInt8] {
+        return try perform("hivex_value_value", [.int(valueh)]) {
+            return try self.daemonCall(.hivexValueValue, args: HivexValueValueArgs(valueh: valueh), optargs: 0, returning: HivexValueValueRet.self).value
+        }
+    }
+
     /// Returns the machine architecture of the operating system at *root*, such as `x86_64`,
     /// `i386`, `aarch64` or `ppc64le`, worked out from the binaries it contains; `unknown`
     /// when no binary could be examined.

@@ -322,6 +322,65 @@ extension Guestfs {
             case "head_n":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try headN(try args[0].int32("nrlines"), try args[1].string("path")))
+            case "hivex_close":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try hivexClose()
+                return .none
+            case "hivex_commit":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try hivexCommit(try args[0].optString("filename"))
+                return .none
+            case "hivex_node_add_child":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(try hivexNodeAddChild(try args[0].int64("parent"), try args[1].string("name")))
+            case "hivex_node_children":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try hivexNodeChildren(try args[0].int64("nodeh")).map(\.fields))
+            case "hivex_node_delete_child":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try hivexNodeDeleteChild(try args[0].int64("nodeh"))
+                return .none
+            case "hivex_node_get_child":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(try hivexNodeGetChild(try args[0].int64("nodeh"), try args[1].string("name")))
+            case "hivex_node_get_value":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(try hivexNodeGetValue(try args[0].int64("nodeh"), try args[1].string("key")))
+            case "hivex_node_name":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try hivexNodeName(try args[0].int64("nodeh")))
+            case "hivex_node_parent":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try hivexNodeParent(try args[0].int64("nodeh")))
+            case "hivex_node_set_value":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try hivexNodeSetValue(try args[0].int64("nodeh"), try args[1].string("key"), try args[2].int64("t"), try args[3].buffer("val"))
+                return .none
+            case "hivex_node_values":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try hivexNodeValues(try args[0].int64("nodeh")).map(\.fields))
+            case "hivex_open":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["verbose", "debug", "write", "unsafe"])
+                try hivexOpen(try args[0].string("filename"), verbose: try optargs["verbose"].map { try $0.bool("verbose") }, debug: try optargs["debug"].map { try $0.bool("debug") }, write: try optargs["write"].map { try $0.bool("write") }, unsafe: try optargs["unsafe"].map { try $0.bool("unsafe") })
+                return .none
+            case "hivex_root":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .int(try hivexRoot())
+            case "hivex_value_key":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try hivexValueKey(try args[0].int64("valueh")))
+            case "hivex_value_string":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try hivexValueString(try args[0].int64("valueh")))
+            case "hivex_value_type":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try hivexValueType(try args[0].int64("valueh")))
+            case "hivex_value_utf8":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try hivexValueUtf8(try args[0].int64("valueh")))
+            case "hivex_value_value":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .buffer(try hivexValueValue(try args[0].int64("valueh")))
             case "inspect_get_arch":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetArch(try args[0].string("root")))

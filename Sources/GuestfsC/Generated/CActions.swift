@@ -1499,6 +1499,156 @@ public func c_guestfs_head_n(_ g: OpaquePointer?, _ nrlines: Int32, _ path: Unsa
     }
 }
 
+@_cdecl("guestfs_hivex_close")
+public func c_guestfs_hivex_close(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "hivex_close", errorValue: -1) {
+        h in
+        try h.g.hivexClose()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_hivex_commit")
+public func c_guestfs_hivex_commit(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "hivex_commit", errorValue: -1) {
+        h in
+        try h.g.hivexCommit(cOptString(filename))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_hivex_node_add_child")
+public func c_guestfs_hivex_node_add_child(_ g: OpaquePointer?, _ parent: Int64, _ name: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "hivex_node_add_child", errorValue: -1) {
+        h in
+        return try h.g.hivexNodeAddChild(parent, cString(name, "name"))
+    }
+}
+
+@_cdecl("guestfs_hivex_node_children")
+public func c_guestfs_hivex_node_children(_ g: OpaquePointer?, _ nodeh: Int64) -> UnsafeMutablePointer<guestfs_hivex_node_list>? {
+    return CHandle.call(g, "hivex_node_children", errorValue: nil) {
+        h in
+        return cStructList(try h.g.hivexNodeChildren(nodeh))
+    }
+}
+
+@_cdecl("guestfs_hivex_node_delete_child")
+public func c_guestfs_hivex_node_delete_child(_ g: OpaquePointer?, _ nodeh: Int64) -> Int32 {
+    return CHandle.call(g, "hivex_node_delete_child", errorValue: -1) {
+        h in
+        try h.g.hivexNodeDeleteChild(nodeh)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_hivex_node_get_child")
+public func c_guestfs_hivex_node_get_child(_ g: OpaquePointer?, _ nodeh: Int64, _ name: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "hivex_node_get_child", errorValue: -1) {
+        h in
+        return try h.g.hivexNodeGetChild(nodeh, cString(name, "name"))
+    }
+}
+
+@_cdecl("guestfs_hivex_node_get_value")
+public func c_guestfs_hivex_node_get_value(_ g: OpaquePointer?, _ nodeh: Int64, _ key: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "hivex_node_get_value", errorValue: -1) {
+        h in
+        return try h.g.hivexNodeGetValue(nodeh, cString(key, "key"))
+    }
+}
+
+@_cdecl("guestfs_hivex_node_name")
+public func c_guestfs_hivex_node_name(_ g: OpaquePointer?, _ nodeh: Int64) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hivex_node_name", errorValue: nil) {
+        h in
+        return cDup(try h.g.hivexNodeName(nodeh))
+    }
+}
+
+@_cdecl("guestfs_hivex_node_parent")
+public func c_guestfs_hivex_node_parent(_ g: OpaquePointer?, _ nodeh: Int64) -> Int64 {
+    return CHandle.call(g, "hivex_node_parent", errorValue: -1) {
+        h in
+        return try h.g.hivexNodeParent(nodeh)
+    }
+}
+
+@_cdecl("guestfs_hivex_node_set_value")
+public func c_guestfs_hivex_node_set_value(_ g: OpaquePointer?, _ nodeh: Int64, _ key: UnsafePointer<CChar>?, _ t: Int64, _ val: UnsafePointer<CChar>?, _ valSize: Int) -> Int32 {
+    return CHandle.call(g, "hivex_node_set_value", errorValue: -1) {
+        h in
+        try h.g.hivexNodeSetValue(nodeh, cString(key, "key"), t, cBuffer(val, valSize, "val"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_hivex_node_values")
+public func c_guestfs_hivex_node_values(_ g: OpaquePointer?, _ nodeh: Int64) -> UnsafeMutablePointer<guestfs_hivex_value_list>? {
+    return CHandle.call(g, "hivex_node_values", errorValue: nil) {
+        h in
+        return cStructList(try h.g.hivexNodeValues(nodeh))
+    }
+}
+
+@_cdecl("guestfs_hivex_open_argv")
+public func c_guestfs_hivex_open_argv(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_hivex_open_argv>?) -> Int32 {
+    return CHandle.call(g, "hivex_open", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.hivexOpen(cString(filename, "filename"), verbose: mask & (1 << 0) != 0 ? optargs!.pointee.verbose != 0 : nil, debug: mask & (1 << 1) != 0 ? optargs!.pointee.debug != 0 : nil, write: mask & (1 << 2) != 0 ? optargs!.pointee.write != 0 : nil, unsafe: mask & (1 << 3) != 0 ? optargs!.pointee.unsafe != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_hivex_root")
+public func c_guestfs_hivex_root(_ g: OpaquePointer?) -> Int64 {
+    return CHandle.call(g, "hivex_root", errorValue: -1) {
+        h in
+        return try h.g.hivexRoot()
+    }
+}
+
+@_cdecl("guestfs_hivex_value_key")
+public func c_guestfs_hivex_value_key(_ g: OpaquePointer?, _ valueh: Int64) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hivex_value_key", errorValue: nil) {
+        h in
+        return cDup(try h.g.hivexValueKey(valueh))
+    }
+}
+
+@_cdecl("guestfs_hivex_value_string")
+public func c_guestfs_hivex_value_string(_ g: OpaquePointer?, _ valueh: Int64) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hivex_value_string", errorValue: nil) {
+        h in
+        return cDup(try h.g.hivexValueString(valueh))
+    }
+}
+
+@_cdecl("guestfs_hivex_value_type")
+public func c_guestfs_hivex_value_type(_ g: OpaquePointer?, _ valueh: Int64) -> Int64 {
+    return CHandle.call(g, "hivex_value_type", errorValue: -1) {
+        h in
+        return try h.g.hivexValueType(valueh)
+    }
+}
+
+@_cdecl("guestfs_hivex_value_utf8")
+public func c_guestfs_hivex_value_utf8(_ g: OpaquePointer?, _ valueh: Int64) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hivex_value_utf8", errorValue: nil) {
+        h in
+        return cDup(try h.g.hivexValueUtf8(valueh))
+    }
+}
+
+@_cdecl("guestfs_hivex_value_value")
+public func c_guestfs_hivex_value_value(_ g: OpaquePointer?, _ valueh: Int64, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hivex_value_value", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.hivexValueValue(valueh), sizeR)
+    }
+}
+
 @_cdecl("guestfs_inspect_get_arch")
 public func c_guestfs_inspect_get_arch(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "inspect_get_arch", errorValue: nil) {

@@ -3451,6 +3451,416 @@ public struct Ls0Args: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `hivex_open` (procedure 350): required args, then optargs.
+public struct HivexOpenArgs: XDRCodable, Sendable {
+    public var filename: String
+    public var verbose: Bool
+    public var debug: Bool
+    public var write: Bool
+    public var unsafe: Bool
+
+    public init(filename: String, verbose: Bool = false, debug: Bool = false, write: Bool = false, unsafe: Bool = false) {
+        self.filename = filename
+        self.verbose = verbose
+        self.debug = debug
+        self.write = write
+        self.unsafe = unsafe
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        filename = try d.decodeString()
+        verbose = try d.decodeBool()
+        debug = try d.decodeBool()
+        write = try d.decodeBool()
+        unsafe = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(filename)
+        e.encode(verbose)
+        e.encode(debug)
+        e.encode(write)
+        e.encode(unsafe)
+    }
+}
+
+/// Reply of `hivex_root` (procedure 352).
+public struct HivexRootRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_name` (procedure 353): required args, then optargs.
+public struct HivexNodeNameArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+
+    public init(nodeh: Int64) {
+        self.nodeh = nodeh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+    }
+}
+
+/// Reply of `hivex_node_name` (procedure 353).
+public struct HivexNodeNameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_children` (procedure 354): required args, then optargs.
+public struct HivexNodeChildrenArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+
+    public init(nodeh: Int64) {
+        self.nodeh = nodeh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+    }
+}
+
+/// Reply of `hivex_node_children` (procedure 354).
+public struct HivexNodeChildrenRet: XDRCodable, Sendable {
+    public var value: [HivexNode]
+    public init(value: [HivexNode]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: HivexNode.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_get_child` (procedure 355): required args, then optargs.
+public struct HivexNodeGetChildArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+    public var name: String
+
+    public init(nodeh: Int64, name: String) {
+        self.nodeh = nodeh
+        self.name = name
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+        name = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+        e.encode(name)
+    }
+}
+
+/// Reply of `hivex_node_get_child` (procedure 355).
+public struct HivexNodeGetChildRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_parent` (procedure 356): required args, then optargs.
+public struct HivexNodeParentArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+
+    public init(nodeh: Int64) {
+        self.nodeh = nodeh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+    }
+}
+
+/// Reply of `hivex_node_parent` (procedure 356).
+public struct HivexNodeParentRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_values` (procedure 357): required args, then optargs.
+public struct HivexNodeValuesArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+
+    public init(nodeh: Int64) {
+        self.nodeh = nodeh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+    }
+}
+
+/// Reply of `hivex_node_values` (procedure 357).
+public struct HivexNodeValuesRet: XDRCodable, Sendable {
+    public var value: [HivexValue]
+    public init(value: [HivexValue]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: HivexValue.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_get_value` (procedure 358): required args, then optargs.
+public struct HivexNodeGetValueArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+    public var key: String
+
+    public init(nodeh: Int64, key: String) {
+        self.nodeh = nodeh
+        self.key = key
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+        key = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+        e.encode(key)
+    }
+}
+
+/// Reply of `hivex_node_get_value` (procedure 358).
+public struct HivexNodeGetValueRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_value_key` (procedure 359): required args, then optargs.
+public struct HivexValueKeyArgs: XDRCodable, Sendable {
+    public var valueh: Int64
+
+    public init(valueh: Int64) {
+        self.valueh = valueh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        valueh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(valueh)
+    }
+}
+
+/// Reply of `hivex_value_key` (procedure 359).
+public struct HivexValueKeyRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_value_type` (procedure 360): required args, then optargs.
+public struct HivexValueTypeArgs: XDRCodable, Sendable {
+    public var valueh: Int64
+
+    public init(valueh: Int64) {
+        self.valueh = valueh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        valueh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(valueh)
+    }
+}
+
+/// Reply of `hivex_value_type` (procedure 360).
+public struct HivexValueTypeRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_value_value` (procedure 361): required args, then optargs.
+public struct HivexValueValueArgs: XDRCodable, Sendable {
+    public var valueh: Int64
+
+    public init(valueh: Int64) {
+        self.valueh = valueh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        valueh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(valueh)
+    }
+}
+
+/// Reply of `hivex_value_value` (procedure 361).
+public struct HivexValueValueRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
+    }
+}
+
+/// Arguments of `hivex_commit` (procedure 362): required args, then optargs.
+public struct HivexCommitArgs: XDRCodable, Sendable {
+    public var filename: String?
+
+    public init(filename: String?) {
+        self.filename = filename
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        filename = try d.decodeOptionalString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOptional(filename)
+    }
+}
+
+/// Arguments of `hivex_node_add_child` (procedure 363): required args, then optargs.
+public struct HivexNodeAddChildArgs: XDRCodable, Sendable {
+    public var parent: Int64
+    public var name: String
+
+    public init(parent: Int64, name: String) {
+        self.parent = parent
+        self.name = name
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        parent = try d.decodeInt64()
+        name = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(parent)
+        e.encode(name)
+    }
+}
+
+/// Reply of `hivex_node_add_child` (procedure 363).
+public struct HivexNodeAddChildRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_node_delete_child` (procedure 364): required args, then optargs.
+public struct HivexNodeDeleteChildArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+
+    public init(nodeh: Int64) {
+        self.nodeh = nodeh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+    }
+}
+
+/// Arguments of `hivex_node_set_value` (procedure 365): required args, then optargs.
+public struct HivexNodeSetValueArgs: XDRCodable, Sendable {
+    public var nodeh: Int64
+    public var key: String
+    public var t: Int64
+    public var val: [UInt8]
+
+    public init(nodeh: Int64, key: String, t: Int64, val: [UInt8]) {
+        self.nodeh = nodeh
+        self.key = key
+        self.t = t
+        self.val = val
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        nodeh = try d.decodeInt64()
+        key = try d.decodeString()
+        t = try d.decodeInt64()
+        val = try d.decodeOpaque()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(nodeh)
+        e.encode(key)
+        e.encode(t)
+        e.encodeOpaque(val)
+    }
+}
+
 /// Arguments of `rm_f` (procedure 367): required args, then optargs.
 public struct RmFArgs: XDRCodable, Sendable {
     public var path: String
@@ -3971,6 +4381,64 @@ public struct ListFilesystemsRet: XDRCodable, Sendable {
     public init(value: [String]) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
         value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_value_utf8` (procedure 478): required args, then optargs.
+public struct HivexValueUtf8Args: XDRCodable, Sendable {
+    public var valueh: Int64
+
+    public init(valueh: Int64) {
+        self.valueh = valueh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        valueh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(valueh)
+    }
+}
+
+/// Reply of `hivex_value_utf8` (procedure 478).
+public struct HivexValueUtf8Ret: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hivex_value_string` (procedure 479): required args, then optargs.
+public struct HivexValueStringArgs: XDRCodable, Sendable {
+    public var valueh: Int64
+
+    public init(valueh: Int64) {
+        self.valueh = valueh
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        valueh = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(valueh)
+    }
+}
+
+/// Reply of `hivex_value_string` (procedure 479).
+public struct HivexValueStringRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)

@@ -151,6 +151,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lvcreateFree = 312
     case btrfsSubvolumeList = 325
     case ls0 = 347
+    case hivexOpen = 350
+    case hivexClose = 351
+    case hivexRoot = 352
+    case hivexNodeName = 353
+    case hivexNodeChildren = 354
+    case hivexNodeGetChild = 355
+    case hivexNodeParent = 356
+    case hivexNodeValues = 357
+    case hivexNodeGetValue = 358
+    case hivexValueKey = 359
+    case hivexValueType = 360
+    case hivexValueValue = 361
+    case hivexCommit = 362
+    case hivexNodeAddChild = 363
+    case hivexNodeDeleteChild = 364
+    case hivexNodeSetValue = 365
     case rmF = 367
     case mke2fs = 368
     case partSetGptType = 392
@@ -167,6 +183,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partSetDiskGuid = 459
     case partGetDiskGuid = 460
     case listFilesystems = 476
+    case hivexValueUtf8 = 478
+    case hivexValueString = 479
     case inspectOs = 480
     case inspectGetRoots = 481
     case inspectGetFormat = 482
@@ -347,6 +365,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lvcreateFree: return "lvcreate_free"
             case .btrfsSubvolumeList: return "btrfs_subvolume_list"
             case .ls0: return "ls0"
+            case .hivexOpen: return "hivex_open"
+            case .hivexClose: return "hivex_close"
+            case .hivexRoot: return "hivex_root"
+            case .hivexNodeName: return "hivex_node_name"
+            case .hivexNodeChildren: return "hivex_node_children"
+            case .hivexNodeGetChild: return "hivex_node_get_child"
+            case .hivexNodeParent: return "hivex_node_parent"
+            case .hivexNodeValues: return "hivex_node_values"
+            case .hivexNodeGetValue: return "hivex_node_get_value"
+            case .hivexValueKey: return "hivex_value_key"
+            case .hivexValueType: return "hivex_value_type"
+            case .hivexValueValue: return "hivex_value_value"
+            case .hivexCommit: return "hivex_commit"
+            case .hivexNodeAddChild: return "hivex_node_add_child"
+            case .hivexNodeDeleteChild: return "hivex_node_delete_child"
+            case .hivexNodeSetValue: return "hivex_node_set_value"
             case .rmF: return "rm_f"
             case .mke2fs: return "mke2fs"
             case .partSetGptType: return "part_set_gpt_type"
@@ -363,6 +397,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partSetDiskGuid: return "part_set_disk_guid"
             case .partGetDiskGuid: return "part_get_disk_guid"
             case .listFilesystems: return "list_filesystems"
+            case .hivexValueUtf8: return "hivex_value_utf8"
+            case .hivexValueString: return "hivex_value_string"
             case .inspectOs: return "inspect_os"
             case .inspectGetRoots: return "inspect_get_roots"
             case .inspectGetFormat: return "inspect_get_format"

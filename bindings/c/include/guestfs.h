@@ -1254,6 +1254,96 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_head (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_HEAD_N 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head_n (guestfs_h *g, int nrlines, const char *path);
 
+#define GUESTFS_HAVE_HIVEX_CLOSE 1
+#define LIBGUESTFS_HAVE_HIVEX_CLOSE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_close (guestfs_h *g);
+
+#define GUESTFS_HAVE_HIVEX_COMMIT 1
+#define LIBGUESTFS_HAVE_HIVEX_COMMIT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_commit (guestfs_h *g, const char *filename);
+
+#define GUESTFS_HAVE_HIVEX_NODE_ADD_CHILD 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_ADD_CHILD 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_node_add_child (guestfs_h *g, int64_t parent, const char *name);
+
+#define GUESTFS_HAVE_HIVEX_NODE_CHILDREN 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_CHILDREN 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_hivex_node_list *guestfs_hivex_node_children (guestfs_h *g, int64_t nodeh);
+
+#define GUESTFS_HAVE_HIVEX_NODE_DELETE_CHILD 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_DELETE_CHILD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_node_delete_child (guestfs_h *g, int64_t nodeh);
+
+#define GUESTFS_HAVE_HIVEX_NODE_GET_CHILD 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_GET_CHILD 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_node_get_child (guestfs_h *g, int64_t nodeh, const char *name);
+
+#define GUESTFS_HAVE_HIVEX_NODE_GET_VALUE 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_GET_VALUE 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_node_get_value (guestfs_h *g, int64_t nodeh, const char *key);
+
+#define GUESTFS_HAVE_HIVEX_NODE_NAME 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_NAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_node_name (guestfs_h *g, int64_t nodeh);
+
+#define GUESTFS_HAVE_HIVEX_NODE_PARENT 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_PARENT 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_node_parent (guestfs_h *g, int64_t nodeh);
+
+#define GUESTFS_HAVE_HIVEX_NODE_SET_VALUE 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_SET_VALUE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_node_set_value (guestfs_h *g, int64_t nodeh, const char *key, int64_t t, const char *val, size_t val_size);
+
+#define GUESTFS_HAVE_HIVEX_NODE_VALUES 1
+#define LIBGUESTFS_HAVE_HIVEX_NODE_VALUES 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_hivex_value_list *guestfs_hivex_node_values (guestfs_h *g, int64_t nodeh);
+
+#define GUESTFS_HAVE_HIVEX_OPEN 1
+#define LIBGUESTFS_HAVE_HIVEX_OPEN 1
+#define GUESTFS_HIVEX_OPEN_VERBOSE 0
+#define GUESTFS_HIVEX_OPEN_VERBOSE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_HIVEX_OPEN_DEBUG 1
+#define GUESTFS_HIVEX_OPEN_DEBUG_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_HIVEX_OPEN_WRITE 2
+#define GUESTFS_HIVEX_OPEN_WRITE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_HIVEX_OPEN_UNSAFE 3
+#define GUESTFS_HIVEX_OPEN_UNSAFE_BITMASK (UINT64_C(1)<<3)
+struct guestfs_hivex_open_argv {
+  uint64_t bitmask;
+  int verbose;
+  int debug;
+  int write;
+  int unsafe;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_open (guestfs_h *g, const char *filename, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_open_va (guestfs_h *g, const char *filename, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_hivex_open_argv (guestfs_h *g, const char *filename, const struct guestfs_hivex_open_argv *optargs);
+
+#define GUESTFS_HAVE_HIVEX_ROOT 1
+#define LIBGUESTFS_HAVE_HIVEX_ROOT 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_root (guestfs_h *g);
+
+#define GUESTFS_HAVE_HIVEX_VALUE_KEY 1
+#define LIBGUESTFS_HAVE_HIVEX_VALUE_KEY 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_key (guestfs_h *g, int64_t valueh);
+
+#define GUESTFS_HAVE_HIVEX_VALUE_STRING 1
+#define LIBGUESTFS_HAVE_HIVEX_VALUE_STRING 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_string (guestfs_h *g, int64_t valueh);
+
+#define GUESTFS_HAVE_HIVEX_VALUE_TYPE 1
+#define LIBGUESTFS_HAVE_HIVEX_VALUE_TYPE 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_hivex_value_type (guestfs_h *g, int64_t valueh);
+
+#define GUESTFS_HAVE_HIVEX_VALUE_UTF8 1
+#define LIBGUESTFS_HAVE_HIVEX_VALUE_UTF8 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_utf8 (guestfs_h *g, int64_t valueh)
+  GUESTFS_DEPRECATED_REPLACED_BY ("hivex_value_string");
+
+#define GUESTFS_HAVE_HIVEX_VALUE_VALUE 1
+#define LIBGUESTFS_HAVE_HIVEX_VALUE_VALUE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_value (guestfs_h *g, int64_t valueh, size_t *size_r);
+
 #define GUESTFS_HAVE_INSPECT_GET_ARCH 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_ARCH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_arch (guestfs_h *g, const char *root);

@@ -1196,6 +1196,52 @@ guestfs_grep_opts_va (guestfs_h *g, const char *regex, const char *path, va_list
 }
 
 int
+guestfs_hivex_open (guestfs_h *g, const char *filename, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, filename);
+  r = guestfs_hivex_open_va (g, filename, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_hivex_open_va (guestfs_h *g, const char *filename, va_list args)
+{
+  struct guestfs_hivex_open_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_HIVEX_OPEN_VERBOSE:
+      optargs_s.verbose = va_arg (args, int);
+      break;
+    case GUESTFS_HIVEX_OPEN_DEBUG:
+      optargs_s.debug = va_arg (args, int);
+      break;
+    case GUESTFS_HIVEX_OPEN_WRITE:
+      optargs_s.write = va_arg (args, int);
+      break;
+    case GUESTFS_HIVEX_OPEN_UNSAFE:
+      optargs_s.unsafe = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "hivex_open", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "hivex_open", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_hivex_open_argv (g, filename, &optargs_s);
+}
+
+int
 guestfs_internal_test (guestfs_h *g, const char *str, const char *optstr, char *const *strlist, int b, int integer, int64_t integer64, const char *filein, const char *fileout, const char *bufferin, size_t bufferin_size, ...)
 {
   va_list optargs;

@@ -4876,6 +4876,589 @@ guestfs_int_py_head_n (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_hivex_close (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_hivex_close",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_close (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_commit (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oz:guestfs_hivex_commit",
+                         &py_g, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_commit (g, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_add_child (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long parent;
+  const char *name;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OLs:guestfs_hivex_node_add_child",
+                         &py_g, &parent, &name)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_add_child (g, (int64_t) parent, name);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_children (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  struct guestfs_hivex_node_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_node_children",
+                         &py_g, &nodeh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_children (g, (int64_t) nodeh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_hivex_node_list (r);
+  guestfs_free_hivex_node_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_delete_child (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_node_delete_child",
+                         &py_g, &nodeh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_delete_child (g, (int64_t) nodeh);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_get_child (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  const char *name;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OLs:guestfs_hivex_node_get_child",
+                         &py_g, &nodeh, &name)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_get_child (g, (int64_t) nodeh, name);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_get_value (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  const char *key;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OLs:guestfs_hivex_node_get_value",
+                         &py_g, &nodeh, &key)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_get_value (g, (int64_t) nodeh, key);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_name (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_node_name",
+                         &py_g, &nodeh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_name (g, (int64_t) nodeh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_parent (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_node_parent",
+                         &py_g, &nodeh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_parent (g, (int64_t) nodeh);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_set_value (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  const char *key;
+  long long t;
+  const char *val;
+  Py_ssize_t val_size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OLsLs#:guestfs_hivex_node_set_value",
+                         &py_g, &nodeh, &key, &t, &val, &val_size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_set_value (g, (int64_t) nodeh, key, (int64_t) t, val, (size_t) val_size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_node_values (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long nodeh;
+  struct guestfs_hivex_value_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_node_values",
+                         &py_g, &nodeh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_node_values (g, (int64_t) nodeh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_hivex_value_list (r);
+  guestfs_free_hivex_value_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_open (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  struct guestfs_hivex_open_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_verbose;
+  PyObject *py_debug;
+  PyObject *py_write;
+  PyObject *py_unsafe;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOO:guestfs_hivex_open",
+                         &py_g, &filename, &py_verbose, &py_debug, &py_write, &py_unsafe)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_verbose != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.verbose = (int) PyLong_AsLong (py_verbose);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_debug != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.debug = (int) PyLong_AsLong (py_debug);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_write != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.write = (int) PyLong_AsLong (py_write);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_unsafe != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.unsafe = (int) PyLong_AsLong (py_unsafe);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_open_argv (g, filename, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_root (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_hivex_root",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_root (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_value_key (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long valueh;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_value_key",
+                         &py_g, &valueh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_value_key (g, (int64_t) valueh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_value_string (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long valueh;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_value_string",
+                         &py_g, &valueh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_value_string (g, (int64_t) valueh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_value_type (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long valueh;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_value_type",
+                         &py_g, &valueh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_value_type (g, (int64_t) valueh);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_value_utf8 (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long valueh;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_value_utf8",
+                         &py_g, &valueh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_value_utf8 (g, (int64_t) valueh);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hivex_value_value (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long valueh;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_hivex_value_value",
+                         &py_g, &valueh)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hivex_value_value (g, (int64_t) valueh, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_inspect_get_arch (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12756,6 +13339,24 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "grep", guestfs_int_py_grep, METH_VARARGS, NULL },
   { (char *) "head", guestfs_int_py_head, METH_VARARGS, NULL },
   { (char *) "head_n", guestfs_int_py_head_n, METH_VARARGS, NULL },
+  { (char *) "hivex_close", guestfs_int_py_hivex_close, METH_VARARGS, NULL },
+  { (char *) "hivex_commit", guestfs_int_py_hivex_commit, METH_VARARGS, NULL },
+  { (char *) "hivex_node_add_child", guestfs_int_py_hivex_node_add_child, METH_VARARGS, NULL },
+  { (char *) "hivex_node_children", guestfs_int_py_hivex_node_children, METH_VARARGS, NULL },
+  { (char *) "hivex_node_delete_child", guestfs_int_py_hivex_node_delete_child, METH_VARARGS, NULL },
+  { (char *) "hivex_node_get_child", guestfs_int_py_hivex_node_get_child, METH_VARARGS, NULL },
+  { (char *) "hivex_node_get_value", guestfs_int_py_hivex_node_get_value, METH_VARARGS, NULL },
+  { (char *) "hivex_node_name", guestfs_int_py_hivex_node_name, METH_VARARGS, NULL },
+  { (char *) "hivex_node_parent", guestfs_int_py_hivex_node_parent, METH_VARARGS, NULL },
+  { (char *) "hivex_node_set_value", guestfs_int_py_hivex_node_set_value, METH_VARARGS, NULL },
+  { (char *) "hivex_node_values", guestfs_int_py_hivex_node_values, METH_VARARGS, NULL },
+  { (char *) "hivex_open", guestfs_int_py_hivex_open, METH_VARARGS, NULL },
+  { (char *) "hivex_root", guestfs_int_py_hivex_root, METH_VARARGS, NULL },
+  { (char *) "hivex_value_key", guestfs_int_py_hivex_value_key, METH_VARARGS, NULL },
+  { (char *) "hivex_value_string", guestfs_int_py_hivex_value_string, METH_VARARGS, NULL },
+  { (char *) "hivex_value_type", guestfs_int_py_hivex_value_type, METH_VARARGS, NULL },
+  { (char *) "hivex_value_utf8", guestfs_int_py_hivex_value_utf8, METH_VARARGS, NULL },
+  { (char *) "hivex_value_value", guestfs_int_py_hivex_value_value, METH_VARARGS, NULL },
   { (char *) "inspect_get_arch", guestfs_int_py_inspect_get_arch, METH_VARARGS, NULL },
   { (char *) "inspect_get_distro", guestfs_int_py_inspect_get_distro, METH_VARARGS, NULL },
   { (char *) "inspect_get_drive_mappings", guestfs_int_py_inspect_get_drive_mappings, METH_VARARGS, NULL },
