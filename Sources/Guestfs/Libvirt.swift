@@ -46,7 +46,7 @@ extension Guestfs {
         debug("add_domain: connecting to libvirt URI \(uriText)")
         // A read-write connection: read-only ones may not read secrets.
         guard let conn = virConnectOpenAuth(libvirturi, virConnectAuthPtrDefault, 0) else {
-            throw fail(0, "could not connect to libvirt URI \(uriText): \(Guestfs.libvirtLastError())")
+            throw fail(0, "could not connect to libvirt URI \(uriText): \(Guestfs.libvirtLastError(codes: true))")
         }
         defer { virConnectClose(conn) }
         guestfs_libvirt_silence(conn)
@@ -239,10 +239,11 @@ extension Guestfs {
         return String(cString: p)
     }
 
-    /// libvirt's last error on this thread, as text.
-    static func libvirtLastError() -> String {
+    /// libvirt's last error on this thread, as text (with libvirt's error
+    /// code and domain numbers when `codes`).
+    static func libvirtLastError(codes: Bool = false) -> String {
         guard let e = virGetLastError() else { return "unknown libvirt error" }
         let msg = e.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
-        return "\(msg) (libvirt error code \(e.pointee.code), domain \(e.pointee.domain))"
+        return codes ? "\(msg) (libvirt error code \(e.pointee.code), domain \(e.pointee.domain))" : msg
     }
 }

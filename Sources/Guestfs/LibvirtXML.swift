@@ -55,10 +55,11 @@ enum LibvirtXML {
         var description: String
     }
 
-    /// The domain's disks in document order: every `<disk>` element whose
-    /// parent is a `<devices>` element. Disks whose kind is not one of
-    /// file/block/network/volume, and disks without a source (an empty CD-ROM
-    /// or floppy drive), are left out, as libguestfs does.
+    /// The domain's disks in document order: the `<disk>` elements of
+    /// `/domain/devices` (not, say, look-alikes inside `<metadata>`). Disks
+    /// whose kind is not one of file/block/network/volume, and disks without
+    /// a source (an empty CD-ROM or floppy drive), are left out, as libguestfs
+    /// does.
     static func disks(fromDomainXML xml: String) throws -> [LibvirtDisk] {
         var bytes = Array(xml.utf8)
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
@@ -75,17 +76,11 @@ enum LibvirtXML {
         guard let root = xmlDocGetRootElement(doc) else {
             throw ParseError(description: "the domain XML that libvirt returned is empty")
         }
-        var out: [LibvirtDisk] = []
-        collect(root, into: &out)
-        return out
-    }
-
-    private static func collect(_ node: xmlNodePtr, into out: inout [LibvirtDisk]) {
-        for child in elements(node) {
-            if name(child) == "disk", name(node) == "devices" {
-                if let d = disk(child) { out.append(d) }
-            }
-            collect(child, into: &out)
+        guard name(root) == "domain" else {
+            throw ParseError(description: "libvirt returned XML whose root is <\(name(root))>, not <domain>")
+        }
+        return elements(root).filter { name($0) == "devices" }.flatMap { devices in
+            elements(devices).filter { name($0) == "disk" }.compactMap(disk)
         }
     }
 
