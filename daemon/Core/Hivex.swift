@@ -54,13 +54,19 @@ final class Hive {
     static func describe(_ e: Int32) -> String {
         switch e {
         case ENOTSUP: return "not a Windows registry hive file, or a damaged one (\(Sys.strerror(e)))"
+        case EINVAL: return "not a usable Windows registry hive: too small, or its header checksum is wrong (\(Sys.strerror(e)))"
         case 0: return "failed"
         default: return Sys.strerror(e)
         }
     }
 
-    private func fail(_ op: String, _ e: Int32 = errno) -> DaemonError {
-        DaemonError(e == 0 ? EINVAL : e, "\(op): \(Sys.strerror(e == 0 ? EINVAL : e))")
+    /// An error for a failed libhivex call on handle `h` (a node or value).
+    private func fail(_ op: String, _ h: Int64? = nil, hint: String? = nil, _ e: Int32 = errno) -> DaemonError {
+        let e = e == 0 ? EINVAL : e
+        var why = Sys.strerror(e)
+        if let hint { why += " (\(hint))" }
+        if let h { return DaemonError(e, "\(op): handle \(h): \(why)") }
+        return DaemonError(e, "\(op): \(why)")
     }
 
     private func readOnly(_ op: String) -> DaemonError {
@@ -80,14 +86,14 @@ final class Hive {
 
     func nodeName(_ node: Int64) throws -> String {
         errno = 0
-        guard let p = hivex_node_name(h, Hive.handle(node)) else { throw fail("hivex_node_name") }
+        guard let p = hivex_node_name(h, Hive.handle(node)) else { throw fail("hivex_node_name", node) }
         defer { free(p) }
         return String(cString: p)
     }
 
     func children(_ node: Int64) throws -> [Int64] {
         errno = 0
-        guard let p = hivex_node_children(h, Hive.handle(node)) else { throw fail("hivex_node_children") }
+        guard let p = hivex_node_children(h, Hive.handle(node)) else { throw fail("hivex_node_children", node) }
         defer { free(p) }
         var out: [Int64] = []
         var i = 0
@@ -99,20 +105,20 @@ final class Hive {
     func child(_ node: Int64, _ name: String) throws -> Int64 {
         errno = 0
         let r = hivex_node_get_child(h, Hive.handle(node), name)
-        if r == 0 && errno != 0 { throw fail("hivex_node_get_child") }
+        if r == 0 && errno != 0 { throw fail("hivex_node_get_child", node) }
         return Int64(r)
     }
 
     func parent(_ node: Int64) throws -> Int64 {
         errno = 0
         let r = hivex_node_parent(h, Hive.handle(node))
-        if r == 0 { throw fail("hivex_node_parent") }
+        if r == 0 { throw fail("hivex_node_parent", node, hint: errno == EFAULT ? "the root key has no parent" : nil) }
         return Int64(r)
     }
 
     func values(_ node: Int64) throws -> [Int64] {
         errno = 0
-        guard let p = hivex_node_values(h, Hive.handle(node)) else { throw fail("hivex_node_values") }
+        guard let p = hivex_node_values(h, Hive.handle(node)) else { throw fail("hivex_node_values", node) }
         defer { free(p) }
         var out: [Int64] = []
         var i = 0
@@ -124,13 +130,13 @@ final class Hive {
     func value(_ node: Int64, _ key: String) throws -> Int64 {
         errno = 0
         let r = hivex_node_get_value(h, Hive.handle(node), key)
-        if r == 0 && errno != 0 { throw fail("hivex_node_get_value") }
+        if r == 0 && errno != 0 { throw fail("hivex_node_get_value", node) }
         return Int64(r)
     }
 
     func valueKey(_ value: Int64) throws -> String {
         errno = 0
-        guard let p = hivex_value_key(h, Hive.handle(value)) else { throw fail("hivex_value_key") }
+        guard let p = hivex_value_key(h, Hive.handle(value)) else { throw fail("hivex_value_key", value) }
         defer { free(p) }
         return String(cString: p)
     }
@@ -139,7 +145,7 @@ final class Hive {
         var t = hive_type(0)
         var len = 0
         errno = 0
-        if hivex_value_type(h, Hive.handle(value), &t, &len) == -1 { throw fail("hivex_value_type") }
+        if hivex_value_type(h, Hive.handle(value), &t, &len) == -1 { throw fail("hivex_value_type", value) }
         return Int64(t.rawValue)
     }
 
@@ -147,7 +153,7 @@ final class Hive {
         var t = hive_type(0)
         var len = 0
         errno = 0
-        guard let p = hivex_value_value(h, Hive.handle(value), &t, &len) else { throw fail("hivex_value_value") }
+        guard let p = hivex_value_value(h, Hive.handle(value), &t, &len) else { throw fail("hivex_value_value", value) }
         defer { free(p) }
         return p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
     }
@@ -155,7 +161,7 @@ final class Hive {
     /// A string value (REG_SZ, REG_EXPAND_SZ, REG_LINK) as UTF-8.
     func valueString(_ value: Int64) throws -> String {
         errno = 0
-        guard let p = hivex_value_string(h, Hive.handle(value)) else { throw fail("hivex_value_string") }
+        guard let p = hivex_value_string(h, Hive.handle(value)) else { throw fail("hivex_value_string", value, hint: "not a value handle, or not a REG_SZ, REG_EXPAND_SZ or REG_LINK value") }
         defer { free(p) }
         return String(cString: p)
     }
@@ -166,14 +172,14 @@ final class Hive {
         guard writable else { throw readOnly("hivex_node_add_child") }
         errno = 0
         let r = hivex_node_add_child(h, Hive.handle(parent), name)
-        if r == 0 { throw fail("hivex_node_add_child") }
+        if r == 0 { throw fail("hivex_node_add_child", parent) }
         return Int64(r)
     }
 
     func deleteChild(_ node: Int64) throws {
         guard writable else { throw readOnly("hivex_node_delete_child") }
         errno = 0
-        if hivex_node_delete_child(h, Hive.handle(node)) == -1 { throw fail("hivex_node_delete_child") }
+        if hivex_node_delete_child(h, Hive.handle(node)) == -1 { throw fail("hivex_node_delete_child", node, hint: "not a key handle, or the root key, which cannot be deleted") }
     }
 
     func setValue(_ node: Int64, key: String, type: Int64, data: [UInt8]) throws {
@@ -191,7 +197,7 @@ final class Hive {
                 return hivex_node_set_value(h, Hive.handle(node), &sv, 0)
             }
         }
-        if r == -1 { throw fail("hivex_node_set_value") }
+        if r == -1 { throw fail("hivex_node_set_value", node) }
     }
 
     /// Writes the hive (with its changes) to the guest file `target`: libhivex
