@@ -123,10 +123,16 @@ class GuestFS(object):
         allowuuid: also accept a UUID in dom.
         
         readonlydisk: what to do with disks the domain marks read-only (<readonly/>):
-        error (the default: fail unless readonly is set), read (add them read-only),
-        write (add them writable anyway) or ignore (leave them out).
+        write (the default: add them like the other disks, read-only only when readonly
+        is set), read (always add them read-only), error (fail, adding nothing, unless
+        readonly is set) or ignore (leave them out; they are not counted).
         
-        cachemode, discard and copyonread are passed to add_drive for each disk.
+        cachemode, discard and copyonread are passed to add_drive for each disk, and
+        so is the disk's logical block size when the domain gives one.
+        
+        Disks are read from the domain's XML: file and block sources, network disks (with their
+        hosts and any <auth> secret) and storage pool volumes; CD-ROM and floppy
+        drives without media are skipped. Either every disk is added or, on error, none.
         """
         self._check_not_closed()
         r = libguestfsmod.add_domain(self._o, dom, libvirturi, readonly, iface, live, allowuuid, readonlydisk, cachemode, discard, copyonread)

@@ -170,10 +170,16 @@ extension Guestfs {
     /// *allowuuid*: also accept a UUID in *dom*.
     ///
     /// *readonlydisk*: what to do with disks the domain marks read-only (`<readonly/>`):
-    /// `error` (the default: fail unless *readonly* is set), `read` (add them read-only),
-    /// `write` (add them writable anyway) or `ignore` (leave them out).
+    /// `write` (the default: add them like the other disks, read-only only when *readonly*
+    /// is set), `read` (always add them read-only), `error` (fail, adding nothing, unless
+    /// *readonly* is set) or `ignore` (leave them out; they are not counted).
     ///
-    /// *cachemode*, *discard* and *copyonread* are passed to `add_drive` for each disk.
+    /// *cachemode*, *discard* and *copyonread* are passed to `add_drive` for each disk, and
+    /// so is the disk's logical block size when the domain gives one.
+    ///
+    /// Disks are read from the domain's XML: file and block sources, network disks (with their
+    /// hosts and any `<auth>` secret) and storage pool volumes; CD-ROM and floppy
+    /// drives without media are skipped. Either every disk is added or, on error, none.
     public func addDomain(_ dom: String, libvirturi: String? = nil, readonly: Bool? = nil, iface: String? = nil, live: Bool? = nil, allowuuid: Bool? = nil, readonlydisk: String? = nil, cachemode: String? = nil, discard: String? = nil, copyonread: Bool? = nil) throws -> Int32 {
         return try perform("add_domain", [.string(dom), .optional("libvirturi", libvirturi.map { .string($0) }), .optional("readonly", readonly.map { .bool($0) }), .optional("iface", iface.map { .string($0) }), .optional("live", live.map { .bool($0) }), .optional("allowuuid", allowuuid.map { .bool($0) }), .optional("readonlydisk", readonlydisk.map { .string($0) }), .optional("cachemode", cachemode.map { .string($0) }), .optional("discard", discard.map { .string($0) }), .optional("copyonread", copyonread.map { .bool($0) })], configOnly: true) {
             try self.impl_add_domain(dom, libvirturi: libvirturi, readonly: readonly, iface: iface, live: live, allowuuid: allowuuid, readonlydisk: readonlydisk, cachemode: cachemode, discard: discard, copyonread: copyonread)
@@ -293,9 +299,9 @@ extension Guestfs {
     ///
     /// *live*: no longer supported; setting it to true is an error.
     ///
-    /// *readonlydisk*: what to do with disks the domain marks as read-only: `error` (the
-    /// default: fail unless *readonly* is set), `read` (add them read-only), `write` (add
-    /// them writable anyway) or `ignore` (skip them).
+    /// *readonlydisk*: what to do with disks the domain marks as read-only: `write` (the
+    /// default: add them like the other disks), `read` (add them read-only), `error` (fail
+    /// unless *readonly* is set) or `ignore` (skip them). See `add_domain`.
     ///
     /// *cachemode*, *discard* and *copyonread* are passed to `add_drive` for each disk.
     public func addLibvirtDom(_ dom: UnsafeMutableRawPointer?, readonly: Bool? = nil, iface: String? = nil, live: Bool? = nil, readonlydisk: String? = nil, cachemode: String? = nil, discard: String? = nil, copyonread: Bool? = nil) throws -> Int32 {
