@@ -54,7 +54,14 @@ extension Guestfs {
         if allowuuid == true { domain = virDomainLookupByUUIDString(conn, dom) }
         if domain == nil { domain = virDomainLookupByName(conn, dom) }
         guard let domain else {
-            throw fail(ENOENT, "no libvirt domain called '\(dom)' at URI \(uriText): \(Guestfs.libvirtLastError())")
+            let cause = Guestfs.libvirtLastError()
+            // Name the URI libvirt chose when the caller gave none.
+            var at = uriText
+            if libvirturi == nil, let u = virConnectGetURI(conn) {
+                at = "'\(String(cString: u))'"
+                free(u)
+            }
+            throw fail(ENOENT, "no libvirt domain called '\(dom)' at URI \(at): \(cause)")
         }
         defer { virDomainFree(domain) }
         return try addLibvirtDomain(domain, conn: conn, options: opts)

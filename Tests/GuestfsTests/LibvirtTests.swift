@@ -245,6 +245,16 @@ final class AddDomainTests: XCTestCase {
         XCTAssertEqual(try g.debugDrives().count, 3)
     }
 
+    func testDefaultURI() throws {
+        // Without libvirturi, libvirt's default connection: LIBVIRT_DEFAULT_URI here.
+        setenv("LIBVIRT_DEFAULT_URI", fx.uri, 1)
+        defer { unsetenv("LIBVIRT_DEFAULT_URI") }
+        let g = try handle()
+        defer { g.close() }
+        XCTAssertEqual(try g.addDomain("off"), 2)
+        assertError(try g.addDomain("nope"), contains: ["no libvirt domain called 'nope' at URI '\(fx.uri)'"])
+    }
+
     func testRefusedOptions() throws {
         let g = try handle()
         defer { g.close() }
