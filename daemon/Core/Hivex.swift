@@ -4,9 +4,8 @@
 //
 // Hive files are always reached through the sysroot with openat2
 // (RESOLVE_IN_ROOT): libhivex gets /proc/self/fd/N of a descriptor we opened
-// inside the guest, and commits go to a private temporary file that is then
-// copied into the guest the same way, so guest symlinks cannot lead libhivex
-// out of the guest.
+// inside the guest, both to read a hive and to commit one, so guest symlinks
+// cannot lead libhivex out of the guest.
 
 import CHivex
 import Glibc
@@ -200,35 +199,18 @@ final class Hive {
         if r == -1 { throw fail("hivex_node_set_value", node) }
     }
 
-    /// Writes the hive (with its changes) to the guest file `target`: libhivex
-    /// writes a private temporary file, which is then copied into the guest.
+    /// Writes the hive (with its changes) to the guest file `target`. The
+    /// file is opened (created if needed) inside the guest first and
+    /// libhivex writes to that same file through /proc/self/fd/N.
     func commit(sysroot: Sysroot, to target: String) throws {
         guard writable else { throw readOnly("hivex_commit") }
-        var tmpl = Array("/tmp/hivexXXXXXX".utf8CString)
-        let tfd = mkstemp(&tmpl)
-        if tfd < 0 { throw DaemonError.posix("mkstemp", "/tmp") }
-        close(tfd)
-        let tmp = String(cString: tmpl)
-        defer { unlink(tmp) }
+        let fd = try sysroot.open(target, O_WRONLY | O_CREAT, mode: 0o644, op: "hivex_commit")
+        defer { close(fd) }
         errno = 0
-        if hivex_commit(h, tmp, 0) == -1 {
-            let e = errno
+        if hivex_commit(h, "/proc/self/fd/\(fd)", 0) == -1 {
+            let e = errno == 0 ? EIO : errno
             throw DaemonError(e, "\(target): commit failed: \(Sys.strerror(e))")
         }
-        let src = Glibc.open(tmp, O_RDONLY | O_CLOEXEC)
-        if src < 0 { throw DaemonError.posix("open", tmp) }
-        defer { close(src) }
-        let dst = try sysroot.open(target, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644, op: "hivex_commit")
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(src, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; let e = DaemonError.posix("read", tmp); close(dst); throw e }
-            if n == 0 { break }
-            if !buf.withUnsafeBytes({ Sys.writeAll(dst, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) {
-                let e = DaemonError.posix("write", target); close(dst); throw e
-            }
-        }
-        if close(dst) != 0 { throw DaemonError.posix("close", target) }
     }
 
     // MARK: conveniences for inspection
