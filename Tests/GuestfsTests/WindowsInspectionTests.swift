@@ -12,7 +12,7 @@ import Guestfs
 ///   applications in both Uninstall views and Defender.
 /// - /dev/sdb (GPT): sdb1 an old 32-bit Windows 2000 in /WINNT with no
 ///   binaries (arch from the registry), version only as "5.0", control
-///   set 2.
+///   set 2, no TCP/IP settings (hostname from ComputerName).
 /// Needs GUESTFS_TEST_APPLIANCE.
 final class WindowsInspectionTests: XCTestCase {
     static let dataPartitionGUID = "01234567-89AB-CDEF-0123-456789ABCDEF"
@@ -127,7 +127,7 @@ final class WindowsInspectionTests: XCTestCase {
         try g.hivexCommit(nil)
         try g.hivexOpen("/WINNT/SYSTEM32/CONFIG/SYSTEM", write: true)
         try g.regDword(try g.regKey(["Select"]), "Current", 2)
-        try g.regString(try g.regKey(["ControlSet002", "Services", "Tcpip", "Parameters"]), "Hostname", "OLDBOX")
+        try g.regString(try g.regKey(["ControlSet002", "Control", "ComputerName", "ComputerName"]), "ComputerName", "OLDBOX")
         try g.regString(try g.regKey(["ControlSet002", "Control", "Session Manager", "Environment"]),
                         "PROCESSOR_ARCHITECTURE", "x86")
         try g.hivexCommit(nil)

@@ -195,6 +195,10 @@ extension Handlers {
             if let params = try? hive.node([name, "Services", "Tcpip", "Parameters"]),
                let host = hive.string(params, "Hostname") {
                 os.hostname = host
+            } else if let cn = try? hive.node([name, "Control", "ComputerName", "ComputerName"]),
+                      let host = hive.string(cn, "ComputerName") {
+                // Without TCP/IP configured, the NetBIOS computer name.
+                os.hostname = host
             }
             if os.arch == "unknown",
                let env = try? hive.node([name, "Control", "Session Manager", "Environment"]),
