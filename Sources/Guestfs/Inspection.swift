@@ -44,7 +44,7 @@ extension Guestfs {
             }
             apps = descs.compactMap(PackageDatabases.pacman)
         case (_, "rpm"):
-            throw fail(ENOTSUP, "inspect_list_applications2: \(root): reading the RPM database is not supported by this version")
+            throw fail(ENOTSUP, "\(root): reading the RPM database is not supported by this version")
         default:
             return []   // no package database known for this operating system
         }
@@ -55,7 +55,7 @@ extension Guestfs {
     /// A guest file's text, with an error that says the guest must be mounted.
     private func guestText(_ path: String, root: String) throws -> String {
         guard try exists(path) else {
-            throw fail(ENOENT, "inspect_list_applications2: \(path) not found: mount the filesystems of \(root) (see inspect_get_mountpoints) before listing its applications")
+            throw fail(ENOENT, "\(path) not found: mount the filesystems of \(root) (see inspect_get_mountpoints) before listing its applications")
         }
         return String(decoding: try readFile(path), as: UTF8.self)
     }

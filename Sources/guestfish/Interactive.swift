@@ -117,6 +117,7 @@ enum Interactive {
         stifle_history(500)
         if let h = historyFile { read_history(h) }
         banner()
+        if let report = sh.inspectorReport { Out.write(report + "\n") }
         var lastOK = true
         var lastLine = ""
         while true {

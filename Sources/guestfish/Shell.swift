@@ -30,6 +30,8 @@ final class Shell {
     /// an unknown command).
     var fromCommandLine = false
     var readOnly = false
+    /// -i: the operating system and what got mounted, shown under the banner.
+    var inspectorReport: String?
     var progressBars = false
     var keysFromStdin = false
     var echoKeys = false

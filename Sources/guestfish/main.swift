@@ -259,10 +259,6 @@ func mainProgram() -> Int32 {
         if !o.commands.isEmpty { fail("extra parameters on the command line with --listen flag") }
         if o.file != nil { fail("cannot use --listen and --file options at the same time") }
     }
-    if o.inspector && Shell.findAction("inspect_os") == nil {
-        fail("-i (inspection) is not supported yet: this build has no inspect-os action; use -m dev[:mountpoint] to mount filesystems")
-    }
-
     // --listen: the server is a child in the background that does all the
     // setup below; the parent returns once it listens (or has failed).
     let readyFD: Int32? = o.listen
@@ -329,6 +325,7 @@ func mainProgram() -> Int32 {
     if !prepared.isEmpty || !o.mounts.isEmpty || o.inspector {
         do {
             try sh.call("launch")
+            if o.inspector { sh.inspectorReport = try Inspector.mount(sh, readOnly: o.readOnly) }
             for (p, idx) in prepared {
                 guard case let .string(dev) = try sh.call("device_name", [.int(Int64(idx))]) else { continue }
                 try p.prepare(sh, device: dev)

@@ -12,8 +12,10 @@
 #  library-on-libguestfs    OUR library drives libguestfs's appliance
 #                           (/usr/lib/*/guestfs/supermin.d): the XCTest
 #                           InteropTests (swift test --filter InteropTests).
+#  inspection-vs-libguestfs libguestfs's guestfish -i and ours inspect the same
+#                           phony guests and must report the same facts.
 #
-#   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library]...
+#   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library|inspect]...
 #   (`make check-interop` builds the fixed appliance and runs this.)
 # Prints one PASS/FAIL line per check, then "N passed, M failed"; exits 1 on
 # any failure. A test whose libguestfs peer is not installed is skipped.
@@ -163,12 +165,57 @@ test_library() {
     fi
 }
 
-tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library)
+# ---------------------------------------------------------------------------
+# (c) inspection: libguestfs and we inspect the same phony guests
+# ---------------------------------------------------------------------------
+# The phony guests are made by our guestfish (Tests/phony-guests); each side
+# then runs `guestfish --ro -i` with the same queries. Lists and hashtables
+# are sorted (their order is not part of the API). Debian's product name is
+# left out: libguestfs reports the bare /etc/debian_version there, we the
+# os-release PRETTY_NAME.
+test_inspect() {
+    local t=inspection-vs-libguestfs
+    if [ ! -x "$LG_GUESTFISH" ] || ! compgen -G '/usr/lib/*/guestfs/supermin.d' >/dev/null; then
+        skip=$((skip+1)); echo "SKIP $t (libguestfs's guestfish and appliance are not installed)"; return
+    fi
+    local ours=${GUESTFISH:-$TOP/.build/debug/guestfish}
+    local d=$work/inspect kind root q ours_out lg_out t0
+    mkdir -p "$d"
+    for kind in debian fedora; do
+        if ! (LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} GUESTFISH=$ours \
+              "$TOP/Tests/phony-guests/make-phony-guest.sh" $kind "$d/$kind.img") >"$d/make.log" 2>&1; then
+            bad "$t/$kind/make" "$(tail -20 "$d/make.log")"; continue
+        fi
+        case $kind in debian) root=/dev/sda2 ;; fedora) root=/dev/fedora/root ;; esac
+        q="inspect-get-roots"
+        for c in type distro major-version minor-version arch hostname package-format package-management \
+                 osinfo format product-variant; do
+            q+=$'\n'"inspect-get-$c $root"
+        done
+        [ $kind = fedora ] && q+=$'\n'"inspect-get-product-name $root"
+        q+=$'\n'"inspect-get-mountpoints $root | sort"
+        q+=$'\n'"inspect-get-filesystems $root | sort"
+        # (RPM databases: neither side reads the phony guest's missing one.)
+        [ $kind = debian ] && q+=$'\n'"inspect-list-applications2 $root | grep -E '^  app2_(name|epoch|version|release|arch|url|source_package|summary):'"
+        q+=$'\n'"cat /etc/hostname"
+        t0=$(date +%s.%N)
+        lg_out=$(cd "$d" && printf '%s\n' "$q" | timeout 600 "$LG_GUESTFISH" --ro --format=raw -a $kind.img -i 2>&1)
+        echo "     (libguestfs guestfish -i on $kind: $(secs "$t0") s)"
+        t0=$(date +%s.%N)
+        ours_out=$(cd "$d" && printf '%s\n' "$q" | LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} \
+                   timeout 600 "$ours" --ro --format=raw -a $kind.img -i 2>&1)
+        echo "     (our guestfish -i on $kind: $(secs "$t0") s)"
+        check "$t/$kind" "$lg_out" "$ours_out"
+    done
+}
+
+tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library inspect)
 for t in "${tests[@]}"; do
     case $t in
         fish) test_fish ;;
         library) test_library ;;
-        *) echo "unknown test $t (fish, library)"; exit 2 ;;
+        inspect) test_inspect ;;
+        *) echo "unknown test $t (fish, library, inspect)"; exit 2 ;;
     esac
 done
 

@@ -1537,6 +1537,7 @@ class GuestFS(object):
     def inspect_get_package_management(self, root):
         """Returns the package management tool of the operating system at root, such as apt,
         dnf, yum, zypper, pacman, portage, apk, xbps or unknown.
+        On Red Hat-style systems it is dnf when /usr/bin/dnf is installed, otherwise yum.
         """
         self._check_not_closed()
         r = libguestfsmod.inspect_get_package_management(self._o, root)
@@ -1553,7 +1554,7 @@ class GuestFS(object):
 
     def inspect_get_product_variant(self, root):
         """Returns the variant of the product at root where the operating system records one
-        (Windows Client or Server, a Linux VARIANT_ID); unknown otherwise.
+        (Windows Client or Server); unknown otherwise.
         """
         self._check_not_closed()
         r = libguestfsmod.inspect_get_product_variant(self._o, root)

@@ -194,6 +194,12 @@ public enum GuestfsDaemonMain {
         }
         // Not needed for the launch flag: done after it (the library is
         // still finishing launch), before the first call is read.
+        // Logical volumes already on the disks become usable (/dev/VG/LV),
+        // as on a booted guest; lvm only runs when some disk has a PV label.
+        if isInit && daemon.handlers.anyLVMPresent() {
+            let r = try? Command.run(["lvm", "vgchange", "-aay", "--sysinit"])
+            if verbose { Sys.log("activated logical volumes: \(r.map { $0.ok ? "ok" : $0.err.trimmed() } ?? "lvm failed to start")") }
+        }
         daemon.serve()
         if isInit {
             daemon.handlers.shutdownGuest(daemon)

@@ -38,7 +38,13 @@ extension Handlers {
         }
         os.arch = binaryArch(ctx)
         os.hostname = guestHostname(ctx) ?? "unknown"
-        if os.type == "linux" { Handlers.setPackaging(&os) }
+        if os.type == "linux" {
+            Handlers.setPackaging(&os)
+            // Red Hat-style systems: the tool actually installed decides.
+            if os.packageFormat == "rpm" && ["dnf", "yum"].contains(os.packageManagement) {
+                os.packageManagement = guestExists(ctx, "/usr/bin/dnf") || guestExists(ctx, "/usr/bin/dnf5") ? "dnf" : "yum"
+            }
+        }
         return os
     }
 
@@ -53,7 +59,6 @@ extension Handlers {
             os.type = "linux"
             os.distro = Handlers.distroName(id: kv["ID"] ?? "", idLike: kv["ID_LIKE"] ?? "")
             os.productName = kv["PRETTY_NAME"] ?? kv["NAME"].map { n in kv["VERSION"].map { "\(n) \($0)" } ?? n } ?? "unknown"
-            if let variant = kv["VARIANT_ID"] ?? kv["VARIANT"] { os.productVariant = variant }
             if let v = kv["VERSION_ID"] { Handlers.setVersion(&os, v) }
             // Debian's os-release says only "12"; the point release is in debian_version.
             if os.distro == "debian", let dv = guestFileText(ctx, "/etc/debian_version")?.trimmed(),

@@ -1661,6 +1661,7 @@ extension Guestfs {
 
     /// Returns the package management tool of the operating system at *root*, such as `apt`,
     /// `dnf`, `yum`, `zypper`, `pacman`, `portage`, `apk`, `xbps` or `unknown`.
+    /// On Red Hat-style systems it is `dnf` when */usr/bin/dnf* is installed, otherwise `yum`.
     public func inspectGetPackageManagement(_ root: String) throws -> String {
         return try perform("inspect_get_package_management", [.string(root)]) {
             return try self.daemonCall(.inspectGetPackageManagement, args: InspectGetPackageManagementArgs(root: root), optargs: 0, returning: InspectGetPackageManagementRet.self).value
@@ -1677,7 +1678,7 @@ extension Guestfs {
     }
 
     /// Returns the variant of the product at *root* where the operating system records one
-    /// (Windows `Client` or `Server`, a Linux `VARIANT_ID`); `unknown` otherwise.
+    /// (Windows `Client` or `Server`); `unknown` otherwise.
     public func inspectGetProductVariant(_ root: String) throws -> String {
         return try perform("inspect_get_product_variant", [.string(root)]) {
             return try self.daemonCall(.inspectGetProductVariant, args: InspectGetProductVariantArgs(root: root), optargs: 0, returning: InspectGetProductVariantRet.self).value
