@@ -8,6 +8,5 @@ disk-format sparse.img'
 stat -c '%n %s' full.img sparse.img
 [ "$(du -k sparse.img | cut -f1)" -lt 100 ] && echo sparse.img is sparse
 gs 'alloc bad.img 12Q'
-g -i -a full.img
 g --listen -f script.gf
 g -N nosuchtype
