@@ -50,8 +50,10 @@ let package = Package(
         .target(name: "CGuestfsdSys", path: "daemon/CSys"),
         // libhivex (Windows registry hives) for hivex_* and Windows inspection.
         .systemLibrary(name: "CHivex", path: "daemon/CHivex", providers: [.apt(["libhivex-dev"])]),
-        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex"], path: "daemon",
-                exclude: ["Main", "CSys", "CHivex"], sources: ["Core", "Generated"]),
+        // librpm for the RPM databases of inspected guests.
+        .systemLibrary(name: "CRpm", path: "daemon/CRpm", providers: [.apt(["librpm-dev"])]),
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm"], path: "daemon",
+                exclude: ["Main", "CSys", "CHivex", "CRpm"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

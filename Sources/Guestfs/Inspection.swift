@@ -44,7 +44,7 @@ extension Guestfs {
             }
             apps = descs.compactMap(PackageDatabases.pacman)
         case (_, "rpm"):
-            throw fail(ENOTSUP, "\(root): reading the RPM database is not supported by this version")
+            apps = try internalListRpmApplications()
         default:
             return []   // no package database known for this operating system
         }

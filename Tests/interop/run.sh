@@ -195,7 +195,8 @@ test_inspect() {
         [ $kind = fedora ] && q+=$'\n'"inspect-get-product-name $root"
         q+=$'\n'"inspect-get-mountpoints $root | sort"
         q+=$'\n'"inspect-get-filesystems $root | sort"
-        # (RPM databases: neither side reads the phony guest's missing one.)
+        # libguestfs 1.48 cannot open the phony Fedora's SQLite RPM database on a
+        # read-only mount (we read a private copy): compare dpkg only.
         [ $kind = debian ] && q+=$'\n'"inspect-list-applications2 $root | grep -E '^  app2_(name|epoch|version|release|arch|url|source_package|summary):'"
         q+=$'\n'"cat /etc/hostname"
         t0=$(date +%s.%N)

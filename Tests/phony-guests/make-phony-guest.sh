@@ -38,6 +38,24 @@ touch /boot/vmlinuz-6.1.0-13-amd64
 EOF2
     ;;
 fedora)
+    # An RPM database (SQLite, as Fedora's) with two packages, when the host
+    # has rpmbuild (Debian package rpm); otherwise the guest has none.
+    rpmtar=
+    if command -v rpmbuild >/dev/null; then
+        tmp=$(mktemp -d)
+        trap 'rm -rf "$tmp"' EXIT
+        for spec in "$here"/fedora/*.spec; do
+            rpmbuild --quiet --define "_topdir $tmp/build" -bb "$spec" >/dev/null 2>&1
+        done
+        rpm --root "$tmp/root" --dbpath /usr/lib/sysimage/rpm --initdb
+        rpm --root "$tmp/root" --dbpath /usr/lib/sysimage/rpm -i --justdb --nodeps --noscripts \
+            "$tmp"/build/RPMS/noarch/*.rpm 2>/dev/null
+        tar -C "$tmp/root/usr/lib/sysimage/rpm" -cf "$tmp/rpmdb.tar" .
+        rpmtar="mkdir-p /usr/lib/sysimage/rpm
+tar-in $tmp/rpmdb.tar /usr/lib/sysimage/rpm
+mkdir-p /var/lib
+ln-s ../../usr/lib/sysimage/rpm /var/lib/rpm"
+    fi
     "$fish" -a "$out" <<EOF2
 run
 part-init /dev/sda gpt
@@ -60,6 +78,7 @@ ln-s ../usr/lib/os-release /etc/os-release
 write /etc/hostname "fedora.example.com\n"
 upload $here/fedora/fstab /etc/fstab
 upload /bin/ls /usr/bin/bash
+$rpmtar
 EOF2
     ;;
 *) echo "unknown phony guest: $kind" >&2; exit 2 ;;

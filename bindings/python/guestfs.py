@@ -1718,6 +1718,16 @@ class GuestFS(object):
         r = libguestfsmod.internal_get_console_socket(self._o)
         return r
 
+    def internal_list_rpm_applications(self):
+        """Internal plumbing for inspect_list_applications2 on RPM-based guests: reads the RPM
+        database of the guest mounted at / (/usr/lib/sysimage/rpm or /var/lib/rpm,
+        SQLite, Berkeley DB or NDB format) with librpm and returns one entry per installed
+        package. The database is read from a private copy, so a read-only mount is enough.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_list_rpm_applications(self._o)
+        return r
+
     def internal_lstatnslist(self, path, names):
         """Internal plumbing used by lstatnslist (and lstatlist): returns the
         lstatns information for each name in names, taken as entries of the

@@ -214,6 +214,7 @@ protocol DaemonActionHandlers {
     func inspectGetDriveMappings(_ ctx: CallContext, root: String) throws -> [(String, String)]
     func cryptsetupOpen(_ ctx: CallContext, device: String, key: String, mapname: String, readonly: Bool?, crypttype: String?, cipher: String?) throws
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
+    func internalListRpmApplications(_ ctx: CallContext) throws -> [Application2]
     func internalReaddir(_ ctx: CallContext, dir: String) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
 }
@@ -1338,6 +1339,10 @@ enum Dispatch {
                 try d.finish()
                 try h.cryptsetupClose(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 510: // internal_list_rpm_applications
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return InternalListRpmApplicationsRet(value: try h.internalListRpmApplications(ctx)).xdrBytes
             case 511: // internal_readdir
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalReaddirArgs(from: &d)

@@ -1839,6 +1839,16 @@ extension Guestfs {
         }
     }
 
+    /// Internal plumbing for `inspect_list_applications2` on RPM-based guests: reads the RPM
+    /// database of the guest mounted at `/` (*/usr/lib/sysimage/rpm* or */var/lib/rpm*,
+    /// SQLite, Berkeley DB or NDB format) with librpm and returns one entry per installed
+    /// package. The database is read from a private copy, so a read-only mount is enough.
+    public func internalListRpmApplications() throws -> [Application2] {
+        return try perform("internal_list_rpm_applications", []) {
+            return try self.daemonCall(.internalListRpmApplications, optargs: 0, returning: InternalListRpmApplicationsRet.self).value
+        }
+    }
+
     /// Internal plumbing used by `lstatnslist` (and `lstatlist`): returns the
     /// `lstatns` information for each name in *names*, taken as entries of the
     /// directory *path*, in the same order. Symbolic links are not followed.

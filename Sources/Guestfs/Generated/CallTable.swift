@@ -473,6 +473,9 @@ extension Guestfs {
             case "internal_get_console_socket":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try internalGetConsoleSocket()))
+            case "internal_list_rpm_applications":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .structList(try internalListRpmApplications().map(\.fields))
             case "internal_lstatnslist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .structList(try internalLstatnslist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))

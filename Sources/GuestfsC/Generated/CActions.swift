@@ -1891,6 +1891,14 @@ public func c_guestfs_internal_get_console_socket(_ g: OpaquePointer?) -> Int32 
     }
 }
 
+@_cdecl("guestfs_internal_list_rpm_applications")
+public func c_guestfs_internal_list_rpm_applications(_ g: OpaquePointer?) -> UnsafeMutablePointer<guestfs_application2_list>? {
+    return CHandle.call(g, "internal_list_rpm_applications", errorValue: nil) {
+        h in
+        return cStructList(try h.g.internalListRpmApplications())
+    }
+}
+
 @_cdecl("guestfs_internal_lstatnslist")
 public func c_guestfs_internal_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_statns_list>? {
     return CHandle.call(g, "internal_lstatnslist", errorValue: nil) {

@@ -5133,6 +5133,18 @@ public struct CryptsetupCloseArgs: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `internal_list_rpm_applications` (procedure 510).
+public struct InternalListRpmApplicationsRet: XDRCodable, Sendable {
+    public var value: [Application2]
+    public init(value: [Application2]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: Application2.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `internal_readdir` (procedure 511): required args, then optargs.
 public struct InternalReaddirArgs: XDRCodable, Sendable {
     public var dir: String

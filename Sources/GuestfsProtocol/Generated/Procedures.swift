@@ -210,6 +210,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case inspectGetDriveMappings = 502
     case cryptsetupOpen = 508
     case cryptsetupClose = 509
+    case internalListRpmApplications = 510
     case internalReaddir = 511
     case setfiles = 519
 
@@ -424,6 +425,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .inspectGetDriveMappings: return "inspect_get_drive_mappings"
             case .cryptsetupOpen: return "cryptsetup_open"
             case .cryptsetupClose: return "cryptsetup_close"
+            case .internalListRpmApplications: return "internal_list_rpm_applications"
             case .internalReaddir: return "internal_readdir"
             case .setfiles: return "setfiles"
         }

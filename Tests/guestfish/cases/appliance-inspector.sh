@@ -8,6 +8,11 @@ phony=$(dirname "$0")/../../phony-guests/make-phony-guest.sh
 g --ro -a fedora.img -i -- mounts : cat /etc/hostname : inspect-get-roots : \
     inspect-get-mountpoints /dev/fedora/root : inspect-get-product-name /dev/fedora/root : \
     inspect-get-arch /dev/fedora/root
+# The RPM database (made with the host's rpmbuild: tools/setup.sh test installs rpm).
+command -v rpmbuild >/dev/null || echo "rpmbuild is missing: the phony Fedora guest has no RPM database"
+g --ro -a fedora.img -i <<'SCRIPT'
+inspect-list-applications2 /dev/fedora/root | grep -E '^  app2_(name|epoch|version|release|source_package):'
+SCRIPT
 g -a debian.img -i <<'SCRIPT'
 inspect-get-roots
 inspect-get-distro /dev/sda2

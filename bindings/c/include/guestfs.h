@@ -2405,6 +2405,9 @@ extern GUESTFS_DLL_PUBLIC int guestfs_internal_feature_available (guestfs_h *g, 
 #define GUESTFS_HAVE_INTERNAL_GET_CONSOLE_SOCKET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_get_console_socket (guestfs_h *g);
 
+#define GUESTFS_HAVE_INTERNAL_LIST_RPM_APPLICATIONS 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_application2_list *guestfs_internal_list_rpm_applications (guestfs_h *g);
+
 #define GUESTFS_HAVE_INTERNAL_LSTATNSLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns_list *guestfs_internal_lstatnslist (guestfs_h *g, const char *path, char *const *names);
 

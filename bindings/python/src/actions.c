@@ -6377,6 +6377,36 @@ guestfs_int_py_internal_get_console_socket (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_internal_list_rpm_applications (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  struct guestfs_application2_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_internal_list_rpm_applications",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_list_rpm_applications (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_application2_list (r);
+  guestfs_free_application2_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_internal_lstatnslist (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -13387,6 +13417,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_exit", guestfs_int_py_internal_exit, METH_VARARGS, NULL },
   { (char *) "internal_feature_available", guestfs_int_py_internal_feature_available, METH_VARARGS, NULL },
   { (char *) "internal_get_console_socket", guestfs_int_py_internal_get_console_socket, METH_VARARGS, NULL },
+  { (char *) "internal_list_rpm_applications", guestfs_int_py_internal_list_rpm_applications, METH_VARARGS, NULL },
   { (char *) "internal_lstatnslist", guestfs_int_py_internal_lstatnslist, METH_VARARGS, NULL },
   { (char *) "internal_readdir", guestfs_int_py_internal_readdir, METH_VARARGS, NULL },
   { (char *) "internal_readlinklist", guestfs_int_py_internal_readlinklist, METH_VARARGS, NULL },
