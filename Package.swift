@@ -52,8 +52,12 @@ let package = Package(
         .systemLibrary(name: "CHivex", path: "daemon/CHivex", providers: [.apt(["libhivex-dev"])]),
         // librpm for the RPM databases of inspected guests.
         .systemLibrary(name: "CRpm", path: "daemon/CRpm", providers: [.apt(["librpm-dev"])]),
-        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm"], path: "daemon",
-                exclude: ["Main", "CSys", "CHivex", "CRpm"], sources: ["Core", "Generated"]),
+        // libaugeas for the aug_* actions.
+        .systemLibrary(name: "CAugeas", path: "daemon/CAugeas", pkgConfig: "augeas", providers: [.apt(["libaugeas-dev"])]),
+        // <sys/xattr.h> and <sys/sysmacros.h> (header-only) for xattrs and mknod.
+        .systemLibrary(name: "CXattr", path: "daemon/CXattr"),
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm", "CAugeas", "CXattr"], path: "daemon",
+                exclude: ["Main", "CSys", "CHivex", "CRpm", "CAugeas", "CXattr"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

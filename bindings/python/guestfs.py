@@ -244,6 +244,179 @@ class GuestFS(object):
         r = libguestfsmod.add_drive_with_if(self._o, filename, iface)
         return r
 
+    def aug_clear(self, augpath):
+        """Removes the value of the Augeas node that augpath matches (the node and its
+        children stay), creating the node without a value when nothing matches. Fails when the
+        expression matches more than one node.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_clear(self._o, augpath)
+        return r
+
+    def aug_close(self):
+        """Closes the Augeas handle opened by aug_init, dropping every change that was not
+        saved with aug_save. The other aug_ calls fail afterwards until aug_init is
+        called again. Fails when no handle is open.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_close(self._o)
+        return r
+
+    def aug_defnode(self, name, expr, val):
+        """Defines the Augeas variable name like aug_defvar, but expr must match at most
+        one node: when it matches none, the node is created with the value val and the
+        variable refers to it. Returns a pair: i is the number of nodes in the variable's
+        set and b is 1 when the node was created, 0 when it already existed (its value is
+        then left alone).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_defnode(self._o, name, expr, val)
+        return r
+
+    def aug_defvar(self, name, expr):
+        """Defines the Augeas variable name as the node set that the path expression expr
+        matches, so later path expressions can refer to it as $name. When expr is null
+        the variable is removed. Returns the number of nodes in the set (0 for a removed
+        variable).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_defvar(self._o, name, expr)
+        return r
+
+    def aug_get(self, augpath):
+        """Returns the value of the single Augeas node that the path expression augpath
+        matches. Fails when no node matches, when several do, and when the node has no value
+        (as for a node that only groups its children).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_get(self._o, augpath)
+        return r
+
+    def aug_init(self, root, flags):
+        """Opens the daemon's Augeas handle on the guest directory root (normally /), so the
+        guest's configuration files can be read and changed as a tree with the other aug_
+        calls. A filesystem must be mounted on / first. Any handle opened earlier is closed
+        first: there is only one per handle, and aug_close closes it.
+        
+        flags is a bit mask of libaugeas's own aug_init flags: 1 keeps the original of
+        each saved file as FILE.augsave, 2 writes changes to FILE.augnew instead of
+        replacing the file, 4 type-checks the lenses (slow), 8 skips the standard lens
+        directories, 16 makes aug_save only record what it would change (under
+        /augeas/events/saved), 32 skips loading the files at start (call aug_load later)
+        and 64 loads no lens modules by itself (name the ones wanted with aug_transform).
+        Pass 0 for the usual behaviour, which parses every file that the installed lenses know.
+        
+        Paths in the tree are /files followed by the guest path of the file, for example
+        /files/etc/hosts/1/ipaddr. Fails when root is not a directory.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_init(self._o, root, flags)
+        return r
+
+    def aug_insert(self, augpath, label, before):
+        """Creates a new sibling node called label next to the single node that augpath
+        matches: before it when before is true, after it otherwise. The new node has no
+        value. Fails when augpath matches no node or several, and when label is not a
+        plain label (it may not contain /,  or brackets).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_insert(self._o, augpath, label, before)
+        return r
+
+    def aug_label(self, augpath):
+        """Returns the label (the last path component without any [N] position) of the single
+        Augeas node that augpath matches. Fails when no node or several nodes match.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_label(self._o, augpath)
+        return r
+
+    def aug_load(self):
+        """Reads the guest's files into the Augeas tree again, throwing away unsaved changes.
+        Which files are read, and through which lens, is set by the nodes under
+        /augeas/load (see aug_transform). Files that fail to parse do not make the call
+        fail: they are reported under /augeas/files/PATH/error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_load(self._o)
+        return r
+
+    def aug_ls(self, augpath):
+        """Lists the children of the Augeas node augpath, sorted; a shorthand for
+        aug_match on augpath/. augpath must be absolute and may not end in /,
+        ] or .
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_ls(self._o, augpath)
+        return r
+
+    def aug_match(self, augpath):
+        """Returns the paths of every Augeas node that the path expression augpath matches, in
+        tree order; each path names exactly one node (with a [N] position where labels
+        repeat). An expression that matches nothing gives an empty list; an expression that
+        cannot be parsed is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_match(self._o, augpath)
+        return r
+
+    def aug_mv(self, src, dest):
+        """Moves the single Augeas node that src matches, with its children, to dest,
+        replacing what was there; dest is created when missing. Fails when either
+        expression matches several nodes, or when dest lies inside src.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_mv(self._o, src, dest)
+        return r
+
+    def aug_rm(self, augpath):
+        """Removes every Augeas node that augpath matches, together with their children.
+        Returns the number of nodes removed (0 when nothing matched).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_rm(self._o, augpath)
+        return r
+
+    def aug_save(self):
+        """Writes every change made in the Augeas tree back to the guest's files, each through
+        the lens it was read with. The flags given to aug_init decide whether originals
+        are kept or new files written beside them. Fails when a changed tree no longer fits
+        its lens; the error names the files Augeas could not write.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_save(self._o)
+        return r
+
+    def aug_set(self, augpath, val):
+        """Sets the value of the Augeas node that augpath matches to val, creating the node
+        (and any missing parents) when nothing matches. Fails when the expression matches more
+        than one node. The file changes only when aug_save is called.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_set(self._o, augpath, val)
+        return r
+
+    def aug_setm(self, base, sub, val):
+        """Sets many Augeas nodes at once: for every node that the expression base matches,
+        the node that sub (a path relative to it) names gets the value val, and is
+        created when missing. When sub is null the base nodes themselves are changed.
+        Returns the number of nodes changed.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_setm(self._o, base, sub, val)
+        return r
+
+    def aug_transform(self, lens, file, remove=None):
+        """Adds the guest file (or glob pattern) file to the files the lens module lens
+        handles (for example Hosts for /etc/hosts); with remove set to true it
+        excludes the file from that lens instead. This only changes the nodes under
+        /augeas/load: call aug_load afterwards to read the files. Useful with the
+        aug_init flags 32 and 64, which load nothing at start.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.aug_transform(self._o, lens, file, remove)
+        return r
+
     def available(self, groups):
         """Checks that every optional feature group named in groups is supported by the
         appliance, and fails with an error naming the first group that is not (or that is not a

@@ -18,6 +18,19 @@ protocol DaemonActionHandlers {
     func pvsFull(_ ctx: CallContext) throws -> [PV]
     func vgsFull(_ ctx: CallContext) throws -> [VG]
     func lvsFull(_ ctx: CallContext) throws -> [LV]
+    func augInit(_ ctx: CallContext, root: String, flags: Int32) throws
+    func augDefvar(_ ctx: CallContext, name: String, expr: String?) throws -> Int32
+    func augDefnode(_ ctx: CallContext, name: String, expr: String, val: String) throws -> IntBool
+    func augGet(_ ctx: CallContext, augpath: String) throws -> String
+    func augSet(_ ctx: CallContext, augpath: String, val: String) throws
+    func augInsert(_ ctx: CallContext, augpath: String, label: String, before: Bool) throws
+    func augRm(_ ctx: CallContext, augpath: String) throws -> Int32
+    func augMv(_ ctx: CallContext, src: String, dest: String) throws
+    func augMatch(_ ctx: CallContext, augpath: String) throws -> [String]
+    func augSave(_ ctx: CallContext) throws
+    func augClose(_ ctx: CallContext) throws
+    func augLoad(_ ctx: CallContext) throws
+    func augLs(_ ctx: CallContext, augpath: String) throws -> [String]
     func rm(_ ctx: CallContext, path: String) throws
     func rmdir(_ ctx: CallContext, path: String) throws
     func rmRf(_ ctx: CallContext, path: String) throws
@@ -123,6 +136,7 @@ protocol DaemonActionHandlers {
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws
     func partGetBootable(_ ctx: CallContext, device: String, partnum: Int32) throws -> Bool
     func partGetMbrId(_ ctx: CallContext, device: String, partnum: Int32) throws -> Int32
+    func augClear(_ ctx: CallContext, augpath: String) throws
     func getUmask(_ ctx: CallContext) throws -> Int32
     func base64In(_ ctx: CallContext, filename: String) throws
     func base64Out(_ ctx: CallContext, filename: String) throws
@@ -177,6 +191,8 @@ protocol DaemonActionHandlers {
     func partGetGptType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
     func cpR(_ ctx: CallContext, src: String, dest: String) throws
     func setUuid(_ ctx: CallContext, device: String, uuid: String) throws
+    func augSetm(_ ctx: CallContext, base: String, sub: String?, val: String) throws -> Int32
+    func augLabel(_ ctx: CallContext, augpath: String) throws -> String
     func internalExit(_ ctx: CallContext) throws
     func statns(_ ctx: CallContext, path: String) throws -> StatNS
     func lstatns(_ ctx: CallContext, path: String) throws -> StatNS
@@ -186,6 +202,7 @@ protocol DaemonActionHandlers {
     func internalFeatureAvailable(_ ctx: CallContext, group: String) throws -> Int32
     func partSetDiskGuid(_ ctx: CallContext, device: String, guid: String) throws
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
+    func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
     func hivexValueUtf8(_ ctx: CallContext, valueh: Int64) throws -> String
     func hivexValueString(_ ctx: CallContext, valueh: Int64) throws -> String
@@ -277,6 +294,75 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return LvsFullRet(value: try h.lvsFull(ctx)).xdrBytes
+            case 16: // aug_init
+                try ctx.checkOptargs(count: 0)
+                let a = try AugInitArgs(from: &d)
+                try d.finish()
+                try h.augInit(ctx, root: try ctx.checkPathname(a.root, "root"), flags: a.flags)
+                return nil
+            case 17: // aug_defvar
+                try ctx.checkOptargs(count: 0)
+                let a = try AugDefvarArgs(from: &d)
+                try d.finish()
+                return AugDefvarRet(value: try h.augDefvar(ctx, name: a.name, expr: a.expr)).xdrBytes
+            case 18: // aug_defnode
+                try ctx.checkOptargs(count: 0)
+                let a = try AugDefnodeArgs(from: &d)
+                try d.finish()
+                return AugDefnodeRet(value: try h.augDefnode(ctx, name: a.name, expr: a.expr, val: a.val)).xdrBytes
+            case 19: // aug_get
+                try ctx.checkOptargs(count: 0)
+                let a = try AugGetArgs(from: &d)
+                try d.finish()
+                return AugGetRet(value: try h.augGet(ctx, augpath: a.augpath)).xdrBytes
+            case 20: // aug_set
+                try ctx.checkOptargs(count: 0)
+                let a = try AugSetArgs(from: &d)
+                try d.finish()
+                try h.augSet(ctx, augpath: a.augpath, val: a.val)
+                return nil
+            case 21: // aug_insert
+                try ctx.checkOptargs(count: 0)
+                let a = try AugInsertArgs(from: &d)
+                try d.finish()
+                try h.augInsert(ctx, augpath: a.augpath, label: a.label, before: a.before)
+                return nil
+            case 22: // aug_rm
+                try ctx.checkOptargs(count: 0)
+                let a = try AugRmArgs(from: &d)
+                try d.finish()
+                return AugRmRet(value: try h.augRm(ctx, augpath: a.augpath)).xdrBytes
+            case 23: // aug_mv
+                try ctx.checkOptargs(count: 0)
+                let a = try AugMvArgs(from: &d)
+                try d.finish()
+                try h.augMv(ctx, src: a.src, dest: a.dest)
+                return nil
+            case 24: // aug_match
+                try ctx.checkOptargs(count: 0)
+                let a = try AugMatchArgs(from: &d)
+                try d.finish()
+                return AugMatchRet(value: try h.augMatch(ctx, augpath: a.augpath)).xdrBytes
+            case 25: // aug_save
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.augSave(ctx)
+                return nil
+            case 26: // aug_close
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.augClose(ctx)
+                return nil
+            case 27: // aug_load
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.augLoad(ctx)
+                return nil
+            case 28: // aug_ls
+                try ctx.checkOptargs(count: 0)
+                let a = try AugLsArgs(from: &d)
+                try d.finish()
+                return AugLsRet(value: try h.augLs(ctx, augpath: a.augpath)).xdrBytes
             case 29: // rm
                 try ctx.checkOptargs(count: 0)
                 let a = try RmArgs(from: &d)
@@ -855,6 +941,12 @@ enum Dispatch {
                 let a = try PartGetMbrIdArgs(from: &d)
                 try d.finish()
                 return PartGetMbrIdRet(value: try h.partGetMbrId(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 239: // aug_clear
+                try ctx.checkOptargs(count: 0)
+                let a = try AugClearArgs(from: &d)
+                try d.finish()
+                try h.augClear(ctx, augpath: a.augpath)
+                return nil
             case 240: // get_umask
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -1150,6 +1242,16 @@ enum Dispatch {
                 try d.finish()
                 try h.setUuid(ctx, device: try ctx.resolveDevice(a.device, "device"), uuid: a.uuid)
                 return nil
+            case 411: // aug_setm
+                try ctx.checkOptargs(count: 0)
+                let a = try AugSetmArgs(from: &d)
+                try d.finish()
+                return AugSetmRet(value: try h.augSetm(ctx, base: a.base, sub: a.sub, val: a.val)).xdrBytes
+            case 412: // aug_label
+                try ctx.checkOptargs(count: 0)
+                let a = try AugLabelArgs(from: &d)
+                try d.finish()
+                return AugLabelRet(value: try h.augLabel(ctx, augpath: a.augpath)).xdrBytes
             case 414: // internal_exit
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -1197,6 +1299,12 @@ enum Dispatch {
                 let a = try PartGetDiskGuidArgs(from: &d)
                 try d.finish()
                 return PartGetDiskGuidRet(value: try h.partGetDiskGuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 469: // aug_transform
+                try ctx.checkOptargs(count: 1)
+                let a = try AugTransformArgs(from: &d)
+                try d.finish()
+                try h.augTransform(ctx, lens: a.lens, file: a.file, remove: ctx.has(optarg: 0) ? a.remove : nil)
+                return nil
             case 476: // list_filesystems
                 try ctx.checkOptargs(count: 0)
                 try d.finish()

@@ -310,6 +310,181 @@ extension Guestfs {
         }
     }
 
+    /// Removes the value of the Augeas node that *augpath* matches (the node and its
+    /// children stay), creating the node without a value when nothing matches. Fails when the
+    /// expression matches more than one node.
+    public func augClear(_ augpath: String) throws {
+        return try perform("aug_clear", [.string(augpath)]) {
+            try self.daemonCall(.augClear, args: AugClearArgs(augpath: augpath), optargs: 0)
+        }
+    }
+
+    /// Closes the Augeas handle opened by `aug_init`, dropping every change that was not
+    /// saved with `aug_save`. The other `aug_*` calls fail afterwards until `aug_init` is
+    /// called again. Fails when no handle is open.
+    public func augClose() throws {
+        return try perform("aug_close", []) {
+            try self.daemonCall(.augClose, optargs: 0)
+        }
+    }
+
+    /// Defines the Augeas variable *name* like `aug_defvar`, but *expr* must match at most
+    /// one node: when it matches none, the node is created with the value *val* and the
+    /// variable refers to it. Returns a pair: `i` is the number of nodes in the variable's
+    /// set and `b` is 1 when the node was created, 0 when it already existed (its value is
+    /// then left alone).
+    public func augDefnode(_ name: String, _ expr: String, _ val: String) throws -> IntBool {
+        return try perform("aug_defnode", [.string(name), .string(expr), .string(val)]) {
+            return try self.daemonCall(.augDefnode, args: AugDefnodeArgs(name: name, expr: expr, val: val), optargs: 0, returning: AugDefnodeRet.self).value
+        }
+    }
+
+    /// Defines the Augeas variable *name* as the node set that the path expression *expr*
+    /// matches, so later path expressions can refer to it as `$name`. When *expr* is null
+    /// the variable is removed. Returns the number of nodes in the set (0 for a removed
+    /// variable).
+    public func augDefvar(_ name: String, _ expr: String?) throws -> Int32 {
+        return try perform("aug_defvar", [.string(name), .optString(expr)]) {
+            return try self.daemonCall(.augDefvar, args: AugDefvarArgs(name: name, expr: expr), optargs: 0, returning: AugDefvarRet.self).value
+        }
+    }
+
+    /// Returns the value of the single Augeas node that the path expression *augpath*
+    /// matches. Fails when no node matches, when several do, and when the node has no value
+    /// (as for a node that only groups its children).
+    public func augGet(_ augpath: String) throws -> String {
+        return try perform("aug_get", [.string(augpath)]) {
+            return try self.daemonCall(.augGet, args: AugGetArgs(augpath: augpath), optargs: 0, returning: AugGetRet.self).value
+        }
+    }
+
+    /// Opens the daemon's Augeas handle on the guest directory *root* (normally `/`), so the
+    /// guest's configuration files can be read and changed as a tree with the other `aug_*`
+    /// calls. A filesystem must be mounted on `/` first. Any handle opened earlier is closed
+    /// first: there is only one per handle, and `aug_close` closes it.
+    ///
+    /// *flags* is a bit mask of libaugeas's own `aug_init` flags: 1 keeps the original of
+    /// each saved file as `FILE.augsave`, 2 writes changes to `FILE.augnew` instead of
+    /// replacing the file, 4 type-checks the lenses (slow), 8 skips the standard lens
+    /// directories, 16 makes `aug_save` only record what it would change (under
+    /// `/augeas/events/saved`), 32 skips loading the files at start (call `aug_load` later)
+    /// and 64 loads no lens modules by itself (name the ones wanted with `aug_transform`).
+    /// Pass 0 for the usual behaviour, which parses every file that the installed lenses know.
+    ///
+    /// Paths in the tree are `/files` followed by the guest path of the file, for example
+    /// `/files/etc/hosts/1/ipaddr`. Fails when *root* is not a directory.
+    public func augInit(_ root: String, _ flags: Int32) throws {
+        return try perform("aug_init", [.string(root), .int(Int64(flags))]) {
+            try self.daemonCall(.augInit, args: AugInitArgs(root: root, flags: flags), optargs: 0)
+        }
+    }
+
+    /// Creates a new sibling node called *label* next to the single node that *augpath*
+    /// matches: before it when *before* is true, after it otherwise. The new node has no
+    /// value. Fails when *augpath* matches no node or several, and when *label* is not a
+    /// plain label (it may not contain `/`, `*` or brackets).
+    public func augInsert(_ augpath: String, _ label: String, _ before: Bool) throws {
+        return try perform("aug_insert", [.string(augpath), .string(label), .bool(before)]) {
+            try self.daemonCall(.augInsert, args: AugInsertArgs(augpath: augpath, label: label, before: before), optargs: 0)
+        }
+    }
+
+    /// Returns the label (the last path component without any `[N]` position) of the single
+    /// Augeas node that *augpath* matches. Fails when no node or several nodes match.
+    public func augLabel(_ augpath: String) throws -> String {
+        return try perform("aug_label", [.string(augpath)]) {
+            return try self.daemonCall(.augLabel, args: AugLabelArgs(augpath: augpath), optargs: 0, returning: AugLabelRet.self).value
+        }
+    }
+
+    /// Reads the guest's files into the Augeas tree again, throwing away unsaved changes.
+    /// Which files are read, and through which lens, is set by the nodes under
+    /// `/augeas/load` (see `aug_transform`). Files that fail to parse do not make the call
+    /// fail: they are reported under `/augeas/files/PATH/error`.
+    public func augLoad() throws {
+        return try perform("aug_load", []) {
+            try self.daemonCall(.augLoad, optargs: 0)
+        }
+    }
+
+    /// Lists the children of the Augeas node *augpath*, sorted; a shorthand for
+    /// `aug_match` on `augpath/*`. *augpath* must be absolute and may not end in `/`,
+    /// `]` or `*`.
+    public func augLs(_ augpath: String) throws -> [String] {
+        return try perform("aug_ls", [.string(augpath)]) {
+            return try self.daemonCall(.augLs, args: AugLsArgs(augpath: augpath), optargs: 0, returning: AugLsRet.self).value
+        }
+    }
+
+    /// Returns the paths of every Augeas node that the path expression *augpath* matches, in
+    /// tree order; each path names exactly one node (with a `[N]` position where labels
+    /// repeat). An expression that matches nothing gives an empty list; an expression that
+    /// cannot be parsed is an error.
+    public func augMatch(_ augpath: String) throws -> [String] {
+        return try perform("aug_match", [.string(augpath)]) {
+            return try self.daemonCall(.augMatch, args: AugMatchArgs(augpath: augpath), optargs: 0, returning: AugMatchRet.self).value
+        }
+    }
+
+    /// Moves the single Augeas node that *src* matches, with its children, to *dest*,
+    /// replacing what was there; *dest* is created when missing. Fails when either
+    /// expression matches several nodes, or when *dest* lies inside *src*.
+    public func augMv(_ src: String, _ dest: String) throws {
+        return try perform("aug_mv", [.string(src), .string(dest)]) {
+            try self.daemonCall(.augMv, args: AugMvArgs(src: src, dest: dest), optargs: 0)
+        }
+    }
+
+    /// Removes every Augeas node that *augpath* matches, together with their children.
+    /// Returns the number of nodes removed (0 when nothing matched).
+    public func augRm(_ augpath: String) throws -> Int32 {
+        return try perform("aug_rm", [.string(augpath)]) {
+            return try self.daemonCall(.augRm, args: AugRmArgs(augpath: augpath), optargs: 0, returning: AugRmRet.self).value
+        }
+    }
+
+    /// Writes every change made in the Augeas tree back to the guest's files, each through
+    /// the lens it was read with. The *flags* given to `aug_init` decide whether originals
+    /// are kept or new files written beside them. Fails when a changed tree no longer fits
+    /// its lens; the error names the files Augeas could not write.
+    public func augSave() throws {
+        return try perform("aug_save", []) {
+            try self.daemonCall(.augSave, optargs: 0)
+        }
+    }
+
+    /// Sets the value of the Augeas node that *augpath* matches to *val*, creating the node
+    /// (and any missing parents) when nothing matches. Fails when the expression matches more
+    /// than one node. The file changes only when `aug_save` is called.
+    public func augSet(_ augpath: String, _ val: String) throws {
+        return try perform("aug_set", [.string(augpath), .string(val)]) {
+            try self.daemonCall(.augSet, args: AugSetArgs(augpath: augpath, val: val), optargs: 0)
+        }
+    }
+
+    /// Sets many Augeas nodes at once: for every node that the expression *base* matches,
+    /// the node that *sub* (a path relative to it) names gets the value *val*, and is
+    /// created when missing. When *sub* is null the *base* nodes themselves are changed.
+    /// Returns the number of nodes changed.
+    public func augSetm(_ base: String, _ sub: String?, _ val: String) throws -> Int32 {
+        return try perform("aug_setm", [.string(base), .optString(sub), .string(val)]) {
+            return try self.daemonCall(.augSetm, args: AugSetmArgs(base: base, sub: sub, val: val), optargs: 0, returning: AugSetmRet.self).value
+        }
+    }
+
+    /// Adds the guest file (or glob pattern) *file* to the files the lens module *lens*
+    /// handles (for example `Hosts` for `/etc/hosts`); with *remove* set to true it
+    /// excludes the file from that lens instead. This only changes the nodes under
+    /// `/augeas/load`: call `aug_load` afterwards to read the files. Useful with the
+    /// `aug_init` flags 32 and 64, which load nothing at start.
+    public func augTransform(_ lens: String, _ file: String, remove: Bool? = nil) throws {
+        return try perform("aug_transform", [.string(lens), .string(file), .optional("remove", remove.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if remove != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.augTransform, args: AugTransformArgs(lens: lens, file: file, remove: remove ?? false), optargs: optargs)
+        }
+    }
+
     /// Checks that every optional feature group named in *groups* is supported by the
     /// appliance, and fails with an error naming the first group that is not (or that is not a
     /// known group at all). An empty list always succeeds. Results are cached in the handle.

@@ -38,6 +38,66 @@ extension Guestfs {
             case "add_libvirt_dom":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["readonly", "iface", "live", "readonlydisk", "cachemode", "discard", "copyonread"])
                 return .int(Int64(try addLibvirtDom(nil, readonly: try optargs["readonly"].map { try $0.bool("readonly") }, iface: try optargs["iface"].map { try $0.string("iface") }, live: try optargs["live"].map { try $0.bool("live") }, readonlydisk: try optargs["readonlydisk"].map { try $0.string("readonlydisk") }, cachemode: try optargs["cachemode"].map { try $0.string("cachemode") }, discard: try optargs["discard"].map { try $0.string("discard") }, copyonread: try optargs["copyonread"].map { try $0.bool("copyonread") })))
+            case "aug_clear":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try augClear(try args[0].string("augpath"))
+                return .none
+            case "aug_close":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try augClose()
+                return .none
+            case "aug_defnode":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                return .structure(try augDefnode(try args[0].string("name"), try args[1].string("expr"), try args[2].string("val")).fields)
+            case "aug_defvar":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(Int64(try augDefvar(try args[0].string("name"), try args[1].optString("expr"))))
+            case "aug_get":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try augGet(try args[0].string("augpath")))
+            case "aug_init":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try augInit(try args[0].string("root"), try args[1].int32("flags"))
+                return .none
+            case "aug_insert":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try augInsert(try args[0].string("augpath"), try args[1].string("label"), try args[2].bool("before"))
+                return .none
+            case "aug_label":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try augLabel(try args[0].string("augpath")))
+            case "aug_load":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try augLoad()
+                return .none
+            case "aug_ls":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try augLs(try args[0].string("augpath")))
+            case "aug_match":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try augMatch(try args[0].string("augpath")))
+            case "aug_mv":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try augMv(try args[0].string("src"), try args[1].string("dest"))
+                return .none
+            case "aug_rm":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(Int64(try augRm(try args[0].string("augpath"))))
+            case "aug_save":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try augSave()
+                return .none
+            case "aug_set":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try augSet(try args[0].string("augpath"), try args[1].string("val"))
+                return .none
+            case "aug_setm":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                return .int(Int64(try augSetm(try args[0].string("base"), try args[1].optString("sub"), try args[2].string("val"))))
+            case "aug_transform":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["remove"])
+                try augTransform(try args[0].string("lens"), try args[1].string("file"), remove: try optargs["remove"].map { try $0.bool("remove") })
+                return .none
             case "available":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try available(try args[0].stringList("groups"))

@@ -781,6 +781,152 @@ public func c_guestfs_add_libvirt_dom_argv(_ g: OpaquePointer?, _ dom: UnsafeMut
     }
 }
 
+@_cdecl("guestfs_aug_clear")
+public func c_guestfs_aug_clear(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_clear", errorValue: -1) {
+        h in
+        try h.g.augClear(cString(augpath, "augpath"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_close")
+public func c_guestfs_aug_close(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "aug_close", errorValue: -1) {
+        h in
+        try h.g.augClose()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_defnode")
+public func c_guestfs_aug_defnode(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ expr: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_int_bool>? {
+    return CHandle.call(g, "aug_defnode", errorValue: nil) {
+        h in
+        return cStruct(try h.g.augDefnode(cString(name, "name"), cString(expr, "expr"), cString(val, "val")))
+    }
+}
+
+@_cdecl("guestfs_aug_defvar")
+public func c_guestfs_aug_defvar(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ expr: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_defvar", errorValue: -1) {
+        h in
+        return try h.g.augDefvar(cString(name, "name"), cOptString(expr))
+    }
+}
+
+@_cdecl("guestfs_aug_get")
+public func c_guestfs_aug_get(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "aug_get", errorValue: nil) {
+        h in
+        return cDup(try h.g.augGet(cString(augpath, "augpath")))
+    }
+}
+
+@_cdecl("guestfs_aug_init")
+public func c_guestfs_aug_init(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?, _ flags: Int32) -> Int32 {
+    return CHandle.call(g, "aug_init", errorValue: -1) {
+        h in
+        try h.g.augInit(cString(root, "root"), flags)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_insert")
+public func c_guestfs_aug_insert(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?, _ label: UnsafePointer<CChar>?, _ before: Int32) -> Int32 {
+    return CHandle.call(g, "aug_insert", errorValue: -1) {
+        h in
+        try h.g.augInsert(cString(augpath, "augpath"), cString(label, "label"), before != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_label")
+public func c_guestfs_aug_label(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "aug_label", errorValue: nil) {
+        h in
+        return cDup(try h.g.augLabel(cString(augpath, "augpath")))
+    }
+}
+
+@_cdecl("guestfs_aug_load")
+public func c_guestfs_aug_load(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "aug_load", errorValue: -1) {
+        h in
+        try h.g.augLoad()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_ls")
+public func c_guestfs_aug_ls(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "aug_ls", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.augLs(cString(augpath, "augpath")))
+    }
+}
+
+@_cdecl("guestfs_aug_match")
+public func c_guestfs_aug_match(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "aug_match", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.augMatch(cString(augpath, "augpath")))
+    }
+}
+
+@_cdecl("guestfs_aug_mv")
+public func c_guestfs_aug_mv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_mv", errorValue: -1) {
+        h in
+        try h.g.augMv(cString(src, "src"), cString(dest, "dest"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_rm")
+public func c_guestfs_aug_rm(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_rm", errorValue: -1) {
+        h in
+        return try h.g.augRm(cString(augpath, "augpath"))
+    }
+}
+
+@_cdecl("guestfs_aug_save")
+public func c_guestfs_aug_save(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "aug_save", errorValue: -1) {
+        h in
+        try h.g.augSave()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_set")
+public func c_guestfs_aug_set(_ g: OpaquePointer?, _ augpath: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_set", errorValue: -1) {
+        h in
+        try h.g.augSet(cString(augpath, "augpath"), cString(val, "val"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_aug_setm")
+public func c_guestfs_aug_setm(_ g: OpaquePointer?, _ base: UnsafePointer<CChar>?, _ sub: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "aug_setm", errorValue: -1) {
+        h in
+        return try h.g.augSetm(cString(base, "base"), cOptString(sub), cString(val, "val"))
+    }
+}
+
+@_cdecl("guestfs_aug_transform_argv")
+public func c_guestfs_aug_transform_argv(_ g: OpaquePointer?, _ lens: UnsafePointer<CChar>?, _ file: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_aug_transform_argv>?) -> Int32 {
+    return CHandle.call(g, "aug_transform", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.augTransform(cString(lens, "lens"), cString(file, "file"), remove: mask & (1 << 0) != 0 ? optargs!.pointee.remove != 0 : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_available")
 public func c_guestfs_available(_ g: OpaquePointer?, _ groups: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     return CHandle.call(g, "available", errorValue: -1) {

@@ -166,6 +166,280 @@ public struct LvsFullRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `aug_init` (procedure 16): required args, then optargs.
+public struct AugInitArgs: XDRCodable, Sendable {
+    public var root: String
+    public var flags: Int32
+
+    public init(root: String, flags: Int32) {
+        self.root = root
+        self.flags = flags
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+        flags = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+        e.encode(flags)
+    }
+}
+
+/// Arguments of `aug_defvar` (procedure 17): required args, then optargs.
+public struct AugDefvarArgs: XDRCodable, Sendable {
+    public var name: String
+    public var expr: String?
+
+    public init(name: String, expr: String?) {
+        self.name = name
+        self.expr = expr
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        name = try d.decodeString()
+        expr = try d.decodeOptionalString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(name)
+        e.encodeOptional(expr)
+    }
+}
+
+/// Reply of `aug_defvar` (procedure 17).
+public struct AugDefvarRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_defnode` (procedure 18): required args, then optargs.
+public struct AugDefnodeArgs: XDRCodable, Sendable {
+    public var name: String
+    public var expr: String
+    public var val: String
+
+    public init(name: String, expr: String, val: String) {
+        self.name = name
+        self.expr = expr
+        self.val = val
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        name = try d.decodeString()
+        expr = try d.decodeString()
+        val = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(name)
+        e.encode(expr)
+        e.encode(val)
+    }
+}
+
+/// Reply of `aug_defnode` (procedure 18).
+public struct AugDefnodeRet: XDRCodable, Sendable {
+    public var value: IntBool
+    public init(value: IntBool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try IntBool(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_get` (procedure 19): required args, then optargs.
+public struct AugGetArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
+/// Reply of `aug_get` (procedure 19).
+public struct AugGetRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_set` (procedure 20): required args, then optargs.
+public struct AugSetArgs: XDRCodable, Sendable {
+    public var augpath: String
+    public var val: String
+
+    public init(augpath: String, val: String) {
+        self.augpath = augpath
+        self.val = val
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+        val = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+        e.encode(val)
+    }
+}
+
+/// Arguments of `aug_insert` (procedure 21): required args, then optargs.
+public struct AugInsertArgs: XDRCodable, Sendable {
+    public var augpath: String
+    public var label: String
+    public var before: Bool
+
+    public init(augpath: String, label: String, before: Bool) {
+        self.augpath = augpath
+        self.label = label
+        self.before = before
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+        label = try d.decodeString()
+        before = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+        e.encode(label)
+        e.encode(before)
+    }
+}
+
+/// Arguments of `aug_rm` (procedure 22): required args, then optargs.
+public struct AugRmArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
+/// Reply of `aug_rm` (procedure 22).
+public struct AugRmRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_mv` (procedure 23): required args, then optargs.
+public struct AugMvArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+
+    public init(src: String, dest: String) {
+        self.src = src
+        self.dest = dest
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+    }
+}
+
+/// Arguments of `aug_match` (procedure 24): required args, then optargs.
+public struct AugMatchArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
+/// Reply of `aug_match` (procedure 24).
+public struct AugMatchRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_ls` (procedure 28): required args, then optargs.
+public struct AugLsArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
+/// Reply of `aug_ls` (procedure 28).
+public struct AugLsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `rm` (procedure 29): required args, then optargs.
 public struct RmArgs: XDRCodable, Sendable {
     public var path: String
@@ -2648,6 +2922,23 @@ public struct PartGetMbrIdRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `aug_clear` (procedure 239): required args, then optargs.
+public struct AugClearArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
 /// Reply of `get_umask` (procedure 240).
 public struct GetUmaskRet: XDRCodable, Sendable {
     public var value: Int32
@@ -4147,6 +4438,72 @@ public struct SetUuidArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `aug_setm` (procedure 411): required args, then optargs.
+public struct AugSetmArgs: XDRCodable, Sendable {
+    public var base: String
+    public var sub: String?
+    public var val: String
+
+    public init(base: String, sub: String?, val: String) {
+        self.base = base
+        self.sub = sub
+        self.val = val
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        base = try d.decodeString()
+        sub = try d.decodeOptionalString()
+        val = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(base)
+        e.encodeOptional(sub)
+        e.encode(val)
+    }
+}
+
+/// Reply of `aug_setm` (procedure 411).
+public struct AugSetmRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `aug_label` (procedure 412): required args, then optargs.
+public struct AugLabelArgs: XDRCodable, Sendable {
+    public var augpath: String
+
+    public init(augpath: String) {
+        self.augpath = augpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        augpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(augpath)
+    }
+}
+
+/// Reply of `aug_label` (procedure 412).
+public struct AugLabelRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `statns` (procedure 421): required args, then optargs.
 public struct StatnsArgs: XDRCodable, Sendable {
     public var path: String
@@ -4372,6 +4729,31 @@ public struct PartGetDiskGuidRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `aug_transform` (procedure 469): required args, then optargs.
+public struct AugTransformArgs: XDRCodable, Sendable {
+    public var lens: String
+    public var file: String
+    public var remove: Bool
+
+    public init(lens: String, file: String, remove: Bool = false) {
+        self.lens = lens
+        self.file = file
+        self.remove = remove
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        lens = try d.decodeString()
+        file = try d.decodeString()
+        remove = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(lens)
+        e.encode(file)
+        e.encode(remove)
     }
 }
 

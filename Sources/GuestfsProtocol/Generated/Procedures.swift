@@ -14,6 +14,19 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case pvsFull = 12
     case vgsFull = 13
     case lvsFull = 14
+    case augInit = 16
+    case augDefvar = 17
+    case augDefnode = 18
+    case augGet = 19
+    case augSet = 20
+    case augInsert = 21
+    case augRm = 22
+    case augMv = 23
+    case augMatch = 24
+    case augSave = 25
+    case augClose = 26
+    case augLoad = 27
+    case augLs = 28
     case rm = 29
     case rmdir = 30
     case rmRf = 31
@@ -119,6 +132,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partDel = 233
     case partGetBootable = 234
     case partGetMbrId = 235
+    case augClear = 239
     case getUmask = 240
     case base64In = 242
     case base64Out = 243
@@ -173,6 +187,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetGptType = 393
     case cpR = 401
     case setUuid = 403
+    case augSetm = 411
+    case augLabel = 412
     case internalExit = 414
     case statns = 421
     case lstatns = 422
@@ -182,6 +198,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case internalFeatureAvailable = 458
     case partSetDiskGuid = 459
     case partGetDiskGuid = 460
+    case augTransform = 469
     case listFilesystems = 476
     case hivexValueUtf8 = 478
     case hivexValueString = 479
@@ -229,6 +246,19 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .pvsFull: return "pvs_full"
             case .vgsFull: return "vgs_full"
             case .lvsFull: return "lvs_full"
+            case .augInit: return "aug_init"
+            case .augDefvar: return "aug_defvar"
+            case .augDefnode: return "aug_defnode"
+            case .augGet: return "aug_get"
+            case .augSet: return "aug_set"
+            case .augInsert: return "aug_insert"
+            case .augRm: return "aug_rm"
+            case .augMv: return "aug_mv"
+            case .augMatch: return "aug_match"
+            case .augSave: return "aug_save"
+            case .augClose: return "aug_close"
+            case .augLoad: return "aug_load"
+            case .augLs: return "aug_ls"
             case .rm: return "rm"
             case .rmdir: return "rmdir"
             case .rmRf: return "rm_rf"
@@ -334,6 +364,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partDel: return "part_del"
             case .partGetBootable: return "part_get_bootable"
             case .partGetMbrId: return "part_get_mbr_id"
+            case .augClear: return "aug_clear"
             case .getUmask: return "get_umask"
             case .base64In: return "base64_in"
             case .base64Out: return "base64_out"
@@ -388,6 +419,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetGptType: return "part_get_gpt_type"
             case .cpR: return "cp_r"
             case .setUuid: return "set_uuid"
+            case .augSetm: return "aug_setm"
+            case .augLabel: return "aug_label"
             case .internalExit: return "internal_exit"
             case .statns: return "statns"
             case .lstatns: return "lstatns"
@@ -397,6 +430,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .internalFeatureAvailable: return "internal_feature_available"
             case .partSetDiskGuid: return "part_set_disk_guid"
             case .partGetDiskGuid: return "part_get_disk_guid"
+            case .augTransform: return "aug_transform"
             case .listFilesystems: return "list_filesystems"
             case .hivexValueUtf8: return "hivex_value_utf8"
             case .hivexValueString: return "hivex_value_string"

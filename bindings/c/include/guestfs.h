@@ -845,6 +845,82 @@ extern GUESTFS_DLL_PUBLIC int guestfs_add_libvirt_dom (guestfs_h *g, void * /* v
 extern GUESTFS_DLL_PUBLIC int guestfs_add_libvirt_dom_va (guestfs_h *g, void * /* virDomainPtr */ dom, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_add_libvirt_dom_argv (guestfs_h *g, void * /* virDomainPtr */ dom, const struct guestfs_add_libvirt_dom_argv *optargs);
 
+#define GUESTFS_HAVE_AUG_CLEAR 1
+#define LIBGUESTFS_HAVE_AUG_CLEAR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_clear (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_CLOSE 1
+#define LIBGUESTFS_HAVE_AUG_CLOSE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_close (guestfs_h *g);
+
+#define GUESTFS_HAVE_AUG_DEFNODE 1
+#define LIBGUESTFS_HAVE_AUG_DEFNODE 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_int_bool *guestfs_aug_defnode (guestfs_h *g, const char *name, const char *expr, const char *val);
+
+#define GUESTFS_HAVE_AUG_DEFVAR 1
+#define LIBGUESTFS_HAVE_AUG_DEFVAR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_defvar (guestfs_h *g, const char *name, const char *expr);
+
+#define GUESTFS_HAVE_AUG_GET 1
+#define LIBGUESTFS_HAVE_AUG_GET 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_aug_get (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_INIT 1
+#define LIBGUESTFS_HAVE_AUG_INIT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_init (guestfs_h *g, const char *root, int flags);
+
+#define GUESTFS_HAVE_AUG_INSERT 1
+#define LIBGUESTFS_HAVE_AUG_INSERT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_insert (guestfs_h *g, const char *augpath, const char *label, int before);
+
+#define GUESTFS_HAVE_AUG_LABEL 1
+#define LIBGUESTFS_HAVE_AUG_LABEL 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_aug_label (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_LOAD 1
+#define LIBGUESTFS_HAVE_AUG_LOAD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_load (guestfs_h *g);
+
+#define GUESTFS_HAVE_AUG_LS 1
+#define LIBGUESTFS_HAVE_AUG_LS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_aug_ls (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_MATCH 1
+#define LIBGUESTFS_HAVE_AUG_MATCH 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_aug_match (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_MV 1
+#define LIBGUESTFS_HAVE_AUG_MV 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_mv (guestfs_h *g, const char *src, const char *dest);
+
+#define GUESTFS_HAVE_AUG_RM 1
+#define LIBGUESTFS_HAVE_AUG_RM 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_rm (guestfs_h *g, const char *augpath);
+
+#define GUESTFS_HAVE_AUG_SAVE 1
+#define LIBGUESTFS_HAVE_AUG_SAVE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_save (guestfs_h *g);
+
+#define GUESTFS_HAVE_AUG_SET 1
+#define LIBGUESTFS_HAVE_AUG_SET 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_set (guestfs_h *g, const char *augpath, const char *val);
+
+#define GUESTFS_HAVE_AUG_SETM 1
+#define LIBGUESTFS_HAVE_AUG_SETM 1
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_setm (guestfs_h *g, const char *base, const char *sub, const char *val);
+
+#define GUESTFS_HAVE_AUG_TRANSFORM 1
+#define LIBGUESTFS_HAVE_AUG_TRANSFORM 1
+#define GUESTFS_AUG_TRANSFORM_REMOVE 0
+#define GUESTFS_AUG_TRANSFORM_REMOVE_BITMASK (UINT64_C(1)<<0)
+struct guestfs_aug_transform_argv {
+  uint64_t bitmask;
+  int remove;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_transform (guestfs_h *g, const char *lens, const char *file, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_transform_va (guestfs_h *g, const char *lens, const char *file, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_aug_transform_argv (guestfs_h *g, const char *lens, const char *file, const struct guestfs_aug_transform_argv *optargs);
+
 #define GUESTFS_HAVE_AVAILABLE 1
 #define LIBGUESTFS_HAVE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_available (guestfs_h *g, char *const *groups);

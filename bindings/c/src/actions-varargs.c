@@ -1008,6 +1008,43 @@ guestfs_add_libvirt_dom_va (guestfs_h *g, void * /* virDomainPtr */ dom, va_list
 }
 
 int
+guestfs_aug_transform (guestfs_h *g, const char *lens, const char *file, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, file);
+  r = guestfs_aug_transform_va (g, lens, file, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_aug_transform_va (guestfs_h *g, const char *lens, const char *file, va_list args)
+{
+  struct guestfs_aug_transform_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_AUG_TRANSFORM_REMOVE:
+      optargs_s.remove = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "aug_transform", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "aug_transform", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_aug_transform_argv (g, lens, file, &optargs_s);
+}
+
+int
 guestfs_cryptsetup_open (guestfs_h *g, const char *device, const char *key, const char *mapname, ...)
 {
   va_list optargs;

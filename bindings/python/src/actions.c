@@ -2125,6 +2125,545 @@ guestfs_int_py_add_drive_with_if (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_aug_clear (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_clear",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_clear (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_close (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_aug_close",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_close (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_defnode (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *name;
+  const char *expr;
+  const char *val;
+  struct guestfs_int_bool *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_aug_defnode",
+                         &py_g, &name, &expr, &val)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_defnode (g, name, expr, val);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_int_bool (r);
+  guestfs_free_int_bool (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_defvar (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *name;
+  const char *expr;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osz:guestfs_aug_defvar",
+                         &py_g, &name, &expr)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_defvar (g, name, expr);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_get (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_get",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_get (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_init (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int flags;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_aug_init",
+                         &py_g, &root, &flags)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_init (g, root, flags);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_insert (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  const char *label;
+  int before;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossi:guestfs_aug_insert",
+                         &py_g, &augpath, &label, &before)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_insert (g, augpath, label, before);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_label",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_label (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_load (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_aug_load",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_load (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_ls (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_ls",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_ls (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_match (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_match",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_match (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_mv (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_aug_mv",
+                         &py_g, &src, &dest)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_mv (g, src, dest);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_rm (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_aug_rm",
+                         &py_g, &augpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_rm (g, augpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_save (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_aug_save",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_save (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_set (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *augpath;
+  const char *val;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_aug_set",
+                         &py_g, &augpath, &val)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_set (g, augpath, val);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_setm (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *base;
+  const char *sub;
+  const char *val;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oszs:guestfs_aug_setm",
+                         &py_g, &base, &sub, &val)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_setm (g, base, sub, val);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_aug_transform (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *lens;
+  const char *file;
+  struct guestfs_aug_transform_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_remove;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssO:guestfs_aug_transform",
+                         &py_g, &lens, &file, &py_remove)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_remove != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.remove = (int) PyLong_AsLong (py_remove);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_aug_transform_argv (g, lens, file, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_available (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -13283,6 +13822,23 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "add_drive_ro_with_if", guestfs_int_py_add_drive_ro_with_if, METH_VARARGS, NULL },
   { (char *) "add_drive_scratch", guestfs_int_py_add_drive_scratch, METH_VARARGS, NULL },
   { (char *) "add_drive_with_if", guestfs_int_py_add_drive_with_if, METH_VARARGS, NULL },
+  { (char *) "aug_clear", guestfs_int_py_aug_clear, METH_VARARGS, NULL },
+  { (char *) "aug_close", guestfs_int_py_aug_close, METH_VARARGS, NULL },
+  { (char *) "aug_defnode", guestfs_int_py_aug_defnode, METH_VARARGS, NULL },
+  { (char *) "aug_defvar", guestfs_int_py_aug_defvar, METH_VARARGS, NULL },
+  { (char *) "aug_get", guestfs_int_py_aug_get, METH_VARARGS, NULL },
+  { (char *) "aug_init", guestfs_int_py_aug_init, METH_VARARGS, NULL },
+  { (char *) "aug_insert", guestfs_int_py_aug_insert, METH_VARARGS, NULL },
+  { (char *) "aug_label", guestfs_int_py_aug_label, METH_VARARGS, NULL },
+  { (char *) "aug_load", guestfs_int_py_aug_load, METH_VARARGS, NULL },
+  { (char *) "aug_ls", guestfs_int_py_aug_ls, METH_VARARGS, NULL },
+  { (char *) "aug_match", guestfs_int_py_aug_match, METH_VARARGS, NULL },
+  { (char *) "aug_mv", guestfs_int_py_aug_mv, METH_VARARGS, NULL },
+  { (char *) "aug_rm", guestfs_int_py_aug_rm, METH_VARARGS, NULL },
+  { (char *) "aug_save", guestfs_int_py_aug_save, METH_VARARGS, NULL },
+  { (char *) "aug_set", guestfs_int_py_aug_set, METH_VARARGS, NULL },
+  { (char *) "aug_setm", guestfs_int_py_aug_setm, METH_VARARGS, NULL },
+  { (char *) "aug_transform", guestfs_int_py_aug_transform, METH_VARARGS, NULL },
   { (char *) "available", guestfs_int_py_available, METH_VARARGS, NULL },
   { (char *) "base64_in", guestfs_int_py_base64_in, METH_VARARGS, NULL },
   { (char *) "base64_out", guestfs_int_py_base64_out, METH_VARARGS, NULL },
