@@ -8,6 +8,8 @@ import Glibc
 struct FilesystemIDs {
     /// device → tag → value (UUID, LABEL, PARTUUID, PARTLABEL, TYPE).
     var tags: [String: [String: String]] = [:]
+    /// Logical volumes (/dev/VG/LV), listed once per inspection.
+    var lvs: [String] = []
 
     static func scan() -> FilesystemIDs {
         var ids = FilesystemIDs()
@@ -107,7 +109,7 @@ extension Handlers {
             return dev
         }
         // /dev/mapper/vg-lv and /dev/vg/lv name logical volumes.
-        let lvs = (try? lvNames()) ?? []
+        let lvs = ids.lvs
         if name.hasPrefix("mapper/") {
             let real = realDevice(spec)
             if let lv = lvs.first(where: { realDevice($0) == real }) { return lv }

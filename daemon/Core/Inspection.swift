@@ -10,7 +10,8 @@ extension Handlers {
         try unmountAll(ctx.sysroot)
         inspected = []
         let filesystems = try listFilesystems(ctx)
-        let ids = FilesystemIDs.scan()
+        var ids = FilesystemIDs.scan()
+        ids.lvs = anyLVMPresent() ? ((try? lvNames()) ?? []) : []
         var found: [InspectedOS] = []
         for (fs, type) in filesystems where Handlers.inspectableTypes(type) {
             guard (try? doMount(ctx, options: "ro", vfstype: nil, mountable: fs, mountpoint: "/")) != nil else { continue }
