@@ -1,6 +1,9 @@
 #!/bin/bash
 # Side-by-side benchmark: swift-guestfs against libguestfs (when installed),
 # same machine, same run. Usage: bench/run.sh [launches] [calls] [MiB]
+# LIBGUESTFS_DEBUG=1 adds the daemon's own account of the upload (channel
+# reads, time reading vs writing); GUESTFS_BENCH_DAEMON_ENV="NAME=VALUE ..."
+# sets daemon variables first (GUESTFSD_NO_DIRECT=1: page-cache writes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 launches="${1:-3}" calls="${2:-1000}" mib="${3:-256}"

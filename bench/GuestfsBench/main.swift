@@ -44,6 +44,12 @@ do {
     try g.launch()
     try g.mkfs("ext4", "/dev/sda")
     try g.mount("/dev/sda", "/")
+    // GUESTFS_BENCH_DAEMON_ENV="NAME=VALUE ..." is set in the daemon
+    // before the transfers (e.g. GUESTFSD_NO_DIRECT=1 to compare).
+    for kv in (ProcessInfo.processInfo.environment["GUESTFS_BENCH_DAEMON_ENV"] ?? "").split(separator: " ") {
+        let p = kv.split(separator: "=", maxSplits: 1).map(String.init)
+        _ = try g.debug("setenv", [p[0], p.count > 1 ? p[1] : ""])
+    }
 
     let t1 = now()
     for _ in 0..<calls { _ = try g.isFile("/nonexistent") }

@@ -326,12 +326,45 @@ public final class CallContext {
 
     // MARK: progress
 
-    /// Sends a progress message at most about once a second.
+    /// Seconds before the first progress message of a call, and between
+    /// the later ones. GUESTFSD_PROGRESS_DELAYS="FIRST,EVERY" in the
+    /// daemon's environment (`debug setenv`) changes them for tests.
+    static var progressDelays: (first: Double, every: Double) {
+        if let p = getenv("GUESTFSD_PROGRESS_DELAYS") {
+            let v = String(cString: p).split(separator: ",").compactMap { Double($0) }
+            if v.count == 2, v[0] >= 0, v[1] >= 0 { return (v[0], v[1]) }
+        }
+        return (1.0, 1.0)
+    }
+    private lazy var delays = CallContext.progressDelays
+
+    /// Sends a progress message when the delay has passed since the last
+    /// one (or the start of the call); once any was sent, reaching the
+    /// total is always reported, so bars end at 100%.
     func progress(_ position: UInt64, _ total: UInt64) {
+        if progressSent && position == total {
+            finishProgress(total)
+            return
+        }
         let now = Sys.monotonicSeconds()
-        guard now - lastProgress >= 1.0 else { return }
+        guard now - lastProgress >= (progressSent ? delays.every : delays.first) else { return }
         lastProgress = now
+        sendProgress(position, total)
+    }
+
+    /// A final message at 100%, if any progress was reported during the
+    /// call. During a FileOut stream it must be called before
+    /// endFileOut(): the library stops reading at the end of the stream.
+    func finishProgress(_ total: UInt64) {
+        guard progressSent, lastSent != (total, total) else { return }
+        sendProgress(total, total)
+    }
+
+    private var lastSent: (UInt64, UInt64) = (0, 0)
+
+    private func sendProgress(_ position: UInt64, _ total: UInt64) {
         progressSent = true
+        lastSent = (position, total)
         let p = ProgressMessage(procedure: procedure, serial: serial, position: position, total: total)
         if !outBuf.isEmpty {
             // Keep it in order with the chunks gathered before it.
@@ -339,12 +372,5 @@ public final class CallContext {
         } else {
             try? channel.write(Framing.progress(p))
         }
-    }
-
-    /// A final 100% message, if any progress was reported during the call.
-    func finishProgress(_ total: UInt64) {
-        guard progressSent else { return }
-        let p = ProgressMessage(procedure: procedure, serial: serial, position: total, total: total)
-        try? channel.write(Framing.progress(p))
     }
 }

@@ -18,6 +18,13 @@ public final class Channel: FrameSource {
         self.fd = fd
     }
 
+    /// Counters for verbose transfer logs: read(2) calls, bytes they
+    /// returned, and seconds spent inside them (blocked or copying).
+    public struct Stats { public var reads = 0, bytes = 0, seconds = 0.0 }
+    public var stats = Stats()
+    /// Whether fill() times its reads (verbose mode only: clock reads are not free under TCG).
+    public var timing = false
+
     /// Opens a character device, or connects to a unix socket, at `path`.
     public static func open(path: String) throws -> Channel {
         var st = stat()
@@ -53,6 +60,14 @@ public final class Channel: FrameSource {
 
     private var available: Int { end - start }
 
+    /// True when a frame's worth of bytes may be waiting: some are
+    /// buffered here, or the descriptor is readable right now.
+    public var hasInput: Bool {
+        if available > 0 { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0 && (p.revents & Int16(POLLIN)) != 0
+    }
+
     /// Bytes asked of one read(2): large, since every syscall is costly
     /// in an emulated appliance.
     static let readSize = 1 << 20
@@ -86,7 +101,11 @@ public final class Channel: FrameSource {
         }
         while true {
             let e = end
+            let t0 = timing ? Sys.monotonicSeconds() : 0
             let n = read(fd, buffer + e, capacity - e)
+            if timing { stats.seconds += Sys.monotonicSeconds() - t0 }
+            stats.reads += 1
+            if n > 0 { stats.bytes += n }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {
