@@ -50,53 +50,32 @@ extension Handlers {
     // MARK: download
 
     /// Streams `size` bytes (all when nil) from `offset` of an open file.
-    /// Regular files and block devices are read with O_DIRECT while the
-    /// position stays block-aligned (see UploadWriter for why).
+    /// A ReadAhead thread reads the file (with O_DIRECT where it can)
+    /// while this one sends.
     private func sendFrom(_ ctx: CallContext, _ fd: Int32, _ name: String, offset: Int64, size: Int64?) throws {
         let total = size ?? max(0, (fileSize(fd) ?? 0) - offset)
-        var pos = offset
         var sent: Int64 = 0
-        // Big reads: CallContext.send cuts them into chunks and writes
-        // about a megabyte of chunks per syscall.
-        let cap = CallContext.batchSize
-        let align = UploadWriter.align
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: align)
-        defer { buf.deallocate() }
-        let direct = DirectFlag(fd: fd)
-        defer { direct.set(false) }
         let verbose = ctx.daemon.verbose
         let t0 = Sys.monotonicSeconds()
-        var readSeconds = 0.0
-        var usedDirect = false
+        var waitSeconds = 0.0
+        let reader = ReadAhead(fd: fd, name: name, offset: offset, size: size)
+        defer { reader.stop() }
         try ctx.beginFileOut()
-        while size == nil || sent < size! {
-            let left = size == nil ? cap : Int(min(Int64(cap), size! - sent))
-            // Direct reads want an aligned offset and length; past the
-            // end of file they return what there is.
-            let useDirect = pos % Int64(align) == 0 && direct.set(true)
-            if !useDirect { direct.set(false) }
-            let want = useDirect ? (left + align - 1) / align * align : left
-            let r0 = verbose ? Sys.monotonicSeconds() : 0
-            var n = Glibc.pread(fd, buf, want, off_t(pos))
-            if verbose { readSeconds += Sys.monotonicSeconds() - r0 }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EINVAL && useDirect { direct.disable(); continue }
-                throw DaemonError.posix("read", name)
-            }
-            if n == 0 { break }
-            if useDirect { usedDirect = true }
-            n = min(n, left)
-            try ctx.send(bytes: UnsafeRawBufferPointer(start: buf, count: n))
-            pos += Int64(n)
-            sent += Int64(n)
+        while true {
+            let w0 = verbose ? Sys.monotonicSeconds() : 0
+            guard let block = try reader.next() else { break }
+            if verbose { waitSeconds += Sys.monotonicSeconds() - w0 }
+            // CallContext.send cuts it into chunks and writes about a
+            // megabyte of chunks per syscall.
+            try ctx.send(bytes: block)
+            sent += Int64(block.count)
             ctx.progress(UInt64(sent), UInt64(total))
         }
         ctx.finishProgress(UInt64(sent))
         try ctx.endFileOut()
         if verbose {
             let t = Sys.monotonicSeconds() - t0
-            Sys.log("download: \(sent) bytes in \(Int(t * 1000)) ms: reading the file \(Int(readSeconds * 1000)) ms (\(usedDirect ? "O_DIRECT" : "page cache")), the rest sending")
+            Sys.log("download: \(sent) bytes in \(Int(t * 1000)) ms, \(Int(waitSeconds * 1000)) ms of it waiting for the file (\(reader.usedDirect ? "O_DIRECT" : "page cache"), read-ahead thread)")
         }
     }
 
@@ -486,6 +465,153 @@ final class UploadWriter {
         direct.set(false)
         if let err { throw err }
         if let failure { throw failure }
+    }
+}
+
+/// Reads `size` bytes (to the end when nil) of a file from `offset` on
+/// a thread, a megabyte at a time into a few aligned buffers, so the
+/// disk works while the caller sends. Regular files and block devices
+/// are read with O_DIRECT while the position is block-aligned (see
+/// UploadWriter). Without a thread it reads on the caller's.
+final class ReadAhead {
+    static let bufferCount = 3
+
+    let fd: Int32
+    let name: String
+    private var pos: Int64
+    private var left: Int64?
+    private let direct: DirectFlag
+    private(set) var usedDirect = false
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var all: [UnsafeMutableRawPointer] = []
+    private var free: [UnsafeMutableRawPointer] = []
+    /// Filled buffers in file order; count 0 marks the end.
+    private var ready: [(buf: UnsafeMutableRawPointer, count: Int)] = []
+    private var failure: DaemonError?
+    private var finished = false
+    private var closing = false
+    private var thread: pthread_t?
+    /// The buffer the caller holds (returned on the next call).
+    private var held: UnsafeMutableRawPointer?
+
+    init(fd: Int32, name: String, offset: Int64, size: Int64?) {
+        self.fd = fd
+        self.name = name
+        pos = offset
+        left = size
+        direct = DirectFlag(fd: fd)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+        for _ in 0..<ReadAhead.bufferCount {
+            all.append(UnsafeMutableRawPointer.allocate(byteCount: CallContext.batchSize, alignment: UploadWriter.align))
+        }
+        free = all
+        var tid = pthread_t()
+        if pthread_create(&tid, nil, { arg in
+            Unmanaged<ReadAhead>.fromOpaque(arg!).takeUnretainedValue().loop()
+            return nil
+        }, Unmanaged.passUnretained(self).toOpaque()) == 0 {
+            thread = tid
+        }
+    }
+
+    deinit {
+        stop()
+        for b in all { b.deallocate() }
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(cond)
+        mutex.deallocate()
+        cond.deallocate()
+    }
+
+    /// Reads the next block into `buf`: its length, 0 at the end.
+    private func readBlock(_ buf: UnsafeMutableRawPointer) throws -> Int {
+        let cap = CallContext.batchSize
+        let align = UploadWriter.align
+        let want = left.map { Int(min(Int64(cap), $0)) } ?? cap
+        if want == 0 { return 0 }
+        while true {
+            // Direct reads want an aligned offset and length; past the end
+            // of the file they return what there is.
+            let useDirect = pos % Int64(align) == 0 && direct.set(true)
+            if !useDirect { direct.set(false) }
+            let ask = useDirect ? (want + align - 1) / align * align : want
+            let n = Glibc.pread(fd, buf, ask, off_t(pos))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EINVAL && useDirect { direct.disable(); continue }
+                throw DaemonError.posix("read", name)
+            }
+            if n > 0 && useDirect { usedDirect = true }
+            let got = min(n, want)
+            pos += Int64(got)
+            if left != nil { left! -= Int64(got) }
+            return got
+        }
+    }
+
+    private func loop() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while free.isEmpty && !closing { pthread_cond_wait(cond, mutex) }
+            if closing {
+                pthread_mutex_unlock(mutex)
+                break
+            }
+            let buf = free.removeLast()
+            pthread_mutex_unlock(mutex)
+            var n = 0
+            var err: DaemonError?
+            do { n = try readBlock(buf) } catch { err = error as? DaemonError ?? DaemonError(EIO, "read: \(name): \(error)") }
+            pthread_mutex_lock(mutex)
+            if let err { failure = err } else { ready.append((buf, n)) }
+            pthread_cond_broadcast(cond)
+            pthread_mutex_unlock(mutex)
+            if err != nil || n == 0 { break }
+        }
+        direct.set(false)
+    }
+
+    /// The next block of the file (valid until the next call), nil at the end.
+    func next() throws -> UnsafeRawBufferPointer? {
+        guard thread != nil else {
+            // No thread: read here, one buffer.
+            if finished { return nil }
+            let n = try readBlock(all[0])
+            if n == 0 { finished = true; direct.set(false); return nil }
+            return UnsafeRawBufferPointer(start: all[0], count: n)
+        }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        if let h = held {
+            free.append(h)
+            held = nil
+            pthread_cond_broadcast(cond)
+        }
+        if finished { return nil }
+        while ready.isEmpty && failure == nil { pthread_cond_wait(cond, mutex) }
+        if ready.isEmpty, let failure { throw failure }
+        let (buf, n) = ready.removeFirst()
+        if n == 0 {
+            finished = true
+            return nil
+        }
+        held = buf
+        return UnsafeRawBufferPointer(start: buf, count: n)
+    }
+
+    /// Ends the thread; idempotent.
+    func stop() {
+        guard let t = thread else { return }
+        pthread_mutex_lock(mutex)
+        closing = true
+        pthread_cond_broadcast(cond)
+        pthread_mutex_unlock(mutex)
+        pthread_join(t, nil)
+        thread = nil
+        finished = true
     }
 }
 
