@@ -242,7 +242,8 @@ extension Handlers {
     /// The architecture of the first ELF binary found among the usual ones.
     func binaryArch(_ ctx: CallContext) -> String {
         let candidates = ["/bin/bash", "/bin/ls", "/bin/sh", "/bin/echo", "/bin/rm", "/usr/bin/bash", "/usr/bin/ls",
-                          "/bin/busybox", "/usr/bin/env", "/sbin/init", "/usr/lib/systemd/systemd"]
+                          "/bin/busybox", "/usr/bin/env", "/bin/cat", "/usr/bin/cat", "/bin/true", "/usr/bin/true",
+                          "/sbin/init", "/usr/lib/systemd/systemd"]
         for path in candidates {
             guard let fd = try? ctx.sysroot.open(path, O_RDONLY, op: "inspect") else { continue }
             var header = [UInt8](repeating: 0, count: 64)
