@@ -288,6 +288,10 @@ final class ModelTestRunner {
                 let u = workDir.appendingPathComponent("out-\(UUID().uuidString)")
                 outFile = u
                 return .string(u.path)
+            case "@last-out":
+                // The file an earlier call's `@out` produced (to upload it again).
+                guard let u = outFile else { throw ModelTestFailure(description: "@last-out before any @out") }
+                return .string(u.path)
             default: return .string(s)
             }
         case let .int(i): return .int(i)
@@ -376,6 +380,7 @@ final class ModelTestRunner {
             case let (.int(a), .int(b)): ok = a == b
             case let (.uint(a), .int(b)): ok = Int64(bitPattern: a) == b
             case let (.string(a), .string(b)): ok = a == b
+            case let (.buffer(a), .string(b)): ok = a == Array(b.utf8)
             case let (.char(a), .string(b)): ok = String(UnicodeScalar(a)) == b
             case let (.percent(a), .int(b)): ok = Int64(a) == b
             default: ok = false

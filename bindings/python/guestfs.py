@@ -87,6 +87,41 @@ class GuestFS(object):
         self._check_not_closed()
         libguestfsmod.delete_event_callback(self._o, event_handle)
 
+    def acl_delete_def_file(self, dir):
+        """Removes the default POSIX ACL of the directory dir, so files created in it no
+        longer inherit one. Doing so on a directory without a default ACL is not an error;
+        a path that is not a directory is.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.acl_delete_def_file(self._o, dir)
+        return r
+
+    def acl_get_file(self, path, acltype):
+        """Returns the POSIX ACL of path in its short text form, one entry per line, for
+        example user::rw- or user:1000:r--. Users and groups are always given as numeric
+        IDs, since names would come from the appliance rather than the guest. acltype is
+        access for the ACL that controls access to path, or default for the ACL that
+        a directory passes on to new files created in it (an empty string when the directory
+        has none). Asking for the default ACL of something that is not a directory is an
+        error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.acl_get_file(self._o, path, acltype)
+        return r
+
+    def acl_set_file(self, path, acltype, acl):
+        """Replaces the POSIX ACL of path with acl, a list of entries in short text form
+        separated by commas or newlines (for example
+        user::rw-,user:1000:rw-,group::r--,mask::rw-,other::---). Users and groups may be
+        numeric IDs; names are looked up in the appliance, not in the guest, so prefer IDs.
+        acltype is access or default; a default ACL can only be set on a directory.
+        An ACL with named users or groups needs a mask entry. Fails when the ACL is not
+        valid.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.acl_set_file(self._o, path, acltype, acl)
+        return r
+
     def add_cdrom(self, filename):
         """Adds the image file filename to the handle as a read-only drive. It behaves exactly
         like add_drive_ro; despite the name, no special CD-ROM device is emulated.
@@ -594,6 +629,38 @@ class GuestFS(object):
         r = libguestfsmod.canonical_device_name(self._o, device)
         return r
 
+    def cap_get_file(self, path):
+        """Returns the Linux file capabilities of the file path in the text form that
+        cap_set_file accepts, for example cap_net_raw=ep. A file without capabilities
+        gives an empty string.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.cap_get_file(self._o, path)
+        return r
+
+    def cap_set_file(self, path, cap):
+        """Gives the regular file path the Linux file capabilities cap, written in the
+        usual text form (for example cap_net_raw+ep or cap_chown,cap_kill=eip),
+        replacing any it had. Fails when cap cannot be parsed or path is not a regular
+        file.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.cap_set_file(self._o, path, cap)
+        return r
+
+    def case_sensitive_path(self, path):
+        """Finds the real spelling of path on a filesystem where names are case-sensitive
+        but the guest treats them as case-insensitive (typically Windows files on NTFS or
+        FAT mounted under Linux). Each component of path that exists under another
+        capitalisation is replaced by the name actually stored, and the corrected absolute
+        path is returned. Components from the first one that is missing onwards are kept as
+        given, so the result can also be used to create new files. When several names differ
+        only by case, which one is chosen is not defined.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.case_sensitive_path(self._o, path)
+        return r
+
     def cat(self, path):
         """Returns the whole content of the guest file path as a string. The file is fetched
         with a download, so there is no size limit from the protocol.
@@ -702,6 +769,36 @@ class GuestFS(object):
         r = libguestfsmod.command_lines(self._o, arguments)
         return r
 
+    def command_out(self, arguments, output):
+        """Like command, runs the program arguments[0] with the remaining arguments inside
+        the mounted guest, but its standard output is streamed into the local file output
+        instead of being returned, so there is no size limit. Fails when the program cannot
+        be run or exits with a non-zero status.
+        """
+        self._check_not_closed()
+        arguments = list(arguments)
+        r = libguestfsmod.command_out(self._o, arguments, output)
+        return r
+
+    def compress_device_out(self, ctype, device, zdevice, level=None):
+        """Like compress_out, but compresses the whole device device (for example to take
+        a compact copy of a mostly empty disk) into the local file zdevice.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.compress_device_out(self._o, ctype, device, zdevice, level)
+        return r
+
+    def compress_out(self, ctype, file, zfile, level=None):
+        """Compresses the guest file file and downloads the result into the local file
+        zfile. ctype names the compressor: gzip, bzip2, xz, zstd, or
+        compress and lzop when those programs are in the appliance (otherwise the call
+        fails). The optional level (1 to 9; ignored by compress) sets the compression
+        level, the compressor's default when not given.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.compress_out(self._o, ctype, file, zfile, level)
+        return r
+
     def config(self, hvparam, hvvalue):
         """Appends an extra command-line parameter hvparam, optionally followed by the value
         hvvalue (or nothing when it is null), to the hypervisor command line used when the
@@ -713,6 +810,60 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.config(self._o, hvparam, hvvalue)
+        return r
+
+    def copy_attributes(self, src, dest, all=None, mode=None, xattributes=None, ownership=None):
+        """Copies attributes of src to dest (both files or directories, which must
+        exist); the contents are not touched. Nothing is copied unless asked for: mode
+        copies the permission bits (including setuid, setgid and sticky), ownership the
+        owning user and group, xattributes every extended attribute (so also ACLs and
+        capabilities, which are stored as attributes), and all does all of these.
+        Attributes that dest has and src lacks are kept.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_attributes(self._o, src, dest, all, mode, xattributes, ownership)
+        return r
+
+    def copy_device_to_device(self, src, dest, srcoffset=None, destoffset=None, size=None, sparse=None, append=None):
+        """Copies bytes from the device src to the device dest (they may be the same
+        device, as long as the ranges do not overlap). Optional arguments: srcoffset and
+        destoffset are where reading and writing start (bytes, default 0); size is how
+        many bytes to copy (default: everything from srcoffset to the end of src, and it
+        is an error when src ends before size bytes); sparse skips writing blocks
+        that are all zero, which keeps thin-provisioned or sparse targets sparse but is only
+        correct when the target already reads as zeroes there; append writes at the end of
+        the destination instead of at destoffset (the two cannot be combined). Progress
+        notifications are sent during long copies.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_device_to_device(self._o, src, dest, srcoffset, destoffset, size, sparse, append)
+        return r
+
+    def copy_device_to_file(self, src, dest, srcoffset=None, destoffset=None, size=None, sparse=None, append=None):
+        """Like copy_device_to_device, but the destination is the file dest, which is
+        created when missing. An existing file is not truncated: bytes are written at
+        destoffset and the file grows as needed. Takes the same optional arguments.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_device_to_file(self._o, src, dest, srcoffset, destoffset, size, sparse, append)
+        return r
+
+    def copy_file_to_device(self, src, dest, srcoffset=None, destoffset=None, size=None, sparse=None, append=None):
+        """Like copy_device_to_device, but the source is the file src. Takes the same
+        optional arguments; without size the rest of the file from srcoffset is
+        copied.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_file_to_device(self._o, src, dest, srcoffset, destoffset, size, sparse, append)
+        return r
+
+    def copy_file_to_file(self, src, dest, srcoffset=None, destoffset=None, size=None, sparse=None, append=None):
+        """Like copy_device_to_device, but from the file src to the file dest; dest
+        is created when missing and never truncated. With append the bytes are added at
+        the end of dest. Takes the same optional arguments.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_file_to_file(self._o, src, dest, srcoffset, destoffset, size, sparse, append)
         return r
 
     def cp(self, src, dest):
@@ -748,6 +899,18 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.cp_r(self._o, src, dest)
+        return r
+
+    def cpio_out(self, directory, cpiofile, format=None):
+        """Packs the guest directory directory (recursively) into a cpio archive and
+        downloads it into the local file cpiofile. The archive holds an entry . for
+        directory itself, then its contents under names relative to it (such as
+        etc/hostname). format selects the cpio header format, newc
+        (the Linux initramfs format) by default; crc, odc, bin, ustar, tar
+        and hpodc are also accepted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.cpio_out(self._o, directory, cpiofile, format)
         return r
 
     def cryptsetup_close(self, device):
@@ -935,6 +1098,15 @@ class GuestFS(object):
         r = libguestfsmod.download_offset(self._o, remotefilename, filename, offset, size)
         return r
 
+    def drop_caches(self, whattodrop):
+        """Asks the appliance's kernel to drop clean cached data: whattodrop is written to
+        /proc/sys/vm/drop_caches, so 1 frees the page cache, 2 the dentry and inode
+        caches and 3 both. Mostly for benchmarks that must read from the disk again.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.drop_caches(self._o, whattodrop)
+        return r
+
     def du(self, path):
         """Returns the disk space used by path, in kilobytes (units of 1024 bytes), as
         du -s reports it. For a directory the usage of everything below it is
@@ -976,6 +1148,25 @@ class GuestFS(object):
         warnings.warn("use GuestFS.e2fsck instead of GuestFS.e2fsck_f", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.e2fsck_f(self._o, device)
+        return r
+
+    def echo_daemon(self, words):
+        """Returns words joined with single spaces, as echoed by the daemon. Useful for
+        testing the connection to the appliance and for printing markers in guestfish
+        scripts.
+        """
+        self._check_not_closed()
+        words = list(words)
+        r = libguestfsmod.echo_daemon(self._o, words)
+        return r
+
+    def equal(self, file1, file2):
+        """Compares the contents of the files file1 and file2 byte by byte and returns
+        true when they are the same. Names, permissions and other metadata are not compared.
+        Fails when either file cannot be read.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.equal(self._o, file1, file2)
         return r
 
     def exists(self, path):
@@ -1046,6 +1237,19 @@ class GuestFS(object):
         r = libguestfsmod.file(self._o, path)
         return r
 
+    def file_architecture(self, filename):
+        """Returns the processor architecture that the program or library filename was
+        built for, in the usual Linux spelling: i386, x86_64, aarch64, arm,
+        ppc, ppc64, ppc64le, s390, s390x, riscv32, riscv64, mips,
+        mips64, sparc, sparc64, ia64 or alpha. ELF files (Linux, BSD) and
+        PE files (Windows executables and DLLs) are recognised. For an initrd image, the
+        programs inside it (such as its shell or ls) are examined. Fails for files whose
+        architecture cannot be told, such as scripts and data files.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.file_architecture(self._o, filename)
+        return r
+
     def filesize(self, file):
         """Returns the size of the file path in bytes. Symbolic links are followed.
         Fails if path does not exist.
@@ -1067,6 +1271,15 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.fill(self._o, c, len, path)
+        return r
+
+    def fill_dir(self, dir, nr):
+        """Creates nr empty files in the existing directory dir, named with eight-digit
+        zero-padded numbers from 00000000 upwards. Useful for testing how filesystems
+        cope with many directory entries or running out of inodes.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.fill_dir(self._o, dir, nr)
         return r
 
     def fill_pattern(self, pattern, len, path):
@@ -1374,6 +1587,16 @@ class GuestFS(object):
         r = libguestfsmod.get_verbose(self._o)
         return r
 
+    def getxattr(self, path, name):
+        """Returns the value of the extended attribute name of the file path, following
+        a final symbolic link (lgetxattr reads the link's own attributes). The value is
+        returned as raw bytes, exactly as stored. Fails with ENODATA when the file has no
+        such attribute. getxattrs lists every attribute at once.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.getxattr(self._o, path, name)
+        return r
+
     def getxattrs(self, path):
         """Lists the extended attributes of the file or directory path, following a final symbolic
         link. Each entry holds the attribute's name and its raw value, which may contain any bytes.
@@ -1384,6 +1607,20 @@ class GuestFS(object):
         self._check_not_closed()
         r = libguestfsmod.getxattrs(self._o, path)
         return r
+
+    def glob_expand(self, pattern, directoryslash=None):
+        """Expands the shell wildcard pattern (with , ? and [...] in any
+        component) against the guest's files and returns the matching paths, sorted. Names
+        starting with a dot are matched only by a pattern component that starts with a dot.
+        When directoryslash is true (the default) matching directories are returned with
+        a trailing /. A pattern that matches nothing gives an empty list, not an error.
+        Symbolic links are followed inside the guest.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.glob_expand(self._o, pattern, directoryslash)
+        return r
+
+    glob_expand_opts = glob_expand
 
     def grep(self, regex, path, extended=None, fixed=None, insensitive=None, compressed=None):
         """Returns the lines of the guest file path that match the regular expression
@@ -1425,6 +1662,16 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.head_n(self._o, nrlines, path)
+        return r
+
+    def hexdump(self, path):
+        """Returns the hexadecimal and printable-character dump of the file path that
+        hexdump -C prints: 16 bytes per line with their offset, hex values and the
+        printable characters, then a line holding the total size. Meant for small files, as
+        the whole dump is returned in one string.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.hexdump(self._o, path)
         return r
 
     def hivex_close(self):
@@ -1604,6 +1851,26 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.hivex_value_value(self._o, valueh)
+        return r
+
+    def initrd_cat(self, initrdpath, filename):
+        """Returns the contents of the file filename stored inside the initrd or initramfs
+        image initrdpath (compressed or not, as for initrd_list). filename is the
+        name as initrd_list prints it. Fails with ENOENT when the archive has no such
+        regular file. The result must fit in one protocol message (about 4 MB).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.initrd_cat(self._o, initrdpath, filename)
+        return r
+
+    def initrd_list(self, path):
+        """Lists the names of the files inside the initrd or initramfs image path, a cpio
+        archive that may be compressed with gzip, bzip2, xz, lzma, zstd or lz4 (the
+        compression is recognised from the file's first bytes). Names are given as stored in
+        the archive, in archive order.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.initrd_list(self._o, path)
         return r
 
     def inspect_get_arch(self, root):
@@ -1912,6 +2179,16 @@ class GuestFS(object):
         self._check_not_closed()
         names = list(names)
         r = libguestfsmod.internal_lstatnslist(self._o, path, names)
+        return r
+
+    def internal_lxattrlist(self, path, names):
+        """Internal plumbing for lxattrlist, which calls it with batches of names: lists the
+        extended attributes of each name in the directory path in the format that
+        lxattrlist describes.
+        """
+        self._check_not_closed()
+        names = list(names)
+        r = libguestfsmod.internal_lxattrlist(self._o, path, names)
         return r
 
     def internal_readdir(self, dir, filename):
@@ -2293,6 +2570,23 @@ class GuestFS(object):
         r = libguestfsmod.is_symlink(self._o, path)
         return r
 
+    def is_zero(self, path):
+        """Returns true when every byte of the file path is zero (an empty file counts as
+        all zeroes). Reading stops at the first non-zero byte.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.is_zero(self._o, path)
+        return r
+
+    def is_zero_device(self, device):
+        """Returns true when every byte of the device device is zero. The whole device is
+        read unless a non-zero byte is found earlier, so this can take a long time on big
+        devices.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.is_zero_device(self._o, device)
+        return r
+
     def kill_subprocess(self):
         """Stops the hypervisor subprocess running the appliance.
         
@@ -2328,6 +2622,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.lchown(self._o, owner, group, path)
+        return r
+
+    def lgetxattr(self, path, name):
+        """Like getxattr, but when path is a symbolic link the attribute name is read
+        from the link itself rather than from the file it points to.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lgetxattr(self._o, path, name)
         return r
 
     def lgetxattrs(self, path):
@@ -2441,6 +2743,14 @@ class GuestFS(object):
         r = libguestfsmod.ln_sf(self._o, target, linkname)
         return r
 
+    def lremovexattr(self, xattr, path):
+        """Like removexattr, but when path is a symbolic link the attribute is removed
+        from the link itself, leaving the target alone.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lremovexattr(self._o, xattr, path)
+        return r
+
     def ls(self, directory):
         """Returns the names of the entries in the directory directory, sorted. Hidden entries
         (names starting with a dot) are included, but the special entries . and .. are
@@ -2461,6 +2771,15 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.ls0(self._o, dir, filenames)
+        return r
+
+    def lsetxattr(self, xattr, val, vallen, path):
+        """Like setxattr, but a symbolic link path gets the attribute itself instead of
+        the file it points to. Linux allows only some namespaces on links (for example
+        trusted. and security., not user.).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lsetxattr(self._o, xattr, val, vallen, path)
         return r
 
     def lstat(self, path):
@@ -2629,6 +2948,21 @@ class GuestFS(object):
         r = libguestfsmod.lvs_full(self._o)
         return r
 
+    def lxattrlist(self, path, names):
+        """Reads the extended attributes of many files in one go: names are names of entries
+        in the directory path (symbolic links are not followed). The result is one group
+        per name, in the order given: first a marker entry whose attrname is empty and
+        whose attrval is the number of attributes that follow, written as decimal digits
+        with a terminating zero byte, then those attributes, sorted by name. A name whose
+        attributes cannot be read (for example because it does not exist) gets a marker of
+        its own with an empty value and nothing after it. Useful for programs that walk
+        large directory trees.
+        """
+        self._check_not_closed()
+        names = list(names)
+        r = libguestfsmod.lxattrlist(self._o, path, names)
+        return r
+
     def max_disks(self):
         """Returns the largest number of drives the current backend lets you add to one handle.
         Fails if the backend cannot say. launch refuses to start if more drives were added.
@@ -2726,6 +3060,15 @@ class GuestFS(object):
         r = libguestfsmod.mke2fs(self._o, device, blockscount, blocksize, fragsize, blockspergroup, numberofgroups, bytesperinode, inodesize, journalsize, numberofinodes, stridesize, stripewidth, maxonlineresize, reservedblockspercentage, mmpupdateinterval, journaldevice, label, lastmounteddir, creatoros, fstype, usagetype, uuid, forcecreate, writesbandgrouponly, lazyitableinit, lazyjournalinit, testfs, discard, quotatype, extent, filetype, flexbg, hasjournal, journaldev, largefile, quota, resizeinode, sparsesuper, uninitbg)
         return r
 
+    def mkfifo(self, mode, path):
+        """Creates the named pipe (FIFO) path with the permission bits mode, reduced by the
+        umask; a shorthand for mknod with S_IFIFO. mode must not contain file type
+        bits.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mkfifo(self._o, mode, path)
+        return r
+
     def mkfs(self, fstype, device, blocksize=None, features=None, inode=None, sectorsize=None, label=None):
         """Makes a filesystem of type fstype (for example ext4, xfs, vfat,
         ntfs or btrfs) on device, erasing whatever was there. The matching
@@ -2761,6 +3104,58 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.mkmountpoint(self._o, exemptpath)
+        return r
+
+    def mknod(self, mode, devmajor, devminor, path):
+        """Creates the special file path: a block device, character device, FIFO or socket
+        node, chosen by the file type bits in mode (S_IFBLK 0o60000, S_IFCHR
+        0o20000, S_IFIFO 0o10000 or S_IFSOCK 0o140000), which are ORed with the
+        permission bits. Without type bits a plain empty file is made. devmajor and
+        devminor give the device number and only matter for device nodes. The permissions
+        are reduced by the daemon's umask (see umask). mknod_b, mknod_c and mkfifo
+        add the type bits for you. Fails when path exists.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mknod(self._o, mode, devmajor, devminor, path)
+        return r
+
+    def mknod_b(self, mode, devmajor, devminor, path):
+        """Creates the block device node path with device number devmajor:devminor and
+        the permission bits mode (reduced by the umask); a shorthand for mknod with
+        S_IFBLK. mode must not contain file type bits.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mknod_b(self._o, mode, devmajor, devminor, path)
+        return r
+
+    def mknod_c(self, mode, devmajor, devminor, path):
+        """Creates the character device node path with device number devmajor:devminor
+        and the permission bits mode (reduced by the umask); a shorthand for mknod with
+        S_IFCHR. mode must not contain file type bits.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mknod_c(self._o, mode, devmajor, devminor, path)
+        return r
+
+    def mktemp(self, tmpl, suffix=None):
+        """Creates a new, empty regular file with a unique name and returns its full path.
+        tmpl is the full path of the file to create, ending in XXXXXX; the six X
+        are replaced by random letters and digits. When suffix is given it is appended
+        after them (for example .conf). The file is made with mode 0600. Fails when the
+        template does not end in XXXXXX or the directory does not exist. See also
+        mkdtemp.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mktemp(self._o, tmpl, suffix)
+        return r
+
+    def modprobe(self, modulename):
+        """Loads the kernel module modulename (with whatever it depends on) into the
+        appliance's kernel. Succeeds when the module is built into the kernel or already
+        loaded; fails when the appliance kernel has no such module.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.modprobe(self._o, modulename)
         return r
 
     def mount(self, mountable, mountpoint):
@@ -3090,6 +3485,16 @@ class GuestFS(object):
         r = libguestfsmod.pread(self._o, path, count, offset)
         return r
 
+    def pread_device(self, device, count, offset):
+        """Reads up to count bytes from the device device starting at byte offset and
+        returns them; fewer bytes come back only at the end of the device. A single call is
+        limited by the protocol's message size (about 4 MB), so read big ranges in pieces.
+        See also pread for files.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pread_device(self._o, device, count, offset)
+        return r
+
     def pvcreate(self, device):
         """Initializes device, normally a partition such as /dev/sda1, as an LVM
         physical volume so that it can be added to a volume group with vgcreate.
@@ -3139,6 +3544,16 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.pwrite(self._o, path, content, offset)
+        return r
+
+    def pwrite_device(self, device, content, offset):
+        """Writes content to the device device at byte offset and returns the number of
+        bytes written, which can be less than asked for near the end of the device. Writing
+        over a partition table makes the kernel's view of the partitions stale until it is
+        re-read (blockdev_rereadpt). See also pwrite for files.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pwrite_device(self._o, device, content, offset)
         return r
 
     def read_file(self, path):
@@ -3225,6 +3640,25 @@ class GuestFS(object):
         warnings.warn("GuestFS.remove_drive is deprecated", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.remove_drive(self._o, label)
+        return r
+
+    def removexattr(self, xattr, path):
+        """Removes the extended attribute xattr from the file path, following a final
+        symbolic link. Fails with ENODATA when the file has no such attribute.
+        lremovexattr acts on a link itself.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.removexattr(self._o, xattr, path)
+        return r
+
+    def rename(self, oldpath, newpath):
+        """Renames oldpath to newpath within one filesystem, replacing newpath when it
+        exists (as rename(2) does: a directory can only replace an empty directory). Unlike
+        mv no program is run and nothing is copied, so moving between filesystems fails
+        with EXDEV.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.rename(self._o, oldpath, newpath)
         return r
 
     def resize2fs(self, device):
@@ -3560,6 +3994,17 @@ class GuestFS(object):
         r = libguestfsmod.setfiles(self._o, specfile, paths, force, excludes)
         return r
 
+    def setxattr(self, xattr, val, vallen, path):
+        """Sets the extended attribute xattr of the file path (following a final symbolic
+        link) to the first vallen bytes of val, creating the attribute or replacing its
+        value. Names carry their namespace, for example user.comment or trusted.md5.
+        Fails when vallen is negative or longer than val, and when the filesystem does
+        not support the namespace. lsetxattr changes a symbolic link itself.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.setxattr(self._o, xattr, val, vallen, path)
+        return r
+
     def sh(self, command):
         """Runs command through the guest's own shell, as /bin/sh -c command,
         and returns its standard output. Shell syntax such as wildcards, variables,
@@ -3581,6 +4026,16 @@ class GuestFS(object):
         r = libguestfsmod.sh_lines(self._o, command)
         return r
 
+    def sh_out(self, command, output):
+        """Like sh, runs command with the guest's /bin/sh -c inside the mounted guest
+        (so the guest's own programs are used), but its standard output is streamed into
+        the local file output instead of being returned, so there is no size limit.
+        Fails when the command exits with a non-zero status.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.sh_out(self._o, command, output)
+        return r
+
     def shutdown(self):
         """Shuts the appliance down cleanly: if autosync is enabled, filesystems are first synced
         and unmounted, then the hypervisor is stopped and waited for. Call this before closing
@@ -3590,6 +4045,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.shutdown(self._o)
+        return r
+
+    def sleep(self, secs):
+        """Makes the daemon wait secs seconds before replying. Only useful for testing
+        timeouts and cancellation.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.sleep(self._o, secs)
         return r
 
     def stat(self, path):
@@ -3627,6 +4090,25 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.statvfs(self._o, path)
+        return r
+
+    def strings(self, path):
+        """Returns the printable strings found in the file path: runs of at least four
+        printable 7-bit ASCII characters, one list element each, as strings(1) finds
+        them. strings_e looks for other encodings.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.strings(self._o, path)
+        return r
+
+    def strings_e(self, encoding, path):
+        """Like strings, but the characters are looked for in the encoding encoding:
+        s for 7-bit ASCII, S for 8-bit bytes, b and l for 16-bit big- and
+        little-endian (for example UTF-16 text from Windows files), B and L for 32-bit
+        big- and little-endian. Other values are an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.strings_e(self._o, encoding, path)
         return r
 
     def sync(self):
@@ -3850,6 +4332,15 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.utimens(self._o, path, atsecs, atnsecs, mtsecs, mtnsecs)
+        return r
+
+    def utsname(self):
+        """Returns the appliance kernel's identification as uname(2) reports it: the operating
+        system name, kernel release, kernel version and machine architecture. This describes
+        the appliance, not the guest.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.utsname(self._o)
         return r
 
     def version(self):

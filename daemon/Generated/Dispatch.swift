@@ -81,14 +81,21 @@ protocol DaemonActionHandlers {
     func cp(_ ctx: CallContext, src: String, dest: String) throws
     func cpA(_ ctx: CallContext, src: String, dest: String) throws
     func mv(_ ctx: CallContext, src: String, dest: String) throws
+    func dropCaches(_ ctx: CallContext, whattodrop: Int32) throws
     func dmesg(_ ctx: CallContext) throws -> String
     func pingDaemon(_ ctx: CallContext) throws
+    func equal(_ ctx: CallContext, file1: String, file2: String) throws -> Bool
+    func strings(_ ctx: CallContext, path: String) throws -> [String]
+    func stringsE(_ ctx: CallContext, encoding: String, path: String) throws -> [String]
+    func hexdump(_ ctx: CallContext, path: String) throws -> String
     func zerofree(_ ctx: CallContext, device: String) throws
     func vgActivateAll(_ ctx: CallContext, activate: Bool) throws
     func resize2fs(_ ctx: CallContext, device: String) throws
     func e2fsckF(_ ctx: CallContext, device: String) throws
+    func sleep(_ ctx: CallContext, secs: Int32) throws
     func sh(_ ctx: CallContext, command: String) throws -> String
     func shLines(_ ctx: CallContext, command: String) throws -> [String]
+    func globExpand(_ ctx: CallContext, pattern: String, directoryslash: Bool?) throws -> [String]
     func mkdtemp(_ ctx: CallContext, tmpl: String) throws -> String
     func wcL(_ ctx: CallContext, path: String) throws -> Int32
     func wcW(_ ctx: CallContext, path: String) throws -> Int32
@@ -100,9 +107,18 @@ protocol DaemonActionHandlers {
     func df(_ ctx: CallContext) throws -> String
     func dfH(_ ctx: CallContext) throws -> String
     func du(_ ctx: CallContext, path: String) throws -> Int64
+    func initrdList(_ ctx: CallContext, path: String) throws -> [String]
+    func mknod(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
+    func mkfifo(_ ctx: CallContext, mode: Int32, path: String) throws
+    func mknodB(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
+    func mknodC(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
     func umask(_ ctx: CallContext, mask: Int32) throws -> Int32
     func getxattrs(_ ctx: CallContext, path: String) throws -> [XAttr]
     func lgetxattrs(_ ctx: CallContext, path: String) throws -> [XAttr]
+    func setxattr(_ ctx: CallContext, xattr: String, val: String, vallen: Int32, path: String) throws
+    func lsetxattr(_ ctx: CallContext, xattr: String, val: String, vallen: Int32, path: String) throws
+    func removexattr(_ ctx: CallContext, xattr: String, path: String) throws
+    func lremovexattr(_ ctx: CallContext, xattr: String, path: String) throws
     func mountpoints(_ ctx: CallContext) throws -> [(String, String)]
     func mkmountpoint(_ ctx: CallContext, exemptpath: String) throws
     func rmmountpoint(_ ctx: CallContext, exemptpath: String) throws
@@ -114,13 +130,17 @@ protocol DaemonActionHandlers {
     func lnSf(_ ctx: CallContext, target: String, linkname: String) throws
     func readlink(_ ctx: CallContext, path: String) throws -> String
     func fallocate(_ ctx: CallContext, path: String, len: Int32) throws
+    func modprobe(_ ctx: CallContext, modulename: String) throws
+    func echoDaemon(_ ctx: CallContext, words: [String]) throws -> String
     func find0(_ ctx: CallContext, directory: String) throws
+    func caseSensitivePath(_ ctx: CallContext, path: String) throws -> String
     func vfsType(_ ctx: CallContext, mountable: String) throws -> String
     func truncate(_ ctx: CallContext, path: String) throws
     func truncateSize(_ ctx: CallContext, path: String, size: Int64) throws
     func utimens(_ ctx: CallContext, path: String, atsecs: Int64, atnsecs: Int64, mtsecs: Int64, mtnsecs: Int64) throws
     func mkdirMode(_ ctx: CallContext, path: String, mode: Int32) throws
     func lchown(_ ctx: CallContext, owner: Int32, group: Int32, path: String) throws
+    func internalLxattrlist(_ ctx: CallContext, path: String, names: [String]) throws -> [XAttr]
     func internalReadlinklist(_ ctx: CallContext, path: String, names: [String]) throws -> [String]
     func pread(_ ctx: CallContext, path: String, count: Int32, offset: Int64) throws -> [UInt8]
     func partInit(_ ctx: CallContext, device: String, parttype: String) throws
@@ -132,6 +152,7 @@ protocol DaemonActionHandlers {
     func partGetParttype(_ ctx: CallContext, device: String) throws -> String
     func fill(_ ctx: CallContext, c: Int32, len: Int32, path: String) throws
     func filesize(_ ctx: CallContext, file: String) throws -> Int64
+    func initrdCat(_ ctx: CallContext, initrdpath: String, filename: String) throws -> [UInt8]
     func zeroDevice(_ ctx: CallContext, device: String) throws
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws
     func partGetBootable(_ ctx: CallContext, device: String, partnum: Int32) throws -> Bool
@@ -158,17 +179,31 @@ protocol DaemonActionHandlers {
     func partToDev(_ ctx: CallContext, partition: String) throws -> String
     func uploadOffset(_ ctx: CallContext, remotefilename: String, offset: Int64) throws
     func downloadOffset(_ ctx: CallContext, remotefilename: String, offset: Int64, size: Int64) throws
+    func pwriteDevice(_ ctx: CallContext, device: String, content: [UInt8], offset: Int64) throws -> Int32
+    func preadDevice(_ ctx: CallContext, device: String, count: Int32, offset: Int64) throws -> [UInt8]
     func mkfs(_ ctx: CallContext, fstype: String, device: String, blocksize: Int32?, features: String?, inode: Int32?, sectorsize: Int32?, label: String?) throws
+    func getxattr(_ ctx: CallContext, path: String, name: String) throws -> [UInt8]
+    func lgetxattr(_ ctx: CallContext, path: String, name: String) throws -> [UInt8]
     func internalAutosync(_ ctx: CallContext) throws
+    func isZero(_ ctx: CallContext, path: String) throws -> Bool
+    func isZeroDevice(_ ctx: CallContext, device: String) throws -> Bool
     func internalWriteAppend(_ ctx: CallContext, path: String, content: [UInt8]) throws
+    func compressOut(_ ctx: CallContext, ctype: String, file: String, level: Int32?) throws
+    func compressDeviceOut(_ ctx: CallContext, ctype: String, device: String, level: Int32?) throws
     func partToPartnum(_ ctx: CallContext, partition: String) throws -> Int32
+    func copyDeviceToDevice(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
+    func copyDeviceToFile(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
+    func copyFileToDevice(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
+    func copyFileToFile(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
     func blkid(_ ctx: CallContext, device: String) throws -> [(String, String)]
     func e2fsck(_ ctx: CallContext, device: String, correct: Bool?, forceall: Bool?, forceno: Bool?) throws
     func llz(_ ctx: CallContext, directory: String) throws -> String
     func setLabel(_ ctx: CallContext, mountable: String, label: String) throws
     func lvcreateFree(_ ctx: CallContext, logvol: String, volgroup: String, percent: Int32) throws
     func btrfsSubvolumeList(_ ctx: CallContext, fs: String) throws -> [BTRFSSubvolume]
+    func utsname(_ ctx: CallContext) throws -> UTSName
     func ls0(_ ctx: CallContext, dir: String) throws
+    func fillDir(_ ctx: CallContext, dir: String, nr: Int32) throws
     func hivexOpen(_ ctx: CallContext, filename: String, verbose: Bool?, debug: Bool?, write: Bool?, unsafe: Bool?) throws
     func hivexClose(_ ctx: CallContext) throws
     func hivexRoot(_ ctx: CallContext) throws -> Int64
@@ -187,13 +222,22 @@ protocol DaemonActionHandlers {
     func hivexNodeSetValue(_ ctx: CallContext, nodeh: Int64, key: String, t: Int64, val: [UInt8]) throws
     func rmF(_ ctx: CallContext, path: String) throws
     func mke2fs(_ ctx: CallContext, device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?, blockspergroup: Int64?, numberofgroups: Int64?, bytesperinode: Int64?, inodesize: Int64?, journalsize: Int64?, numberofinodes: Int64?, stridesize: Int64?, stripewidth: Int64?, maxonlineresize: Int64?, reservedblockspercentage: Int32?, mmpupdateinterval: Int32?, journaldevice: String?, label: String?, lastmounteddir: String?, creatoros: String?, fstype: String?, usagetype: String?, uuid: String?, forcecreate: Bool?, writesbandgrouponly: Bool?, lazyitableinit: Bool?, lazyjournalinit: Bool?, testfs: Bool?, discard: Bool?, quotatype: Bool?, extent: Bool?, filetype: Bool?, flexbg: Bool?, hasjournal: Bool?, journaldev: Bool?, largefile: Bool?, quota: Bool?, resizeinode: Bool?, sparsesuper: Bool?, uninitbg: Bool?) throws
+    func mktemp(_ ctx: CallContext, tmpl: String, suffix: String?) throws -> String
+    func aclGetFile(_ ctx: CallContext, path: String, acltype: String) throws -> String
+    func aclSetFile(_ ctx: CallContext, path: String, acltype: String, acl: String) throws
+    func aclDeleteDefFile(_ ctx: CallContext, dir: String) throws
+    func capGetFile(_ ctx: CallContext, path: String) throws -> String
+    func capSetFile(_ ctx: CallContext, path: String, cap: String) throws
     func partSetGptType(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
     func partGetGptType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func rename(_ ctx: CallContext, oldpath: String, newpath: String) throws
     func cpR(_ ctx: CallContext, src: String, dest: String) throws
     func setUuid(_ ctx: CallContext, device: String, uuid: String) throws
     func augSetm(_ ctx: CallContext, base: String, sub: String?, val: String) throws -> Int32
     func augLabel(_ ctx: CallContext, augpath: String) throws -> String
     func internalExit(_ ctx: CallContext) throws
+    func copyAttributes(_ ctx: CallContext, src: String, dest: String, all: Bool?, mode: Bool?, xattributes: Bool?, ownership: Bool?) throws
+    func cpioOut(_ ctx: CallContext, directory: String, format: String?) throws
     func statns(_ ctx: CallContext, path: String) throws -> StatNS
     func lstatns(_ ctx: CallContext, path: String) throws -> StatNS
     func internalLstatnslist(_ ctx: CallContext, path: String, names: [String]) throws -> [StatNS]
@@ -203,6 +247,7 @@ protocol DaemonActionHandlers {
     func partSetDiskGuid(_ ctx: CallContext, device: String, guid: String) throws
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
+    func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
     func hivexValueUtf8(_ ctx: CallContext, valueh: Int64) throws -> String
     func hivexValueString(_ ctx: CallContext, valueh: Int64) throws -> String
@@ -233,6 +278,8 @@ protocol DaemonActionHandlers {
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
     func internalListRpmApplications(_ ctx: CallContext) throws -> [Application2]
     func internalReaddir(_ ctx: CallContext, dir: String) throws
+    func commandOut(_ ctx: CallContext, arguments: [String]) throws
+    func shOut(_ ctx: CallContext, command: String) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
 }
 
@@ -644,6 +691,12 @@ enum Dispatch {
                 try d.finish()
                 try h.mv(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"))
                 return nil
+            case 90: // drop_caches
+                try ctx.checkOptargs(count: 0)
+                let a = try DropCachesArgs(from: &d)
+                try d.finish()
+                try h.dropCaches(ctx, whattodrop: a.whattodrop)
+                return nil
             case 91: // dmesg
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -653,6 +706,26 @@ enum Dispatch {
                 try d.finish()
                 try h.pingDaemon(ctx)
                 return nil
+            case 93: // equal
+                try ctx.checkOptargs(count: 0)
+                let a = try EqualArgs(from: &d)
+                try d.finish()
+                return EqualRet(value: try h.equal(ctx, file1: try ctx.checkPathname(a.file1, "file1"), file2: try ctx.checkPathname(a.file2, "file2"))).xdrBytes
+            case 94: // strings
+                try ctx.checkOptargs(count: 0)
+                let a = try StringsArgs(from: &d)
+                try d.finish()
+                return StringsRet(value: try h.strings(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 95: // strings_e
+                try ctx.checkOptargs(count: 0)
+                let a = try StringsEArgs(from: &d)
+                try d.finish()
+                return StringsERet(value: try h.stringsE(ctx, encoding: a.encoding, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 96: // hexdump
+                try ctx.checkOptargs(count: 0)
+                let a = try HexdumpArgs(from: &d)
+                try d.finish()
+                return HexdumpRet(value: try h.hexdump(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
             case 97: // zerofree
                 try ctx.checkOptargs(count: 0)
                 let a = try ZerofreeArgs(from: &d)
@@ -677,6 +750,12 @@ enum Dispatch {
                 try d.finish()
                 try h.e2fsckF(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 109: // sleep
+                try ctx.checkOptargs(count: 0)
+                let a = try SleepArgs(from: &d)
+                try d.finish()
+                try h.sleep(ctx, secs: a.secs)
+                return nil
             case 111: // sh
                 try ctx.checkOptargs(count: 0)
                 let a = try ShArgs(from: &d)
@@ -687,6 +766,11 @@ enum Dispatch {
                 let a = try ShLinesArgs(from: &d)
                 try d.finish()
                 return ShLinesRet(value: try h.shLines(ctx, command: a.command)).xdrBytes
+            case 113: // glob_expand
+                try ctx.checkOptargs(count: 1)
+                let a = try GlobExpandArgs(from: &d)
+                try d.finish()
+                return GlobExpandRet(value: try h.globExpand(ctx, pattern: try ctx.checkPathname(a.pattern, "pattern"), directoryslash: ctx.has(optarg: 0) ? a.directoryslash : nil)).xdrBytes
             case 117: // mkdtemp
                 try ctx.checkOptargs(count: 0)
                 let a = try MkdtempArgs(from: &d)
@@ -740,6 +824,35 @@ enum Dispatch {
                 let a = try DuArgs(from: &d)
                 try d.finish()
                 return DuRet(value: try h.du(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 128: // initrd_list
+                try ctx.checkOptargs(count: 0)
+                let a = try InitrdListArgs(from: &d)
+                try d.finish()
+                return InitrdListRet(value: try h.initrdList(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 133: // mknod
+                try ctx.checkOptargs(count: 0)
+                let a = try MknodArgs(from: &d)
+                try d.finish()
+                try h.mknod(ctx, mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 134: // mkfifo
+                try ctx.checkOptargs(count: 0)
+                let a = try MkfifoArgs(from: &d)
+                try d.finish()
+                try h.mkfifo(ctx, mode: a.mode, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 135: // mknod_b
+                try ctx.checkOptargs(count: 0)
+                let a = try MknodBArgs(from: &d)
+                try d.finish()
+                try h.mknodB(ctx, mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 136: // mknod_c
+                try ctx.checkOptargs(count: 0)
+                let a = try MknodCArgs(from: &d)
+                try d.finish()
+                try h.mknodC(ctx, mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: try ctx.checkPathname(a.path, "path"))
+                return nil
             case 137: // umask
                 try ctx.checkOptargs(count: 0)
                 let a = try UmaskArgs(from: &d)
@@ -755,6 +868,30 @@ enum Dispatch {
                 let a = try LgetxattrsArgs(from: &d)
                 try d.finish()
                 return LgetxattrsRet(value: try h.lgetxattrs(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 143: // setxattr
+                try ctx.checkOptargs(count: 0)
+                let a = try SetxattrArgs(from: &d)
+                try d.finish()
+                try h.setxattr(ctx, xattr: a.xattr, val: a.val, vallen: a.vallen, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 144: // lsetxattr
+                try ctx.checkOptargs(count: 0)
+                let a = try LsetxattrArgs(from: &d)
+                try d.finish()
+                try h.lsetxattr(ctx, xattr: a.xattr, val: a.val, vallen: a.vallen, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 145: // removexattr
+                try ctx.checkOptargs(count: 0)
+                let a = try RemovexattrArgs(from: &d)
+                try d.finish()
+                try h.removexattr(ctx, xattr: a.xattr, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 146: // lremovexattr
+                try ctx.checkOptargs(count: 0)
+                let a = try LremovexattrArgs(from: &d)
+                try d.finish()
+                try h.lremovexattr(ctx, xattr: a.xattr, path: try ctx.checkPathname(a.path, "path"))
+                return nil
             case 147: // mountpoints
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -817,12 +954,28 @@ enum Dispatch {
                 try d.finish()
                 try h.fallocate(ctx, path: try ctx.checkPathname(a.path, "path"), len: a.len)
                 return nil
+            case 194: // modprobe
+                try ctx.checkOptargs(count: 0)
+                let a = try ModprobeArgs(from: &d)
+                try d.finish()
+                try h.modprobe(ctx, modulename: a.modulename)
+                return nil
+            case 195: // echo_daemon
+                try ctx.checkOptargs(count: 0)
+                let a = try EchoDaemonArgs(from: &d)
+                try d.finish()
+                return EchoDaemonRet(value: try h.echoDaemon(ctx, words: a.words)).xdrBytes
             case 196: // find0
                 try ctx.checkOptargs(count: 0)
                 let a = try Find0Args(from: &d)
                 try d.finish()
                 try h.find0(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
                 return nil
+            case 197: // case_sensitive_path
+                try ctx.checkOptargs(count: 0)
+                let a = try CaseSensitivePathArgs(from: &d)
+                try d.finish()
+                return CaseSensitivePathRet(value: try h.caseSensitivePath(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
             case 198: // vfs_type
                 try ctx.checkOptargs(count: 0)
                 let a = try VfsTypeArgs(from: &d)
@@ -858,6 +1011,11 @@ enum Dispatch {
                 try d.finish()
                 try h.lchown(ctx, owner: a.owner, group: a.group, path: try ctx.checkPathname(a.path, "path"))
                 return nil
+            case 205: // internal_lxattrlist
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalLxattrlistArgs(from: &d)
+                try d.finish()
+                return InternalLxattrlistRet(value: try h.internalLxattrlist(ctx, path: try ctx.checkPathname(a.path, "path"), names: a.names)).xdrBytes
             case 206: // internal_readlinklist
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalReadlinklistArgs(from: &d)
@@ -919,6 +1077,11 @@ enum Dispatch {
                 let a = try FilesizeArgs(from: &d)
                 try d.finish()
                 return FilesizeRet(value: try h.filesize(ctx, file: try ctx.checkPathname(a.file, "file"))).xdrBytes
+            case 221: // initrd_cat
+                try ctx.checkOptargs(count: 0)
+                let a = try InitrdCatArgs(from: &d)
+                try d.finish()
+                return InitrdCatRet(value: try h.initrdCat(ctx, initrdpath: try ctx.checkPathname(a.initrdpath, "initrdpath"), filename: a.filename)).xdrBytes
             case 228: // zero_device
                 try ctx.checkOptargs(count: 0)
                 let a = try ZeroDeviceArgs(from: &d)
@@ -1062,28 +1225,94 @@ enum Dispatch {
                 try d.finish()
                 try h.downloadOffset(ctx, remotefilename: try ctx.resolveDeviceOrPath(a.remotefilename, "remotefilename"), offset: a.offset, size: a.size)
                 return nil
+            case 275: // pwrite_device
+                try ctx.checkOptargs(count: 0)
+                let a = try PwriteDeviceArgs(from: &d)
+                try d.finish()
+                return PwriteDeviceRet(value: try h.pwriteDevice(ctx, device: try ctx.resolveDevice(a.device, "device"), content: a.content, offset: a.offset)).xdrBytes
+            case 276: // pread_device
+                try ctx.checkOptargs(count: 0)
+                let a = try PreadDeviceArgs(from: &d)
+                try d.finish()
+                return PreadDeviceRet(value: try h.preadDevice(ctx, device: try ctx.resolveDevice(a.device, "device"), count: a.count, offset: a.offset)).xdrBytes
             case 278: // mkfs
                 try ctx.checkOptargs(count: 5)
                 let a = try MkfsArgs(from: &d)
                 try d.finish()
                 try h.mkfs(ctx, fstype: a.fstype, device: try ctx.resolveDevice(a.device, "device"), blocksize: ctx.has(optarg: 0) ? a.blocksize : nil, features: ctx.has(optarg: 1) ? a.features : nil, inode: ctx.has(optarg: 2) ? a.inode : nil, sectorsize: ctx.has(optarg: 3) ? a.sectorsize : nil, label: ctx.has(optarg: 4) ? a.label : nil)
                 return nil
+            case 279: // getxattr
+                try ctx.checkOptargs(count: 0)
+                let a = try GetxattrArgs(from: &d)
+                try d.finish()
+                return GetxattrRet(value: try h.getxattr(ctx, path: try ctx.checkPathname(a.path, "path"), name: a.name)).xdrBytes
+            case 280: // lgetxattr
+                try ctx.checkOptargs(count: 0)
+                let a = try LgetxattrArgs(from: &d)
+                try d.finish()
+                return LgetxattrRet(value: try h.lgetxattr(ctx, path: try ctx.checkPathname(a.path, "path"), name: a.name)).xdrBytes
             case 282: // internal_autosync
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 try h.internalAutosync(ctx)
                 return nil
+            case 283: // is_zero
+                try ctx.checkOptargs(count: 0)
+                let a = try IsZeroArgs(from: &d)
+                try d.finish()
+                return IsZeroRet(value: try h.isZero(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 284: // is_zero_device
+                try ctx.checkOptargs(count: 0)
+                let a = try IsZeroDeviceArgs(from: &d)
+                try d.finish()
+                return IsZeroDeviceRet(value: try h.isZeroDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 290: // internal_write_append
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalWriteAppendArgs(from: &d)
                 try d.finish()
                 try h.internalWriteAppend(ctx, path: try ctx.checkPathname(a.path, "path"), content: a.content)
                 return nil
+            case 291: // compress_out
+                try ctx.checkOptargs(count: 1)
+                let a = try CompressOutArgs(from: &d)
+                try d.finish()
+                try h.compressOut(ctx, ctype: a.ctype, file: try ctx.checkPathname(a.file, "file"), level: ctx.has(optarg: 0) ? a.level : nil)
+                return nil
+            case 292: // compress_device_out
+                try ctx.checkOptargs(count: 1)
+                let a = try CompressDeviceOutArgs(from: &d)
+                try d.finish()
+                try h.compressDeviceOut(ctx, ctype: a.ctype, device: try ctx.resolveDevice(a.device, "device"), level: ctx.has(optarg: 0) ? a.level : nil)
+                return nil
             case 293: // part_to_partnum
                 try ctx.checkOptargs(count: 0)
                 let a = try PartToPartnumArgs(from: &d)
                 try d.finish()
                 return PartToPartnumRet(value: try h.partToPartnum(ctx, partition: try ctx.resolveDevice(a.partition, "partition"))).xdrBytes
+            case 294: // copy_device_to_device
+                try ctx.checkOptargs(count: 5)
+                let a = try CopyDeviceToDeviceArgs(from: &d)
+                try d.finish()
+                try h.copyDeviceToDevice(ctx, src: try ctx.resolveDevice(a.src, "src"), dest: try ctx.resolveDevice(a.dest, "dest"), srcoffset: ctx.has(optarg: 0) ? a.srcoffset : nil, destoffset: ctx.has(optarg: 1) ? a.destoffset : nil, size: ctx.has(optarg: 2) ? a.size : nil, sparse: ctx.has(optarg: 3) ? a.sparse : nil, append: ctx.has(optarg: 4) ? a.append : nil)
+                return nil
+            case 295: // copy_device_to_file
+                try ctx.checkOptargs(count: 5)
+                let a = try CopyDeviceToFileArgs(from: &d)
+                try d.finish()
+                try h.copyDeviceToFile(ctx, src: try ctx.resolveDevice(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), srcoffset: ctx.has(optarg: 0) ? a.srcoffset : nil, destoffset: ctx.has(optarg: 1) ? a.destoffset : nil, size: ctx.has(optarg: 2) ? a.size : nil, sparse: ctx.has(optarg: 3) ? a.sparse : nil, append: ctx.has(optarg: 4) ? a.append : nil)
+                return nil
+            case 296: // copy_file_to_device
+                try ctx.checkOptargs(count: 5)
+                let a = try CopyFileToDeviceArgs(from: &d)
+                try d.finish()
+                try h.copyFileToDevice(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.resolveDevice(a.dest, "dest"), srcoffset: ctx.has(optarg: 0) ? a.srcoffset : nil, destoffset: ctx.has(optarg: 1) ? a.destoffset : nil, size: ctx.has(optarg: 2) ? a.size : nil, sparse: ctx.has(optarg: 3) ? a.sparse : nil, append: ctx.has(optarg: 4) ? a.append : nil)
+                return nil
+            case 297: // copy_file_to_file
+                try ctx.checkOptargs(count: 5)
+                let a = try CopyFileToFileArgs(from: &d)
+                try d.finish()
+                try h.copyFileToFile(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), srcoffset: ctx.has(optarg: 0) ? a.srcoffset : nil, destoffset: ctx.has(optarg: 1) ? a.destoffset : nil, size: ctx.has(optarg: 2) ? a.size : nil, sparse: ctx.has(optarg: 3) ? a.sparse : nil, append: ctx.has(optarg: 4) ? a.append : nil)
+                return nil
             case 303: // blkid
                 try ctx.checkOptargs(count: 0)
                 let a = try BlkidArgs(from: &d)
@@ -1118,11 +1347,21 @@ enum Dispatch {
                 let a = try BTRFSSubvolumeListArgs(from: &d)
                 try d.finish()
                 return BTRFSSubvolumeListRet(value: try h.btrfsSubvolumeList(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"))).xdrBytes
+            case 342: // utsname
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return UtsnameRet(value: try h.utsname(ctx)).xdrBytes
             case 347: // ls0
                 try ctx.checkOptargs(count: 0)
                 let a = try Ls0Args(from: &d)
                 try d.finish()
                 try h.ls0(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
+                return nil
+            case 348: // fill_dir
+                try ctx.checkOptargs(count: 0)
+                let a = try FillDirArgs(from: &d)
+                try d.finish()
+                try h.fillDir(ctx, dir: try ctx.checkPathname(a.dir, "dir"), nr: a.nr)
                 return nil
             case 350: // hivex_open
                 try ctx.checkOptargs(count: 4)
@@ -1219,6 +1458,39 @@ enum Dispatch {
                 try d.finish()
                 try h.mke2fs(ctx, device: try ctx.resolveDevice(a.device, "device"), blockscount: ctx.has(optarg: 0) ? a.blockscount : nil, blocksize: ctx.has(optarg: 1) ? a.blocksize : nil, fragsize: ctx.has(optarg: 2) ? a.fragsize : nil, blockspergroup: ctx.has(optarg: 3) ? a.blockspergroup : nil, numberofgroups: ctx.has(optarg: 4) ? a.numberofgroups : nil, bytesperinode: ctx.has(optarg: 5) ? a.bytesperinode : nil, inodesize: ctx.has(optarg: 6) ? a.inodesize : nil, journalsize: ctx.has(optarg: 7) ? a.journalsize : nil, numberofinodes: ctx.has(optarg: 8) ? a.numberofinodes : nil, stridesize: ctx.has(optarg: 9) ? a.stridesize : nil, stripewidth: ctx.has(optarg: 10) ? a.stripewidth : nil, maxonlineresize: ctx.has(optarg: 11) ? a.maxonlineresize : nil, reservedblockspercentage: ctx.has(optarg: 12) ? a.reservedblockspercentage : nil, mmpupdateinterval: ctx.has(optarg: 13) ? a.mmpupdateinterval : nil, journaldevice: ctx.has(optarg: 14) ? a.journaldevice : nil, label: ctx.has(optarg: 15) ? a.label : nil, lastmounteddir: ctx.has(optarg: 16) ? a.lastmounteddir : nil, creatoros: ctx.has(optarg: 17) ? a.creatoros : nil, fstype: ctx.has(optarg: 18) ? a.fstype : nil, usagetype: ctx.has(optarg: 19) ? a.usagetype : nil, uuid: ctx.has(optarg: 20) ? a.uuid : nil, forcecreate: ctx.has(optarg: 21) ? a.forcecreate : nil, writesbandgrouponly: ctx.has(optarg: 22) ? a.writesbandgrouponly : nil, lazyitableinit: ctx.has(optarg: 23) ? a.lazyitableinit : nil, lazyjournalinit: ctx.has(optarg: 24) ? a.lazyjournalinit : nil, testfs: ctx.has(optarg: 25) ? a.testfs : nil, discard: ctx.has(optarg: 26) ? a.discard : nil, quotatype: ctx.has(optarg: 27) ? a.quotatype : nil, extent: ctx.has(optarg: 28) ? a.extent : nil, filetype: ctx.has(optarg: 29) ? a.filetype : nil, flexbg: ctx.has(optarg: 30) ? a.flexbg : nil, hasjournal: ctx.has(optarg: 31) ? a.hasjournal : nil, journaldev: ctx.has(optarg: 32) ? a.journaldev : nil, largefile: ctx.has(optarg: 33) ? a.largefile : nil, quota: ctx.has(optarg: 34) ? a.quota : nil, resizeinode: ctx.has(optarg: 35) ? a.resizeinode : nil, sparsesuper: ctx.has(optarg: 36) ? a.sparsesuper : nil, uninitbg: ctx.has(optarg: 37) ? a.uninitbg : nil)
                 return nil
+            case 373: // mktemp
+                try ctx.checkOptargs(count: 1)
+                let a = try MktempArgs(from: &d)
+                try d.finish()
+                return MktempRet(value: try h.mktemp(ctx, tmpl: try ctx.checkPathname(a.tmpl, "tmpl"), suffix: ctx.has(optarg: 0) ? a.suffix : nil)).xdrBytes
+            case 375: // acl_get_file
+                try ctx.checkOptargs(count: 0)
+                let a = try AclGetFileArgs(from: &d)
+                try d.finish()
+                return AclGetFileRet(value: try h.aclGetFile(ctx, path: try ctx.checkPathname(a.path, "path"), acltype: a.acltype)).xdrBytes
+            case 376: // acl_set_file
+                try ctx.checkOptargs(count: 0)
+                let a = try AclSetFileArgs(from: &d)
+                try d.finish()
+                try h.aclSetFile(ctx, path: try ctx.checkPathname(a.path, "path"), acltype: a.acltype, acl: a.acl)
+                return nil
+            case 377: // acl_delete_def_file
+                try ctx.checkOptargs(count: 0)
+                let a = try AclDeleteDefFileArgs(from: &d)
+                try d.finish()
+                try h.aclDeleteDefFile(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
+                return nil
+            case 378: // cap_get_file
+                try ctx.checkOptargs(count: 0)
+                let a = try CapGetFileArgs(from: &d)
+                try d.finish()
+                return CapGetFileRet(value: try h.capGetFile(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 379: // cap_set_file
+                try ctx.checkOptargs(count: 0)
+                let a = try CapSetFileArgs(from: &d)
+                try d.finish()
+                try h.capSetFile(ctx, path: try ctx.checkPathname(a.path, "path"), cap: a.cap)
+                return nil
             case 392: // part_set_gpt_type
                 try ctx.checkOptargs(count: 0)
                 let a = try PartSetGptTypeArgs(from: &d)
@@ -1230,6 +1502,12 @@ enum Dispatch {
                 let a = try PartGetGptTypeArgs(from: &d)
                 try d.finish()
                 return PartGetGptTypeRet(value: try h.partGetGptType(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 394: // rename
+                try ctx.checkOptargs(count: 0)
+                let a = try RenameArgs(from: &d)
+                try d.finish()
+                try h.rename(ctx, oldpath: try ctx.checkPathname(a.oldpath, "oldpath"), newpath: try ctx.checkPathname(a.newpath, "newpath"))
+                return nil
             case 401: // cp_r
                 try ctx.checkOptargs(count: 0)
                 let a = try CpRArgs(from: &d)
@@ -1256,6 +1534,18 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 try h.internalExit(ctx)
+                return nil
+            case 415: // copy_attributes
+                try ctx.checkOptargs(count: 4)
+                let a = try CopyAttributesArgs(from: &d)
+                try d.finish()
+                try h.copyAttributes(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), all: ctx.has(optarg: 0) ? a.all : nil, mode: ctx.has(optarg: 1) ? a.mode : nil, xattributes: ctx.has(optarg: 2) ? a.xattributes : nil, ownership: ctx.has(optarg: 3) ? a.ownership : nil)
+                return nil
+            case 419: // cpio_out
+                try ctx.checkOptargs(count: 1)
+                let a = try CpioOutArgs(from: &d)
+                try d.finish()
+                try h.cpioOut(ctx, directory: a.directory, format: ctx.has(optarg: 0) ? a.format : nil)
                 return nil
             case 421: // statns
                 try ctx.checkOptargs(count: 0)
@@ -1305,6 +1595,11 @@ enum Dispatch {
                 try d.finish()
                 try h.augTransform(ctx, lens: a.lens, file: a.file, remove: ctx.has(optarg: 0) ? a.remove : nil)
                 return nil
+            case 475: // file_architecture
+                try ctx.checkOptargs(count: 0)
+                let a = try FileArchitectureArgs(from: &d)
+                try d.finish()
+                return FileArchitectureRet(value: try h.fileArchitecture(ctx, filename: try ctx.checkPathname(a.filename, "filename"))).xdrBytes
             case 476: // list_filesystems
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -1457,6 +1752,18 @@ enum Dispatch {
                 try d.finish()
                 try h.internalReaddir(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
                 return nil
+            case 516: // command_out
+                try ctx.checkOptargs(count: 0)
+                let a = try CommandOutArgs(from: &d)
+                try d.finish()
+                try h.commandOut(ctx, arguments: a.arguments)
+                return nil
+            case 517: // sh_out
+                try ctx.checkOptargs(count: 0)
+                let a = try ShOutArgs(from: &d)
+                try d.finish()
+                try h.shOut(ctx, command: a.command)
+                return nil
             case 519: // setfiles
                 try ctx.checkOptargs(count: 2)
                 let a = try SetfilesArgs(from: &d)
@@ -1471,7 +1778,7 @@ enum Dispatch {
     /// Procedures whose call is followed by a FileIn chunk stream.
     static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273]
     /// Procedures that answer with a FileOut chunk stream after the reply.
-    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 347, 511]
+    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 291, 292, 347, 419, 511, 516, 517]
 
     /// Names of every procedure this daemon serves, for logs.
     static func name(of procedure: UInt32) -> String? {

@@ -124,7 +124,7 @@ extension Guestfs {
         try (sum + "\n").write(toFile: "\(tmp)/checksum", atomically: true, encoding: .utf8)
         if let key = statKey { try? (key + "\n").write(toFile: "\(tmp)/statkey", atomically: true, encoding: .utf8) }
         try? FileManager.default.removeItem(atPath: out)
-        guard rename(tmp, out) == 0 else { let e = errno; throw fail(e, "rename \(tmp): \(errnoText(e))") }
+        guard Glibc.rename(tmp, out) == 0 else { let e = errno; throw fail(e, "rename \(tmp): \(errnoText(e))") }
         debug(String(format: "appliance built in %.1f s", monotonicNow() - t0))
         guard let f = Guestfs.fixedAppliance(out) else { throw fail(EIO, "supermin did not produce an appliance in \(out)") }
         return f
@@ -141,7 +141,7 @@ extension Guestfs {
             let keepMicro = try InitrdTrim.closure(InitrdTrim.microvmModules, kver: kver, modulesDir: modulesDir)
             let micro = try InitrdTrim.trim(initrd, to: "\(dir)/initrd-microvm", keep: keepMicro)
             let all = try InitrdTrim.trim(initrd, to: "\(initrd).new", keep: keepAll)
-            guard rename("\(initrd).new", initrd) == 0 else { throw InitrdTrim.TrimError("rename: \(errnoText(errno))") }
+            guard Glibc.rename("\(initrd).new", initrd) == 0 else { throw InitrdTrim.TrimError("rename: \(errnoText(errno))") }
             debug(String(format: "initrd trimmed to %d modules (microvm: %d) in %.2f s: %@", all.count, micro.count,
                          monotonicNow() - t0, all.joined(separator: " ")))
         } catch {

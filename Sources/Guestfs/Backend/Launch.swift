@@ -228,7 +228,7 @@ extension Guestfs {
     }
 
     static func hostRelease() -> String {
-        var u = utsname()
+        var u = Glibc.utsname()
         uname(&u)
         return withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }

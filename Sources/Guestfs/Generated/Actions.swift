@@ -94,6 +94,7 @@ protocol LibraryActionImplementations {
     func impl_lstat(_ path: String) throws -> Stat
     func impl_lstatlist(_ path: String, _ names: [String]) throws -> [Stat]
     func impl_lstatnslist(_ path: String, _ names: [String]) throws -> [StatNS]
+    func impl_lxattrlist(_ path: String, _ names: [String]) throws -> [XAttr]
     func impl_max_disks() throws -> Int32
     func impl_parse_environment() throws
     func impl_parse_environment_list(_ environment: [String]) throws
@@ -136,6 +137,47 @@ protocol LibraryActionImplementations {
 extension Guestfs: LibraryActionImplementations {}
 
 extension Guestfs {
+    /// Removes the default POSIX ACL of the directory *dir*, so files created in it no
+    /// longer inherit one. Doing so on a directory without a default ACL is not an error;
+    /// a path that is not a directory is.
+    ///
+    /// - Note: Part of the optional group `acl`: check ``featureAvailable(_:)`` first.
+    public func aclDeleteDefFile(_ dir: String) throws {
+        return try perform("acl_delete_def_file", [.string(dir)]) {
+            try self.daemonCall(.aclDeleteDefFile, args: AclDeleteDefFileArgs(dir: dir), optargs: 0)
+        }
+    }
+
+    /// Returns the POSIX ACL of *path* in its short text form, one entry per line, for
+    /// example `user::rw-` or `user:1000:r--`. Users and groups are always given as numeric
+    /// IDs, since names would come from the appliance rather than the guest. *acltype* is
+    /// `access` for the ACL that controls access to *path*, or `default` for the ACL that
+    /// a directory passes on to new files created in it (an empty string when the directory
+    /// has none). Asking for the default ACL of something that is not a directory is an
+    /// error.
+    ///
+    /// - Note: Part of the optional group `acl`: check ``featureAvailable(_:)`` first.
+    public func aclGetFile(_ path: String, _ acltype: String) throws -> String {
+        return try perform("acl_get_file", [.string(path), .string(acltype)]) {
+            return try self.daemonCall(.aclGetFile, args: AclGetFileArgs(path: path, acltype: acltype), optargs: 0, returning: AclGetFileRet.self).value
+        }
+    }
+
+    /// Replaces the POSIX ACL of *path* with *acl*, a list of entries in short text form
+    /// separated by commas or newlines (for example
+    /// `user::rw-,user:1000:rw-,group::r--,mask::rw-,other::---`). Users and groups may be
+    /// numeric IDs; names are looked up in the appliance, not in the guest, so prefer IDs.
+    /// *acltype* is `access` or `default`; a default ACL can only be set on a directory.
+    /// An ACL with named users or groups needs a `mask` entry. Fails when the ACL is not
+    /// valid.
+    ///
+    /// - Note: Part of the optional group `acl`: check ``featureAvailable(_:)`` first.
+    public func aclSetFile(_ path: String, _ acltype: String, _ acl: String) throws {
+        return try perform("acl_set_file", [.string(path), .string(acltype), .string(acl)]) {
+            try self.daemonCall(.aclSetFile, args: AclSetFileArgs(path: path, acltype: acltype, acl: acl), optargs: 0)
+        }
+    }
+
     /// Adds the image file *filename* to the handle as a read-only drive. It behaves exactly
     /// like `add_drive_ro`; despite the name, no special CD-ROM device is emulated.
     ///
@@ -667,6 +709,42 @@ extension Guestfs {
         }
     }
 
+    /// Returns the Linux file capabilities of the file *path* in the text form that
+    /// `cap_set_file` accepts, for example `cap_net_raw=ep`. A file without capabilities
+    /// gives an empty string.
+    ///
+    /// - Note: Part of the optional group `linuxcaps`: check ``featureAvailable(_:)`` first.
+    public func capGetFile(_ path: String) throws -> String {
+        return try perform("cap_get_file", [.string(path)]) {
+            return try self.daemonCall(.capGetFile, args: CapGetFileArgs(path: path), optargs: 0, returning: CapGetFileRet.self).value
+        }
+    }
+
+    /// Gives the regular file *path* the Linux file capabilities *cap*, written in the
+    /// usual text form (for example `cap_net_raw+ep` or `cap_chown,cap_kill=eip`),
+    /// replacing any it had. Fails when *cap* cannot be parsed or *path* is not a regular
+    /// file.
+    ///
+    /// - Note: Part of the optional group `linuxcaps`: check ``featureAvailable(_:)`` first.
+    public func capSetFile(_ path: String, _ cap: String) throws {
+        return try perform("cap_set_file", [.string(path), .string(cap)]) {
+            try self.daemonCall(.capSetFile, args: CapSetFileArgs(path: path, cap: cap), optargs: 0)
+        }
+    }
+
+    /// Finds the real spelling of *path* on a filesystem where names are case-sensitive
+    /// but the guest treats them as case-insensitive (typically Windows files on NTFS or
+    /// FAT mounted under Linux). Each component of *path* that exists under another
+    /// capitalisation is replaced by the name actually stored, and the corrected absolute
+    /// path is returned. Components from the first one that is missing onwards are kept as
+    /// given, so the result can also be used to create new files. When several names differ
+    /// only by case, which one is chosen is not defined.
+    public func caseSensitivePath(_ path: String) throws -> String {
+        return try perform("case_sensitive_path", [.string(path)]) {
+            return try self.daemonCall(.caseSensitivePath, args: CaseSensitivePathArgs(path: path), optargs: 0, returning: CaseSensitivePathRet.self).value
+        }
+    }
+
     /// Returns the whole content of the guest file *path* as a string. The file is fetched
     /// with a download, so there is no size limit from the protocol.
     ///
@@ -773,6 +851,39 @@ extension Guestfs {
         }
     }
 
+    /// Like `command`, runs the program *arguments*[0] with the remaining arguments inside
+    /// the mounted guest, but its standard output is streamed into the local file *output*
+    /// instead of being returned, so there is no size limit. Fails when the program cannot
+    /// be run or exits with a non-zero status.
+    public func commandOut(_ arguments: [String], _ output: String) throws {
+        return try perform("command_out", [.stringList(arguments), .string(output)]) {
+            try self.daemonCall(.commandOut, args: CommandOutArgs(arguments: arguments), optargs: 0, fileOut: output)
+        }
+    }
+
+    /// Like `compress_out`, but compresses the whole device *device* (for example to take
+    /// a compact copy of a mostly empty disk) into the local file *zdevice*.
+    public func compressDeviceOut(_ ctype: String, _ device: String, _ zdevice: String, level: Int32? = nil) throws {
+        return try perform("compress_device_out", [.string(ctype), .string(device), .string(zdevice), .optional("level", level.map { .int(Int64($0)) })]) {
+            var optargs: UInt64 = 0
+            if level != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.compressDeviceOut, args: CompressDeviceOutArgs(ctype: ctype, device: device, level: level ?? 0), optargs: optargs, fileOut: zdevice)
+        }
+    }
+
+    /// Compresses the guest file *file* and downloads the result into the local file
+    /// *zfile*. *ctype* names the compressor: `gzip`, `bzip2`, `xz`, `zstd`, or
+    /// `compress` and `lzop` when those programs are in the appliance (otherwise the call
+    /// fails). The optional *level* (1 to 9; ignored by `compress`) sets the compression
+    /// level, the compressor's default when not given.
+    public func compressOut(_ ctype: String, _ file: String, _ zfile: String, level: Int32? = nil) throws {
+        return try perform("compress_out", [.string(ctype), .string(file), .string(zfile), .optional("level", level.map { .int(Int64($0)) })]) {
+            var optargs: UInt64 = 0
+            if level != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.compressOut, args: CompressOutArgs(ctype: ctype, file: file, level: level ?? 0), optargs: optargs, fileOut: zfile)
+        }
+    }
+
     /// Appends an extra command-line parameter *hvparam*, optionally followed by the value
     /// *hvvalue* (or nothing when it is null), to the hypervisor command line used when the
     /// appliance is started. It is intended for debugging and experiments and only has an
@@ -783,6 +894,89 @@ extension Guestfs {
     public func config(_ hvparam: String, _ hvvalue: String?) throws {
         return try perform("config", [.string(hvparam), .optString(hvvalue)], configOnly: true) {
             try self.impl_config(hvparam, hvvalue)
+        }
+    }
+
+    /// Copies attributes of *src* to *dest* (both files or directories, which must
+    /// exist); the contents are not touched. Nothing is copied unless asked for: *mode*
+    /// copies the permission bits (including setuid, setgid and sticky), *ownership* the
+    /// owning user and group, *xattributes* every extended attribute (so also ACLs and
+    /// capabilities, which are stored as attributes), and *all* does all of these.
+    /// Attributes that *dest* has and *src* lacks are kept.
+    public func copyAttributes(_ src: String, _ dest: String, all: Bool? = nil, mode: Bool? = nil, xattributes: Bool? = nil, ownership: Bool? = nil) throws {
+        return try perform("copy_attributes", [.string(src), .string(dest), .optional("all", all.map { .bool($0) }), .optional("mode", mode.map { .bool($0) }), .optional("xattributes", xattributes.map { .bool($0) }), .optional("ownership", ownership.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if all != nil { optargs |= 1 << 0 }
+            if mode != nil { optargs |= 1 << 1 }
+            if xattributes != nil { optargs |= 1 << 2 }
+            if ownership != nil { optargs |= 1 << 3 }
+            try self.daemonCall(.copyAttributes, args: CopyAttributesArgs(src: src, dest: dest, all: all ?? false, mode: mode ?? false, xattributes: xattributes ?? false, ownership: ownership ?? false), optargs: optargs)
+        }
+    }
+
+    /// Copies bytes from the device *src* to the device *dest* (they may be the same
+    /// device, as long as the ranges do not overlap). Optional arguments: *srcoffset* and
+    /// *destoffset* are where reading and writing start (bytes, default 0); *size* is how
+    /// many bytes to copy (default: everything from *srcoffset* to the end of *src*, and it
+    /// is an error when *src* ends before *size* bytes); *sparse* skips writing blocks
+    /// that are all zero, which keeps thin-provisioned or sparse targets sparse but is only
+    /// correct when the target already reads as zeroes there; *append* writes at the end of
+    /// the destination instead of at *destoffset* (the two cannot be combined). Progress
+    /// notifications are sent during long copies.
+    public func copyDeviceToDevice(_ src: String, _ dest: String, srcoffset: Int64? = nil, destoffset: Int64? = nil, size: Int64? = nil, sparse: Bool? = nil, append: Bool? = nil) throws {
+        return try perform("copy_device_to_device", [.string(src), .string(dest), .optional("srcoffset", srcoffset.map { .int($0) }), .optional("destoffset", destoffset.map { .int($0) }), .optional("size", size.map { .int($0) }), .optional("sparse", sparse.map { .bool($0) }), .optional("append", append.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if srcoffset != nil { optargs |= 1 << 0 }
+            if destoffset != nil { optargs |= 1 << 1 }
+            if size != nil { optargs |= 1 << 2 }
+            if sparse != nil { optargs |= 1 << 3 }
+            if append != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.copyDeviceToDevice, args: CopyDeviceToDeviceArgs(src: src, dest: dest, srcoffset: srcoffset ?? 0, destoffset: destoffset ?? 0, size: size ?? 0, sparse: sparse ?? false, append: append ?? false), optargs: optargs)
+        }
+    }
+
+    /// Like `copy_device_to_device`, but the destination is the file *dest*, which is
+    /// created when missing. An existing file is not truncated: bytes are written at
+    /// *destoffset* and the file grows as needed. Takes the same optional arguments.
+    public func copyDeviceToFile(_ src: String, _ dest: String, srcoffset: Int64? = nil, destoffset: Int64? = nil, size: Int64? = nil, sparse: Bool? = nil, append: Bool? = nil) throws {
+        return try perform("copy_device_to_file", [.string(src), .string(dest), .optional("srcoffset", srcoffset.map { .int($0) }), .optional("destoffset", destoffset.map { .int($0) }), .optional("size", size.map { .int($0) }), .optional("sparse", sparse.map { .bool($0) }), .optional("append", append.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if srcoffset != nil { optargs |= 1 << 0 }
+            if destoffset != nil { optargs |= 1 << 1 }
+            if size != nil { optargs |= 1 << 2 }
+            if sparse != nil { optargs |= 1 << 3 }
+            if append != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.copyDeviceToFile, args: CopyDeviceToFileArgs(src: src, dest: dest, srcoffset: srcoffset ?? 0, destoffset: destoffset ?? 0, size: size ?? 0, sparse: sparse ?? false, append: append ?? false), optargs: optargs)
+        }
+    }
+
+    /// Like `copy_device_to_device`, but the source is the file *src*. Takes the same
+    /// optional arguments; without *size* the rest of the file from *srcoffset* is
+    /// copied.
+    public func copyFileToDevice(_ src: String, _ dest: String, srcoffset: Int64? = nil, destoffset: Int64? = nil, size: Int64? = nil, sparse: Bool? = nil, append: Bool? = nil) throws {
+        return try perform("copy_file_to_device", [.string(src), .string(dest), .optional("srcoffset", srcoffset.map { .int($0) }), .optional("destoffset", destoffset.map { .int($0) }), .optional("size", size.map { .int($0) }), .optional("sparse", sparse.map { .bool($0) }), .optional("append", append.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if srcoffset != nil { optargs |= 1 << 0 }
+            if destoffset != nil { optargs |= 1 << 1 }
+            if size != nil { optargs |= 1 << 2 }
+            if sparse != nil { optargs |= 1 << 3 }
+            if append != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.copyFileToDevice, args: CopyFileToDeviceArgs(src: src, dest: dest, srcoffset: srcoffset ?? 0, destoffset: destoffset ?? 0, size: size ?? 0, sparse: sparse ?? false, append: append ?? false), optargs: optargs)
+        }
+    }
+
+    /// Like `copy_device_to_device`, but from the file *src* to the file *dest*; *dest*
+    /// is created when missing and never truncated. With *append* the bytes are added at
+    /// the end of *dest*. Takes the same optional arguments.
+    public func copyFileToFile(_ src: String, _ dest: String, srcoffset: Int64? = nil, destoffset: Int64? = nil, size: Int64? = nil, sparse: Bool? = nil, append: Bool? = nil) throws {
+        return try perform("copy_file_to_file", [.string(src), .string(dest), .optional("srcoffset", srcoffset.map { .int($0) }), .optional("destoffset", destoffset.map { .int($0) }), .optional("size", size.map { .int($0) }), .optional("sparse", sparse.map { .bool($0) }), .optional("append", append.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if srcoffset != nil { optargs |= 1 << 0 }
+            if destoffset != nil { optargs |= 1 << 1 }
+            if size != nil { optargs |= 1 << 2 }
+            if sparse != nil { optargs |= 1 << 3 }
+            if append != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.copyFileToFile, args: CopyFileToFileArgs(src: src, dest: dest, srcoffset: srcoffset ?? 0, destoffset: destoffset ?? 0, size: size ?? 0, sparse: sparse ?? false, append: append ?? false), optargs: optargs)
         }
     }
 
@@ -818,6 +1012,20 @@ extension Guestfs {
     public func cpR(_ src: String, _ dest: String) throws {
         return try perform("cp_r", [.string(src), .string(dest)]) {
             try self.daemonCall(.cpR, args: CpRArgs(src: src, dest: dest), optargs: 0)
+        }
+    }
+
+    /// Packs the guest directory *directory* (recursively) into a cpio archive and
+    /// downloads it into the local file *cpiofile*. The archive holds an entry `.` for
+    /// *directory* itself, then its contents under names relative to it (such as
+    /// `etc/hostname`). *format* selects the cpio header format, `newc`
+    /// (the Linux initramfs format) by default; `crc`, `odc`, `bin`, `ustar`, `tar`
+    /// and `hpodc` are also accepted.
+    public func cpioOut(_ directory: String, _ cpiofile: String, format: String? = nil) throws {
+        return try perform("cpio_out", [.string(directory), .string(cpiofile), .optional("format", format.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if format != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.cpioOut, args: CpioOutArgs(directory: directory, format: format ?? ""), optargs: optargs, fileOut: cpiofile)
         }
     }
 
@@ -1013,6 +1221,15 @@ extension Guestfs {
         }
     }
 
+    /// Asks the appliance's kernel to drop clean cached data: *whattodrop* is written to
+    /// `/proc/sys/vm/drop_caches`, so 1 frees the page cache, 2 the dentry and inode
+    /// caches and 3 both. Mostly for benchmarks that must read from the disk again.
+    public func dropCaches(_ whattodrop: Int32) throws {
+        return try perform("drop_caches", [.int(Int64(whattodrop))]) {
+            try self.daemonCall(.dropCaches, args: DropCachesArgs(whattodrop: whattodrop), optargs: 0)
+        }
+    }
+
     /// Returns the disk space used by *path*, in kilobytes (units of 1024 bytes), as
     /// `du -s` reports it. For a directory the usage of everything below it is
     /// included.
@@ -1056,6 +1273,24 @@ extension Guestfs {
     public func e2fsckF(_ device: String) throws {
         return try perform("e2fsck_f", [.string(device)]) {
             try self.daemonCall(.e2fsckF, args: E2fsckFArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Returns *words* joined with single spaces, as echoed by the daemon. Useful for
+    /// testing the connection to the appliance and for printing markers in guestfish
+    /// scripts.
+    public func echoDaemon(_ words: [String]) throws -> String {
+        return try perform("echo_daemon", [.stringList(words)]) {
+            return try self.daemonCall(.echoDaemon, args: EchoDaemonArgs(words: words), optargs: 0, returning: EchoDaemonRet.self).value
+        }
+    }
+
+    /// Compares the contents of the files *file1* and *file2* byte by byte and returns
+    /// true when they are the same. Names, permissions and other metadata are not compared.
+    /// Fails when either file cannot be read.
+    public func equal(_ file1: String, _ file2: String) throws -> Bool {
+        return try perform("equal", [.string(file1), .string(file2)]) {
+            return try self.daemonCall(.equal, args: EqualArgs(file1: file1, file2: file2), optargs: 0, returning: EqualRet.self).value
         }
     }
 
@@ -1125,6 +1360,19 @@ extension Guestfs {
         }
     }
 
+    /// Returns the processor architecture that the program or library *filename* was
+    /// built for, in the usual Linux spelling: `i386`, `x86_64`, `aarch64`, `arm`,
+    /// `ppc`, `ppc64`, `ppc64le`, `s390`, `s390x`, `riscv32`, `riscv64`, `mips`,
+    /// `mips64`, `sparc`, `sparc64`, `ia64` or `alpha`. ELF files (Linux, BSD) and
+    /// PE files (Windows executables and DLLs) are recognised. For an initrd image, the
+    /// programs inside it (such as its shell or `ls`) are examined. Fails for files whose
+    /// architecture cannot be told, such as scripts and data files.
+    public func fileArchitecture(_ filename: String) throws -> String {
+        return try perform("file_architecture", [.string(filename)]) {
+            return try self.daemonCall(.fileArchitecture, args: FileArchitectureArgs(filename: filename), optargs: 0, returning: FileArchitectureRet.self).value
+        }
+    }
+
     /// Returns the size of the file *path* in bytes. Symbolic links are followed.
     /// Fails if *path* does not exist.
     ///
@@ -1145,6 +1393,15 @@ extension Guestfs {
     public func fill(_ c: Int32, _ len: Int32, _ path: String) throws {
         return try perform("fill", [.int(Int64(c)), .int(Int64(len)), .string(path)]) {
             try self.daemonCall(.fill, args: FillArgs(c: c, len: len, path: path), optargs: 0)
+        }
+    }
+
+    /// Creates *nr* empty files in the existing directory *dir*, named with eight-digit
+    /// zero-padded numbers from `00000000` upwards. Useful for testing how filesystems
+    /// cope with many directory entries or running out of inodes.
+    public func fillDir(_ dir: String, _ nr: Int32) throws {
+        return try perform("fill_dir", [.string(dir), .int(Int64(nr))]) {
+            try self.daemonCall(.fillDir, args: FillDirArgs(dir: dir, nr: nr), optargs: 0)
         }
     }
 
@@ -1449,6 +1706,18 @@ extension Guestfs {
         }
     }
 
+    /// Returns the value of the extended attribute *name* of the file *path*, following
+    /// a final symbolic link (`lgetxattr` reads the link's own attributes). The value is
+    /// returned as raw bytes, exactly as stored. Fails with `ENODATA` when the file has no
+    /// such attribute. `getxattrs` lists every attribute at once.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func getxattr(_ path: String, _ name: String) throws -> [UInt8] {
+        return try perform("getxattr", [.string(path), .string(name)]) {
+            return try self.daemonCall(.getxattr, args: GetxattrArgs(path: path, name: name), optargs: 0, returning: GetxattrRet.self).value
+        }
+    }
+
     /// Lists the extended attributes of the file or directory *path*, following a final symbolic
     /// link. Each entry holds the attribute's name and its raw value, which may contain any bytes.
     ///
@@ -1459,6 +1728,20 @@ extension Guestfs {
     public func getxattrs(_ path: String) throws -> [XAttr] {
         return try perform("getxattrs", [.string(path)]) {
             return try self.daemonCall(.getxattrs, args: GetxattrsArgs(path: path), optargs: 0, returning: GetxattrsRet.self).value
+        }
+    }
+
+    /// Expands the shell wildcard *pattern* (with `*`, `?` and `[...]` in any
+    /// component) against the guest's files and returns the matching paths, sorted. Names
+    /// starting with a dot are matched only by a pattern component that starts with a dot.
+    /// When *directoryslash* is true (the default) matching directories are returned with
+    /// a trailing `/`. A pattern that matches nothing gives an empty list, not an error.
+    /// Symbolic links are followed inside the guest.
+    public func globExpand(_ pattern: String, directoryslash: Bool? = nil) throws -> [String] {
+        return try perform("glob_expand", [.string(pattern), .optional("directoryslash", directoryslash.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if directoryslash != nil { optargs |= 1 << 0 }
+            return try self.daemonCall(.globExpand, args: GlobExpandArgs(pattern: pattern, directoryslash: directoryslash ?? false), optargs: optargs, returning: GlobExpandRet.self).value
         }
     }
 
@@ -1504,6 +1787,16 @@ extension Guestfs {
     public func headN(_ nrlines: Int32, _ path: String) throws -> [String] {
         return try perform("head_n", [.int(Int64(nrlines)), .string(path)]) {
             return try self.daemonCall(.headN, args: HeadNArgs(nrlines: nrlines, path: path), optargs: 0, returning: HeadNRet.self).value
+        }
+    }
+
+    /// Returns the hexadecimal and printable-character dump of the file *path* that
+    /// `hexdump -C` prints: 16 bytes per line with their offset, hex values and the
+    /// printable characters, then a line holding the total size. Meant for small files, as
+    /// the whole dump is returned in one string.
+    public func hexdump(_ path: String) throws -> String {
+        return try perform("hexdump", [.string(path)]) {
+            return try self.daemonCall(.hexdump, args: HexdumpArgs(path: path), optargs: 0, returning: HexdumpRet.self).value
         }
     }
 
@@ -1723,6 +2016,26 @@ extension Guestfs {
     public func hivexValueValue(_ valueh: Int64) throws -> [UInt8] {
         return try perform("hivex_value_value", [.int(valueh)]) {
             return try self.daemonCall(.hivexValueValue, args: HivexValueValueArgs(valueh: valueh), optargs: 0, returning: HivexValueValueRet.self).value
+        }
+    }
+
+    /// Returns the contents of the file *filename* stored inside the initrd or initramfs
+    /// image *initrdpath* (compressed or not, as for `initrd_list`). *filename* is the
+    /// name as `initrd_list` prints it. Fails with `ENOENT` when the archive has no such
+    /// regular file. The result must fit in one protocol message (about 4 MB).
+    public func initrdCat(_ initrdpath: String, _ filename: String) throws -> [UInt8] {
+        return try perform("initrd_cat", [.string(initrdpath), .string(filename)]) {
+            return try self.daemonCall(.initrdCat, args: InitrdCatArgs(initrdpath: initrdpath, filename: filename), optargs: 0, returning: InitrdCatRet.self).value
+        }
+    }
+
+    /// Lists the names of the files inside the initrd or initramfs image *path*, a cpio
+    /// archive that may be compressed with gzip, bzip2, xz, lzma, zstd or lz4 (the
+    /// compression is recognised from the file's first bytes). Names are given as stored in
+    /// the archive, in archive order.
+    public func initrdList(_ path: String) throws -> [String] {
+        return try perform("initrd_list", [.string(path)]) {
+            return try self.daemonCall(.initrdList, args: InitrdListArgs(path: path), optargs: 0, returning: InitrdListRet.self).value
         }
     }
 
@@ -2033,6 +2346,17 @@ extension Guestfs {
     public func internalLstatnslist(_ path: String, _ names: [String]) throws -> [StatNS] {
         return try perform("internal_lstatnslist", [.string(path), .stringList(names)]) {
             return try self.daemonCall(.internalLstatnslist, args: InternalLstatnslistArgs(path: path, names: names), optargs: 0, returning: InternalLstatnslistRet.self).value
+        }
+    }
+
+    /// Internal plumbing for `lxattrlist`, which calls it with batches of names: lists the
+    /// extended attributes of each name in the directory *path* in the format that
+    /// `lxattrlist` describes.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func internalLxattrlist(_ path: String, _ names: [String]) throws -> [XAttr] {
+        return try perform("internal_lxattrlist", [.string(path), .stringList(names)]) {
+            return try self.daemonCall(.internalLxattrlist, args: InternalLxattrlistArgs(path: path, names: names), optargs: 0, returning: InternalLxattrlistRet.self).value
         }
     }
 
@@ -2409,6 +2733,23 @@ extension Guestfs {
         }
     }
 
+    /// Returns true when every byte of the file *path* is zero (an empty file counts as
+    /// all zeroes). Reading stops at the first non-zero byte.
+    public func isZero(_ path: String) throws -> Bool {
+        return try perform("is_zero", [.string(path)]) {
+            return try self.daemonCall(.isZero, args: IsZeroArgs(path: path), optargs: 0, returning: IsZeroRet.self).value
+        }
+    }
+
+    /// Returns true when every byte of the device *device* is zero. The whole device is
+    /// read unless a non-zero byte is found earlier, so this can take a long time on big
+    /// devices.
+    public func isZeroDevice(_ device: String) throws -> Bool {
+        return try perform("is_zero_device", [.string(device)]) {
+            return try self.daemonCall(.isZeroDevice, args: IsZeroDeviceArgs(device: device), optargs: 0, returning: IsZeroDeviceRet.self).value
+        }
+    }
+
     /// Stops the hypervisor subprocess running the appliance.
     ///
     /// Deprecated: use `shutdown`, which this now simply calls, and which syncs and shuts the
@@ -2442,6 +2783,16 @@ extension Guestfs {
     public func lchown(_ owner: Int32, _ group: Int32, _ path: String) throws {
         return try perform("lchown", [.int(Int64(owner)), .int(Int64(group)), .string(path)]) {
             try self.daemonCall(.lchown, args: LchownArgs(owner: owner, group: group, path: path), optargs: 0)
+        }
+    }
+
+    /// Like `getxattr`, but when *path* is a symbolic link the attribute *name* is read
+    /// from the link itself rather than from the file it points to.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func lgetxattr(_ path: String, _ name: String) throws -> [UInt8] {
+        return try perform("lgetxattr", [.string(path), .string(name)]) {
+            return try self.daemonCall(.lgetxattr, args: LgetxattrArgs(path: path, name: name), optargs: 0, returning: LgetxattrRet.self).value
         }
     }
 
@@ -2561,6 +2912,16 @@ extension Guestfs {
         }
     }
 
+    /// Like `removexattr`, but when *path* is a symbolic link the attribute is removed
+    /// from the link itself, leaving the target alone.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func lremovexattr(_ xattr: String, _ path: String) throws {
+        return try perform("lremovexattr", [.string(xattr), .string(path)]) {
+            try self.daemonCall(.lremovexattr, args: LremovexattrArgs(xattr: xattr, path: path), optargs: 0)
+        }
+    }
+
     /// Returns the names of the entries in the directory *directory*, sorted. Hidden entries
     /// (names starting with a dot) are included, but the special entries `.` and `..` are
     /// not. Only plain names are returned, without the directory prefix.
@@ -2580,6 +2941,17 @@ extension Guestfs {
     public func ls0(_ dir: String, _ filenames: String) throws {
         return try perform("ls0", [.string(dir), .string(filenames)]) {
             try self.daemonCall(.ls0, args: Ls0Args(dir: dir), optargs: 0, fileOut: filenames)
+        }
+    }
+
+    /// Like `setxattr`, but a symbolic link *path* gets the attribute itself instead of
+    /// the file it points to. Linux allows only some namespaces on links (for example
+    /// `trusted.` and `security.`, not `user.`).
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func lsetxattr(_ xattr: String, _ val: String, _ vallen: Int32, _ path: String) throws {
+        return try perform("lsetxattr", [.string(xattr), .string(val), .int(Int64(vallen)), .string(path)]) {
+            try self.daemonCall(.lsetxattr, args: LsetxattrArgs(xattr: xattr, val: val, vallen: vallen, path: path), optargs: 0)
         }
     }
 
@@ -2761,6 +3133,22 @@ extension Guestfs {
         }
     }
 
+    /// Reads the extended attributes of many files in one go: *names* are names of entries
+    /// in the directory *path* (symbolic links are not followed). The result is one group
+    /// per name, in the order given: first a marker entry whose `attrname` is empty and
+    /// whose `attrval` is the number of attributes that follow, written as decimal digits
+    /// with a terminating zero byte, then those attributes, sorted by name. A name whose
+    /// attributes cannot be read (for example because it does not exist) gets a marker of
+    /// its own with an empty value and nothing after it. Useful for programs that walk
+    /// large directory trees.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func lxattrlist(_ path: String, _ names: [String]) throws -> [XAttr] {
+        return try perform("lxattrlist", [.string(path), .stringList(names)]) {
+            try self.impl_lxattrlist(path, names)
+        }
+    }
+
     /// Returns the largest number of drives the current backend lets you add to one handle.
     /// Fails if the backend cannot say. `launch` refuses to start if more drives were added.
     public func maxDisks() throws -> Int32 {
@@ -2897,6 +3285,17 @@ extension Guestfs {
         }
     }
 
+    /// Creates the named pipe (FIFO) *path* with the permission bits *mode*, reduced by the
+    /// umask; a shorthand for `mknod` with `S_IFIFO`. *mode* must not contain file type
+    /// bits.
+    ///
+    /// - Note: Part of the optional group `mknod`: check ``featureAvailable(_:)`` first.
+    public func mkfifo(_ mode: Int32, _ path: String) throws {
+        return try perform("mkfifo", [.int(Int64(mode)), .string(path)]) {
+            try self.daemonCall(.mkfifo, args: MkfifoArgs(mode: mode, path: path), optargs: 0)
+        }
+    }
+
     /// Makes a filesystem of type *fstype* (for example `ext4`, `xfs`, `vfat`,
     /// `ntfs` or `btrfs`) on *device*, erasing whatever was there. The matching
     /// `mkfs.`*fstype* program must be present in the appliance.
@@ -2935,6 +3334,68 @@ extension Guestfs {
     public func mkmountpoint(_ exemptpath: String) throws {
         return try perform("mkmountpoint", [.string(exemptpath)]) {
             try self.daemonCall(.mkmountpoint, args: MkmountpointArgs(exemptpath: exemptpath), optargs: 0)
+        }
+    }
+
+    /// Creates the special file *path*: a block device, character device, FIFO or socket
+    /// node, chosen by the file type bits in *mode* (`S_IFBLK` 0o60000, `S_IFCHR`
+    /// 0o20000, `S_IFIFO` 0o10000 or `S_IFSOCK` 0o140000), which are ORed with the
+    /// permission bits. Without type bits a plain empty file is made. *devmajor* and
+    /// *devminor* give the device number and only matter for device nodes. The permissions
+    /// are reduced by the daemon's umask (see `umask`). `mknod_b`, `mknod_c` and `mkfifo`
+    /// add the type bits for you. Fails when *path* exists.
+    ///
+    /// - Note: Part of the optional group `mknod`: check ``featureAvailable(_:)`` first.
+    public func mknod(_ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: String) throws {
+        return try perform("mknod", [.int(Int64(mode)), .int(Int64(devmajor)), .int(Int64(devminor)), .string(path)]) {
+            try self.daemonCall(.mknod, args: MknodArgs(mode: mode, devmajor: devmajor, devminor: devminor, path: path), optargs: 0)
+        }
+    }
+
+    /// Creates the block device node *path* with device number *devmajor*:*devminor* and
+    /// the permission bits *mode* (reduced by the umask); a shorthand for `mknod` with
+    /// `S_IFBLK`. *mode* must not contain file type bits.
+    ///
+    /// - Note: Part of the optional group `mknod`: check ``featureAvailable(_:)`` first.
+    public func mknodB(_ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: String) throws {
+        return try perform("mknod_b", [.int(Int64(mode)), .int(Int64(devmajor)), .int(Int64(devminor)), .string(path)]) {
+            try self.daemonCall(.mknodB, args: MknodBArgs(mode: mode, devmajor: devmajor, devminor: devminor, path: path), optargs: 0)
+        }
+    }
+
+    /// Creates the character device node *path* with device number *devmajor*:*devminor*
+    /// and the permission bits *mode* (reduced by the umask); a shorthand for `mknod` with
+    /// `S_IFCHR`. *mode* must not contain file type bits.
+    ///
+    /// - Note: Part of the optional group `mknod`: check ``featureAvailable(_:)`` first.
+    public func mknodC(_ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: String) throws {
+        return try perform("mknod_c", [.int(Int64(mode)), .int(Int64(devmajor)), .int(Int64(devminor)), .string(path)]) {
+            try self.daemonCall(.mknodC, args: MknodCArgs(mode: mode, devmajor: devmajor, devminor: devminor, path: path), optargs: 0)
+        }
+    }
+
+    /// Creates a new, empty regular file with a unique name and returns its full path.
+    /// *tmpl* is the full path of the file to create, ending in `XXXXXX`; the six `X`
+    /// are replaced by random letters and digits. When *suffix* is given it is appended
+    /// after them (for example `.conf`). The file is made with mode 0600. Fails when the
+    /// template does not end in `XXXXXX` or the directory does not exist. See also
+    /// `mkdtemp`.
+    public func mktemp(_ tmpl: String, suffix: String? = nil) throws -> String {
+        return try perform("mktemp", [.string(tmpl), .optional("suffix", suffix.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if suffix != nil { optargs |= 1 << 0 }
+            return try self.daemonCall(.mktemp, args: MktempArgs(tmpl: tmpl, suffix: suffix ?? ""), optargs: optargs, returning: MktempRet.self).value
+        }
+    }
+
+    /// Loads the kernel module *modulename* (with whatever it depends on) into the
+    /// appliance's kernel. Succeeds when the module is built into the kernel or already
+    /// loaded; fails when the appliance kernel has no such module.
+    ///
+    /// - Note: Part of the optional group `linuxmodules`: check ``featureAvailable(_:)`` first.
+    public func modprobe(_ modulename: String) throws {
+        return try perform("modprobe", [.string(modulename)]) {
+            try self.daemonCall(.modprobe, args: ModprobeArgs(modulename: modulename), optargs: 0)
         }
     }
 
@@ -3268,6 +3729,16 @@ extension Guestfs {
         }
     }
 
+    /// Reads up to *count* bytes from the device *device* starting at byte *offset* and
+    /// returns them; fewer bytes come back only at the end of the device. A single call is
+    /// limited by the protocol's message size (about 4 MB), so read big ranges in pieces.
+    /// See also `pread` for files.
+    public func preadDevice(_ device: String, _ count: Int32, _ offset: Int64) throws -> [UInt8] {
+        return try perform("pread_device", [.string(device), .int(Int64(count)), .int(offset)]) {
+            return try self.daemonCall(.preadDevice, args: PreadDeviceArgs(device: device, count: count, offset: offset), optargs: 0, returning: PreadDeviceRet.self).value
+        }
+    }
+
     /// Initializes *device*, normally a partition such as `/dev/sda1`, as an LVM
     /// physical volume so that it can be added to a volume group with `vgcreate`.
     /// Any existing data on the device is overwritten without question.
@@ -3324,6 +3795,16 @@ extension Guestfs {
     public func pwrite(_ path: String, _ content: [UInt8], _ offset: Int64) throws -> Int32 {
         return try perform("pwrite", [.string(path), .buffer(content), .int(offset)]) {
             return try self.daemonCall(.pwrite, args: PwriteArgs(path: path, content: content, offset: offset), optargs: 0, returning: PwriteRet.self).value
+        }
+    }
+
+    /// Writes *content* to the device *device* at byte *offset* and returns the number of
+    /// bytes written, which can be less than asked for near the end of the device. Writing
+    /// over a partition table makes the kernel's view of the partitions stale until it is
+    /// re-read (`blockdev_rereadpt`). See also `pwrite` for files.
+    public func pwriteDevice(_ device: String, _ content: [UInt8], _ offset: Int64) throws -> Int32 {
+        return try perform("pwrite_device", [.string(device), .buffer(content), .int(offset)]) {
+            return try self.daemonCall(.pwriteDevice, args: PwriteDeviceArgs(device: device, content: content, offset: offset), optargs: 0, returning: PwriteDeviceRet.self).value
         }
     }
 
@@ -3408,6 +3889,27 @@ extension Guestfs {
     public func removeDrive(_ label: String) throws {
         return try perform("remove_drive", [.string(label)]) {
             try self.impl_remove_drive(label)
+        }
+    }
+
+    /// Removes the extended attribute *xattr* from the file *path*, following a final
+    /// symbolic link. Fails with `ENODATA` when the file has no such attribute.
+    /// `lremovexattr` acts on a link itself.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func removexattr(_ xattr: String, _ path: String) throws {
+        return try perform("removexattr", [.string(xattr), .string(path)]) {
+            try self.daemonCall(.removexattr, args: RemovexattrArgs(xattr: xattr, path: path), optargs: 0)
+        }
+    }
+
+    /// Renames *oldpath* to *newpath* within one filesystem, replacing *newpath* when it
+    /// exists (as rename(2) does: a directory can only replace an empty directory). Unlike
+    /// `mv` no program is run and nothing is copied, so moving between filesystems fails
+    /// with `EXDEV`.
+    public func rename(_ oldpath: String, _ newpath: String) throws {
+        return try perform("rename", [.string(oldpath), .string(newpath)]) {
+            try self.daemonCall(.rename, args: RenameArgs(oldpath: oldpath, newpath: newpath), optargs: 0)
         }
     }
 
@@ -3741,6 +4243,19 @@ extension Guestfs {
         }
     }
 
+    /// Sets the extended attribute *xattr* of the file *path* (following a final symbolic
+    /// link) to the first *vallen* bytes of *val*, creating the attribute or replacing its
+    /// value. Names carry their namespace, for example `user.comment` or `trusted.md5`.
+    /// Fails when *vallen* is negative or longer than *val*, and when the filesystem does
+    /// not support the namespace. `lsetxattr` changes a symbolic link itself.
+    ///
+    /// - Note: Part of the optional group `linuxxattrs`: check ``featureAvailable(_:)`` first.
+    public func setxattr(_ xattr: String, _ val: String, _ vallen: Int32, _ path: String) throws {
+        return try perform("setxattr", [.string(xattr), .string(val), .int(Int64(vallen)), .string(path)]) {
+            try self.daemonCall(.setxattr, args: SetxattrArgs(xattr: xattr, val: val, vallen: vallen, path: path), optargs: 0)
+        }
+    }
+
     /// Runs *command* through the guest's own shell, as `/bin/sh -c` *command*,
     /// and returns its standard output. Shell syntax such as wildcards, variables,
     /// pipes and redirections is therefore interpreted. It has the same requirements
@@ -3762,6 +4277,16 @@ extension Guestfs {
         }
     }
 
+    /// Like `sh`, runs *command* with the guest's `/bin/sh -c` inside the mounted guest
+    /// (so the guest's own programs are used), but its standard output is streamed into
+    /// the local file *output* instead of being returned, so there is no size limit.
+    /// Fails when the command exits with a non-zero status.
+    public func shOut(_ command: String, _ output: String) throws {
+        return try perform("sh_out", [.string(command), .string(output)]) {
+            try self.daemonCall(.shOut, args: ShOutArgs(command: command), optargs: 0, fileOut: output)
+        }
+    }
+
     /// Shuts the appliance down cleanly: if autosync is enabled, filesystems are first synced
     /// and unmounted, then the hypervisor is stopped and waited for. Call this before closing
     /// a handle whose drives were written to, because it reports errors (such as a failure to
@@ -3770,6 +4295,14 @@ extension Guestfs {
     public func shutdown() throws {
         return try perform("shutdown", []) {
             try self.impl_shutdown()
+        }
+    }
+
+    /// Makes the daemon wait *secs* seconds before replying. Only useful for testing
+    /// timeouts and cancellation.
+    public func sleep(_ secs: Int32) throws {
+        return try perform("sleep", [.int(Int64(secs))]) {
+            try self.daemonCall(.sleep, args: SleepArgs(secs: secs), optargs: 0)
         }
     }
 
@@ -3806,6 +4339,25 @@ extension Guestfs {
     public func statvfs(_ path: String) throws -> StatVFS {
         return try perform("statvfs", [.string(path)]) {
             return try self.daemonCall(.statvfs, args: StatvfsArgs(path: path), optargs: 0, returning: StatvfsRet.self).value
+        }
+    }
+
+    /// Returns the printable strings found in the file *path*: runs of at least four
+    /// printable 7-bit ASCII characters, one list element each, as `strings(1)` finds
+    /// them. `strings_e` looks for other encodings.
+    public func strings(_ path: String) throws -> [String] {
+        return try perform("strings", [.string(path)]) {
+            return try self.daemonCall(.strings, args: StringsArgs(path: path), optargs: 0, returning: StringsRet.self).value
+        }
+    }
+
+    /// Like `strings`, but the characters are looked for in the encoding *encoding*:
+    /// `s` for 7-bit ASCII, `S` for 8-bit bytes, `b` and `l` for 16-bit big- and
+    /// little-endian (for example UTF-16 text from Windows files), `B` and `L` for 32-bit
+    /// big- and little-endian. Other values are an error.
+    public func stringsE(_ encoding: String, _ path: String) throws -> [String] {
+        return try perform("strings_e", [.string(encoding), .string(path)]) {
+            return try self.daemonCall(.stringsE, args: StringsEArgs(encoding: encoding, path: path), optargs: 0, returning: StringsERet.self).value
         }
     }
 
@@ -4039,6 +4591,15 @@ extension Guestfs {
     public func utimens(_ path: String, _ atsecs: Int64, _ atnsecs: Int64, _ mtsecs: Int64, _ mtnsecs: Int64) throws {
         return try perform("utimens", [.string(path), .int(atsecs), .int(atnsecs), .int(mtsecs), .int(mtnsecs)]) {
             try self.daemonCall(.utimens, args: UtimensArgs(path: path, atsecs: atsecs, atnsecs: atnsecs, mtsecs: mtsecs, mtnsecs: mtnsecs), optargs: 0)
+        }
+    }
+
+    /// Returns the appliance kernel's identification as uname(2) reports it: the operating
+    /// system name, kernel release, kernel version and machine architecture. This describes
+    /// the appliance, not the guest.
+    public func utsname() throws -> UTSName {
+        return try perform("utsname", []) {
+            return try self.daemonCall(.utsname, optargs: 0, returning: UtsnameRet.self).value
         }
     }
 

@@ -8,6 +8,17 @@ extension Guestfs {
     /// to the action's types, so strings such as "true" or "4096" are accepted.
     public func callAction(_ name: String, _ args: [ActionArgument], optargs: [String: ActionArgument] = [:]) throws -> ActionResult {
         switch name {
+            case "acl_delete_def_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try aclDeleteDefFile(try args[0].string("dir"))
+                return .none
+            case "acl_get_file":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try aclGetFile(try args[0].string("path"), try args[1].string("acltype")))
+            case "acl_set_file":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try aclSetFile(try args[0].string("path"), try args[1].string("acltype"), try args[2].string("acl"))
+                return .none
             case "add_cdrom":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try addCdrom(try args[0].string("filename"))
@@ -150,6 +161,16 @@ extension Guestfs {
             case "canonical_device_name":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try canonicalDeviceName(try args[0].string("device")))
+            case "cap_get_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try capGetFile(try args[0].string("path")))
+            case "cap_set_file":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try capSetFile(try args[0].string("path"), try args[1].string("cap"))
+                return .none
+            case "case_sensitive_path":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try caseSensitivePath(try args[0].string("path")))
             case "cat":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try cat(try args[0].string("path")))
@@ -177,9 +198,41 @@ extension Guestfs {
             case "command_lines":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try commandLines(try args[0].stringList("arguments")))
+            case "command_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try commandOut(try args[0].stringList("arguments"), try args[1].string("output"))
+                return .none
+            case "compress_device_out":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: ["level"])
+                try compressDeviceOut(try args[0].string("ctype"), try args[1].string("device"), try args[2].string("zdevice"), level: try optargs["level"].map { try $0.int32("level") })
+                return .none
+            case "compress_out":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: ["level"])
+                try compressOut(try args[0].string("ctype"), try args[1].string("file"), try args[2].string("zfile"), level: try optargs["level"].map { try $0.int32("level") })
+                return .none
             case "config":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try config(try args[0].string("hvparam"), try args[1].optString("hvvalue"))
+                return .none
+            case "copy_attributes":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["all", "mode", "xattributes", "ownership"])
+                try copyAttributes(try args[0].string("src"), try args[1].string("dest"), all: try optargs["all"].map { try $0.bool("all") }, mode: try optargs["mode"].map { try $0.bool("mode") }, xattributes: try optargs["xattributes"].map { try $0.bool("xattributes") }, ownership: try optargs["ownership"].map { try $0.bool("ownership") })
+                return .none
+            case "copy_device_to_device":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["srcoffset", "destoffset", "size", "sparse", "append"])
+                try copyDeviceToDevice(try args[0].string("src"), try args[1].string("dest"), srcoffset: try optargs["srcoffset"].map { try $0.int64("srcoffset") }, destoffset: try optargs["destoffset"].map { try $0.int64("destoffset") }, size: try optargs["size"].map { try $0.int64("size") }, sparse: try optargs["sparse"].map { try $0.bool("sparse") }, append: try optargs["append"].map { try $0.bool("append") })
+                return .none
+            case "copy_device_to_file":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["srcoffset", "destoffset", "size", "sparse", "append"])
+                try copyDeviceToFile(try args[0].string("src"), try args[1].string("dest"), srcoffset: try optargs["srcoffset"].map { try $0.int64("srcoffset") }, destoffset: try optargs["destoffset"].map { try $0.int64("destoffset") }, size: try optargs["size"].map { try $0.int64("size") }, sparse: try optargs["sparse"].map { try $0.bool("sparse") }, append: try optargs["append"].map { try $0.bool("append") })
+                return .none
+            case "copy_file_to_device":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["srcoffset", "destoffset", "size", "sparse", "append"])
+                try copyFileToDevice(try args[0].string("src"), try args[1].string("dest"), srcoffset: try optargs["srcoffset"].map { try $0.int64("srcoffset") }, destoffset: try optargs["destoffset"].map { try $0.int64("destoffset") }, size: try optargs["size"].map { try $0.int64("size") }, sparse: try optargs["sparse"].map { try $0.bool("sparse") }, append: try optargs["append"].map { try $0.bool("append") })
+                return .none
+            case "copy_file_to_file":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["srcoffset", "destoffset", "size", "sparse", "append"])
+                try copyFileToFile(try args[0].string("src"), try args[1].string("dest"), srcoffset: try optargs["srcoffset"].map { try $0.int64("srcoffset") }, destoffset: try optargs["destoffset"].map { try $0.int64("destoffset") }, size: try optargs["size"].map { try $0.int64("size") }, sparse: try optargs["sparse"].map { try $0.bool("sparse") }, append: try optargs["append"].map { try $0.bool("append") })
                 return .none
             case "cp":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
@@ -192,6 +245,10 @@ extension Guestfs {
             case "cp_r":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try cpR(try args[0].string("src"), try args[1].string("dest"))
+                return .none
+            case "cpio_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["format"])
+                try cpioOut(try args[0].string("directory"), try args[1].string("cpiofile"), format: try optargs["format"].map { try $0.string("format") })
                 return .none
             case "cryptsetup_close":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -243,6 +300,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try downloadOffset(try args[0].string("remotefilename"), try args[1].string("filename"), try args[2].int64("offset"), try args[3].int64("size"))
                 return .none
+            case "drop_caches":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try dropCaches(try args[0].int32("whattodrop"))
+                return .none
             case "du":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(try du(try args[0].string("path")))
@@ -254,6 +315,12 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try e2fsckF(try args[0].string("device"))
                 return .none
+            case "echo_daemon":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try echoDaemon(try args[0].stringList("words")))
+            case "equal":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .bool(try equal(try args[0].string("file1"), try args[1].string("file2")))
             case "exists":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try exists(try args[0].string("path")))
@@ -271,12 +338,19 @@ extension Guestfs {
             case "file":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try file(try args[0].string("path")))
+            case "file_architecture":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try fileArchitecture(try args[0].string("filename")))
             case "filesize":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(try filesize(try args[0].string("file")))
             case "fill":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try fill(try args[0].int32("c"), try args[1].int32("len"), try args[2].string("path"))
+                return .none
+            case "fill_dir":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try fillDir(try args[0].string("dir"), try args[1].int32("nr"))
                 return .none
             case "fill_pattern":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
@@ -370,9 +444,15 @@ extension Guestfs {
             case "get_verbose":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .bool(try getVerbose())
+            case "getxattr":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .buffer(try getxattr(try args[0].string("path"), try args[1].string("name")))
             case "getxattrs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structList(try getxattrs(try args[0].string("path")).map(\.fields))
+            case "glob_expand", "glob_expand_opts":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["directoryslash"])
+                return .stringList(try globExpand(try args[0].string("pattern"), directoryslash: try optargs["directoryslash"].map { try $0.bool("directoryslash") }))
             case "grep", "grep_opts":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["extended", "fixed", "insensitive", "compressed"])
                 return .stringList(try grep(try args[0].string("regex"), try args[1].string("path"), extended: try optargs["extended"].map { try $0.bool("extended") }, fixed: try optargs["fixed"].map { try $0.bool("fixed") }, insensitive: try optargs["insensitive"].map { try $0.bool("insensitive") }, compressed: try optargs["compressed"].map { try $0.bool("compressed") }))
@@ -382,6 +462,9 @@ extension Guestfs {
             case "head_n":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try headN(try args[0].int32("nrlines"), try args[1].string("path")))
+            case "hexdump":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try hexdump(try args[0].string("path")))
             case "hivex_close":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try hivexClose()
@@ -441,6 +524,12 @@ extension Guestfs {
             case "hivex_value_value":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .buffer(try hivexValueValue(try args[0].int64("valueh")))
+            case "initrd_cat":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .buffer(try initrdCat(try args[0].string("initrdpath"), try args[1].string("filename")))
+            case "initrd_list":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try initrdList(try args[0].string("path")))
             case "inspect_get_arch":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetArch(try args[0].string("root")))
@@ -539,6 +628,9 @@ extension Guestfs {
             case "internal_lstatnslist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .structList(try internalLstatnslist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
+            case "internal_lxattrlist":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .structList(try internalLxattrlist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
             case "internal_readdir":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try internalReaddir(try args[0].string("dir"), try args[1].string("filename"))
@@ -673,6 +765,12 @@ extension Guestfs {
             case "is_symlink":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try isSymlink(try args[0].string("path")))
+            case "is_zero":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try isZero(try args[0].string("path")))
+            case "is_zero_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try isZeroDevice(try args[0].string("device")))
             case "kill_subprocess":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try killSubprocess()
@@ -685,6 +783,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try lchown(try args[0].int32("owner"), try args[1].int32("group"), try args[2].string("path"))
                 return .none
+            case "lgetxattr":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .buffer(try lgetxattr(try args[0].string("path"), try args[1].string("name")))
             case "lgetxattrs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structList(try lgetxattrs(try args[0].string("path")).map(\.fields))
@@ -719,12 +820,20 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try lnSf(try args[0].string("target"), try args[1].string("linkname"))
                 return .none
+            case "lremovexattr":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try lremovexattr(try args[0].string("xattr"), try args[1].string("path"))
+                return .none
             case "ls":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try ls(try args[0].string("directory")))
             case "ls0":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try ls0(try args[0].string("dir"), try args[1].string("filenames"))
+                return .none
+            case "lsetxattr":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try lsetxattr(try args[0].string("xattr"), try args[1].string("val"), try args[2].int32("vallen"), try args[3].string("path"))
                 return .none
             case "lstat":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -772,6 +881,9 @@ extension Guestfs {
             case "lvs_full":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try lvsFull().map(\.fields))
+            case "lxattrlist":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .structList(try lxattrlist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
             case "max_disks":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try maxDisks()))
@@ -794,6 +906,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["blockscount", "blocksize", "fragsize", "blockspergroup", "numberofgroups", "bytesperinode", "inodesize", "journalsize", "numberofinodes", "stridesize", "stripewidth", "maxonlineresize", "reservedblockspercentage", "mmpupdateinterval", "journaldevice", "label", "lastmounteddir", "creatoros", "fstype", "usagetype", "uuid", "forcecreate", "writesbandgrouponly", "lazyitableinit", "lazyjournalinit", "testfs", "discard", "quotatype", "extent", "filetype", "flexbg", "hasjournal", "journaldev", "largefile", "quota", "resizeinode", "sparsesuper", "uninitbg"])
                 try mke2fs(try args[0].string("device"), blockscount: try optargs["blockscount"].map { try $0.int64("blockscount") }, blocksize: try optargs["blocksize"].map { try $0.int64("blocksize") }, fragsize: try optargs["fragsize"].map { try $0.int64("fragsize") }, blockspergroup: try optargs["blockspergroup"].map { try $0.int64("blockspergroup") }, numberofgroups: try optargs["numberofgroups"].map { try $0.int64("numberofgroups") }, bytesperinode: try optargs["bytesperinode"].map { try $0.int64("bytesperinode") }, inodesize: try optargs["inodesize"].map { try $0.int64("inodesize") }, journalsize: try optargs["journalsize"].map { try $0.int64("journalsize") }, numberofinodes: try optargs["numberofinodes"].map { try $0.int64("numberofinodes") }, stridesize: try optargs["stridesize"].map { try $0.int64("stridesize") }, stripewidth: try optargs["stripewidth"].map { try $0.int64("stripewidth") }, maxonlineresize: try optargs["maxonlineresize"].map { try $0.int64("maxonlineresize") }, reservedblockspercentage: try optargs["reservedblockspercentage"].map { try $0.int32("reservedblockspercentage") }, mmpupdateinterval: try optargs["mmpupdateinterval"].map { try $0.int32("mmpupdateinterval") }, journaldevice: try optargs["journaldevice"].map { try $0.string("journaldevice") }, label: try optargs["label"].map { try $0.string("label") }, lastmounteddir: try optargs["lastmounteddir"].map { try $0.string("lastmounteddir") }, creatoros: try optargs["creatoros"].map { try $0.string("creatoros") }, fstype: try optargs["fstype"].map { try $0.string("fstype") }, usagetype: try optargs["usagetype"].map { try $0.string("usagetype") }, uuid: try optargs["uuid"].map { try $0.string("uuid") }, forcecreate: try optargs["forcecreate"].map { try $0.bool("forcecreate") }, writesbandgrouponly: try optargs["writesbandgrouponly"].map { try $0.bool("writesbandgrouponly") }, lazyitableinit: try optargs["lazyitableinit"].map { try $0.bool("lazyitableinit") }, lazyjournalinit: try optargs["lazyjournalinit"].map { try $0.bool("lazyjournalinit") }, testfs: try optargs["testfs"].map { try $0.bool("testfs") }, discard: try optargs["discard"].map { try $0.bool("discard") }, quotatype: try optargs["quotatype"].map { try $0.bool("quotatype") }, extent: try optargs["extent"].map { try $0.bool("extent") }, filetype: try optargs["filetype"].map { try $0.bool("filetype") }, flexbg: try optargs["flexbg"].map { try $0.bool("flexbg") }, hasjournal: try optargs["hasjournal"].map { try $0.bool("hasjournal") }, journaldev: try optargs["journaldev"].map { try $0.bool("journaldev") }, largefile: try optargs["largefile"].map { try $0.bool("largefile") }, quota: try optargs["quota"].map { try $0.bool("quota") }, resizeinode: try optargs["resizeinode"].map { try $0.bool("resizeinode") }, sparsesuper: try optargs["sparsesuper"].map { try $0.bool("sparsesuper") }, uninitbg: try optargs["uninitbg"].map { try $0.bool("uninitbg") })
                 return .none
+            case "mkfifo":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try mkfifo(try args[0].int32("mode"), try args[1].string("path"))
+                return .none
             case "mkfs", "mkfs_opts":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["blocksize", "features", "inode", "sectorsize", "label"])
                 try mkfs(try args[0].string("fstype"), try args[1].string("device"), blocksize: try optargs["blocksize"].map { try $0.int32("blocksize") }, features: try optargs["features"].map { try $0.string("features") }, inode: try optargs["inode"].map { try $0.int32("inode") }, sectorsize: try optargs["sectorsize"].map { try $0.int32("sectorsize") }, label: try optargs["label"].map { try $0.string("label") })
@@ -801,6 +917,25 @@ extension Guestfs {
             case "mkmountpoint":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try mkmountpoint(try args[0].string("exemptpath"))
+                return .none
+            case "mknod":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mknod(try args[0].int32("mode"), try args[1].int32("devmajor"), try args[2].int32("devminor"), try args[3].string("path"))
+                return .none
+            case "mknod_b":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mknodB(try args[0].int32("mode"), try args[1].int32("devmajor"), try args[2].int32("devminor"), try args[3].string("path"))
+                return .none
+            case "mknod_c":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mknodC(try args[0].int32("mode"), try args[1].int32("devmajor"), try args[2].int32("devminor"), try args[3].string("path"))
+                return .none
+            case "mktemp":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["suffix"])
+                return .string(try mktemp(try args[0].string("tmpl"), suffix: try optargs["suffix"].map { try $0.string("suffix") }))
+            case "modprobe":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try modprobe(try args[0].string("modulename"))
                 return .none
             case "mount":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
@@ -906,6 +1041,9 @@ extension Guestfs {
             case "pread":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 return .buffer(try pread(try args[0].string("path"), try args[1].int32("count"), try args[2].int64("offset")))
+            case "pread_device":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                return .buffer(try preadDevice(try args[0].string("device"), try args[1].int32("count"), try args[2].int64("offset")))
             case "pvcreate":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try pvcreate(try args[0].string("device"))
@@ -923,6 +1061,9 @@ extension Guestfs {
             case "pwrite":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 return .int(Int64(try pwrite(try args[0].string("path"), try args[1].buffer("content"), try args[2].int64("offset"))))
+            case "pwrite_device":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                return .int(Int64(try pwriteDevice(try args[0].string("device"), try args[1].buffer("content"), try args[2].int64("offset"))))
             case "read_file":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .buffer(try readFile(try args[0].string("path")))
@@ -944,6 +1085,14 @@ extension Guestfs {
             case "remove_drive":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try removeDrive(try args[0].string("label"))
+                return .none
+            case "removexattr":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try removexattr(try args[0].string("xattr"), try args[1].string("path"))
+                return .none
+            case "rename":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try rename(try args[0].string("oldpath"), try args[1].string("newpath"))
                 return .none
             case "resize2fs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1069,15 +1218,27 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["force", "excludes"])
                 try setfiles(try args[0].string("specfile"), try args[1].stringList("paths"), force: try optargs["force"].map { try $0.bool("force") }, excludes: try optargs["excludes"].map { try $0.stringList("excludes") })
                 return .none
+            case "setxattr":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try setxattr(try args[0].string("xattr"), try args[1].string("val"), try args[2].int32("vallen"), try args[3].string("path"))
+                return .none
             case "sh":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try sh(try args[0].string("command")))
             case "sh_lines":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try shLines(try args[0].string("command")))
+            case "sh_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try shOut(try args[0].string("command"), try args[1].string("output"))
+                return .none
             case "shutdown":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try shutdown()
+                return .none
+            case "sleep":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try sleep(try args[0].int32("secs"))
                 return .none
             case "stat":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1088,6 +1249,12 @@ extension Guestfs {
             case "statvfs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structure(try statvfs(try args[0].string("path")).fields)
+            case "strings":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try strings(try args[0].string("path")))
+            case "strings_e":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try stringsE(try args[0].string("encoding"), try args[1].string("path")))
             case "sync":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try sync()
@@ -1156,6 +1323,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 5, optargs: optargs, allowed: [])
                 try utimens(try args[0].string("path"), try args[1].int64("atsecs"), try args[2].int64("atnsecs"), try args[3].int64("mtsecs"), try args[4].int64("mtnsecs"))
                 return .none
+            case "utsname":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .structure(try utsname().fields)
             case "version":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structure(try version().fields)

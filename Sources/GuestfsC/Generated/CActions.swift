@@ -707,6 +707,32 @@ func cStructList(_ v: [YaraDetection]) -> UnsafeMutablePointer<guestfs_yara_dete
     return l
 }
 
+@_cdecl("guestfs_acl_delete_def_file")
+public func c_guestfs_acl_delete_def_file(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "acl_delete_def_file", errorValue: -1) {
+        h in
+        try h.g.aclDeleteDefFile(cString(dir, "dir"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_acl_get_file")
+public func c_guestfs_acl_get_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ acltype: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "acl_get_file", errorValue: nil) {
+        h in
+        return cDup(try h.g.aclGetFile(cString(path, "path"), cString(acltype, "acltype")))
+    }
+}
+
+@_cdecl("guestfs_acl_set_file")
+public func c_guestfs_acl_set_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ acltype: UnsafePointer<CChar>?, _ acl: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "acl_set_file", errorValue: -1) {
+        h in
+        try h.g.aclSetFile(cString(path, "path"), cString(acltype, "acltype"), cString(acl, "acl"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_add_cdrom")
 public func c_guestfs_add_cdrom(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "add_cdrom", errorValue: -1) {
@@ -1054,6 +1080,31 @@ public func c_guestfs_canonical_device_name(_ g: OpaquePointer?, _ device: Unsaf
     }
 }
 
+@_cdecl("guestfs_cap_get_file")
+public func c_guestfs_cap_get_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "cap_get_file", errorValue: nil) {
+        h in
+        return cDup(try h.g.capGetFile(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_cap_set_file")
+public func c_guestfs_cap_set_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ cap: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "cap_set_file", errorValue: -1) {
+        h in
+        try h.g.capSetFile(cString(path, "path"), cString(cap, "cap"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_case_sensitive_path")
+public func c_guestfs_case_sensitive_path(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "case_sensitive_path", errorValue: nil) {
+        h in
+        return cDup(try h.g.caseSensitivePath(cString(path, "path")))
+    }
+}
+
 @_cdecl("guestfs_cat")
 public func c_guestfs_cat(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "cat", errorValue: nil) {
@@ -1121,11 +1172,90 @@ public func c_guestfs_command_lines(_ g: OpaquePointer?, _ arguments: UnsafePoin
     }
 }
 
+@_cdecl("guestfs_command_out")
+public func c_guestfs_command_out(_ g: OpaquePointer?, _ arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ output: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "command_out", errorValue: -1) {
+        h in
+        try h.g.commandOut(cStringList(arguments, "arguments"), cString(output, "output"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_compress_device_out_argv")
+public func c_guestfs_compress_device_out_argv(_ g: OpaquePointer?, _ ctype: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?, _ zdevice: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_compress_device_out_argv>?) -> Int32 {
+    return CHandle.call(g, "compress_device_out", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.compressDeviceOut(cString(ctype, "ctype"), cString(device, "device"), cString(zdevice, "zdevice"), level: mask & (1 << 0) != 0 ? optargs!.pointee.level : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_compress_out_argv")
+public func c_guestfs_compress_out_argv(_ g: OpaquePointer?, _ ctype: UnsafePointer<CChar>?, _ file: UnsafePointer<CChar>?, _ zfile: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_compress_out_argv>?) -> Int32 {
+    return CHandle.call(g, "compress_out", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.compressOut(cString(ctype, "ctype"), cString(file, "file"), cString(zfile, "zfile"), level: mask & (1 << 0) != 0 ? optargs!.pointee.level : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_config")
 public func c_guestfs_config(_ g: OpaquePointer?, _ hvparam: UnsafePointer<CChar>?, _ hvvalue: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "config", errorValue: -1) {
         h in
         try h.g.config(cString(hvparam, "hvparam"), cOptString(hvvalue))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_attributes_argv")
+public func c_guestfs_copy_attributes_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_copy_attributes_argv>?) -> Int32 {
+    return CHandle.call(g, "copy_attributes", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.copyAttributes(cString(src, "src"), cString(dest, "dest"), all: mask & (1 << 0) != 0 ? optargs!.pointee.all != 0 : nil, mode: mask & (1 << 1) != 0 ? optargs!.pointee.mode != 0 : nil, xattributes: mask & (1 << 2) != 0 ? optargs!.pointee.xattributes != 0 : nil, ownership: mask & (1 << 3) != 0 ? optargs!.pointee.ownership != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_device_to_device_argv")
+public func c_guestfs_copy_device_to_device_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_copy_device_to_device_argv>?) -> Int32 {
+    return CHandle.call(g, "copy_device_to_device", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.copyDeviceToDevice(cString(src, "src"), cString(dest, "dest"), srcoffset: mask & (1 << 0) != 0 ? optargs!.pointee.srcoffset : nil, destoffset: mask & (1 << 1) != 0 ? optargs!.pointee.destoffset : nil, size: mask & (1 << 2) != 0 ? optargs!.pointee.size : nil, sparse: mask & (1 << 3) != 0 ? optargs!.pointee.sparse != 0 : nil, append: mask & (1 << 4) != 0 ? optargs!.pointee.append != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_device_to_file_argv")
+public func c_guestfs_copy_device_to_file_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_copy_device_to_file_argv>?) -> Int32 {
+    return CHandle.call(g, "copy_device_to_file", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.copyDeviceToFile(cString(src, "src"), cString(dest, "dest"), srcoffset: mask & (1 << 0) != 0 ? optargs!.pointee.srcoffset : nil, destoffset: mask & (1 << 1) != 0 ? optargs!.pointee.destoffset : nil, size: mask & (1 << 2) != 0 ? optargs!.pointee.size : nil, sparse: mask & (1 << 3) != 0 ? optargs!.pointee.sparse != 0 : nil, append: mask & (1 << 4) != 0 ? optargs!.pointee.append != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_file_to_device_argv")
+public func c_guestfs_copy_file_to_device_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_copy_file_to_device_argv>?) -> Int32 {
+    return CHandle.call(g, "copy_file_to_device", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.copyFileToDevice(cString(src, "src"), cString(dest, "dest"), srcoffset: mask & (1 << 0) != 0 ? optargs!.pointee.srcoffset : nil, destoffset: mask & (1 << 1) != 0 ? optargs!.pointee.destoffset : nil, size: mask & (1 << 2) != 0 ? optargs!.pointee.size : nil, sparse: mask & (1 << 3) != 0 ? optargs!.pointee.sparse != 0 : nil, append: mask & (1 << 4) != 0 ? optargs!.pointee.append != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_file_to_file_argv")
+public func c_guestfs_copy_file_to_file_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_copy_file_to_file_argv>?) -> Int32 {
+    return CHandle.call(g, "copy_file_to_file", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.copyFileToFile(cString(src, "src"), cString(dest, "dest"), srcoffset: mask & (1 << 0) != 0 ? optargs!.pointee.srcoffset : nil, destoffset: mask & (1 << 1) != 0 ? optargs!.pointee.destoffset : nil, size: mask & (1 << 2) != 0 ? optargs!.pointee.size : nil, sparse: mask & (1 << 3) != 0 ? optargs!.pointee.sparse != 0 : nil, append: mask & (1 << 4) != 0 ? optargs!.pointee.append != 0 : nil)
         return 0
     }
 }
@@ -1153,6 +1283,16 @@ public func c_guestfs_cp_r(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ 
     return CHandle.call(g, "cp_r", errorValue: -1) {
         h in
         try h.g.cpR(cString(src, "src"), cString(dest, "dest"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_cpio_out_argv")
+public func c_guestfs_cpio_out_argv(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?, _ cpiofile: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_cpio_out_argv>?) -> Int32 {
+    return CHandle.call(g, "cpio_out", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.cpioOut(cString(directory, "directory"), cString(cpiofile, "cpiofile"), format: mask & (1 << 0) != 0 ? cString(optargs!.pointee.format, "format") : nil)
         return 0
     }
 }
@@ -1284,6 +1424,15 @@ public func c_guestfs_download_offset(_ g: OpaquePointer?, _ remotefilename: Uns
     }
 }
 
+@_cdecl("guestfs_drop_caches")
+public func c_guestfs_drop_caches(_ g: OpaquePointer?, _ whattodrop: Int32) -> Int32 {
+    return CHandle.call(g, "drop_caches", errorValue: -1) {
+        h in
+        try h.g.dropCaches(whattodrop)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_du")
 public func c_guestfs_du(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "du", errorValue: -1) {
@@ -1308,6 +1457,22 @@ public func c_guestfs_e2fsck_f(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
         h in
         try h.g.e2fsckF(cString(device, "device"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_echo_daemon")
+public func c_guestfs_echo_daemon(_ g: OpaquePointer?, _ words: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "echo_daemon", errorValue: nil) {
+        h in
+        return cDup(try h.g.echoDaemon(cStringList(words, "words")))
+    }
+}
+
+@_cdecl("guestfs_equal")
+public func c_guestfs_equal(_ g: OpaquePointer?, _ file1: UnsafePointer<CChar>?, _ file2: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "equal", errorValue: -1) {
+        h in
+        return try h.g.equal(cString(file1, "file1"), cString(file2, "file2")) ? 1 : 0
     }
 }
 
@@ -1353,6 +1518,14 @@ public func c_guestfs_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
     }
 }
 
+@_cdecl("guestfs_file_architecture")
+public func c_guestfs_file_architecture(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "file_architecture", errorValue: nil) {
+        h in
+        return cDup(try h.g.fileArchitecture(cString(filename, "filename")))
+    }
+}
+
 @_cdecl("guestfs_filesize")
 public func c_guestfs_filesize(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int64 {
     return CHandle.call(g, "filesize", errorValue: -1) {
@@ -1366,6 +1539,15 @@ public func c_guestfs_fill(_ g: OpaquePointer?, _ c: Int32, _ len: Int32, _ path
     return CHandle.call(g, "fill", errorValue: -1) {
         h in
         try h.g.fill(c, len, cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_fill_dir")
+public func c_guestfs_fill_dir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ nr: Int32) -> Int32 {
+    return CHandle.call(g, "fill_dir", errorValue: -1) {
+        h in
+        try h.g.fillDir(cString(dir, "dir"), nr)
         return 0
     }
 }
@@ -1612,11 +1794,28 @@ public func c_guestfs_get_verbose(_ g: OpaquePointer?) -> Int32 {
     }
 }
 
+@_cdecl("guestfs_getxattr")
+public func c_guestfs_getxattr(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "getxattr", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.getxattr(cString(path, "path"), cString(name, "name")), sizeR)
+    }
+}
+
 @_cdecl("guestfs_getxattrs")
 public func c_guestfs_getxattrs(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
     return CHandle.call(g, "getxattrs", errorValue: nil) {
         h in
         return cStructList(try h.g.getxattrs(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_glob_expand_opts_argv")
+public func c_guestfs_glob_expand_opts_argv(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_glob_expand_opts_argv>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "glob_expand", errorValue: nil) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        return cStringArray(try h.g.globExpand(cString(pattern, "pattern"), directoryslash: mask & (1 << 0) != 0 ? optargs!.pointee.directoryslash != 0 : nil))
     }
 }
 
@@ -1642,6 +1841,14 @@ public func c_guestfs_head_n(_ g: OpaquePointer?, _ nrlines: Int32, _ path: Unsa
     return CHandle.call(g, "head_n", errorValue: nil) {
         h in
         return cStringArray(try h.g.headN(nrlines, cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_hexdump")
+public func c_guestfs_hexdump(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "hexdump", errorValue: nil) {
+        h in
+        return cDup(try h.g.hexdump(cString(path, "path")))
     }
 }
 
@@ -1792,6 +1999,22 @@ public func c_guestfs_hivex_value_value(_ g: OpaquePointer?, _ valueh: Int64, _ 
     return CHandle.call(g, "hivex_value_value", errorValue: nil) {
         h in
         return cBufferOut(try h.g.hivexValueValue(valueh), sizeR)
+    }
+}
+
+@_cdecl("guestfs_initrd_cat")
+public func c_guestfs_initrd_cat(_ g: OpaquePointer?, _ initrdpath: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "initrd_cat", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.initrdCat(cString(initrdpath, "initrdpath"), cString(filename, "filename")), sizeR)
+    }
+}
+
+@_cdecl("guestfs_initrd_list")
+public func c_guestfs_initrd_list(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "initrd_list", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.initrdList(cString(path, "path")))
     }
 }
 
@@ -2050,6 +2273,14 @@ public func c_guestfs_internal_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePo
     return CHandle.call(g, "internal_lstatnslist", errorValue: nil) {
         h in
         return cStructList(try h.g.internalLstatnslist(cString(path, "path"), cStringList(names, "names")))
+    }
+}
+
+@_cdecl("guestfs_internal_lxattrlist")
+public func c_guestfs_internal_lxattrlist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
+    return CHandle.call(g, "internal_lxattrlist", errorValue: nil) {
+        h in
+        return cStructList(try h.g.internalLxattrlist(cString(path, "path"), cStringList(names, "names")))
     }
 }
 
@@ -2406,6 +2637,22 @@ public func c_guestfs_is_symlink(_ g: OpaquePointer?, _ path: UnsafePointer<CCha
     }
 }
 
+@_cdecl("guestfs_is_zero")
+public func c_guestfs_is_zero(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "is_zero", errorValue: -1) {
+        h in
+        return try h.g.isZero(cString(path, "path")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_is_zero_device")
+public func c_guestfs_is_zero_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "is_zero_device", errorValue: -1) {
+        h in
+        return try h.g.isZeroDevice(cString(device, "device")) ? 1 : 0
+    }
+}
+
 @_cdecl("guestfs_kill_subprocess")
 public func c_guestfs_kill_subprocess(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "kill_subprocess", errorValue: -1) {
@@ -2430,6 +2677,14 @@ public func c_guestfs_lchown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32
         h in
         try h.g.lchown(owner, group, cString(path, "path"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_lgetxattr")
+public func c_guestfs_lgetxattr(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "lgetxattr", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.lgetxattr(cString(path, "path"), cString(name, "name")), sizeR)
     }
 }
 
@@ -2517,6 +2772,15 @@ public func c_guestfs_ln_sf(_ g: OpaquePointer?, _ target: UnsafePointer<CChar>?
     }
 }
 
+@_cdecl("guestfs_lremovexattr")
+public func c_guestfs_lremovexattr(_ g: OpaquePointer?, _ xattr: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "lremovexattr", errorValue: -1) {
+        h in
+        try h.g.lremovexattr(cString(xattr, "xattr"), cString(path, "path"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_ls")
 public func c_guestfs_ls(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "ls", errorValue: nil) {
@@ -2530,6 +2794,15 @@ public func c_guestfs_ls0(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ f
     return CHandle.call(g, "ls0", errorValue: -1) {
         h in
         try h.g.ls0(cString(dir, "dir"), cString(filenames, "filenames"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_lsetxattr")
+public func c_guestfs_lsetxattr(_ g: OpaquePointer?, _ xattr: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?, _ vallen: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "lsetxattr", errorValue: -1) {
+        h in
+        try h.g.lsetxattr(cString(xattr, "xattr"), cString(val, "val"), vallen, cString(path, "path"))
         return 0
     }
 }
@@ -2645,6 +2918,14 @@ public func c_guestfs_lvs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
     }
 }
 
+@_cdecl("guestfs_lxattrlist")
+public func c_guestfs_lxattrlist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
+    return CHandle.call(g, "lxattrlist", errorValue: nil) {
+        h in
+        return cStructList(try h.g.lxattrlist(cString(path, "path"), cStringList(names, "names")))
+    }
+}
+
 @_cdecl("guestfs_max_disks")
 public func c_guestfs_max_disks(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "max_disks", errorValue: -1) {
@@ -2698,6 +2979,15 @@ public func c_guestfs_mke2fs_argv(_ g: OpaquePointer?, _ device: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_mkfifo")
+public func c_guestfs_mkfifo(_ g: OpaquePointer?, _ mode: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mkfifo", errorValue: -1) {
+        h in
+        try h.g.mkfifo(mode, cString(path, "path"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_mkfs_opts_argv")
 public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mkfs_opts_argv>?) -> Int32 {
     return CHandle.call(g, "mkfs", errorValue: -1) {
@@ -2713,6 +3003,51 @@ public func c_guestfs_mkmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePoin
     return CHandle.call(g, "mkmountpoint", errorValue: -1) {
         h in
         try h.g.mkmountpoint(cString(exemptpath, "exemptpath"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mknod")
+public func c_guestfs_mknod(_ g: OpaquePointer?, _ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mknod", errorValue: -1) {
+        h in
+        try h.g.mknod(mode, devmajor, devminor, cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mknod_b")
+public func c_guestfs_mknod_b(_ g: OpaquePointer?, _ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mknod_b", errorValue: -1) {
+        h in
+        try h.g.mknodB(mode, devmajor, devminor, cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mknod_c")
+public func c_guestfs_mknod_c(_ g: OpaquePointer?, _ mode: Int32, _ devmajor: Int32, _ devminor: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mknod_c", errorValue: -1) {
+        h in
+        try h.g.mknodC(mode, devmajor, devminor, cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mktemp_argv")
+public func c_guestfs_mktemp_argv(_ g: OpaquePointer?, _ tmpl: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mktemp_argv>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "mktemp", errorValue: nil) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        return cDup(try h.g.mktemp(cString(tmpl, "tmpl"), suffix: mask & (1 << 0) != 0 ? cString(optargs!.pointee.suffix, "suffix") : nil))
+    }
+}
+
+@_cdecl("guestfs_modprobe")
+public func c_guestfs_modprobe(_ g: OpaquePointer?, _ modulename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "modprobe", errorValue: -1) {
+        h in
+        try h.g.modprobe(cString(modulename, "modulename"))
         return 0
     }
 }
@@ -2966,6 +3301,14 @@ public func c_guestfs_pread(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, 
     }
 }
 
+@_cdecl("guestfs_pread_device")
+public func c_guestfs_pread_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ count: Int32, _ offset: Int64, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "pread_device", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.preadDevice(cString(device, "device"), count, offset), sizeR)
+    }
+}
+
 @_cdecl("guestfs_pvcreate")
 public func c_guestfs_pvcreate(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "pvcreate", errorValue: -1) {
@@ -3005,6 +3348,14 @@ public func c_guestfs_pwrite(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?,
     return CHandle.call(g, "pwrite", errorValue: -1) {
         h in
         return try h.g.pwrite(cString(path, "path"), cBuffer(content, contentSize, "content"), offset)
+    }
+}
+
+@_cdecl("guestfs_pwrite_device")
+public func c_guestfs_pwrite_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int, _ offset: Int64) -> Int32 {
+    return CHandle.call(g, "pwrite_device", errorValue: -1) {
+        h in
+        return try h.g.pwriteDevice(cString(device, "device"), cBuffer(content, contentSize, "content"), offset)
     }
 }
 
@@ -3061,6 +3412,24 @@ public func c_guestfs_remove_drive(_ g: OpaquePointer?, _ label: UnsafePointer<C
     return CHandle.call(g, "remove_drive", errorValue: -1) {
         h in
         try h.g.removeDrive(cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_removexattr")
+public func c_guestfs_removexattr(_ g: OpaquePointer?, _ xattr: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "removexattr", errorValue: -1) {
+        h in
+        try h.g.removexattr(cString(xattr, "xattr"), cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_rename")
+public func c_guestfs_rename(_ g: OpaquePointer?, _ oldpath: UnsafePointer<CChar>?, _ newpath: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "rename", errorValue: -1) {
+        h in
+        try h.g.rename(cString(oldpath, "oldpath"), cString(newpath, "newpath"))
         return 0
     }
 }
@@ -3345,6 +3714,15 @@ public func c_guestfs_setfiles_argv(_ g: OpaquePointer?, _ specfile: UnsafePoint
     }
 }
 
+@_cdecl("guestfs_setxattr")
+public func c_guestfs_setxattr(_ g: OpaquePointer?, _ xattr: UnsafePointer<CChar>?, _ val: UnsafePointer<CChar>?, _ vallen: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "setxattr", errorValue: -1) {
+        h in
+        try h.g.setxattr(cString(xattr, "xattr"), cString(val, "val"), vallen, cString(path, "path"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_sh")
 public func c_guestfs_sh(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "sh", errorValue: nil) {
@@ -3361,11 +3739,29 @@ public func c_guestfs_sh_lines(_ g: OpaquePointer?, _ command: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_sh_out")
+public func c_guestfs_sh_out(_ g: OpaquePointer?, _ command: UnsafePointer<CChar>?, _ output: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "sh_out", errorValue: -1) {
+        h in
+        try h.g.shOut(cString(command, "command"), cString(output, "output"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_shutdown")
 public func c_guestfs_shutdown(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "shutdown", errorValue: -1) {
         h in
         try h.g.shutdown()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_sleep")
+public func c_guestfs_sleep(_ g: OpaquePointer?, _ secs: Int32) -> Int32 {
+    return CHandle.call(g, "sleep", errorValue: -1) {
+        h in
+        try h.g.sleep(secs)
         return 0
     }
 }
@@ -3391,6 +3787,22 @@ public func c_guestfs_statvfs(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?
     return CHandle.call(g, "statvfs", errorValue: nil) {
         h in
         return cStruct(try h.g.statvfs(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_strings")
+public func c_guestfs_strings(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "strings", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.strings(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_strings_e")
+public func c_guestfs_strings_e(_ g: OpaquePointer?, _ encoding: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "strings_e", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.stringsE(cString(encoding, "encoding"), cString(path, "path")))
     }
 }
 
@@ -3552,6 +3964,14 @@ public func c_guestfs_utimens(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?
         h in
         try h.g.utimens(cString(path, "path"), atsecs, atnsecs, mtsecs, mtnsecs)
         return 0
+    }
+}
+
+@_cdecl("guestfs_utsname")
+public func c_guestfs_utsname(_ g: OpaquePointer?) -> UnsafeMutablePointer<guestfs_utsname>? {
+    return CHandle.call(g, "utsname", errorValue: nil) {
+        h in
+        return cStruct(try h.g.utsname())
     }
 }
 

@@ -1576,8 +1576,149 @@ public struct MvArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `drop_caches` (procedure 90): required args, then optargs.
+public struct DropCachesArgs: XDRCodable, Sendable {
+    public var whattodrop: Int32
+
+    public init(whattodrop: Int32) {
+        self.whattodrop = whattodrop
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        whattodrop = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(whattodrop)
+    }
+}
+
 /// Reply of `dmesg` (procedure 91).
 public struct DmesgRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `equal` (procedure 93): required args, then optargs.
+public struct EqualArgs: XDRCodable, Sendable {
+    public var file1: String
+    public var file2: String
+
+    public init(file1: String, file2: String) {
+        self.file1 = file1
+        self.file2 = file2
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file1 = try d.decodeString()
+        file2 = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file1)
+        e.encode(file2)
+    }
+}
+
+/// Reply of `equal` (procedure 93).
+public struct EqualRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `strings` (procedure 94): required args, then optargs.
+public struct StringsArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `strings` (procedure 94).
+public struct StringsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `strings_e` (procedure 95): required args, then optargs.
+public struct StringsEArgs: XDRCodable, Sendable {
+    public var encoding: String
+    public var path: String
+
+    public init(encoding: String, path: String) {
+        self.encoding = encoding
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        encoding = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(encoding)
+        e.encode(path)
+    }
+}
+
+/// Reply of `strings_e` (procedure 95).
+public struct StringsERet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `hexdump` (procedure 96): required args, then optargs.
+public struct HexdumpArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `hexdump` (procedure 96).
+public struct HexdumpRet: XDRCodable, Sendable {
     public var value: String
     public init(value: String) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
@@ -1656,6 +1797,23 @@ public struct E2fsckFArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `sleep` (procedure 109): required args, then optargs.
+public struct SleepArgs: XDRCodable, Sendable {
+    public var secs: Int32
+
+    public init(secs: Int32) {
+        self.secs = secs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        secs = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(secs)
+    }
+}
+
 /// Arguments of `sh` (procedure 111): required args, then optargs.
 public struct ShArgs: XDRCodable, Sendable {
     public var command: String
@@ -1704,6 +1862,39 @@ public struct ShLinesArgs: XDRCodable, Sendable {
 
 /// Reply of `sh_lines` (procedure 112).
 public struct ShLinesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `glob_expand` (procedure 113): required args, then optargs.
+public struct GlobExpandArgs: XDRCodable, Sendable {
+    public var pattern: String
+    public var directoryslash: Bool
+
+    public init(pattern: String, directoryslash: Bool = false) {
+        self.pattern = pattern
+        self.directoryslash = directoryslash
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pattern = try d.decodeString()
+        directoryslash = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pattern)
+        e.encode(directoryslash)
+    }
+}
+
+/// Reply of `glob_expand` (procedure 113).
+public struct GlobExpandRet: XDRCodable, Sendable {
     public var value: [String]
     public init(value: [String]) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
@@ -2007,6 +2198,143 @@ public struct DuRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `initrd_list` (procedure 128): required args, then optargs.
+public struct InitrdListArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `initrd_list` (procedure 128).
+public struct InitrdListRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `mknod` (procedure 133): required args, then optargs.
+public struct MknodArgs: XDRCodable, Sendable {
+    public var mode: Int32
+    public var devmajor: Int32
+    public var devminor: Int32
+    public var path: String
+
+    public init(mode: Int32, devmajor: Int32, devminor: Int32, path: String) {
+        self.mode = mode
+        self.devmajor = devmajor
+        self.devminor = devminor
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mode = try d.decodeInt32()
+        devmajor = try d.decodeInt32()
+        devminor = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mode)
+        e.encode(devmajor)
+        e.encode(devminor)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `mkfifo` (procedure 134): required args, then optargs.
+public struct MkfifoArgs: XDRCodable, Sendable {
+    public var mode: Int32
+    public var path: String
+
+    public init(mode: Int32, path: String) {
+        self.mode = mode
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mode = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mode)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `mknod_b` (procedure 135): required args, then optargs.
+public struct MknodBArgs: XDRCodable, Sendable {
+    public var mode: Int32
+    public var devmajor: Int32
+    public var devminor: Int32
+    public var path: String
+
+    public init(mode: Int32, devmajor: Int32, devminor: Int32, path: String) {
+        self.mode = mode
+        self.devmajor = devmajor
+        self.devminor = devminor
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mode = try d.decodeInt32()
+        devmajor = try d.decodeInt32()
+        devminor = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mode)
+        e.encode(devmajor)
+        e.encode(devminor)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `mknod_c` (procedure 136): required args, then optargs.
+public struct MknodCArgs: XDRCodable, Sendable {
+    public var mode: Int32
+    public var devmajor: Int32
+    public var devminor: Int32
+    public var path: String
+
+    public init(mode: Int32, devmajor: Int32, devminor: Int32, path: String) {
+        self.mode = mode
+        self.devmajor = devmajor
+        self.devminor = devminor
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mode = try d.decodeInt32()
+        devmajor = try d.decodeInt32()
+        devminor = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mode)
+        e.encode(devmajor)
+        e.encode(devminor)
+        e.encode(path)
+    }
+}
+
 /// Arguments of `umask` (procedure 137): required args, then optargs.
 public struct UmaskArgs: XDRCodable, Sendable {
     public var mask: Int32
@@ -2091,6 +2419,106 @@ public struct LgetxattrsRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `setxattr` (procedure 143): required args, then optargs.
+public struct SetxattrArgs: XDRCodable, Sendable {
+    public var xattr: String
+    public var val: String
+    public var vallen: Int32
+    public var path: String
+
+    public init(xattr: String, val: String, vallen: Int32, path: String) {
+        self.xattr = xattr
+        self.val = val
+        self.vallen = vallen
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        xattr = try d.decodeString()
+        val = try d.decodeString()
+        vallen = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(xattr)
+        e.encode(val)
+        e.encode(vallen)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `lsetxattr` (procedure 144): required args, then optargs.
+public struct LsetxattrArgs: XDRCodable, Sendable {
+    public var xattr: String
+    public var val: String
+    public var vallen: Int32
+    public var path: String
+
+    public init(xattr: String, val: String, vallen: Int32, path: String) {
+        self.xattr = xattr
+        self.val = val
+        self.vallen = vallen
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        xattr = try d.decodeString()
+        val = try d.decodeString()
+        vallen = try d.decodeInt32()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(xattr)
+        e.encode(val)
+        e.encode(vallen)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `removexattr` (procedure 145): required args, then optargs.
+public struct RemovexattrArgs: XDRCodable, Sendable {
+    public var xattr: String
+    public var path: String
+
+    public init(xattr: String, path: String) {
+        self.xattr = xattr
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        xattr = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(xattr)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `lremovexattr` (procedure 146): required args, then optargs.
+public struct LremovexattrArgs: XDRCodable, Sendable {
+    public var xattr: String
+    public var path: String
+
+    public init(xattr: String, path: String) {
+        self.xattr = xattr
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        xattr = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(xattr)
+        e.encode(path)
     }
 }
 
@@ -2352,6 +2780,52 @@ public struct FallocateArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `modprobe` (procedure 194): required args, then optargs.
+public struct ModprobeArgs: XDRCodable, Sendable {
+    public var modulename: String
+
+    public init(modulename: String) {
+        self.modulename = modulename
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        modulename = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(modulename)
+    }
+}
+
+/// Arguments of `echo_daemon` (procedure 195): required args, then optargs.
+public struct EchoDaemonArgs: XDRCodable, Sendable {
+    public var words: [String]
+
+    public init(words: [String]) {
+        self.words = words
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        words = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(words)
+    }
+}
+
+/// Reply of `echo_daemon` (procedure 195).
+public struct EchoDaemonRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `find0` (procedure 196): required args, then optargs.
 public struct Find0Args: XDRCodable, Sendable {
     public var directory: String
@@ -2366,6 +2840,35 @@ public struct Find0Args: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(directory)
+    }
+}
+
+/// Arguments of `case_sensitive_path` (procedure 197): required args, then optargs.
+public struct CaseSensitivePathArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `case_sensitive_path` (procedure 197).
+public struct CaseSensitivePathRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -2512,6 +3015,39 @@ public struct LchownArgs: XDRCodable, Sendable {
         e.encode(owner)
         e.encode(group)
         e.encode(path)
+    }
+}
+
+/// Arguments of `internal_lxattrlist` (procedure 205): required args, then optargs.
+public struct InternalLxattrlistArgs: XDRCodable, Sendable {
+    public var path: String
+    public var names: [String]
+
+    public init(path: String, names: [String]) {
+        self.path = path
+        self.names = names
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        names = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(names)
+    }
+}
+
+/// Reply of `internal_lxattrlist` (procedure 205).
+public struct InternalLxattrlistRet: XDRCodable, Sendable {
+    public var value: [XAttr]
+    public init(value: [XAttr]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: XAttr.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -2815,6 +3351,39 @@ public struct FilesizeRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `initrd_cat` (procedure 221): required args, then optargs.
+public struct InitrdCatArgs: XDRCodable, Sendable {
+    public var initrdpath: String
+    public var filename: String
+
+    public init(initrdpath: String, filename: String) {
+        self.initrdpath = initrdpath
+        self.filename = filename
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        initrdpath = try d.decodeString()
+        filename = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(initrdpath)
+        e.encode(filename)
+    }
+}
+
+/// Reply of `initrd_cat` (procedure 221).
+public struct InitrdCatRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
     }
 }
 
@@ -3471,6 +4040,80 @@ public struct DownloadOffsetArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `pwrite_device` (procedure 275): required args, then optargs.
+public struct PwriteDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+    public var content: [UInt8]
+    public var offset: Int64
+
+    public init(device: String, content: [UInt8], offset: Int64) {
+        self.device = device
+        self.content = content
+        self.offset = offset
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        content = try d.decodeOpaque()
+        offset = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encodeOpaque(content)
+        e.encode(offset)
+    }
+}
+
+/// Reply of `pwrite_device` (procedure 275).
+public struct PwriteDeviceRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `pread_device` (procedure 276): required args, then optargs.
+public struct PreadDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+    public var count: Int32
+    public var offset: Int64
+
+    public init(device: String, count: Int32, offset: Int64) {
+        self.device = device
+        self.count = count
+        self.offset = offset
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        count = try d.decodeInt32()
+        offset = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(count)
+        e.encode(offset)
+    }
+}
+
+/// Reply of `pread_device` (procedure 276).
+public struct PreadDeviceRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
+    }
+}
+
 /// Arguments of `mkfs` (procedure 278): required args, then optargs.
 public struct MkfsArgs: XDRCodable, Sendable {
     public var fstype: String
@@ -3512,6 +4155,130 @@ public struct MkfsArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `getxattr` (procedure 279): required args, then optargs.
+public struct GetxattrArgs: XDRCodable, Sendable {
+    public var path: String
+    public var name: String
+
+    public init(path: String, name: String) {
+        self.path = path
+        self.name = name
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        name = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(name)
+    }
+}
+
+/// Reply of `getxattr` (procedure 279).
+public struct GetxattrRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
+    }
+}
+
+/// Arguments of `lgetxattr` (procedure 280): required args, then optargs.
+public struct LgetxattrArgs: XDRCodable, Sendable {
+    public var path: String
+    public var name: String
+
+    public init(path: String, name: String) {
+        self.path = path
+        self.name = name
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        name = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(name)
+    }
+}
+
+/// Reply of `lgetxattr` (procedure 280).
+public struct LgetxattrRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
+    }
+}
+
+/// Arguments of `is_zero` (procedure 283): required args, then optargs.
+public struct IsZeroArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `is_zero` (procedure 283).
+public struct IsZeroRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `is_zero_device` (procedure 284): required args, then optargs.
+public struct IsZeroDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `is_zero_device` (procedure 284).
+public struct IsZeroDeviceRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `internal_write_append` (procedure 290): required args, then optargs.
 public struct InternalWriteAppendArgs: XDRCodable, Sendable {
     public var path: String
@@ -3530,6 +4297,56 @@ public struct InternalWriteAppendArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(path)
         e.encodeOpaque(content)
+    }
+}
+
+/// Arguments of `compress_out` (procedure 291): required args, then optargs.
+public struct CompressOutArgs: XDRCodable, Sendable {
+    public var ctype: String
+    public var file: String
+    public var level: Int32
+
+    public init(ctype: String, file: String, level: Int32 = 0) {
+        self.ctype = ctype
+        self.file = file
+        self.level = level
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        ctype = try d.decodeString()
+        file = try d.decodeString()
+        level = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(ctype)
+        e.encode(file)
+        e.encode(level)
+    }
+}
+
+/// Arguments of `compress_device_out` (procedure 292): required args, then optargs.
+public struct CompressDeviceOutArgs: XDRCodable, Sendable {
+    public var ctype: String
+    public var device: String
+    public var level: Int32
+
+    public init(ctype: String, device: String, level: Int32 = 0) {
+        self.ctype = ctype
+        self.device = device
+        self.level = level
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        ctype = try d.decodeString()
+        device = try d.decodeString()
+        level = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(ctype)
+        e.encode(device)
+        e.encode(level)
     }
 }
 
@@ -3559,6 +4376,170 @@ public struct PartToPartnumRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `copy_device_to_device` (procedure 294): required args, then optargs.
+public struct CopyDeviceToDeviceArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var srcoffset: Int64
+    public var destoffset: Int64
+    public var size: Int64
+    public var sparse: Bool
+    public var append: Bool
+
+    public init(src: String, dest: String, srcoffset: Int64 = 0, destoffset: Int64 = 0, size: Int64 = 0, sparse: Bool = false, append: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.srcoffset = srcoffset
+        self.destoffset = destoffset
+        self.size = size
+        self.sparse = sparse
+        self.append = append
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        srcoffset = try d.decodeInt64()
+        destoffset = try d.decodeInt64()
+        size = try d.decodeInt64()
+        sparse = try d.decodeBool()
+        append = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(srcoffset)
+        e.encode(destoffset)
+        e.encode(size)
+        e.encode(sparse)
+        e.encode(append)
+    }
+}
+
+/// Arguments of `copy_device_to_file` (procedure 295): required args, then optargs.
+public struct CopyDeviceToFileArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var srcoffset: Int64
+    public var destoffset: Int64
+    public var size: Int64
+    public var sparse: Bool
+    public var append: Bool
+
+    public init(src: String, dest: String, srcoffset: Int64 = 0, destoffset: Int64 = 0, size: Int64 = 0, sparse: Bool = false, append: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.srcoffset = srcoffset
+        self.destoffset = destoffset
+        self.size = size
+        self.sparse = sparse
+        self.append = append
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        srcoffset = try d.decodeInt64()
+        destoffset = try d.decodeInt64()
+        size = try d.decodeInt64()
+        sparse = try d.decodeBool()
+        append = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(srcoffset)
+        e.encode(destoffset)
+        e.encode(size)
+        e.encode(sparse)
+        e.encode(append)
+    }
+}
+
+/// Arguments of `copy_file_to_device` (procedure 296): required args, then optargs.
+public struct CopyFileToDeviceArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var srcoffset: Int64
+    public var destoffset: Int64
+    public var size: Int64
+    public var sparse: Bool
+    public var append: Bool
+
+    public init(src: String, dest: String, srcoffset: Int64 = 0, destoffset: Int64 = 0, size: Int64 = 0, sparse: Bool = false, append: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.srcoffset = srcoffset
+        self.destoffset = destoffset
+        self.size = size
+        self.sparse = sparse
+        self.append = append
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        srcoffset = try d.decodeInt64()
+        destoffset = try d.decodeInt64()
+        size = try d.decodeInt64()
+        sparse = try d.decodeBool()
+        append = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(srcoffset)
+        e.encode(destoffset)
+        e.encode(size)
+        e.encode(sparse)
+        e.encode(append)
+    }
+}
+
+/// Arguments of `copy_file_to_file` (procedure 297): required args, then optargs.
+public struct CopyFileToFileArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var srcoffset: Int64
+    public var destoffset: Int64
+    public var size: Int64
+    public var sparse: Bool
+    public var append: Bool
+
+    public init(src: String, dest: String, srcoffset: Int64 = 0, destoffset: Int64 = 0, size: Int64 = 0, sparse: Bool = false, append: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.srcoffset = srcoffset
+        self.destoffset = destoffset
+        self.size = size
+        self.sparse = sparse
+        self.append = append
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        srcoffset = try d.decodeInt64()
+        destoffset = try d.decodeInt64()
+        size = try d.decodeInt64()
+        sparse = try d.decodeBool()
+        append = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(srcoffset)
+        e.encode(destoffset)
+        e.encode(size)
+        e.encode(sparse)
+        e.encode(append)
     }
 }
 
@@ -3725,6 +4706,18 @@ public struct BTRFSSubvolumeListRet: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `utsname` (procedure 342).
+public struct UtsnameRet: XDRCodable, Sendable {
+    public var value: UTSName
+    public init(value: UTSName) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try UTSName(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `ls0` (procedure 347): required args, then optargs.
 public struct Ls0Args: XDRCodable, Sendable {
     public var dir: String
@@ -3739,6 +4732,27 @@ public struct Ls0Args: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(dir)
+    }
+}
+
+/// Arguments of `fill_dir` (procedure 348): required args, then optargs.
+public struct FillDirArgs: XDRCodable, Sendable {
+    public var dir: String
+    public var nr: Int32
+
+    public init(dir: String, nr: Int32) {
+        self.dir = dir
+        self.nr = nr
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        dir = try d.decodeString()
+        nr = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(dir)
+        e.encode(nr)
     }
 }
 
@@ -4338,6 +5352,164 @@ public struct Mke2fsArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `mktemp` (procedure 373): required args, then optargs.
+public struct MktempArgs: XDRCodable, Sendable {
+    public var tmpl: String
+    public var suffix: String
+
+    public init(tmpl: String, suffix: String = "") {
+        self.tmpl = tmpl
+        self.suffix = suffix
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        tmpl = try d.decodeString()
+        suffix = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(tmpl)
+        e.encode(suffix)
+    }
+}
+
+/// Reply of `mktemp` (procedure 373).
+public struct MktempRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `acl_get_file` (procedure 375): required args, then optargs.
+public struct AclGetFileArgs: XDRCodable, Sendable {
+    public var path: String
+    public var acltype: String
+
+    public init(path: String, acltype: String) {
+        self.path = path
+        self.acltype = acltype
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        acltype = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(acltype)
+    }
+}
+
+/// Reply of `acl_get_file` (procedure 375).
+public struct AclGetFileRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `acl_set_file` (procedure 376): required args, then optargs.
+public struct AclSetFileArgs: XDRCodable, Sendable {
+    public var path: String
+    public var acltype: String
+    public var acl: String
+
+    public init(path: String, acltype: String, acl: String) {
+        self.path = path
+        self.acltype = acltype
+        self.acl = acl
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        acltype = try d.decodeString()
+        acl = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(acltype)
+        e.encode(acl)
+    }
+}
+
+/// Arguments of `acl_delete_def_file` (procedure 377): required args, then optargs.
+public struct AclDeleteDefFileArgs: XDRCodable, Sendable {
+    public var dir: String
+
+    public init(dir: String) {
+        self.dir = dir
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        dir = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(dir)
+    }
+}
+
+/// Arguments of `cap_get_file` (procedure 378): required args, then optargs.
+public struct CapGetFileArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `cap_get_file` (procedure 378).
+public struct CapGetFileRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `cap_set_file` (procedure 379): required args, then optargs.
+public struct CapSetFileArgs: XDRCodable, Sendable {
+    public var path: String
+    public var cap: String
+
+    public init(path: String, cap: String) {
+        self.path = path
+        self.cap = cap
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        cap = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(cap)
+    }
+}
+
 /// Arguments of `part_set_gpt_type` (procedure 392): required args, then optargs.
 public struct PartSetGptTypeArgs: XDRCodable, Sendable {
     public var device: String
@@ -4393,6 +5565,27 @@ public struct PartGetGptTypeRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `rename` (procedure 394): required args, then optargs.
+public struct RenameArgs: XDRCodable, Sendable {
+    public var oldpath: String
+    public var newpath: String
+
+    public init(oldpath: String, newpath: String) {
+        self.oldpath = oldpath
+        self.newpath = newpath
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        oldpath = try d.decodeString()
+        newpath = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(oldpath)
+        e.encode(newpath)
     }
 }
 
@@ -4501,6 +5694,64 @@ public struct AugLabelRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `copy_attributes` (procedure 415): required args, then optargs.
+public struct CopyAttributesArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var all: Bool
+    public var mode: Bool
+    public var xattributes: Bool
+    public var ownership: Bool
+
+    public init(src: String, dest: String, all: Bool = false, mode: Bool = false, xattributes: Bool = false, ownership: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.all = all
+        self.mode = mode
+        self.xattributes = xattributes
+        self.ownership = ownership
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        all = try d.decodeBool()
+        mode = try d.decodeBool()
+        xattributes = try d.decodeBool()
+        ownership = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(all)
+        e.encode(mode)
+        e.encode(xattributes)
+        e.encode(ownership)
+    }
+}
+
+/// Arguments of `cpio_out` (procedure 419): required args, then optargs.
+public struct CpioOutArgs: XDRCodable, Sendable {
+    public var directory: String
+    public var format: String
+
+    public init(directory: String, format: String = "") {
+        self.directory = directory
+        self.format = format
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+        format = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
+        e.encode(format)
     }
 }
 
@@ -4754,6 +6005,35 @@ public struct AugTransformArgs: XDRCodable, Sendable {
         e.encode(lens)
         e.encode(file)
         e.encode(remove)
+    }
+}
+
+/// Arguments of `file_architecture` (procedure 475): required args, then optargs.
+public struct FileArchitectureArgs: XDRCodable, Sendable {
+    public var filename: String
+
+    public init(filename: String) {
+        self.filename = filename
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        filename = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(filename)
+    }
+}
+
+/// Reply of `file_architecture` (procedure 475).
+public struct FileArchitectureRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -5541,6 +6821,40 @@ public struct InternalReaddirArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(dir)
+    }
+}
+
+/// Arguments of `command_out` (procedure 516): required args, then optargs.
+public struct CommandOutArgs: XDRCodable, Sendable {
+    public var arguments: [String]
+
+    public init(arguments: [String]) {
+        self.arguments = arguments
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        arguments = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(arguments)
+    }
+}
+
+/// Arguments of `sh_out` (procedure 517): required args, then optargs.
+public struct ShOutArgs: XDRCodable, Sendable {
+    public var command: String
+
+    public init(command: String) {
+        self.command = command
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        command = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(command)
     }
 }
 

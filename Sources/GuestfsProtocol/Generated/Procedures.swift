@@ -77,14 +77,21 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case cp = 87
     case cpA = 88
     case mv = 89
+    case dropCaches = 90
     case dmesg = 91
     case pingDaemon = 92
+    case equal = 93
+    case strings = 94
+    case stringsE = 95
+    case hexdump = 96
     case zerofree = 97
     case vgActivateAll = 103
     case resize2fs = 106
     case e2fsckF = 108
+    case sleep = 109
     case sh = 111
     case shLines = 112
+    case globExpand = 113
     case mkdtemp = 117
     case wcL = 118
     case wcW = 119
@@ -96,9 +103,18 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case df = 125
     case dfH = 126
     case du = 127
+    case initrdList = 128
+    case mknod = 133
+    case mkfifo = 134
+    case mknodB = 135
+    case mknodC = 136
     case umask = 137
     case getxattrs = 141
     case lgetxattrs = 142
+    case setxattr = 143
+    case lsetxattr = 144
+    case removexattr = 145
+    case lremovexattr = 146
     case mountpoints = 147
     case mkmountpoint = 148
     case rmmountpoint = 149
@@ -110,13 +126,17 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lnSf = 167
     case readlink = 168
     case fallocate = 169
+    case modprobe = 194
+    case echoDaemon = 195
     case find0 = 196
+    case caseSensitivePath = 197
     case vfsType = 198
     case truncate = 199
     case truncateSize = 200
     case utimens = 201
     case mkdirMode = 202
     case lchown = 203
+    case internalLxattrlist = 205
     case internalReadlinklist = 206
     case pread = 207
     case partInit = 208
@@ -128,6 +148,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetParttype = 214
     case fill = 215
     case filesize = 218
+    case initrdCat = 221
     case zeroDevice = 228
     case partDel = 233
     case partGetBootable = 234
@@ -154,17 +175,31 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partToDev = 272
     case uploadOffset = 273
     case downloadOffset = 274
+    case pwriteDevice = 275
+    case preadDevice = 276
     case mkfs = 278
+    case getxattr = 279
+    case lgetxattr = 280
     case internalAutosync = 282
+    case isZero = 283
+    case isZeroDevice = 284
     case internalWriteAppend = 290
+    case compressOut = 291
+    case compressDeviceOut = 292
     case partToPartnum = 293
+    case copyDeviceToDevice = 294
+    case copyDeviceToFile = 295
+    case copyFileToDevice = 296
+    case copyFileToFile = 297
     case blkid = 303
     case e2fsck = 304
     case llz = 305
     case setLabel = 310
     case lvcreateFree = 312
     case btrfsSubvolumeList = 325
+    case utsname = 342
     case ls0 = 347
+    case fillDir = 348
     case hivexOpen = 350
     case hivexClose = 351
     case hivexRoot = 352
@@ -183,13 +218,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case hivexNodeSetValue = 365
     case rmF = 367
     case mke2fs = 368
+    case mktemp = 373
+    case aclGetFile = 375
+    case aclSetFile = 376
+    case aclDeleteDefFile = 377
+    case capGetFile = 378
+    case capSetFile = 379
     case partSetGptType = 392
     case partGetGptType = 393
+    case rename = 394
     case cpR = 401
     case setUuid = 403
     case augSetm = 411
     case augLabel = 412
     case internalExit = 414
+    case copyAttributes = 415
+    case cpioOut = 419
     case statns = 421
     case lstatns = 422
     case internalLstatnslist = 423
@@ -199,6 +243,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partSetDiskGuid = 459
     case partGetDiskGuid = 460
     case augTransform = 469
+    case fileArchitecture = 475
     case listFilesystems = 476
     case hivexValueUtf8 = 478
     case hivexValueString = 479
@@ -229,6 +274,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case cryptsetupClose = 509
     case internalListRpmApplications = 510
     case internalReaddir = 511
+    case commandOut = 516
+    case shOut = 517
     case setfiles = 519
 
     /// The action name as libguestfs spells it.
@@ -309,14 +356,21 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .cp: return "cp"
             case .cpA: return "cp_a"
             case .mv: return "mv"
+            case .dropCaches: return "drop_caches"
             case .dmesg: return "dmesg"
             case .pingDaemon: return "ping_daemon"
+            case .equal: return "equal"
+            case .strings: return "strings"
+            case .stringsE: return "strings_e"
+            case .hexdump: return "hexdump"
             case .zerofree: return "zerofree"
             case .vgActivateAll: return "vg_activate_all"
             case .resize2fs: return "resize2fs"
             case .e2fsckF: return "e2fsck_f"
+            case .sleep: return "sleep"
             case .sh: return "sh"
             case .shLines: return "sh_lines"
+            case .globExpand: return "glob_expand"
             case .mkdtemp: return "mkdtemp"
             case .wcL: return "wc_l"
             case .wcW: return "wc_w"
@@ -328,9 +382,18 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .df: return "df"
             case .dfH: return "df_h"
             case .du: return "du"
+            case .initrdList: return "initrd_list"
+            case .mknod: return "mknod"
+            case .mkfifo: return "mkfifo"
+            case .mknodB: return "mknod_b"
+            case .mknodC: return "mknod_c"
             case .umask: return "umask"
             case .getxattrs: return "getxattrs"
             case .lgetxattrs: return "lgetxattrs"
+            case .setxattr: return "setxattr"
+            case .lsetxattr: return "lsetxattr"
+            case .removexattr: return "removexattr"
+            case .lremovexattr: return "lremovexattr"
             case .mountpoints: return "mountpoints"
             case .mkmountpoint: return "mkmountpoint"
             case .rmmountpoint: return "rmmountpoint"
@@ -342,13 +405,17 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lnSf: return "ln_sf"
             case .readlink: return "readlink"
             case .fallocate: return "fallocate"
+            case .modprobe: return "modprobe"
+            case .echoDaemon: return "echo_daemon"
             case .find0: return "find0"
+            case .caseSensitivePath: return "case_sensitive_path"
             case .vfsType: return "vfs_type"
             case .truncate: return "truncate"
             case .truncateSize: return "truncate_size"
             case .utimens: return "utimens"
             case .mkdirMode: return "mkdir_mode"
             case .lchown: return "lchown"
+            case .internalLxattrlist: return "internal_lxattrlist"
             case .internalReadlinklist: return "internal_readlinklist"
             case .pread: return "pread"
             case .partInit: return "part_init"
@@ -360,6 +427,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetParttype: return "part_get_parttype"
             case .fill: return "fill"
             case .filesize: return "filesize"
+            case .initrdCat: return "initrd_cat"
             case .zeroDevice: return "zero_device"
             case .partDel: return "part_del"
             case .partGetBootable: return "part_get_bootable"
@@ -386,17 +454,31 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partToDev: return "part_to_dev"
             case .uploadOffset: return "upload_offset"
             case .downloadOffset: return "download_offset"
+            case .pwriteDevice: return "pwrite_device"
+            case .preadDevice: return "pread_device"
             case .mkfs: return "mkfs"
+            case .getxattr: return "getxattr"
+            case .lgetxattr: return "lgetxattr"
             case .internalAutosync: return "internal_autosync"
+            case .isZero: return "is_zero"
+            case .isZeroDevice: return "is_zero_device"
             case .internalWriteAppend: return "internal_write_append"
+            case .compressOut: return "compress_out"
+            case .compressDeviceOut: return "compress_device_out"
             case .partToPartnum: return "part_to_partnum"
+            case .copyDeviceToDevice: return "copy_device_to_device"
+            case .copyDeviceToFile: return "copy_device_to_file"
+            case .copyFileToDevice: return "copy_file_to_device"
+            case .copyFileToFile: return "copy_file_to_file"
             case .blkid: return "blkid"
             case .e2fsck: return "e2fsck"
             case .llz: return "llz"
             case .setLabel: return "set_label"
             case .lvcreateFree: return "lvcreate_free"
             case .btrfsSubvolumeList: return "btrfs_subvolume_list"
+            case .utsname: return "utsname"
             case .ls0: return "ls0"
+            case .fillDir: return "fill_dir"
             case .hivexOpen: return "hivex_open"
             case .hivexClose: return "hivex_close"
             case .hivexRoot: return "hivex_root"
@@ -415,13 +497,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .hivexNodeSetValue: return "hivex_node_set_value"
             case .rmF: return "rm_f"
             case .mke2fs: return "mke2fs"
+            case .mktemp: return "mktemp"
+            case .aclGetFile: return "acl_get_file"
+            case .aclSetFile: return "acl_set_file"
+            case .aclDeleteDefFile: return "acl_delete_def_file"
+            case .capGetFile: return "cap_get_file"
+            case .capSetFile: return "cap_set_file"
             case .partSetGptType: return "part_set_gpt_type"
             case .partGetGptType: return "part_get_gpt_type"
+            case .rename: return "rename"
             case .cpR: return "cp_r"
             case .setUuid: return "set_uuid"
             case .augSetm: return "aug_setm"
             case .augLabel: return "aug_label"
             case .internalExit: return "internal_exit"
+            case .copyAttributes: return "copy_attributes"
+            case .cpioOut: return "cpio_out"
             case .statns: return "statns"
             case .lstatns: return "lstatns"
             case .internalLstatnslist: return "internal_lstatnslist"
@@ -431,6 +522,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partSetDiskGuid: return "part_set_disk_guid"
             case .partGetDiskGuid: return "part_get_disk_guid"
             case .augTransform: return "aug_transform"
+            case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"
             case .hivexValueUtf8: return "hivex_value_utf8"
             case .hivexValueString: return "hivex_value_string"
@@ -461,6 +553,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .cryptsetupClose: return "cryptsetup_close"
             case .internalListRpmApplications: return "internal_list_rpm_applications"
             case .internalReaddir: return "internal_readdir"
+            case .commandOut: return "command_out"
+            case .shOut: return "sh_out"
             case .setfiles: return "setfiles"
         }
     }

@@ -692,6 +692,18 @@ extern GUESTFS_DLL_PUBLIC void guestfs_free_yara_detection_list (struct guestfs_
 
 /* Actions. */
 
+#define GUESTFS_HAVE_ACL_DELETE_DEF_FILE 1
+#define LIBGUESTFS_HAVE_ACL_DELETE_DEF_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_acl_delete_def_file (guestfs_h *g, const char *dir);
+
+#define GUESTFS_HAVE_ACL_GET_FILE 1
+#define LIBGUESTFS_HAVE_ACL_GET_FILE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_acl_get_file (guestfs_h *g, const char *path, const char *acltype);
+
+#define GUESTFS_HAVE_ACL_SET_FILE 1
+#define LIBGUESTFS_HAVE_ACL_SET_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_acl_set_file (guestfs_h *g, const char *path, const char *acltype, const char *acl);
+
 #define GUESTFS_HAVE_ADD_CDROM 1
 #define LIBGUESTFS_HAVE_ADD_CDROM 1
 extern GUESTFS_DLL_PUBLIC int guestfs_add_cdrom (guestfs_h *g, const char *filename)
@@ -981,6 +993,18 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_btrfssubvolume_list *guestfs_btrfs_subv
 #define LIBGUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_canonical_device_name (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_CAP_GET_FILE 1
+#define LIBGUESTFS_HAVE_CAP_GET_FILE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_cap_get_file (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_CAP_SET_FILE 1
+#define LIBGUESTFS_HAVE_CAP_SET_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_cap_set_file (guestfs_h *g, const char *path, const char *cap);
+
+#define GUESTFS_HAVE_CASE_SENSITIVE_PATH 1
+#define LIBGUESTFS_HAVE_CASE_SENSITIVE_PATH 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_case_sensitive_path (guestfs_h *g, const char *path);
+
 #define GUESTFS_HAVE_CAT 1
 #define LIBGUESTFS_HAVE_CAT 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_cat (guestfs_h *g, const char *path);
@@ -1013,9 +1037,154 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_command (guestfs_h *g, char *const *argu
 #define LIBGUESTFS_HAVE_COMMAND_LINES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_command_lines (guestfs_h *g, char *const *arguments);
 
+#define GUESTFS_HAVE_COMMAND_OUT 1
+#define LIBGUESTFS_HAVE_COMMAND_OUT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_command_out (guestfs_h *g, char *const *arguments, const char *output);
+
+#define GUESTFS_HAVE_COMPRESS_DEVICE_OUT 1
+#define LIBGUESTFS_HAVE_COMPRESS_DEVICE_OUT 1
+#define GUESTFS_COMPRESS_DEVICE_OUT_LEVEL 0
+#define GUESTFS_COMPRESS_DEVICE_OUT_LEVEL_BITMASK (UINT64_C(1)<<0)
+struct guestfs_compress_device_out_argv {
+  uint64_t bitmask;
+  int level;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_device_out (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_device_out_va (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_device_out_argv (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, const struct guestfs_compress_device_out_argv *optargs);
+
+#define GUESTFS_HAVE_COMPRESS_OUT 1
+#define LIBGUESTFS_HAVE_COMPRESS_OUT 1
+#define GUESTFS_COMPRESS_OUT_LEVEL 0
+#define GUESTFS_COMPRESS_OUT_LEVEL_BITMASK (UINT64_C(1)<<0)
+struct guestfs_compress_out_argv {
+  uint64_t bitmask;
+  int level;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_out (guestfs_h *g, const char *ctype, const char *file, const char *zfile, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_out_va (guestfs_h *g, const char *ctype, const char *file, const char *zfile, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_compress_out_argv (guestfs_h *g, const char *ctype, const char *file, const char *zfile, const struct guestfs_compress_out_argv *optargs);
+
 #define GUESTFS_HAVE_CONFIG 1
 #define LIBGUESTFS_HAVE_CONFIG 1
 extern GUESTFS_DLL_PUBLIC int guestfs_config (guestfs_h *g, const char *hvparam, const char *hvvalue);
+
+#define GUESTFS_HAVE_COPY_ATTRIBUTES 1
+#define LIBGUESTFS_HAVE_COPY_ATTRIBUTES 1
+#define GUESTFS_COPY_ATTRIBUTES_ALL 0
+#define GUESTFS_COPY_ATTRIBUTES_ALL_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_COPY_ATTRIBUTES_MODE 1
+#define GUESTFS_COPY_ATTRIBUTES_MODE_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_COPY_ATTRIBUTES_XATTRIBUTES 2
+#define GUESTFS_COPY_ATTRIBUTES_XATTRIBUTES_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_COPY_ATTRIBUTES_OWNERSHIP 3
+#define GUESTFS_COPY_ATTRIBUTES_OWNERSHIP_BITMASK (UINT64_C(1)<<3)
+struct guestfs_copy_attributes_argv {
+  uint64_t bitmask;
+  int all;
+  int mode;
+  int xattributes;
+  int ownership;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_attributes (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_attributes_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_attributes_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_attributes_argv *optargs);
+
+#define GUESTFS_HAVE_COPY_DEVICE_TO_DEVICE 1
+#define LIBGUESTFS_HAVE_COPY_DEVICE_TO_DEVICE 1
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SRCOFFSET 0
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SRCOFFSET_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_DESTOFFSET 1
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_DESTOFFSET_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SIZE 2
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SIZE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SPARSE 3
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_SPARSE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_APPEND 4
+#define GUESTFS_COPY_DEVICE_TO_DEVICE_APPEND_BITMASK (UINT64_C(1)<<4)
+struct guestfs_copy_device_to_device_argv {
+  uint64_t bitmask;
+  int64_t srcoffset;
+  int64_t destoffset;
+  int64_t size;
+  int sparse;
+  int append;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_device (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_device_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_device_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_device_to_device_argv *optargs);
+
+#define GUESTFS_HAVE_COPY_DEVICE_TO_FILE 1
+#define LIBGUESTFS_HAVE_COPY_DEVICE_TO_FILE 1
+#define GUESTFS_COPY_DEVICE_TO_FILE_SRCOFFSET 0
+#define GUESTFS_COPY_DEVICE_TO_FILE_SRCOFFSET_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_COPY_DEVICE_TO_FILE_DESTOFFSET 1
+#define GUESTFS_COPY_DEVICE_TO_FILE_DESTOFFSET_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_COPY_DEVICE_TO_FILE_SIZE 2
+#define GUESTFS_COPY_DEVICE_TO_FILE_SIZE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_COPY_DEVICE_TO_FILE_SPARSE 3
+#define GUESTFS_COPY_DEVICE_TO_FILE_SPARSE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_COPY_DEVICE_TO_FILE_APPEND 4
+#define GUESTFS_COPY_DEVICE_TO_FILE_APPEND_BITMASK (UINT64_C(1)<<4)
+struct guestfs_copy_device_to_file_argv {
+  uint64_t bitmask;
+  int64_t srcoffset;
+  int64_t destoffset;
+  int64_t size;
+  int sparse;
+  int append;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_file (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_file_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_device_to_file_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_device_to_file_argv *optargs);
+
+#define GUESTFS_HAVE_COPY_FILE_TO_DEVICE 1
+#define LIBGUESTFS_HAVE_COPY_FILE_TO_DEVICE 1
+#define GUESTFS_COPY_FILE_TO_DEVICE_SRCOFFSET 0
+#define GUESTFS_COPY_FILE_TO_DEVICE_SRCOFFSET_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_COPY_FILE_TO_DEVICE_DESTOFFSET 1
+#define GUESTFS_COPY_FILE_TO_DEVICE_DESTOFFSET_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_COPY_FILE_TO_DEVICE_SIZE 2
+#define GUESTFS_COPY_FILE_TO_DEVICE_SIZE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_COPY_FILE_TO_DEVICE_SPARSE 3
+#define GUESTFS_COPY_FILE_TO_DEVICE_SPARSE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_COPY_FILE_TO_DEVICE_APPEND 4
+#define GUESTFS_COPY_FILE_TO_DEVICE_APPEND_BITMASK (UINT64_C(1)<<4)
+struct guestfs_copy_file_to_device_argv {
+  uint64_t bitmask;
+  int64_t srcoffset;
+  int64_t destoffset;
+  int64_t size;
+  int sparse;
+  int append;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_device (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_device_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_device_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_file_to_device_argv *optargs);
+
+#define GUESTFS_HAVE_COPY_FILE_TO_FILE 1
+#define LIBGUESTFS_HAVE_COPY_FILE_TO_FILE 1
+#define GUESTFS_COPY_FILE_TO_FILE_SRCOFFSET 0
+#define GUESTFS_COPY_FILE_TO_FILE_SRCOFFSET_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_COPY_FILE_TO_FILE_DESTOFFSET 1
+#define GUESTFS_COPY_FILE_TO_FILE_DESTOFFSET_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_COPY_FILE_TO_FILE_SIZE 2
+#define GUESTFS_COPY_FILE_TO_FILE_SIZE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_COPY_FILE_TO_FILE_SPARSE 3
+#define GUESTFS_COPY_FILE_TO_FILE_SPARSE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_COPY_FILE_TO_FILE_APPEND 4
+#define GUESTFS_COPY_FILE_TO_FILE_APPEND_BITMASK (UINT64_C(1)<<4)
+struct guestfs_copy_file_to_file_argv {
+  uint64_t bitmask;
+  int64_t srcoffset;
+  int64_t destoffset;
+  int64_t size;
+  int sparse;
+  int append;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_file_to_file_argv *optargs);
 
 #define GUESTFS_HAVE_CP 1
 #define LIBGUESTFS_HAVE_CP 1
@@ -1028,6 +1197,18 @@ extern GUESTFS_DLL_PUBLIC int guestfs_cp_a (guestfs_h *g, const char *src, const
 #define GUESTFS_HAVE_CP_R 1
 #define LIBGUESTFS_HAVE_CP_R 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cp_r (guestfs_h *g, const char *src, const char *dest);
+
+#define GUESTFS_HAVE_CPIO_OUT 1
+#define LIBGUESTFS_HAVE_CPIO_OUT 1
+#define GUESTFS_CPIO_OUT_FORMAT 0
+#define GUESTFS_CPIO_OUT_FORMAT_BITMASK (UINT64_C(1)<<0)
+struct guestfs_cpio_out_argv {
+  uint64_t bitmask;
+  const char *format;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_cpio_out (guestfs_h *g, const char *directory, const char *cpiofile, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_cpio_out_va (guestfs_h *g, const char *directory, const char *cpiofile, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_cpio_out_argv (guestfs_h *g, const char *directory, const char *cpiofile, const struct guestfs_cpio_out_argv *optargs);
 
 #define GUESTFS_HAVE_CRYPTSETUP_CLOSE 1
 #define LIBGUESTFS_HAVE_CRYPTSETUP_CLOSE 1
@@ -1115,6 +1296,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_download (guestfs_h *g, const char *remote
 #define LIBGUESTFS_HAVE_DOWNLOAD_OFFSET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_download_offset (guestfs_h *g, const char *remotefilename, const char *filename, int64_t offset, int64_t size);
 
+#define GUESTFS_HAVE_DROP_CACHES 1
+#define LIBGUESTFS_HAVE_DROP_CACHES 1
+extern GUESTFS_DLL_PUBLIC int guestfs_drop_caches (guestfs_h *g, int whattodrop);
+
 #define GUESTFS_HAVE_DU 1
 #define LIBGUESTFS_HAVE_DU 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_du (guestfs_h *g, const char *path);
@@ -1142,6 +1327,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_argv (guestfs_h *g, const char *dev
 extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_f (guestfs_h *g, const char *device)
   GUESTFS_DEPRECATED_REPLACED_BY ("e2fsck");
 
+#define GUESTFS_HAVE_ECHO_DAEMON 1
+#define LIBGUESTFS_HAVE_ECHO_DAEMON 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_echo_daemon (guestfs_h *g, char *const *words);
+
+#define GUESTFS_HAVE_EQUAL 1
+#define LIBGUESTFS_HAVE_EQUAL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_equal (guestfs_h *g, const char *file1, const char *file2);
+
 #define GUESTFS_HAVE_EXISTS 1
 #define LIBGUESTFS_HAVE_EXISTS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_exists (guestfs_h *g, const char *path);
@@ -1163,6 +1356,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_feature_available (guestfs_h *g, char *con
 #define LIBGUESTFS_HAVE_FILE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_file (guestfs_h *g, const char *path);
 
+#define GUESTFS_HAVE_FILE_ARCHITECTURE 1
+#define LIBGUESTFS_HAVE_FILE_ARCHITECTURE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_file_architecture (guestfs_h *g, const char *filename);
+
 #define GUESTFS_HAVE_FILESIZE 1
 #define LIBGUESTFS_HAVE_FILESIZE 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_filesize (guestfs_h *g, const char *file);
@@ -1170,6 +1367,10 @@ extern GUESTFS_DLL_PUBLIC int64_t guestfs_filesize (guestfs_h *g, const char *fi
 #define GUESTFS_HAVE_FILL 1
 #define LIBGUESTFS_HAVE_FILL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fill (guestfs_h *g, int c, int len, const char *path);
+
+#define GUESTFS_HAVE_FILL_DIR 1
+#define LIBGUESTFS_HAVE_FILL_DIR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_fill_dir (guestfs_h *g, const char *dir, int nr);
 
 #define GUESTFS_HAVE_FILL_PATTERN 1
 #define LIBGUESTFS_HAVE_FILL_PATTERN 1
@@ -1295,9 +1496,27 @@ extern GUESTFS_DLL_PUBLIC int guestfs_get_umask (guestfs_h *g);
 #define LIBGUESTFS_HAVE_GET_VERBOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_verbose (guestfs_h *g);
 
+#define GUESTFS_HAVE_GETXATTR 1
+#define LIBGUESTFS_HAVE_GETXATTR 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_getxattr (guestfs_h *g, const char *path, const char *name, size_t *size_r);
+
 #define GUESTFS_HAVE_GETXATTRS 1
 #define LIBGUESTFS_HAVE_GETXATTRS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_getxattrs (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_GLOB_EXPAND 1
+#define LIBGUESTFS_HAVE_GLOB_EXPAND 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_glob_expand (guestfs_h *g, const char *pattern);
+#define GUESTFS_HAVE_GLOB_EXPAND_OPTS 1
+#define GUESTFS_GLOB_EXPAND_OPTS_DIRECTORYSLASH 0
+#define GUESTFS_GLOB_EXPAND_OPTS_DIRECTORYSLASH_BITMASK (UINT64_C(1)<<0)
+struct guestfs_glob_expand_opts_argv {
+  uint64_t bitmask;
+  int directoryslash;
+};
+extern GUESTFS_DLL_PUBLIC char **guestfs_glob_expand_opts (guestfs_h *g, const char *pattern, ...);
+extern GUESTFS_DLL_PUBLIC char **guestfs_glob_expand_opts_va (guestfs_h *g, const char *pattern, va_list args);
+extern GUESTFS_DLL_PUBLIC char **guestfs_glob_expand_opts_argv (guestfs_h *g, const char *pattern, const struct guestfs_glob_expand_opts_argv *optargs);
 
 #define GUESTFS_HAVE_GREP 1
 #define LIBGUESTFS_HAVE_GREP 1
@@ -1329,6 +1548,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_head (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_HEAD_N 1
 #define LIBGUESTFS_HAVE_HEAD_N 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head_n (guestfs_h *g, int nrlines, const char *path);
+
+#define GUESTFS_HAVE_HEXDUMP 1
+#define LIBGUESTFS_HAVE_HEXDUMP 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_hexdump (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_HIVEX_CLOSE 1
 #define LIBGUESTFS_HAVE_HIVEX_CLOSE 1
@@ -1419,6 +1642,14 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_utf8 (guestfs_h *g, int64_t 
 #define GUESTFS_HAVE_HIVEX_VALUE_VALUE 1
 #define LIBGUESTFS_HAVE_HIVEX_VALUE_VALUE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_hivex_value_value (guestfs_h *g, int64_t valueh, size_t *size_r);
+
+#define GUESTFS_HAVE_INITRD_CAT 1
+#define LIBGUESTFS_HAVE_INITRD_CAT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_initrd_cat (guestfs_h *g, const char *initrdpath, const char *filename, size_t *size_r);
+
+#define GUESTFS_HAVE_INITRD_LIST 1
+#define LIBGUESTFS_HAVE_INITRD_LIST 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_initrd_list (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_INSPECT_GET_ARCH 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_ARCH 1
@@ -1633,6 +1864,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_socket_opts_argv (guestfs_h *g, const c
 #define LIBGUESTFS_HAVE_IS_SYMLINK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_symlink (guestfs_h *g, const char *path);
 
+#define GUESTFS_HAVE_IS_ZERO 1
+#define LIBGUESTFS_HAVE_IS_ZERO 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_zero (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_IS_ZERO_DEVICE 1
+#define LIBGUESTFS_HAVE_IS_ZERO_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_zero_device (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_KILL_SUBPROCESS 1
 #define LIBGUESTFS_HAVE_KILL_SUBPROCESS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_kill_subprocess (guestfs_h *g)
@@ -1645,6 +1884,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_launch (guestfs_h *g);
 #define GUESTFS_HAVE_LCHOWN 1
 #define LIBGUESTFS_HAVE_LCHOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lchown (guestfs_h *g, int owner, int group, const char *path);
+
+#define GUESTFS_HAVE_LGETXATTR 1
+#define LIBGUESTFS_HAVE_LGETXATTR 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_lgetxattr (guestfs_h *g, const char *path, const char *name, size_t *size_r);
 
 #define GUESTFS_HAVE_LGETXATTRS 1
 #define LIBGUESTFS_HAVE_LGETXATTRS 1
@@ -1687,6 +1930,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_ln_s (guestfs_h *g, const char *target, co
 #define LIBGUESTFS_HAVE_LN_SF 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ln_sf (guestfs_h *g, const char *target, const char *linkname);
 
+#define GUESTFS_HAVE_LREMOVEXATTR 1
+#define LIBGUESTFS_HAVE_LREMOVEXATTR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lremovexattr (guestfs_h *g, const char *xattr, const char *path);
+
 #define GUESTFS_HAVE_LS 1
 #define LIBGUESTFS_HAVE_LS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_ls (guestfs_h *g, const char *directory);
@@ -1694,6 +1941,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_ls (guestfs_h *g, const char *directory
 #define GUESTFS_HAVE_LS0 1
 #define LIBGUESTFS_HAVE_LS0 1
 extern GUESTFS_DLL_PUBLIC int guestfs_ls0 (guestfs_h *g, const char *dir, const char *filenames);
+
+#define GUESTFS_HAVE_LSETXATTR 1
+#define LIBGUESTFS_HAVE_LSETXATTR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lsetxattr (guestfs_h *g, const char *xattr, const char *val, int vallen, const char *path);
 
 #define GUESTFS_HAVE_LSTAT 1
 #define LIBGUESTFS_HAVE_LSTAT 1
@@ -1750,6 +2001,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_lvs (guestfs_h *g);
 #define GUESTFS_HAVE_LVS_FULL 1
 #define LIBGUESTFS_HAVE_LVS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_lv_list *guestfs_lvs_full (guestfs_h *g);
+
+#define GUESTFS_HAVE_LXATTRLIST 1
+#define LIBGUESTFS_HAVE_LXATTRLIST 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lxattrlist (guestfs_h *g, const char *path, char *const *names);
 
 #define GUESTFS_HAVE_MAX_DISKS 1
 #define LIBGUESTFS_HAVE_MAX_DISKS 1
@@ -1894,6 +2149,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs (guestfs_h *g, const char *device, 
 extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_va (guestfs_h *g, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_argv (guestfs_h *g, const char *device, const struct guestfs_mke2fs_argv *optargs);
 
+#define GUESTFS_HAVE_MKFIFO 1
+#define LIBGUESTFS_HAVE_MKFIFO 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkfifo (guestfs_h *g, int mode, const char *path);
+
 #define GUESTFS_HAVE_MKFS 1
 #define LIBGUESTFS_HAVE_MKFS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs (guestfs_h *g, const char *fstype, const char *device);
@@ -1923,6 +2182,34 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_argv (guestfs_h *g, const char *
 #define GUESTFS_HAVE_MKMOUNTPOINT 1
 #define LIBGUESTFS_HAVE_MKMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkmountpoint (guestfs_h *g, const char *exemptpath);
+
+#define GUESTFS_HAVE_MKNOD 1
+#define LIBGUESTFS_HAVE_MKNOD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mknod (guestfs_h *g, int mode, int devmajor, int devminor, const char *path);
+
+#define GUESTFS_HAVE_MKNOD_B 1
+#define LIBGUESTFS_HAVE_MKNOD_B 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mknod_b (guestfs_h *g, int mode, int devmajor, int devminor, const char *path);
+
+#define GUESTFS_HAVE_MKNOD_C 1
+#define LIBGUESTFS_HAVE_MKNOD_C 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mknod_c (guestfs_h *g, int mode, int devmajor, int devminor, const char *path);
+
+#define GUESTFS_HAVE_MKTEMP 1
+#define LIBGUESTFS_HAVE_MKTEMP 1
+#define GUESTFS_MKTEMP_SUFFIX 0
+#define GUESTFS_MKTEMP_SUFFIX_BITMASK (UINT64_C(1)<<0)
+struct guestfs_mktemp_argv {
+  uint64_t bitmask;
+  const char *suffix;
+};
+extern GUESTFS_DLL_PUBLIC char *guestfs_mktemp (guestfs_h *g, const char *tmpl, ...);
+extern GUESTFS_DLL_PUBLIC char *guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args);
+extern GUESTFS_DLL_PUBLIC char *guestfs_mktemp_argv (guestfs_h *g, const char *tmpl, const struct guestfs_mktemp_argv *optargs);
+
+#define GUESTFS_HAVE_MODPROBE 1
+#define LIBGUESTFS_HAVE_MODPROBE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_modprobe (guestfs_h *g, const char *modulename);
 
 #define GUESTFS_HAVE_MOUNT 1
 #define LIBGUESTFS_HAVE_MOUNT 1
@@ -2040,6 +2327,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_ping_daemon (guestfs_h *g);
 #define LIBGUESTFS_HAVE_PREAD 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_pread (guestfs_h *g, const char *path, int count, int64_t offset, size_t *size_r);
 
+#define GUESTFS_HAVE_PREAD_DEVICE 1
+#define LIBGUESTFS_HAVE_PREAD_DEVICE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_pread_device (guestfs_h *g, const char *device, int count, int64_t offset, size_t *size_r);
+
 #define GUESTFS_HAVE_PVCREATE 1
 #define LIBGUESTFS_HAVE_PVCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pvcreate (guestfs_h *g, const char *device);
@@ -2059,6 +2350,10 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_pv_list *guestfs_pvs_full (guestfs_
 #define GUESTFS_HAVE_PWRITE 1
 #define LIBGUESTFS_HAVE_PWRITE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pwrite (guestfs_h *g, const char *path, const char *content, size_t content_size, int64_t offset);
+
+#define GUESTFS_HAVE_PWRITE_DEVICE 1
+#define LIBGUESTFS_HAVE_PWRITE_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_pwrite_device (guestfs_h *g, const char *device, const char *content, size_t content_size, int64_t offset);
 
 #define GUESTFS_HAVE_READ_FILE 1
 #define LIBGUESTFS_HAVE_READ_FILE 1
@@ -2088,6 +2383,14 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_realpath (guestfs_h *g, const char *path
 #define LIBGUESTFS_HAVE_REMOVE_DRIVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_remove_drive (guestfs_h *g, const char *label)
   GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
+#define GUESTFS_HAVE_REMOVEXATTR 1
+#define LIBGUESTFS_HAVE_REMOVEXATTR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_removexattr (guestfs_h *g, const char *xattr, const char *path);
+
+#define GUESTFS_HAVE_RENAME 1
+#define LIBGUESTFS_HAVE_RENAME 1
+extern GUESTFS_DLL_PUBLIC int guestfs_rename (guestfs_h *g, const char *oldpath, const char *newpath);
 
 #define GUESTFS_HAVE_RESIZE2FS 1
 #define LIBGUESTFS_HAVE_RESIZE2FS 1
@@ -2228,6 +2531,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_setfiles (guestfs_h *g, const char *specfi
 extern GUESTFS_DLL_PUBLIC int guestfs_setfiles_va (guestfs_h *g, const char *specfile, char *const *paths, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_setfiles_argv (guestfs_h *g, const char *specfile, char *const *paths, const struct guestfs_setfiles_argv *optargs);
 
+#define GUESTFS_HAVE_SETXATTR 1
+#define LIBGUESTFS_HAVE_SETXATTR 1
+extern GUESTFS_DLL_PUBLIC int guestfs_setxattr (guestfs_h *g, const char *xattr, const char *val, int vallen, const char *path);
+
 #define GUESTFS_HAVE_SH 1
 #define LIBGUESTFS_HAVE_SH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_sh (guestfs_h *g, const char *command);
@@ -2236,9 +2543,17 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_sh (guestfs_h *g, const char *command);
 #define LIBGUESTFS_HAVE_SH_LINES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_sh_lines (guestfs_h *g, const char *command);
 
+#define GUESTFS_HAVE_SH_OUT 1
+#define LIBGUESTFS_HAVE_SH_OUT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_sh_out (guestfs_h *g, const char *command, const char *output);
+
 #define GUESTFS_HAVE_SHUTDOWN 1
 #define LIBGUESTFS_HAVE_SHUTDOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_shutdown (guestfs_h *g);
+
+#define GUESTFS_HAVE_SLEEP 1
+#define LIBGUESTFS_HAVE_SLEEP 1
+extern GUESTFS_DLL_PUBLIC int guestfs_sleep (guestfs_h *g, int secs);
 
 #define GUESTFS_HAVE_STAT 1
 #define LIBGUESTFS_HAVE_STAT 1
@@ -2252,6 +2567,14 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_statns *guestfs_statns (guestfs_h *g, c
 #define GUESTFS_HAVE_STATVFS 1
 #define LIBGUESTFS_HAVE_STATVFS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statvfs *guestfs_statvfs (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_STRINGS 1
+#define LIBGUESTFS_HAVE_STRINGS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_strings (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_STRINGS_E 1
+#define LIBGUESTFS_HAVE_STRINGS_E 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_strings_e (guestfs_h *g, const char *encoding, const char *path);
 
 #define GUESTFS_HAVE_SYNC 1
 #define LIBGUESTFS_HAVE_SYNC 1
@@ -2387,6 +2710,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_user_cancel (guestfs_h *g);
 #define LIBGUESTFS_HAVE_UTIMENS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_utimens (guestfs_h *g, const char *path, int64_t atsecs, int64_t atnsecs, int64_t mtsecs, int64_t mtnsecs);
 
+#define GUESTFS_HAVE_UTSNAME 1
+#define LIBGUESTFS_HAVE_UTSNAME 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_utsname *guestfs_utsname (guestfs_h *g);
+
 #define GUESTFS_HAVE_VERSION 1
 #define LIBGUESTFS_HAVE_VERSION 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_version *guestfs_version (guestfs_h *g);
@@ -2486,6 +2813,9 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_application2_list *guestfs_internal_lis
 
 #define GUESTFS_HAVE_INTERNAL_LSTATNSLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns_list *guestfs_internal_lstatnslist (guestfs_h *g, const char *path, char *const *names);
+
+#define GUESTFS_HAVE_INTERNAL_LXATTRLIST 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_internal_lxattrlist (guestfs_h *g, const char *path, char *const *names);
 
 #define GUESTFS_HAVE_INTERNAL_READDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_readdir (guestfs_h *g, const char *dir, const char *filename);

@@ -1045,6 +1045,359 @@ guestfs_aug_transform_va (guestfs_h *g, const char *lens, const char *file, va_l
 }
 
 int
+guestfs_compress_device_out (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, zdevice);
+  r = guestfs_compress_device_out_va (g, ctype, device, zdevice, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_compress_device_out_va (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, va_list args)
+{
+  struct guestfs_compress_device_out_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COMPRESS_DEVICE_OUT_LEVEL:
+      optargs_s.level = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "compress_device_out", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "compress_device_out", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_compress_device_out_argv (g, ctype, device, zdevice, &optargs_s);
+}
+
+int
+guestfs_compress_out (guestfs_h *g, const char *ctype, const char *file, const char *zfile, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, zfile);
+  r = guestfs_compress_out_va (g, ctype, file, zfile, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_compress_out_va (guestfs_h *g, const char *ctype, const char *file, const char *zfile, va_list args)
+{
+  struct guestfs_compress_out_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COMPRESS_OUT_LEVEL:
+      optargs_s.level = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "compress_out", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "compress_out", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_compress_out_argv (g, ctype, file, zfile, &optargs_s);
+}
+
+int
+guestfs_copy_attributes (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_copy_attributes_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_copy_attributes_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_copy_attributes_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COPY_ATTRIBUTES_ALL:
+      optargs_s.all = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_ATTRIBUTES_MODE:
+      optargs_s.mode = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_ATTRIBUTES_XATTRIBUTES:
+      optargs_s.xattributes = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_ATTRIBUTES_OWNERSHIP:
+      optargs_s.ownership = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "copy_attributes", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "copy_attributes", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_copy_attributes_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_copy_device_to_device (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_copy_device_to_device_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_copy_device_to_device_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_copy_device_to_device_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COPY_DEVICE_TO_DEVICE_SRCOFFSET:
+      optargs_s.srcoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_DEVICE_DESTOFFSET:
+      optargs_s.destoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_DEVICE_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_DEVICE_SPARSE:
+      optargs_s.sparse = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_DEVICE_APPEND:
+      optargs_s.append = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "copy_device_to_device", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "copy_device_to_device", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_copy_device_to_device_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_copy_device_to_file (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_copy_device_to_file_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_copy_device_to_file_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_copy_device_to_file_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COPY_DEVICE_TO_FILE_SRCOFFSET:
+      optargs_s.srcoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_FILE_DESTOFFSET:
+      optargs_s.destoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_FILE_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_FILE_SPARSE:
+      optargs_s.sparse = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_DEVICE_TO_FILE_APPEND:
+      optargs_s.append = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "copy_device_to_file", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "copy_device_to_file", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_copy_device_to_file_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_copy_file_to_device (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_copy_file_to_device_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_copy_file_to_device_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_copy_file_to_device_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COPY_FILE_TO_DEVICE_SRCOFFSET:
+      optargs_s.srcoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_DEVICE_DESTOFFSET:
+      optargs_s.destoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_DEVICE_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_DEVICE_SPARSE:
+      optargs_s.sparse = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_FILE_TO_DEVICE_APPEND:
+      optargs_s.append = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "copy_file_to_device", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "copy_file_to_device", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_copy_file_to_device_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_copy_file_to_file (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_copy_file_to_file_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_copy_file_to_file_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_copy_file_to_file_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_COPY_FILE_TO_FILE_SRCOFFSET:
+      optargs_s.srcoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_FILE_DESTOFFSET:
+      optargs_s.destoffset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_FILE_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    case GUESTFS_COPY_FILE_TO_FILE_SPARSE:
+      optargs_s.sparse = va_arg (args, int);
+      break;
+    case GUESTFS_COPY_FILE_TO_FILE_APPEND:
+      optargs_s.append = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "copy_file_to_file", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "copy_file_to_file", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_copy_file_to_file_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_cpio_out (guestfs_h *g, const char *directory, const char *cpiofile, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, cpiofile);
+  r = guestfs_cpio_out_va (g, directory, cpiofile, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_cpio_out_va (guestfs_h *g, const char *directory, const char *cpiofile, va_list args)
+{
+  struct guestfs_cpio_out_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_CPIO_OUT_FORMAT:
+      optargs_s.format = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "cpio_out", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "cpio_out", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_cpio_out_argv (g, directory, cpiofile, &optargs_s);
+}
+
+int
 guestfs_cryptsetup_open (guestfs_h *g, const char *device, const char *key, const char *mapname, ...)
 {
   va_list optargs;
@@ -1177,6 +1530,50 @@ guestfs_e2fsck_va (guestfs_h *g, const char *device, va_list args)
   }
 
   return guestfs_e2fsck_argv (g, device, &optargs_s);
+}
+
+char **
+guestfs_glob_expand (guestfs_h *g, const char *pattern)
+{
+  struct guestfs_glob_expand_opts_argv optargs_s = { .bitmask = 0 };
+  return guestfs_glob_expand_opts_argv (g, pattern, &optargs_s);
+}
+
+char **
+guestfs_glob_expand_opts (guestfs_h *g, const char *pattern, ...)
+{
+  va_list optargs;
+  char **r;
+
+  va_start (optargs, pattern);
+  r = guestfs_glob_expand_opts_va (g, pattern, optargs);
+  va_end (optargs);
+  return r;
+}
+
+char **
+guestfs_glob_expand_opts_va (guestfs_h *g, const char *pattern, va_list args)
+{
+  struct guestfs_glob_expand_opts_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_GLOB_EXPAND_OPTS_DIRECTORYSLASH:
+      optargs_s.directoryslash = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "glob_expand_opts", EINVAL, "unknown option number in optional arguments");
+      return NULL;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "glob_expand_opts", EINVAL, "the same optional argument was given more than once");
+      return NULL;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_glob_expand_opts_argv (g, pattern, &optargs_s);
 }
 
 char **
@@ -2053,6 +2450,43 @@ guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_l
   }
 
   return guestfs_mkfs_opts_argv (g, fstype, device, &optargs_s);
+}
+
+char *
+guestfs_mktemp (guestfs_h *g, const char *tmpl, ...)
+{
+  va_list optargs;
+  char *r;
+
+  va_start (optargs, tmpl);
+  r = guestfs_mktemp_va (g, tmpl, optargs);
+  va_end (optargs);
+  return r;
+}
+
+char *
+guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args)
+{
+  struct guestfs_mktemp_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MKTEMP_SUFFIX:
+      optargs_s.suffix = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mktemp", EINVAL, "unknown option number in optional arguments");
+      return NULL;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mktemp", EINVAL, "the same optional argument was given more than once");
+      return NULL;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mktemp_argv (g, tmpl, &optargs_s);
 }
 
 int

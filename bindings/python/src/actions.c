@@ -1753,6 +1753,102 @@ guestfs_int_py_put_yara_detection_list (struct guestfs_yara_detection_list *v)
 }
 
 PyObject *
+guestfs_int_py_acl_delete_def_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *dir;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_acl_delete_def_file",
+                         &py_g, &dir)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_acl_delete_def_file (g, dir);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_acl_get_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *acltype;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_acl_get_file",
+                         &py_g, &path, &acltype)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_acl_get_file (g, path, acltype);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_acl_set_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *acltype;
+  const char *acl;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_acl_set_file",
+                         &py_g, &path, &acltype, &acl)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_acl_set_file (g, path, acltype, acl);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_add_cdrom (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -3130,6 +3226,100 @@ guestfs_int_py_canonical_device_name (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_cap_get_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_cap_get_file",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_cap_get_file (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_cap_set_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *cap;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_cap_set_file",
+                         &py_g, &path, &cap)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_cap_set_file (g, path, cap);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_case_sensitive_path (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_case_sensitive_path",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_case_sensitive_path (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_cat (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -3391,6 +3581,122 @@ guestfs_int_py_command_lines (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_command_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_arguments;
+  char **arguments = NULL;
+  const char *output;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OOs:guestfs_command_out",
+                         &py_g, &py_arguments, &output)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  arguments = guestfs_int_py_get_string_list (py_arguments);
+  if (!arguments) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_command_out (g, arguments, output);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (arguments);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_compress_device_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *ctype;
+  const char *device;
+  const char *zdevice;
+  struct guestfs_compress_device_out_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_level;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsssO:guestfs_compress_device_out",
+                         &py_g, &ctype, &device, &zdevice, &py_level)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_level != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.level = (int) PyLong_AsLong (py_level);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_compress_device_out_argv (g, ctype, device, zdevice, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_compress_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *ctype;
+  const char *file;
+  const char *zfile;
+  struct guestfs_compress_out_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_level;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsssO:guestfs_compress_out",
+                         &py_g, &ctype, &file, &zfile, &py_level)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_level != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.level = (int) PyLong_AsLong (py_level);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_compress_out_argv (g, ctype, file, zfile, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_config (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -3407,6 +3713,315 @@ guestfs_int_py_config (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_config (g, hvparam, hvvalue);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_attributes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_copy_attributes_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_all;
+  PyObject *py_mode;
+  PyObject *py_xattributes;
+  PyObject *py_ownership;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOO:guestfs_copy_attributes",
+                         &py_g, &src, &dest, &py_all, &py_mode, &py_xattributes, &py_ownership)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_all != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.all = (int) PyLong_AsLong (py_all);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_mode != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.mode = (int) PyLong_AsLong (py_mode);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_xattributes != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.xattributes = (int) PyLong_AsLong (py_xattributes);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_ownership != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.ownership = (int) PyLong_AsLong (py_ownership);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_attributes_argv (g, src, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_device_to_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_copy_device_to_device_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_srcoffset;
+  PyObject *py_destoffset;
+  PyObject *py_size;
+  PyObject *py_sparse;
+  PyObject *py_append;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOOO:guestfs_copy_device_to_device",
+                         &py_g, &src, &dest, &py_srcoffset, &py_destoffset, &py_size, &py_sparse, &py_append)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_srcoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.srcoffset = PyLong_AsLongLong (py_srcoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_destoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.destoffset = PyLong_AsLongLong (py_destoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_sparse != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.sparse = (int) PyLong_AsLong (py_sparse);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_append != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.append = (int) PyLong_AsLong (py_append);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_device_to_device_argv (g, src, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_device_to_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_copy_device_to_file_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_srcoffset;
+  PyObject *py_destoffset;
+  PyObject *py_size;
+  PyObject *py_sparse;
+  PyObject *py_append;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOOO:guestfs_copy_device_to_file",
+                         &py_g, &src, &dest, &py_srcoffset, &py_destoffset, &py_size, &py_sparse, &py_append)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_srcoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.srcoffset = PyLong_AsLongLong (py_srcoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_destoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.destoffset = PyLong_AsLongLong (py_destoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_sparse != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.sparse = (int) PyLong_AsLong (py_sparse);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_append != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.append = (int) PyLong_AsLong (py_append);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_device_to_file_argv (g, src, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_file_to_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_copy_file_to_device_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_srcoffset;
+  PyObject *py_destoffset;
+  PyObject *py_size;
+  PyObject *py_sparse;
+  PyObject *py_append;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOOO:guestfs_copy_file_to_device",
+                         &py_g, &src, &dest, &py_srcoffset, &py_destoffset, &py_size, &py_sparse, &py_append)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_srcoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.srcoffset = PyLong_AsLongLong (py_srcoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_destoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.destoffset = PyLong_AsLongLong (py_destoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_sparse != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.sparse = (int) PyLong_AsLong (py_sparse);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_append != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.append = (int) PyLong_AsLong (py_append);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_file_to_device_argv (g, src, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_file_to_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_copy_file_to_file_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_srcoffset;
+  PyObject *py_destoffset;
+  PyObject *py_size;
+  PyObject *py_sparse;
+  PyObject *py_append;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOOO:guestfs_copy_file_to_file",
+                         &py_g, &src, &dest, &py_srcoffset, &py_destoffset, &py_size, &py_sparse, &py_append)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_srcoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.srcoffset = PyLong_AsLongLong (py_srcoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_destoffset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.destoffset = PyLong_AsLongLong (py_destoffset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_sparse != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.sparse = (int) PyLong_AsLong (py_sparse);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_append != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.append = (int) PyLong_AsLong (py_append);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_file_to_file_argv (g, src, dest, &optargs_s);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -3503,6 +4118,45 @@ guestfs_int_py_cp_r (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_cp_r (g, src, dest);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_cpio_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *directory;
+  const char *cpiofile;
+  struct guestfs_cpio_out_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_format;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssO:guestfs_cpio_out",
+                         &py_g, &directory, &cpiofile, &py_format)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_format != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.format = PyUnicode_AsUTF8 (py_format);
+    if (!optargs_s.format) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_cpio_out_argv (g, directory, cpiofile, &optargs_s);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -4040,6 +4694,37 @@ guestfs_int_py_download_offset (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_drop_caches (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int whattodrop;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_drop_caches",
+                         &py_g, &whattodrop)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_drop_caches (g, whattodrop);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_du (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -4144,6 +4829,72 @@ guestfs_int_py_e2fsck_f (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_echo_daemon (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_words;
+  char **words = NULL;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OO:guestfs_echo_daemon",
+                         &py_g, &py_words)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  words = guestfs_int_py_get_string_list (py_words);
+  if (!words) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_echo_daemon (g, words);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  guestfs_int_py_free_string_list (words);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_equal (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file1;
+  const char *file2;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_equal",
+                         &py_g, &file1, &file2)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_equal (g, file1, file2);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
 
  out:
   (void) self;
@@ -4310,6 +5061,37 @@ guestfs_int_py_file (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_file_architecture (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_file_architecture",
+                         &py_g, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_file_architecture (g, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_filesize (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -4357,6 +5139,38 @@ guestfs_int_py_fill (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_fill (g, c, len, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_fill_dir (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *dir;
+  int nr;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_fill_dir",
+                         &py_g, &dir, &nr)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_fill_dir (g, dir, nr);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -5264,6 +6078,39 @@ guestfs_int_py_get_verbose (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_getxattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *name;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_getxattr",
+                         &py_g, &path, &name)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_getxattr (g, path, name, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_getxattrs (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -5288,6 +6135,44 @@ guestfs_int_py_getxattrs (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_xattr_list (r);
   guestfs_free_xattr_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_glob_expand (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pattern;
+  struct guestfs_glob_expand_opts_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_directoryslash;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_glob_expand",
+                         &py_g, &pattern, &py_directoryslash)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_directoryslash != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.directoryslash = (int) PyLong_AsLong (py_directoryslash);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_glob_expand_opts_argv (g, pattern, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
   (void) self;
@@ -5408,6 +6293,37 @@ guestfs_int_py_head_n (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_string_list (r);
   { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_hexdump (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_hexdump",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_hexdump (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -5991,6 +6907,70 @@ guestfs_int_py_hivex_value_value (PyObject *self, PyObject *args)
 
   py_r = PyBytes_FromStringAndSize (r, size);
   free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_initrd_cat (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *initrdpath;
+  const char *filename;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_initrd_cat",
+                         &py_g, &initrdpath, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_initrd_cat (g, initrdpath, filename, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_initrd_list (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_initrd_list",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_initrd_list (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
   (void) self;
@@ -6974,6 +7954,42 @@ guestfs_int_py_internal_lstatnslist (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_statns_list (r);
   guestfs_free_statns_list (r);
+
+ out:
+  guestfs_int_py_free_string_list (names);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_internal_lxattrlist (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  PyObject *py_names;
+  char **names = NULL;
+  struct guestfs_xattr_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_internal_lxattrlist",
+                         &py_g, &path, &py_names)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  names = guestfs_int_py_get_string_list (py_names);
+  if (!names) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_lxattrlist (g, path, names);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_xattr_list (r);
+  guestfs_free_xattr_list (r);
 
  out:
   guestfs_int_py_free_string_list (names);
@@ -8732,6 +9748,66 @@ guestfs_int_py_is_symlink (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_is_zero (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_is_zero",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_is_zero (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_is_zero_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_is_zero_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_is_zero_device (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_kill_subprocess (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -8818,6 +9894,39 @@ guestfs_int_py_lchown (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lgetxattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *name;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_lgetxattr",
+                         &py_g, &path, &name)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lgetxattr (g, path, name, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
 
  out:
   (void) self;
@@ -9136,6 +10245,38 @@ guestfs_int_py_ln_sf (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_lremovexattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *xattr;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_lremovexattr",
+                         &py_g, &xattr, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lremovexattr (g, xattr, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_ls (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -9183,6 +10324,40 @@ guestfs_int_py_ls0 (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_ls0 (g, dir, filenames);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lsetxattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *xattr;
+  const char *val;
+  int vallen;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossis:guestfs_lsetxattr",
+                         &py_g, &xattr, &val, &vallen, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lsetxattr (g, xattr, val, vallen, path);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -9617,6 +10792,42 @@ guestfs_int_py_lvs_full (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_lxattrlist (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  PyObject *py_names;
+  char **names = NULL;
+  struct guestfs_xattr_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_lxattrlist",
+                         &py_g, &path, &py_names)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  names = guestfs_int_py_get_string_list (py_names);
+  if (!names) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lxattrlist (g, path, names);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_xattr_list (r);
+  guestfs_free_xattr_list (r);
+
+ out:
+  guestfs_int_py_free_string_list (names);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_max_disks (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10031,6 +11242,38 @@ guestfs_int_py_mke2fs (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mkfifo (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int mode;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ois:guestfs_mkfifo",
+                         &py_g, &mode, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkfifo (g, mode, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mkfs (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10109,6 +11352,177 @@ guestfs_int_py_mkmountpoint (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_mkmountpoint (g, exemptpath);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mknod (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int mode;
+  int devmajor;
+  int devminor;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oiiis:guestfs_mknod",
+                         &py_g, &mode, &devmajor, &devminor, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mknod (g, mode, devmajor, devminor, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mknod_b (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int mode;
+  int devmajor;
+  int devminor;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oiiis:guestfs_mknod_b",
+                         &py_g, &mode, &devmajor, &devminor, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mknod_b (g, mode, devmajor, devminor, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mknod_c (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int mode;
+  int devmajor;
+  int devminor;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oiiis:guestfs_mknod_c",
+                         &py_g, &mode, &devmajor, &devminor, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mknod_c (g, mode, devmajor, devminor, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mktemp (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *tmpl;
+  struct guestfs_mktemp_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_suffix;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_mktemp",
+                         &py_g, &tmpl, &py_suffix)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_suffix != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.suffix = PyUnicode_AsUTF8 (py_suffix);
+    if (!optargs_s.suffix) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mktemp_argv (g, tmpl, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_modprobe (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *modulename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_modprobe",
+                         &py_g, &modulename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_modprobe (g, modulename);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -11051,6 +12465,40 @@ guestfs_int_py_pread (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_pread_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int count;
+  long long offset;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsiL:guestfs_pread_device",
+                         &py_g, &device, &count, &offset)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pread_device (g, device, count, (int64_t) offset, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_pvcreate (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -11191,6 +12639,39 @@ guestfs_int_py_pwrite (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_pwrite (g, path, content, (size_t) content_size, (int64_t) offset);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_pwrite_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *content;
+  Py_ssize_t content_size;
+  long long offset;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss#L:guestfs_pwrite_device",
+                         &py_g, &device, &content, &content_size, &offset)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pwrite_device (g, device, content, (size_t) content_size, (int64_t) offset);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -11413,6 +12894,70 @@ guestfs_int_py_remove_drive (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_remove_drive (g, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_removexattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *xattr;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_removexattr",
+                         &py_g, &xattr, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_removexattr (g, xattr, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_rename (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *oldpath;
+  const char *newpath;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_rename",
+                         &py_g, &oldpath, &newpath)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_rename (g, oldpath, newpath);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -12416,6 +13961,40 @@ guestfs_int_py_setfiles (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_setxattr (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *xattr;
+  const char *val;
+  int vallen;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossis:guestfs_setxattr",
+                         &py_g, &xattr, &val, &vallen, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_setxattr (g, xattr, val, vallen, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_sh (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12478,6 +14057,38 @@ guestfs_int_py_sh_lines (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_sh_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *command;
+  const char *output;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_sh_out",
+                         &py_g, &command, &output)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sh_out (g, command, output);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_shutdown (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12492,6 +14103,37 @@ guestfs_int_py_shutdown (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_shutdown (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sleep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int secs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_sleep",
+                         &py_g, &secs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sleep (g, secs);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -12594,6 +14236,69 @@ guestfs_int_py_statvfs (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_statvfs (r);
   guestfs_free_statvfs (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_strings (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_strings",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_strings (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_strings_e (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *encoding;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_strings_e",
+                         &py_g, &encoding, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_strings_e (g, encoding, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
   (void) self;
@@ -13250,6 +14955,36 @@ guestfs_int_py_utimens (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_utsname (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  struct guestfs_utsname *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_utsname",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_utsname (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_utsname (r);
+  guestfs_free_utsname (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_version (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -13815,6 +15550,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_event_callback", guestfs_int_py_set_event_callback, METH_VARARGS, NULL },
   { (char *) "delete_event_callback", guestfs_int_py_delete_event_callback, METH_VARARGS, NULL },
   { (char *) "event_to_string", guestfs_int_py_event_to_string, METH_VARARGS, NULL },
+  { (char *) "acl_delete_def_file", guestfs_int_py_acl_delete_def_file, METH_VARARGS, NULL },
+  { (char *) "acl_get_file", guestfs_int_py_acl_get_file, METH_VARARGS, NULL },
+  { (char *) "acl_set_file", guestfs_int_py_acl_set_file, METH_VARARGS, NULL },
   { (char *) "add_cdrom", guestfs_int_py_add_cdrom, METH_VARARGS, NULL },
   { (char *) "add_domain", guestfs_int_py_add_domain, METH_VARARGS, NULL },
   { (char *) "add_drive", guestfs_int_py_add_drive, METH_VARARGS, NULL },
@@ -13854,6 +15592,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "blockdev_setrw", guestfs_int_py_blockdev_setrw, METH_VARARGS, NULL },
   { (char *) "btrfs_subvolume_list", guestfs_int_py_btrfs_subvolume_list, METH_VARARGS, NULL },
   { (char *) "canonical_device_name", guestfs_int_py_canonical_device_name, METH_VARARGS, NULL },
+  { (char *) "cap_get_file", guestfs_int_py_cap_get_file, METH_VARARGS, NULL },
+  { (char *) "cap_set_file", guestfs_int_py_cap_set_file, METH_VARARGS, NULL },
+  { (char *) "case_sensitive_path", guestfs_int_py_case_sensitive_path, METH_VARARGS, NULL },
   { (char *) "cat", guestfs_int_py_cat, METH_VARARGS, NULL },
   { (char *) "checksum", guestfs_int_py_checksum, METH_VARARGS, NULL },
   { (char *) "checksums_out", guestfs_int_py_checksums_out, METH_VARARGS, NULL },
@@ -13862,10 +15603,19 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "clear_backend_setting", guestfs_int_py_clear_backend_setting, METH_VARARGS, NULL },
   { (char *) "command", guestfs_int_py_command, METH_VARARGS, NULL },
   { (char *) "command_lines", guestfs_int_py_command_lines, METH_VARARGS, NULL },
+  { (char *) "command_out", guestfs_int_py_command_out, METH_VARARGS, NULL },
+  { (char *) "compress_device_out", guestfs_int_py_compress_device_out, METH_VARARGS, NULL },
+  { (char *) "compress_out", guestfs_int_py_compress_out, METH_VARARGS, NULL },
   { (char *) "config", guestfs_int_py_config, METH_VARARGS, NULL },
+  { (char *) "copy_attributes", guestfs_int_py_copy_attributes, METH_VARARGS, NULL },
+  { (char *) "copy_device_to_device", guestfs_int_py_copy_device_to_device, METH_VARARGS, NULL },
+  { (char *) "copy_device_to_file", guestfs_int_py_copy_device_to_file, METH_VARARGS, NULL },
+  { (char *) "copy_file_to_device", guestfs_int_py_copy_file_to_device, METH_VARARGS, NULL },
+  { (char *) "copy_file_to_file", guestfs_int_py_copy_file_to_file, METH_VARARGS, NULL },
   { (char *) "cp", guestfs_int_py_cp, METH_VARARGS, NULL },
   { (char *) "cp_a", guestfs_int_py_cp_a, METH_VARARGS, NULL },
   { (char *) "cp_r", guestfs_int_py_cp_r, METH_VARARGS, NULL },
+  { (char *) "cpio_out", guestfs_int_py_cpio_out, METH_VARARGS, NULL },
   { (char *) "cryptsetup_close", guestfs_int_py_cryptsetup_close, METH_VARARGS, NULL },
   { (char *) "cryptsetup_open", guestfs_int_py_cryptsetup_open, METH_VARARGS, NULL },
   { (char *) "debug", guestfs_int_py_debug, METH_VARARGS, NULL },
@@ -13881,16 +15631,21 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "dmesg", guestfs_int_py_dmesg, METH_VARARGS, NULL },
   { (char *) "download", guestfs_int_py_download, METH_VARARGS, NULL },
   { (char *) "download_offset", guestfs_int_py_download_offset, METH_VARARGS, NULL },
+  { (char *) "drop_caches", guestfs_int_py_drop_caches, METH_VARARGS, NULL },
   { (char *) "du", guestfs_int_py_du, METH_VARARGS, NULL },
   { (char *) "e2fsck", guestfs_int_py_e2fsck, METH_VARARGS, NULL },
   { (char *) "e2fsck_f", guestfs_int_py_e2fsck_f, METH_VARARGS, NULL },
+  { (char *) "echo_daemon", guestfs_int_py_echo_daemon, METH_VARARGS, NULL },
+  { (char *) "equal", guestfs_int_py_equal, METH_VARARGS, NULL },
   { (char *) "exists", guestfs_int_py_exists, METH_VARARGS, NULL },
   { (char *) "fallocate", guestfs_int_py_fallocate, METH_VARARGS, NULL },
   { (char *) "fallocate64", guestfs_int_py_fallocate64, METH_VARARGS, NULL },
   { (char *) "feature_available", guestfs_int_py_feature_available, METH_VARARGS, NULL },
   { (char *) "file", guestfs_int_py_file, METH_VARARGS, NULL },
+  { (char *) "file_architecture", guestfs_int_py_file_architecture, METH_VARARGS, NULL },
   { (char *) "filesize", guestfs_int_py_filesize, METH_VARARGS, NULL },
   { (char *) "fill", guestfs_int_py_fill, METH_VARARGS, NULL },
+  { (char *) "fill_dir", guestfs_int_py_fill_dir, METH_VARARGS, NULL },
   { (char *) "fill_pattern", guestfs_int_py_fill_pattern, METH_VARARGS, NULL },
   { (char *) "find", guestfs_int_py_find, METH_VARARGS, NULL },
   { (char *) "find0", guestfs_int_py_find0, METH_VARARGS, NULL },
@@ -13921,10 +15676,13 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "get_trace", guestfs_int_py_get_trace, METH_VARARGS, NULL },
   { (char *) "get_umask", guestfs_int_py_get_umask, METH_VARARGS, NULL },
   { (char *) "get_verbose", guestfs_int_py_get_verbose, METH_VARARGS, NULL },
+  { (char *) "getxattr", guestfs_int_py_getxattr, METH_VARARGS, NULL },
   { (char *) "getxattrs", guestfs_int_py_getxattrs, METH_VARARGS, NULL },
+  { (char *) "glob_expand", guestfs_int_py_glob_expand, METH_VARARGS, NULL },
   { (char *) "grep", guestfs_int_py_grep, METH_VARARGS, NULL },
   { (char *) "head", guestfs_int_py_head, METH_VARARGS, NULL },
   { (char *) "head_n", guestfs_int_py_head_n, METH_VARARGS, NULL },
+  { (char *) "hexdump", guestfs_int_py_hexdump, METH_VARARGS, NULL },
   { (char *) "hivex_close", guestfs_int_py_hivex_close, METH_VARARGS, NULL },
   { (char *) "hivex_commit", guestfs_int_py_hivex_commit, METH_VARARGS, NULL },
   { (char *) "hivex_node_add_child", guestfs_int_py_hivex_node_add_child, METH_VARARGS, NULL },
@@ -13943,6 +15701,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "hivex_value_type", guestfs_int_py_hivex_value_type, METH_VARARGS, NULL },
   { (char *) "hivex_value_utf8", guestfs_int_py_hivex_value_utf8, METH_VARARGS, NULL },
   { (char *) "hivex_value_value", guestfs_int_py_hivex_value_value, METH_VARARGS, NULL },
+  { (char *) "initrd_cat", guestfs_int_py_initrd_cat, METH_VARARGS, NULL },
+  { (char *) "initrd_list", guestfs_int_py_initrd_list, METH_VARARGS, NULL },
   { (char *) "inspect_get_arch", guestfs_int_py_inspect_get_arch, METH_VARARGS, NULL },
   { (char *) "inspect_get_distro", guestfs_int_py_inspect_get_distro, METH_VARARGS, NULL },
   { (char *) "inspect_get_drive_mappings", guestfs_int_py_inspect_get_drive_mappings, METH_VARARGS, NULL },
@@ -13975,6 +15735,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_get_console_socket", guestfs_int_py_internal_get_console_socket, METH_VARARGS, NULL },
   { (char *) "internal_list_rpm_applications", guestfs_int_py_internal_list_rpm_applications, METH_VARARGS, NULL },
   { (char *) "internal_lstatnslist", guestfs_int_py_internal_lstatnslist, METH_VARARGS, NULL },
+  { (char *) "internal_lxattrlist", guestfs_int_py_internal_lxattrlist, METH_VARARGS, NULL },
   { (char *) "internal_readdir", guestfs_int_py_internal_readdir, METH_VARARGS, NULL },
   { (char *) "internal_readlinklist", guestfs_int_py_internal_readlinklist, METH_VARARGS, NULL },
   { (char *) "internal_test", guestfs_int_py_internal_test, METH_VARARGS, NULL },
@@ -14017,9 +15778,12 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "is_ready", guestfs_int_py_is_ready, METH_VARARGS, NULL },
   { (char *) "is_socket", guestfs_int_py_is_socket, METH_VARARGS, NULL },
   { (char *) "is_symlink", guestfs_int_py_is_symlink, METH_VARARGS, NULL },
+  { (char *) "is_zero", guestfs_int_py_is_zero, METH_VARARGS, NULL },
+  { (char *) "is_zero_device", guestfs_int_py_is_zero_device, METH_VARARGS, NULL },
   { (char *) "kill_subprocess", guestfs_int_py_kill_subprocess, METH_VARARGS, NULL },
   { (char *) "launch", guestfs_int_py_launch, METH_VARARGS, NULL },
   { (char *) "lchown", guestfs_int_py_lchown, METH_VARARGS, NULL },
+  { (char *) "lgetxattr", guestfs_int_py_lgetxattr, METH_VARARGS, NULL },
   { (char *) "lgetxattrs", guestfs_int_py_lgetxattrs, METH_VARARGS, NULL },
   { (char *) "list_devices", guestfs_int_py_list_devices, METH_VARARGS, NULL },
   { (char *) "list_filesystems", guestfs_int_py_list_filesystems, METH_VARARGS, NULL },
@@ -14030,8 +15794,10 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "ln_f", guestfs_int_py_ln_f, METH_VARARGS, NULL },
   { (char *) "ln_s", guestfs_int_py_ln_s, METH_VARARGS, NULL },
   { (char *) "ln_sf", guestfs_int_py_ln_sf, METH_VARARGS, NULL },
+  { (char *) "lremovexattr", guestfs_int_py_lremovexattr, METH_VARARGS, NULL },
   { (char *) "ls", guestfs_int_py_ls, METH_VARARGS, NULL },
   { (char *) "ls0", guestfs_int_py_ls0, METH_VARARGS, NULL },
+  { (char *) "lsetxattr", guestfs_int_py_lsetxattr, METH_VARARGS, NULL },
   { (char *) "lstat", guestfs_int_py_lstat, METH_VARARGS, NULL },
   { (char *) "lstatlist", guestfs_int_py_lstatlist, METH_VARARGS, NULL },
   { (char *) "lstatns", guestfs_int_py_lstatns, METH_VARARGS, NULL },
@@ -14045,14 +15811,21 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "lvremove", guestfs_int_py_lvremove, METH_VARARGS, NULL },
   { (char *) "lvs", guestfs_int_py_lvs, METH_VARARGS, NULL },
   { (char *) "lvs_full", guestfs_int_py_lvs_full, METH_VARARGS, NULL },
+  { (char *) "lxattrlist", guestfs_int_py_lxattrlist, METH_VARARGS, NULL },
   { (char *) "max_disks", guestfs_int_py_max_disks, METH_VARARGS, NULL },
   { (char *) "mkdir", guestfs_int_py_mkdir, METH_VARARGS, NULL },
   { (char *) "mkdir_mode", guestfs_int_py_mkdir_mode, METH_VARARGS, NULL },
   { (char *) "mkdir_p", guestfs_int_py_mkdir_p, METH_VARARGS, NULL },
   { (char *) "mkdtemp", guestfs_int_py_mkdtemp, METH_VARARGS, NULL },
   { (char *) "mke2fs", guestfs_int_py_mke2fs, METH_VARARGS, NULL },
+  { (char *) "mkfifo", guestfs_int_py_mkfifo, METH_VARARGS, NULL },
   { (char *) "mkfs", guestfs_int_py_mkfs, METH_VARARGS, NULL },
   { (char *) "mkmountpoint", guestfs_int_py_mkmountpoint, METH_VARARGS, NULL },
+  { (char *) "mknod", guestfs_int_py_mknod, METH_VARARGS, NULL },
+  { (char *) "mknod_b", guestfs_int_py_mknod_b, METH_VARARGS, NULL },
+  { (char *) "mknod_c", guestfs_int_py_mknod_c, METH_VARARGS, NULL },
+  { (char *) "mktemp", guestfs_int_py_mktemp, METH_VARARGS, NULL },
+  { (char *) "modprobe", guestfs_int_py_modprobe, METH_VARARGS, NULL },
   { (char *) "mount", guestfs_int_py_mount, METH_VARARGS, NULL },
   { (char *) "mount_options", guestfs_int_py_mount_options, METH_VARARGS, NULL },
   { (char *) "mount_ro", guestfs_int_py_mount_ro, METH_VARARGS, NULL },
@@ -14082,11 +15855,13 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "part_to_partnum", guestfs_int_py_part_to_partnum, METH_VARARGS, NULL },
   { (char *) "ping_daemon", guestfs_int_py_ping_daemon, METH_VARARGS, NULL },
   { (char *) "pread", guestfs_int_py_pread, METH_VARARGS, NULL },
+  { (char *) "pread_device", guestfs_int_py_pread_device, METH_VARARGS, NULL },
   { (char *) "pvcreate", guestfs_int_py_pvcreate, METH_VARARGS, NULL },
   { (char *) "pvremove", guestfs_int_py_pvremove, METH_VARARGS, NULL },
   { (char *) "pvs", guestfs_int_py_pvs, METH_VARARGS, NULL },
   { (char *) "pvs_full", guestfs_int_py_pvs_full, METH_VARARGS, NULL },
   { (char *) "pwrite", guestfs_int_py_pwrite, METH_VARARGS, NULL },
+  { (char *) "pwrite_device", guestfs_int_py_pwrite_device, METH_VARARGS, NULL },
   { (char *) "read_file", guestfs_int_py_read_file, METH_VARARGS, NULL },
   { (char *) "read_lines", guestfs_int_py_read_lines, METH_VARARGS, NULL },
   { (char *) "readdir", guestfs_int_py_readdir, METH_VARARGS, NULL },
@@ -14094,6 +15869,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "readlinklist", guestfs_int_py_readlinklist, METH_VARARGS, NULL },
   { (char *) "realpath", guestfs_int_py_realpath, METH_VARARGS, NULL },
   { (char *) "remove_drive", guestfs_int_py_remove_drive, METH_VARARGS, NULL },
+  { (char *) "removexattr", guestfs_int_py_removexattr, METH_VARARGS, NULL },
+  { (char *) "rename", guestfs_int_py_rename, METH_VARARGS, NULL },
   { (char *) "resize2fs", guestfs_int_py_resize2fs, METH_VARARGS, NULL },
   { (char *) "rm", guestfs_int_py_rm, METH_VARARGS, NULL },
   { (char *) "rm_f", guestfs_int_py_rm_f, METH_VARARGS, NULL },
@@ -14125,12 +15902,17 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_uuid", guestfs_int_py_set_uuid, METH_VARARGS, NULL },
   { (char *) "set_verbose", guestfs_int_py_set_verbose, METH_VARARGS, NULL },
   { (char *) "setfiles", guestfs_int_py_setfiles, METH_VARARGS, NULL },
+  { (char *) "setxattr", guestfs_int_py_setxattr, METH_VARARGS, NULL },
   { (char *) "sh", guestfs_int_py_sh, METH_VARARGS, NULL },
   { (char *) "sh_lines", guestfs_int_py_sh_lines, METH_VARARGS, NULL },
+  { (char *) "sh_out", guestfs_int_py_sh_out, METH_VARARGS, NULL },
   { (char *) "shutdown", guestfs_int_py_shutdown, METH_VARARGS, NULL },
+  { (char *) "sleep", guestfs_int_py_sleep, METH_VARARGS, NULL },
   { (char *) "stat", guestfs_int_py_stat, METH_VARARGS, NULL },
   { (char *) "statns", guestfs_int_py_statns, METH_VARARGS, NULL },
   { (char *) "statvfs", guestfs_int_py_statvfs, METH_VARARGS, NULL },
+  { (char *) "strings", guestfs_int_py_strings, METH_VARARGS, NULL },
+  { (char *) "strings_e", guestfs_int_py_strings_e, METH_VARARGS, NULL },
   { (char *) "sync", guestfs_int_py_sync, METH_VARARGS, NULL },
   { (char *) "tail", guestfs_int_py_tail, METH_VARARGS, NULL },
   { (char *) "tail_n", guestfs_int_py_tail_n, METH_VARARGS, NULL },
@@ -14149,6 +15931,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "upload_offset", guestfs_int_py_upload_offset, METH_VARARGS, NULL },
   { (char *) "user_cancel", guestfs_int_py_user_cancel, METH_VARARGS, NULL },
   { (char *) "utimens", guestfs_int_py_utimens, METH_VARARGS, NULL },
+  { (char *) "utsname", guestfs_int_py_utsname, METH_VARARGS, NULL },
   { (char *) "version", guestfs_int_py_version, METH_VARARGS, NULL },
   { (char *) "vfs_label", guestfs_int_py_vfs_label, METH_VARARGS, NULL },
   { (char *) "vfs_type", guestfs_int_py_vfs_type, METH_VARARGS, NULL },
