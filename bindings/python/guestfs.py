@@ -493,6 +493,24 @@ class GuestFS(object):
         r = libguestfsmod.base64_out(self._o, filename, base64file)
         return r
 
+    def blkdiscard(self, device):
+        """Discards (TRIMs) every block of device, telling the storage below that the
+        whole device is unused. What the blocks read back as afterwards depends on the
+        device (see blkdiscardzeroes). Fails if the device does not support
+        discard.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.blkdiscard(self._o, device)
+        return r
+
+    def blkdiscardzeroes(self, device):
+        """Returns true if blocks discarded on device (see blkdiscard) are
+        guaranteed to read back as zero bytes.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.blkdiscardzeroes(self._o, device)
+        return r
+
     def blkid(self, device):
         """Probes device directly with low-level blkid probing (bypassing the blkid
         cache) and returns everything it reports as a hash table of tag names to
@@ -582,6 +600,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.blockdev_rereadpt(self._o, device)
+        return r
+
+    def blockdev_setra(self, device, sectors):
+        """Sets the read-ahead of device to sectors 512-byte sectors. Negative
+        values are an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.blockdev_setra(self._o, device, sectors)
         return r
 
     def blockdev_setro(self, device):
@@ -686,6 +712,16 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.checksum(self._o, csumtype, path)
+        return r
+
+    def checksum_device(self, csumtype, device):
+        """Computes a checksum of the whole contents of device. csumtype is one of
+        the types checksum accepts (crc, md5, sha1, sha224,
+        sha256, sha384, sha512, blake2); the result is the checksum in
+        hexadecimal (a decimal number for crc).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.checksum_device(self._o, csumtype, device)
         return r
 
     def checksums_out(self, csumtype, directory, sumsfile):
@@ -1260,6 +1296,16 @@ class GuestFS(object):
         r = libguestfsmod.filesize(self._o, file)
         return r
 
+    def filesystem_available(self, filesystem):
+        """Returns true if the appliance's kernel can mount filesystems of type
+        filesystem (for example ext4 or vfat), loading the module for it when
+        one exists. A false answer can still come with a usable userspace tool (such
+        as ntfs-3g); use available for optional groups of actions.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.filesystem_available(self._o, filesystem)
+        return r
+
     def fill(self, c, len, path):
         """Writes len bytes with the value c to the start of the file path,
         creating the file if needed. c is a byte value from 0 to 255; for
@@ -1328,6 +1374,39 @@ class GuestFS(object):
         r = libguestfsmod.find0(self._o, directory, files)
         return r
 
+    def findfs_label(self, label):
+        """Returns the device holding the filesystem whose label is label. Fails with
+        ENOENT if none does.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.findfs_label(self._o, label)
+        return r
+
+    def findfs_partlabel(self, label):
+        """Returns the partition whose GPT partition name (blkid's PARTLABEL, see
+        part_set_name) is label. Fails with ENOENT if none matches.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.findfs_partlabel(self._o, label)
+        return r
+
+    def findfs_partuuid(self, uuid):
+        """Returns the partition whose GPT unique partition GUID (the PARTUUID of
+        blkid, written in lower case) is uuid. Fails with ENOENT if none
+        matches.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.findfs_partuuid(self._o, uuid)
+        return r
+
+    def findfs_uuid(self, uuid):
+        """Returns the device holding the filesystem (or swap area, or other signature
+        blkid recognises) whose UUID is uuid. Fails with ENOENT if none does.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.findfs_uuid(self._o, uuid)
+        return r
+
     def fsck(self, fstype, device):
         """Checks the filesystem on device, which should be unmounted, using the
         checker for the filesystem type fstype (e.g. ext2) in automatic-repair
@@ -1341,6 +1420,17 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.fsck(self._o, fstype, device)
+        return r
+
+    def fstrim(self, mountpoint, offset=None, length=None, minimumfreeextent=None):
+        """Tells the filesystem mounted at mountpoint to discard its unused blocks.
+        The optional arguments narrow the work: offset and length (bytes)
+        limit the range searched for free space and free extents smaller than
+        minimumfreeextent bytes are skipped. Fails if the filesystem or the device
+        does not support discard.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.fstrim(self._o, mountpoint, offset, length, minimumfreeextent)
         return r
 
     def get_append(self):
@@ -1422,6 +1512,24 @@ class GuestFS(object):
         warnings.warn("use GuestFS.internal_get_console_socket instead of GuestFS.get_direct", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.get_direct(self._o)
+        return r
+
+    def get_e2attrs(self, file):
+        """Returns the ext2-style file attributes of file as a string of flag letters
+        (the letters chattr uses, in the order lsattr prints them), empty when
+        none is set. Works on filesystems that implement these flags, such as
+        ext2/3/4 and btrfs.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_e2attrs(self._o, file)
+        return r
+
+    def get_e2generation(self, file):
+        """Returns the generation number stored in the inode of file on an ext2/3/4
+        filesystem (used by NFS to tell reused inodes apart).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_e2generation(self._o, file)
         return r
 
     def get_hv(self):
@@ -2541,6 +2649,14 @@ class GuestFS(object):
         r = libguestfsmod.is_launching(self._o)
         return r
 
+    def is_lv(self, mountable):
+        """Returns true if mountable is an LVM logical volume (for example
+        /dev/VG/LV), false for anything else such as a partition.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.is_lv(self._o, mountable)
+        return r
+
     def is_ready(self):
         """Returns true once the appliance has been launched and is ready to accept commands.
         """
@@ -2568,6 +2684,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.is_symlink(self._o, path)
+        return r
+
+    def is_whole_device(self, device):
+        """Returns true if device is a whole disk, such as /dev/sda, and false for
+        a partition, a logical volume or another derived device.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.is_whole_device(self._o, device)
         return r
 
     def is_zero(self, path):
@@ -2650,6 +2774,24 @@ class GuestFS(object):
         r = libguestfsmod.list_devices(self._o)
         return r
 
+    def list_disk_labels(self):
+        """Returns a map from disk label to device name for every disk that was added
+        with the label option of add_drive. Disks added without a label are not
+        listed.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.list_disk_labels(self._o)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def list_dm_devices(self):
+        """Lists the device-mapper devices in /dev/mapper (logical volumes, opened
+        LUKS devices and so on), sorted, without the control node.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.list_dm_devices(self._o)
+        return r
+
     def list_filesystems(self):
         """Looks at every device, partition, logical volume and other block device that
         could hold a filesystem and returns a hash table mapping each of them (as a
@@ -2667,6 +2809,14 @@ class GuestFS(object):
         self._check_not_closed()
         r = libguestfsmod.list_filesystems(self._o)
         r = self._maybe_convert_to_dict(r)
+        return r
+
+    def list_md_devices(self):
+        """Lists the running Linux software RAID (md) devices, such as /dev/md127,
+        sorted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.list_md_devices(self._o)
         return r
 
     def list_partitions(self):
@@ -2841,6 +2991,15 @@ class GuestFS(object):
         r = libguestfsmod.lstatnslist(self._o, path, names)
         return r
 
+    def luks_add_key(self, device, key, newkey, keyslot):
+        """Adds the passphrase newkey to key slot keyslot of the LUKS device
+        device; key is any passphrase that already opens it. Fails if the slot
+        is in use or key is wrong.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.luks_add_key(self._o, device, key, newkey, keyslot)
+        return r
+
     def luks_close(self, device):
         """Closes a LUKS device that was opened with luks_open, removing
         device, which must be the /dev/mapper/NAME device it created. This call
@@ -2865,6 +3024,24 @@ class GuestFS(object):
         r = libguestfsmod.luks_format(self._o, device, key, keyslot)
         return r
 
+    def luks_format_cipher(self, device, key, keyslot, cipher):
+        """Like luks_format, but encrypts with cipher (in cryptsetup's notation,
+        for example aes-xts-plain64 or aes-cbc-essiv:sha256) instead of the
+        default. key goes into key slot keyslot.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.luks_format_cipher(self._o, device, key, keyslot, cipher)
+        return r
+
+    def luks_kill_slot(self, device, key, keyslot):
+        """Erases key slot keyslot of the LUKS device device, so that its
+        passphrase no longer opens the device. key must be a passphrase of a
+        different slot that stays.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.luks_kill_slot(self._o, device, key, keyslot)
+        return r
+
     def luks_open(self, device, key, mapname):
         """Unlocks the LUKS encrypted device with the passphrase key, creating the
         decrypted device /dev/mapper/mapname.
@@ -2878,6 +3055,13 @@ class GuestFS(object):
         warnings.warn("use GuestFS.cryptsetup_open instead of GuestFS.luks_open", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.luks_open(self._o, device, key, mapname)
+        return r
+
+    def luks_uuid(self, device):
+        """Returns the UUID in the LUKS header of device.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.luks_uuid(self._o, device)
         return r
 
     def lvcreate(self, logvol, volgroup, mbytes):
@@ -2905,6 +3089,23 @@ class GuestFS(object):
         r = libguestfsmod.lvcreate_free(self._o, logvol, volgroup, percent)
         return r
 
+    def lvm_canonical_lv_name(self, lvname):
+        """Turns any name of a logical volume, such as /dev/mapper/VG-LV, into the
+        form /dev/VG/LV used everywhere else in this API. Fails with EINVAL if
+        lvname is not a logical volume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvm_canonical_lv_name(self._o, lvname)
+        return r
+
+    def lvm_clear_filter(self):
+        """Removes the device filter set with lvm_set_filter, so LVM sees every block
+        device again, and rescans.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvm_clear_filter(self._o)
+        return r
+
     def lvm_remove_all(self):
         """Removes all LVM metadata from the added disks: every logical volume, then
         every volume group, then every physical volume, deactivating them first. The
@@ -2916,6 +3117,27 @@ class GuestFS(object):
         r = libguestfsmod.lvm_remove_all(self._o)
         return r
 
+    def lvm_scan(self, activate):
+        """Makes LVM look at every block device again for physical volumes, volume
+        groups and logical volumes, for example after devices were changed behind its
+        back. When activate is true, the logical volumes found are activated too.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvm_scan(self._o, activate)
+        return r
+
+    def lvm_set_filter(self, devices):
+        """Restricts LVM to the block devices listed in devices: physical volumes on
+        any other device are ignored, as if they were not there. Logical volumes are
+        deactivated while the filter changes and those still visible are activated
+        again. Name partitions explicitly; listing a whole disk does not include its
+        partitions. Undo with lvm_clear_filter.
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.lvm_set_filter(self._o, devices)
+        return r
+
     def lvremove(self, device):
         """Removes a logical volume, for example /dev/VG/LV, without asking for
         confirmation. If device names a volume group instead (/dev/VG), every
@@ -2925,6 +3147,34 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.lvremove(self._o, device)
+        return r
+
+    def lvrename(self, logvol, newlogvol):
+        """Gives a logical volume a new name. Both logvol and newlogvol are full
+        paths such as /dev/VG/LV; the volume stays in the same volume group, so
+        both must name the same group. Fails if the new name is taken.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvrename(self._o, logvol, newlogvol)
+        return r
+
+    def lvresize(self, device, mbytes):
+        """Changes the size of the logical volume device to mbytes megabytes (MiB),
+        rounded up to whole extents. Shrinking does not touch a filesystem inside the
+        volume, so shrink the filesystem first or data will be lost; after growing, use
+        a tool such as resize2fs to let the filesystem use the new space.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvresize(self._o, device, mbytes)
+        return r
+
+    def lvresize_free(self, lv, percent):
+        """Grows the logical volume lv by percent per cent of the free space left
+        in its volume group (1 to 100). With 100 the volume takes all remaining space.
+        The filesystem inside is not resized.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvresize_free(self._o, lv, percent)
         return r
 
     def lvs(self):
@@ -2948,6 +3198,14 @@ class GuestFS(object):
         r = libguestfsmod.lvs_full(self._o)
         return r
 
+    def lvuuid(self, device):
+        """Returns the UUID of the logical volume device as LVM prints it: 32
+        characters in groups separated by dashes.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.lvuuid(self._o, device)
+        return r
+
     def lxattrlist(self, path, names):
         """Reads the extended attributes of many files in one go: names are names of entries
         in the directory path (symbolic links are not followed). The result is one group
@@ -2969,6 +3227,51 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.max_disks(self._o)
+        return r
+
+    def md_create(self, name, devices, missingbitmap=None, nrdevices=None, spare=None, chunk=None, level=None):
+        """Builds a Linux software RAID (md) array named name from the devices in
+        devices and starts it; it appears as /dev/md/name.
+        
+        Optional arguments: level is the RAID level (raid1 by default; also
+        linear, raid0, raid4, raid5, raid6, raid10 and their numeric
+        forms). nrdevices is the number of active member slots, by default the
+        number of devices plus the slots marked missing. spare is how many of the
+        devices are spares. chunk is the chunk size in bytes for the levels that
+        stripe. missingbitmap marks slots to leave empty: bit n set means slot
+        n has no device yet, which lets you build a degraded array.
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.md_create(self._o, name, devices, missingbitmap, nrdevices, spare, chunk, level)
+        return r
+
+    def md_detail(self, md):
+        """Describes the md array md as key/value pairs taken from mdadm's export
+        format, with the MD_ prefix dropped and keys in lower case: for example
+        level, devices, metadata, uuid and name. Fails if md is not
+        an md device.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.md_detail(self._o, md)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def md_stat(self, md):
+        """Lists the member devices of the running md array md. Each entry gives the
+        device name, its role number in the array (mdstat_index) and flags as
+        letters: W write-mostly, F faulty, S spare, R replacement.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.md_stat(self._o, md)
+        return r
+
+    def md_stop(self, md):
+        """Stops the md array md, releasing its member devices. The members keep their
+        RAID metadata, so the array can be assembled again.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.md_stop(self._o, md)
         return r
 
     def mkdir(self, path):
@@ -3090,6 +3393,14 @@ class GuestFS(object):
 
     mkfs_opts = mkfs
 
+    def mklost_and_found(self, mountpoint):
+        """Creates the lost+found directory that e2fsck uses at the top of the
+        ext2/3/4 filesystem mounted at mountpoint, with blocks preallocated.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mklost_and_found(self._o, mountpoint)
+        return r
+
     def mkmountpoint(self, exemptpath):
         """Creates the directory exemptpath inside the appliance's root for guest
         mounts, so that a filesystem can be mounted there even before anything is
@@ -3137,6 +3448,30 @@ class GuestFS(object):
         r = libguestfsmod.mknod_c(self._o, mode, devmajor, devminor, path)
         return r
 
+    def mkswap(self, device, label=None, uuid=None):
+        """Writes a Linux swap signature on device, turning the whole device into swap
+        space. Whatever the device held before is lost.
+        
+        The optional argument label gives the swap area a label (at most 16 bytes)
+        and uuid sets its UUID instead of a random one. Use swapon_device (or
+        swapon_label, swapon_uuid) to start using it.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mkswap(self._o, device, label, uuid)
+        return r
+
+    mkswap_opts = mkswap
+
+    def mkswap_file(self, path):
+        """Formats the existing guest file path as a swap area. The file must already
+        have its final size and must contain no holes, or the kernel will refuse to
+        swap to it: write it out in full first, for example with fill. Fails if
+        path does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mkswap_file(self._o, path)
+        return r
+
     def mktemp(self, tmpl, suffix=None):
         """Creates a new, empty regular file with a unique name and returns its full path.
         tmpl is the full path of the file to create, ending in XXXXXX; the six X
@@ -3174,6 +3509,15 @@ class GuestFS(object):
         r = libguestfsmod.mount(self._o, mountable, mountpoint)
         return r
 
+    def mount_loop(self, file, mountpoint):
+        """Mounts the filesystem image held in the guest file file on
+        mountpoint through a loop device. Unmount it with umount before
+        unmounting the filesystem that contains file.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mount_loop(self._o, file, mountpoint)
+        return r
+
     def mount_options(self, options, mountable, mountpoint):
         """Like mount, but passes options to the kernel as the comma-separated
         option list of mount -o (for example ro,noatime). An empty options
@@ -3204,6 +3548,24 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.mount_vfs(self._o, options, vfstype, mountable, mountpoint)
+        return r
+
+    def mountable_device(self, mountable):
+        """Returns the device part of mountable: for a btrfs subvolume written as
+        btrfsvol:/dev/sda2/sub that is /dev/sda2, and for a plain device the
+        device itself. Nothing is checked on the disk.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mountable_device(self._o, mountable)
+        return r
+
+    def mountable_subvolume(self, mountable):
+        """Returns the subvolume part of a btrfs mountable such as
+        btrfsvol:/dev/sda2/sub (here sub). Fails with EINVAL when the
+        mountable is not a subvolume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mountable_subvolume(self._o, mountable)
         return r
 
     def mountpoints(self):
@@ -3238,6 +3600,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.mv(self._o, src, dest)
+        return r
+
+    def nr_devices(self):
+        """Returns how many disks were added to the handle, which is the number of
+        devices list_devices returns.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.nr_devices(self._o)
         return r
 
     def parse_environment(self):
@@ -3303,6 +3673,15 @@ class GuestFS(object):
         r = libguestfsmod.part_disk(self._o, device, parttype)
         return r
 
+    def part_expand_gpt(self, device):
+        """Moves the backup GPT header and partition array of device to the real end
+        of the disk, as needed after the disk image was enlarged; the space gained
+        can then be used for partitions. Fails if the disk does not have a GPT.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_expand_gpt(self._o, device)
+        return r
+
     def part_get_bootable(self, device, partnum):
         """Returns true if partition number partnum on device has its bootable
         (boot) flag set, false otherwise. Fails if the device has no partition
@@ -3321,6 +3700,16 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.part_get_disk_guid(self._o, device)
+        return r
+
+    def part_get_gpt_attributes(self, device, partnum):
+        """Returns the 64-bit attribute field of GPT partition partnum on device
+        as a number. Bit 0 marks a partition the platform needs, bit 1 tells EFI
+        firmware to ignore it, bit 2 is the legacy BIOS bootable flag and bits 48 to
+        63 belong to the partition type. Fails on a disk without a GPT.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_get_gpt_attributes(self._o, device, partnum)
         return r
 
     def part_get_gpt_guid(self, device, partnum):
@@ -3354,6 +3743,24 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.part_get_mbr_id(self._o, device, partnum)
+        return r
+
+    def part_get_mbr_part_type(self, device, partnum):
+        """Returns what kind of MBR partition number partnum of device is:
+        primary, extended or logical (numbers 5 and up). On a GPT disk every
+        partition is reported as primary.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_get_mbr_part_type(self._o, device, partnum)
+        return r
+
+    def part_get_name(self, device, partnum):
+        """Returns the name (GPT partition label) of partition partnum on device; an
+        unnamed partition gives the empty string. Only GPT tables have names: other
+        table types are an error. See part_set_name.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_get_name(self._o, device, partnum)
         return r
 
     def part_get_parttype(self, device):
@@ -3394,6 +3801,16 @@ class GuestFS(object):
         r = libguestfsmod.part_list(self._o, device)
         return r
 
+    def part_resize(self, device, partnum, endsect):
+        """Moves the end of partition partnum on device to sector endsect
+        (inclusive, in 512-byte sectors), keeping its start. The filesystem inside is
+        not changed: shrink it before shrinking the partition, and grow it afterwards
+        when the partition grew.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_resize(self._o, device, partnum, endsect)
+        return r
+
     def part_set_bootable(self, device, partnum, bootable):
         """Sets (bootable true) or clears (false) the bootable flag of partition
         number partnum on device; partitions are numbered from 1. Some
@@ -3414,6 +3831,22 @@ class GuestFS(object):
         r = libguestfsmod.part_set_disk_guid(self._o, device, guid)
         return r
 
+    def part_set_disk_guid_random(self, device):
+        """Gives the GPT disk device a new random disk GUID. See part_set_disk_guid
+        to choose it.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_set_disk_guid_random(self._o, device)
+        return r
+
+    def part_set_gpt_attributes(self, device, partnum, attributes):
+        """Replaces the whole 64-bit attribute field of GPT partition partnum on
+        device with attributes (see part_get_gpt_attributes for the bits).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_set_gpt_attributes(self._o, device, partnum, attributes)
+        return r
+
     def part_set_gpt_guid(self, device, partnum, guid):
         """Changes the unique GUID of GPT partition number partnum on device to
         guid. Fails if guid is not a well-formed GUID, if the partition table
@@ -3432,6 +3865,15 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.part_set_gpt_type(self._o, device, partnum, guid)
+        return r
+
+    def part_set_mbr_id(self, device, partnum, idbyte):
+        """Sets the one-byte MBR type code (system id) of partition partnum on
+        device to idbyte, for example 0x83 for Linux or 0x07 for NTFS. Only
+        MBR tables have these codes; see part_get_mbr_id to read one back.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.part_set_mbr_id(self._o, device, partnum, idbyte)
         return r
 
     def part_set_name(self, device, partnum, name):
@@ -3495,6 +3937,22 @@ class GuestFS(object):
         r = libguestfsmod.pread_device(self._o, device, count, offset)
         return r
 
+    def pvchange_uuid(self, device):
+        """Gives the physical volume device a new random UUID. Useful after cloning a
+        disk, when two physical volumes would otherwise share one UUID.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pvchange_uuid(self._o, device)
+        return r
+
+    def pvchange_uuid_all(self):
+        """Gives every physical volume a new random UUID, as pvchange_uuid does for
+        one.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pvchange_uuid_all(self._o)
+        return r
+
     def pvcreate(self, device):
         """Initializes device, normally a partition such as /dev/sda1, as an LVM
         physical volume so that it can be added to a volume group with vgcreate.
@@ -3511,6 +3969,23 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.pvremove(self._o, device)
+        return r
+
+    def pvresize(self, device):
+        """Makes the physical volume device fill its whole device again, for example
+        after the partition under it was enlarged. See pvresize_size to pick the
+        size.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pvresize(self._o, device)
+        return r
+
+    def pvresize_size(self, device, size):
+        """Sets the size of the physical volume device to size bytes, which may be
+        less than the device. Fails if the extents in use would no longer fit.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pvresize_size(self._o, device, size)
         return r
 
     def pvs(self):
@@ -3530,6 +4005,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.pvs_full(self._o)
+        return r
+
+    def pvuuid(self, device):
+        """Returns the UUID of the physical volume device in LVM's dashed form. Fails
+        if the device is not a physical volume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.pvuuid(self._o, device)
         return r
 
     def pwrite(self, path, content, offset):
@@ -3629,6 +4112,15 @@ class GuestFS(object):
         r = libguestfsmod.realpath(self._o, path)
         return r
 
+    def remount(self, mountpoint, rw=None):
+        """Changes the mount flags of the filesystem already mounted at mountpoint
+        without unmounting it. rw true makes it writable, false makes it
+        read-only; without the option the flags stay as they are.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.remount(self._o, mountpoint, rw)
+        return r
+
     def remove_drive(self, label):
         """Was meant to hot-unplug the drive that was added with the label label from a running
         appliance. Hotplugging is no longer supported, so this call always fails.
@@ -3670,6 +4162,26 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.resize2fs(self._o, device)
+        return r
+
+    def resize2fs_M(self, device):
+        """Shrinks the ext2, ext3 or ext4 filesystem on device to about the smallest
+        size that still holds its contents. The device keeps its size: shrink the
+        partition or logical volume afterwards if needed. The filesystem must be
+        unmounted and should be checked first (e2fsck_f).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.resize2fs_M(self._o, device)
+        return r
+
+    def resize2fs_size(self, device, size):
+        """Resizes the ext2, ext3 or ext4 filesystem on device to size bytes
+        (rounded down to whole filesystem blocks). Shrinking needs the filesystem
+        unmounted and freshly checked (e2fsck_f); growing up to the size of the
+        device also works while it is mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.resize2fs_size(self._o, device, size)
         return r
 
     def rm(self, path):
@@ -3807,6 +4319,24 @@ class GuestFS(object):
         warnings.warn("use GuestFS.internal_get_console_socket instead of GuestFS.set_direct", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.set_direct(self._o, direct)
+        return r
+
+    def set_e2attrs(self, file, attrs, clear=None):
+        """Sets the ext2-style attribute flags listed in attrs (letters such as A,
+        a, d, i, S) on file, leaving the other flags as they are. With
+        clear true the listed flags are removed instead. Flags the filesystem
+        does not support make the call fail.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.set_e2attrs(self._o, file, attrs, clear)
+        return r
+
+    def set_e2generation(self, file, generation):
+        """Sets the inode generation number of file to generation. See
+        get_e2generation.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.set_e2generation(self._o, file, generation)
         return r
 
     def set_hv(self, hv):
@@ -3964,6 +4494,14 @@ class GuestFS(object):
         r = libguestfsmod.set_uuid(self._o, device, uuid)
         return r
 
+    def set_uuid_random(self, device):
+        """Gives the filesystem or swap area on device a new random UUID. It supports
+        the same types as set_uuid (ext2/3/4, XFS, btrfs and swap).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.set_uuid_random(self._o, device)
+        return r
+
     def set_verbose(self, verbose):
         """Turns verbose debugging messages from the library and the appliance on or off
         according to verbose. The messages are sent as library and appliance events, or to
@@ -4111,6 +4649,72 @@ class GuestFS(object):
         r = libguestfsmod.strings_e(self._o, encoding, path)
         return r
 
+    def swapoff_device(self, device):
+        """Stops swapping to device, which must have been enabled with
+        swapon_device. Fails when the device is not in use as swap.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapoff_device(self._o, device)
+        return r
+
+    def swapoff_file(self, file):
+        """Stops swapping to the guest file file, which was enabled with
+        swapon_file. Fails when the file is not an active swap area.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapoff_file(self._o, file)
+        return r
+
+    def swapoff_label(self, label):
+        """Stops swapping to the swap area labelled label, which was enabled with
+        swapon_label. Fails when no active swap area has that label.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapoff_label(self._o, label)
+        return r
+
+    def swapoff_uuid(self, uuid):
+        """Stops swapping to the swap area with the UUID uuid, which was enabled with
+        swapon_uuid. Fails when it is not in use.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapoff_uuid(self._o, uuid)
+        return r
+
+    def swapon_device(self, device):
+        """Starts using the block device device as swap space for the appliance. The
+        device must carry a swap signature (see mkswap). Stop with
+        swapoff_device before the device is changed or the handle is closed.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapon_device(self._o, device)
+        return r
+
+    def swapon_file(self, file):
+        """Starts using the guest file file as swap space. The file must have been
+        prepared with mkswap_file and must live on a filesystem that supports swap
+        files. Stop with swapoff_file.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapon_file(self._o, file)
+        return r
+
+    def swapon_label(self, label):
+        """Finds the swap area whose label is label (set with the label option of
+        mkswap) and starts swapping to it. Fails if no device has that label.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapon_label(self._o, label)
+        return r
+
+    def swapon_uuid(self, uuid):
+        """Finds the swap area with the UUID uuid (see the uuid option of
+        mkswap) and starts swapping to it. Fails if no device has that UUID.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.swapon_uuid(self._o, uuid)
+        return r
+
     def sync(self):
         """Flushes all pending writes in the appliance to the underlying disks, so the
         disk images are up to date. Call it after modifying a disk and before closing
@@ -4239,6 +4843,22 @@ class GuestFS(object):
         r = libguestfsmod.truncate_size(self._o, path, size)
         return r
 
+    def tune2fs(self, device, force=None, maxmountcount=None, mountcount=None, errorbehavior=None, group=None, intervalbetweenchecks=None, reservedblockspercentage=None, lastmounteddirectory=None, reservedblockscount=None, user=None):
+        """Changes tunable settings of the ext2/3/4 filesystem on device; only the
+        optional arguments given are changed. maxmountcount and mountcount set
+        the maximum and current mount counts (a maximum of 0 or -1 turns the
+        count-based check off); intervalbetweenchecks is the time between forced
+        checks in seconds (0 turns it off); errorbehavior is continue,
+        remount-ro or panic; reservedblockspercentage and
+        reservedblockscount set the blocks kept for the user user and group
+        group (numeric ids); lastmounteddirectory records a last mount point;
+        force makes tune2fs go on despite errors. Use tune2fs_l to read the
+        values back.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.tune2fs(self._o, device, force, maxmountcount, mountcount, errorbehavior, group, intervalbetweenchecks, reservedblockspercentage, lastmounteddirectory, reservedblockscount, user)
+        return r
+
     def tune2fs_l(self, device):
         """Reads the superblock of the ext2, ext3 or ext4 filesystem on device and
         returns it as a map from field name to value, as printed by tune2fs -l
@@ -4362,6 +4982,15 @@ class GuestFS(object):
         r = libguestfsmod.vfs_label(self._o, mountable)
         return r
 
+    def vfs_minimum_size(self, mountable):
+        """Estimates in bytes the smallest size the filesystem mountable could be
+        shrunk to. Supported for ext2/3/4, NTFS and btrfs (btrfs must be mounted);
+        other types fail with ENOTSUP.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vfs_minimum_size(self._o, mountable)
+        return r
+
     def vfs_type(self, mountable):
         """Detects the filesystem (or other content signature) on mountable and
         returns its type name, which for mountable filesystems is normally the name
@@ -4383,6 +5012,17 @@ class GuestFS(object):
         r = libguestfsmod.vfs_uuid(self._o, mountable)
         return r
 
+    def vg_activate(self, activate, volgroups):
+        """Activates (when activate is true) or deactivates (false) every logical
+        volume in the volume groups listed in volgroups. An empty list means every
+        volume group LVM can see. Deactivated volumes have no device nodes until they
+        are activated again; deactivation fails while a volume is in use.
+        """
+        self._check_not_closed()
+        volgroups = list(volgroups)
+        r = libguestfsmod.vg_activate(self._o, activate, volgroups)
+        return r
+
     def vg_activate_all(self, activate):
         """Activates (activate true) or deactivates (false) every logical volume in
         every volume group, like vgchange -a y or vgchange -a n. Deactivated
@@ -4391,6 +5031,21 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.vg_activate_all(self._o, activate)
+        return r
+
+    def vgchange_uuid(self, vg):
+        """Gives the volume group vg a new random UUID. LVM refuses while logical
+        volumes of the group are active, so deactivate them first (vg_activate).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vgchange_uuid(self._o, vg)
+        return r
+
+    def vgchange_uuid_all(self):
+        """Gives every volume group a new random UUID, as vgchange_uuid does for one.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vgchange_uuid_all(self._o)
         return r
 
     def vgcreate(self, volgroup, physvols):
@@ -4403,6 +5058,31 @@ class GuestFS(object):
         r = libguestfsmod.vgcreate(self._o, volgroup, physvols)
         return r
 
+    def vglvuuids(self, vgname):
+        """Returns the UUIDs (dashed form, see lvuuid) of the logical volumes in the
+        volume group vgname, one per volume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vglvuuids(self._o, vgname)
+        return r
+
+    def vgmeta(self, vgname):
+        """Returns the LVM metadata of the volume group vgname: the text that
+        vgcfgbackup would save, describing its physical and logical volumes. Fails
+        if the group does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vgmeta(self._o, vgname)
+        return r
+
+    def vgpvuuids(self, vgname):
+        """Returns the UUIDs (dashed form, see pvuuid) of the physical volumes that
+        make up the volume group vgname.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vgpvuuids(self._o, vgname)
+        return r
+
     def vgremove(self, vgname):
         """Removes the LVM volume group vgname (for example VG), forcibly
         deleting any logical volumes it contains. The physical volumes stay
@@ -4411,6 +5091,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.vgremove(self._o, vgname)
+        return r
+
+    def vgrename(self, volgroup, newvolgroup):
+        """Renames the volume group volgroup to newvolgroup. Its logical volumes
+        then appear under /dev/newvolgroup/.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vgrename(self._o, volgroup, newvolgroup)
         return r
 
     def vgs(self):
@@ -4431,6 +5119,14 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.vgs_full(self._o)
+        return r
+
+    def vguuid(self, vgname):
+        """Returns the UUID of the volume group vgname in LVM's dashed form. Fails if
+        there is no such group.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.vguuid(self._o, vgname)
         return r
 
     def wait_ready(self):
@@ -4472,6 +5168,15 @@ class GuestFS(object):
         r = libguestfsmod.wc_w(self._o, path)
         return r
 
+    def wipefs(self, device):
+        """Erases every filesystem, RAID, partition-table and similar signature that
+        can be found on device, so tools no longer recognise its former contents.
+        Only the signature bytes are overwritten, not the data.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.wipefs(self._o, device)
+        return r
+
     def write(self, path, content):
         """Creates the guest file path containing exactly the bytes of content, which may
         include zero bytes. An existing file is overwritten (truncated first). Large content is
@@ -4511,6 +5216,16 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.zero_device(self._o, device)
+        return r
+
+    def zero_free_space(self, directory):
+        """Overwrites the free space of the filesystem that contains directory with
+        zero bytes, by filling a temporary file in directory until the filesystem
+        is full and then deleting it. Existing files are not touched. This can make a
+        sparse or compressed disk image smaller afterwards.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.zero_free_space(self._o, directory)
         return r
 
     def zerofree(self, device):

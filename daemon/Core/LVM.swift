@@ -5,7 +5,10 @@ import GuestfsProtocol
 
 extension Handlers {
     func lvm(_ args: [String], input: [UInt8]? = nil) throws -> String {
-        try Command.output(["lvm"] + args, input: input)
+        var argv = ["lvm"] + args
+        // A device filter set by lvm_set_filter (LVMMore.swift) applies to every command.
+        if let filter = LVMFilter.config, argv.count > 1 { argv.insert(contentsOf: ["--config", filter], at: 2) }
+        return try Command.output(argv, input: input)
     }
 
     /// Rows of an lvm report, split on the separator.

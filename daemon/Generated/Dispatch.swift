@@ -89,7 +89,10 @@ protocol DaemonActionHandlers {
     func stringsE(_ ctx: CallContext, encoding: String, path: String) throws -> [String]
     func hexdump(_ ctx: CallContext, path: String) throws -> String
     func zerofree(_ ctx: CallContext, device: String) throws
+    func pvresize(_ ctx: CallContext, device: String) throws
     func vgActivateAll(_ ctx: CallContext, activate: Bool) throws
+    func vgActivate(_ ctx: CallContext, activate: Bool, volgroups: [String]) throws
+    func lvresize(_ ctx: CallContext, device: String, mbytes: Int32) throws
     func resize2fs(_ ctx: CallContext, device: String) throws
     func e2fsckF(_ ctx: CallContext, device: String) throws
     func sleep(_ ctx: CallContext, secs: Int32) throws
@@ -108,6 +111,8 @@ protocol DaemonActionHandlers {
     func dfH(_ ctx: CallContext) throws -> String
     func du(_ ctx: CallContext, path: String) throws -> Int64
     func initrdList(_ ctx: CallContext, path: String) throws -> [String]
+    func mountLoop(_ ctx: CallContext, file: String, mountpoint: String) throws
+    func mkswap(_ ctx: CallContext, device: String, label: String?, uuid: String?) throws
     func mknod(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
     func mkfifo(_ ctx: CallContext, mode: Int32, path: String) throws
     func mknodB(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
@@ -130,6 +135,15 @@ protocol DaemonActionHandlers {
     func lnSf(_ ctx: CallContext, target: String, linkname: String) throws
     func readlink(_ ctx: CallContext, path: String) throws -> String
     func fallocate(_ ctx: CallContext, path: String, len: Int32) throws
+    func swaponDevice(_ ctx: CallContext, device: String) throws
+    func swapoffDevice(_ ctx: CallContext, device: String) throws
+    func swaponFile(_ ctx: CallContext, file: String) throws
+    func swapoffFile(_ ctx: CallContext, file: String) throws
+    func swaponLabel(_ ctx: CallContext, label: String) throws
+    func swapoffLabel(_ ctx: CallContext, label: String) throws
+    func swaponUuid(_ ctx: CallContext, uuid: String) throws
+    func swapoffUuid(_ ctx: CallContext, uuid: String) throws
+    func mkswapFile(_ ctx: CallContext, path: String) throws
     func modprobe(_ ctx: CallContext, modulename: String) throws
     func echoDaemon(_ ctx: CallContext, words: [String]) throws -> String
     func find0(_ ctx: CallContext, directory: String) throws
@@ -152,11 +166,21 @@ protocol DaemonActionHandlers {
     func partGetParttype(_ ctx: CallContext, device: String) throws -> String
     func fill(_ ctx: CallContext, c: Int32, len: Int32, path: String) throws
     func filesize(_ ctx: CallContext, file: String) throws -> Int64
+    func lvrename(_ ctx: CallContext, logvol: String, newlogvol: String) throws
+    func vgrename(_ ctx: CallContext, volgroup: String, newvolgroup: String) throws
     func initrdCat(_ ctx: CallContext, initrdpath: String, filename: String) throws -> [UInt8]
+    func pvuuid(_ ctx: CallContext, device: String) throws -> String
+    func vguuid(_ ctx: CallContext, vgname: String) throws -> String
+    func lvuuid(_ ctx: CallContext, device: String) throws -> String
+    func vgpvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
+    func vglvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
     func zeroDevice(_ ctx: CallContext, device: String) throws
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws
     func partGetBootable(_ ctx: CallContext, device: String, partnum: Int32) throws -> Bool
     func partGetMbrId(_ ctx: CallContext, device: String, partnum: Int32) throws -> Int32
+    func partSetMbrId(_ ctx: CallContext, device: String, partnum: Int32, idbyte: Int32) throws
+    func checksumDevice(_ ctx: CallContext, csumtype: String, device: String) throws -> String
+    func lvresizeFree(_ ctx: CallContext, lv: String, percent: Int32) throws
     func augClear(_ ctx: CallContext, augpath: String) throws
     func getUmask(_ ctx: CallContext) throws -> Int32
     func base64In(_ ctx: CallContext, filename: String) throws
@@ -165,12 +189,22 @@ protocol DaemonActionHandlers {
     func fillPattern(_ ctx: CallContext, pattern: String, len: Int32, path: String) throws
     func internalWrite(_ ctx: CallContext, path: String, content: [UInt8]) throws
     func pwrite(_ ctx: CallContext, path: String, content: [UInt8], offset: Int64) throws -> Int32
+    func resize2fsSize(_ ctx: CallContext, device: String, size: Int64) throws
+    func pvresizeSize(_ ctx: CallContext, device: String, size: Int64) throws
     func fallocate64(_ ctx: CallContext, path: String, len: Int64) throws
     func vfsLabel(_ ctx: CallContext, mountable: String) throws -> String
     func vfsUuid(_ ctx: CallContext, mountable: String) throws -> String
+    func lvmSetFilter(_ ctx: CallContext, devices: [String]) throws
+    func lvmClearFilter(_ ctx: CallContext) throws
     func luksOpen(_ ctx: CallContext, device: String, key: String, mapname: String) throws
     func luksClose(_ ctx: CallContext, device: String) throws
     func luksFormat(_ ctx: CallContext, device: String, key: String, keyslot: Int32) throws
+    func luksFormatCipher(_ ctx: CallContext, device: String, key: String, keyslot: Int32, cipher: String) throws
+    func luksAddKey(_ ctx: CallContext, device: String, key: String, newkey: String, keyslot: Int32) throws
+    func luksKillSlot(_ ctx: CallContext, device: String, key: String, keyslot: Int32) throws
+    func isLv(_ ctx: CallContext, mountable: String) throws -> Bool
+    func findfsUuid(_ ctx: CallContext, uuid: String) throws -> String
+    func findfsLabel(_ ctx: CallContext, label: String) throws -> String
     func isChardev(_ ctx: CallContext, path: String, followsymlinks: Bool?) throws -> Bool
     func isBlockdev(_ ctx: CallContext, path: String, followsymlinks: Bool?) throws -> Bool
     func isFifo(_ ctx: CallContext, path: String, followsymlinks: Bool?) throws -> Bool
@@ -181,12 +215,15 @@ protocol DaemonActionHandlers {
     func downloadOffset(_ ctx: CallContext, remotefilename: String, offset: Int64, size: Int64) throws
     func pwriteDevice(_ ctx: CallContext, device: String, content: [UInt8], offset: Int64) throws -> Int32
     func preadDevice(_ ctx: CallContext, device: String, count: Int32, offset: Int64) throws -> [UInt8]
+    func lvmCanonicalLvName(_ ctx: CallContext, lvname: String) throws -> String
     func mkfs(_ ctx: CallContext, fstype: String, device: String, blocksize: Int32?, features: String?, inode: Int32?, sectorsize: Int32?, label: String?) throws
     func getxattr(_ ctx: CallContext, path: String, name: String) throws -> [UInt8]
     func lgetxattr(_ ctx: CallContext, path: String, name: String) throws -> [UInt8]
+    func resize2fsM(_ ctx: CallContext, device: String) throws
     func internalAutosync(_ ctx: CallContext) throws
     func isZero(_ ctx: CallContext, path: String) throws -> Bool
     func isZeroDevice(_ ctx: CallContext, device: String) throws -> Bool
+    func listDmDevices(_ ctx: CallContext) throws -> [String]
     func internalWriteAppend(_ ctx: CallContext, path: String, content: [UInt8]) throws
     func compressOut(_ ctx: CallContext, ctype: String, file: String, level: Int32?) throws
     func compressDeviceOut(_ ctx: CallContext, ctype: String, device: String, level: Int32?) throws
@@ -195,12 +232,32 @@ protocol DaemonActionHandlers {
     func copyDeviceToFile(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
     func copyFileToDevice(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
     func copyFileToFile(_ ctx: CallContext, src: String, dest: String, srcoffset: Int64?, destoffset: Int64?, size: Int64?, sparse: Bool?, append: Bool?) throws
+    func tune2fs(_ ctx: CallContext, device: String, force: Bool?, maxmountcount: Int32?, mountcount: Int32?, errorbehavior: String?, group: Int64?, intervalbetweenchecks: Int32?, reservedblockspercentage: Int32?, lastmounteddirectory: String?, reservedblockscount: Int64?, user: Int64?) throws
+    func mdCreate(_ ctx: CallContext, name: String, devices: [String], missingbitmap: Int64?, nrdevices: Int32?, spare: Int32?, chunk: Int64?, level: String?) throws
+    func listMdDevices(_ ctx: CallContext) throws -> [String]
+    func mdDetail(_ ctx: CallContext, md: String) throws -> [(String, String)]
+    func mdStop(_ ctx: CallContext, md: String) throws
     func blkid(_ ctx: CallContext, device: String) throws -> [(String, String)]
     func e2fsck(_ ctx: CallContext, device: String, correct: Bool?, forceall: Bool?, forceno: Bool?) throws
     func llz(_ ctx: CallContext, directory: String) throws -> String
+    func wipefs(_ ctx: CallContext, device: String) throws
     func setLabel(_ ctx: CallContext, mountable: String, label: String) throws
+    func zeroFreeSpace(_ ctx: CallContext, directory: String) throws
     func lvcreateFree(_ ctx: CallContext, logvol: String, volgroup: String, percent: Int32) throws
+    func vgmeta(_ ctx: CallContext, vgname: String) throws -> [UInt8]
+    func mdStat(_ ctx: CallContext, md: String) throws -> [MDStat]
+    func getE2attrs(_ ctx: CallContext, file: String) throws -> String
+    func setE2attrs(_ ctx: CallContext, file: String, attrs: String, clear: Bool?) throws
+    func getE2generation(_ ctx: CallContext, file: String) throws -> Int64
+    func setE2generation(_ ctx: CallContext, file: String, generation: Int64) throws
     func btrfsSubvolumeList(_ ctx: CallContext, fs: String) throws -> [BTRFSSubvolume]
+    func filesystemAvailable(_ ctx: CallContext, filesystem: String) throws -> Bool
+    func fstrim(_ ctx: CallContext, mountpoint: String, offset: Int64?, length: Int64?, minimumfreeextent: Int64?) throws
+    func nrDevices(_ ctx: CallContext) throws -> Int32
+    func pvchangeUuid(_ ctx: CallContext, device: String) throws
+    func pvchangeUuidAll(_ ctx: CallContext) throws
+    func vgchangeUuid(_ ctx: CallContext, vg: String) throws
+    func vgchangeUuidAll(_ ctx: CallContext) throws
     func utsname(_ ctx: CallContext) throws -> UTSName
     func ls0(_ ctx: CallContext, dir: String) throws
     func fillDir(_ ctx: CallContext, dir: String, nr: Int32) throws
@@ -222,7 +279,9 @@ protocol DaemonActionHandlers {
     func hivexNodeSetValue(_ ctx: CallContext, nodeh: Int64, key: String, t: Int64, val: [UInt8]) throws
     func rmF(_ ctx: CallContext, path: String) throws
     func mke2fs(_ ctx: CallContext, device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?, blockspergroup: Int64?, numberofgroups: Int64?, bytesperinode: Int64?, inodesize: Int64?, journalsize: Int64?, numberofinodes: Int64?, stridesize: Int64?, stripewidth: Int64?, maxonlineresize: Int64?, reservedblockspercentage: Int32?, mmpupdateinterval: Int32?, journaldevice: String?, label: String?, lastmounteddir: String?, creatoros: String?, fstype: String?, usagetype: String?, uuid: String?, forcecreate: Bool?, writesbandgrouponly: Bool?, lazyitableinit: Bool?, lazyjournalinit: Bool?, testfs: Bool?, discard: Bool?, quotatype: Bool?, extent: Bool?, filetype: Bool?, flexbg: Bool?, hasjournal: Bool?, journaldev: Bool?, largefile: Bool?, quota: Bool?, resizeinode: Bool?, sparsesuper: Bool?, uninitbg: Bool?) throws
+    func listDiskLabels(_ ctx: CallContext) throws -> [(String, String)]
     func mktemp(_ ctx: CallContext, tmpl: String, suffix: String?) throws -> String
+    func mklostAndFound(_ ctx: CallContext, mountpoint: String) throws
     func aclGetFile(_ ctx: CallContext, path: String, acltype: String) throws -> String
     func aclSetFile(_ ctx: CallContext, path: String, acltype: String, acl: String) throws
     func aclDeleteDefFile(_ ctx: CallContext, dir: String) throws
@@ -231,24 +290,36 @@ protocol DaemonActionHandlers {
     func partSetGptType(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
     func partGetGptType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
     func rename(_ ctx: CallContext, oldpath: String, newpath: String) throws
+    func isWholeDevice(_ ctx: CallContext, device: String) throws -> Bool
     func cpR(_ ctx: CallContext, src: String, dest: String) throws
+    func remount(_ ctx: CallContext, mountpoint: String, rw: Bool?) throws
     func setUuid(_ ctx: CallContext, device: String, uuid: String) throws
     func augSetm(_ ctx: CallContext, base: String, sub: String?, val: String) throws -> Int32
     func augLabel(_ ctx: CallContext, augpath: String) throws -> String
     func internalExit(_ ctx: CallContext) throws
     func copyAttributes(_ ctx: CallContext, src: String, dest: String, all: Bool?, mode: Bool?, xattributes: Bool?, ownership: Bool?) throws
+    func partGetName(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func blkdiscard(_ ctx: CallContext, device: String) throws
+    func blkdiscardzeroes(_ ctx: CallContext, device: String) throws -> Bool
     func cpioOut(_ ctx: CallContext, directory: String, format: String?) throws
     func statns(_ ctx: CallContext, path: String) throws -> StatNS
     func lstatns(_ ctx: CallContext, path: String) throws -> StatNS
     func internalLstatnslist(_ ctx: CallContext, path: String, names: [String]) throws -> [StatNS]
+    func blockdevSetra(_ ctx: CallContext, device: String, sectors: Int32) throws
     func partSetGptGuid(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
     func partGetGptGuid(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func partGetMbrPartType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func setUuidRandom(_ ctx: CallContext, device: String) throws
+    func vfsMinimumSize(_ ctx: CallContext, mountable: String) throws -> Int64
     func internalFeatureAvailable(_ ctx: CallContext, group: String) throws -> Int32
     func partSetDiskGuid(_ ctx: CallContext, device: String, guid: String) throws
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
+    func partSetDiskGuidRandom(_ ctx: CallContext, device: String) throws
+    func partExpandGpt(_ ctx: CallContext, device: String) throws
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
     func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
+    func partResize(_ ctx: CallContext, device: String, partnum: Int32, endsect: Int64) throws
     func hivexValueUtf8(_ ctx: CallContext, valueh: Int64) throws -> String
     func hivexValueString(_ ctx: CallContext, valueh: Int64) throws -> String
     func inspectOs(_ ctx: CallContext) throws -> [String]
@@ -274,10 +345,16 @@ protocol DaemonActionHandlers {
     func inspectGetMountpoints(_ ctx: CallContext, root: String) throws -> [(String, String)]
     func inspectGetFilesystems(_ ctx: CallContext, root: String) throws -> [String]
     func inspectGetDriveMappings(_ ctx: CallContext, root: String) throws -> [(String, String)]
+    func partSetGptAttributes(_ ctx: CallContext, device: String, partnum: Int32, attributes: Int64) throws
+    func partGetGptAttributes(_ ctx: CallContext, device: String, partnum: Int32) throws -> Int64
+    func lvmScan(_ ctx: CallContext, activate: Bool) throws
+    func luksUuid(_ ctx: CallContext, device: String) throws -> String
     func cryptsetupOpen(_ ctx: CallContext, device: String, key: String, mapname: String, readonly: Bool?, crypttype: String?, cipher: String?) throws
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
     func internalListRpmApplications(_ ctx: CallContext) throws -> [Application2]
     func internalReaddir(_ ctx: CallContext, dir: String) throws
+    func findfsPartuuid(_ ctx: CallContext, uuid: String) throws -> String
+    func findfsPartlabel(_ ctx: CallContext, label: String) throws -> String
     func commandOut(_ ctx: CallContext, arguments: [String]) throws
     func shOut(_ ctx: CallContext, command: String) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
@@ -732,11 +809,29 @@ enum Dispatch {
                 try d.finish()
                 try h.zerofree(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 98: // pvresize
+                try ctx.checkOptargs(count: 0)
+                let a = try PvresizeArgs(from: &d)
+                try d.finish()
+                try h.pvresize(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 103: // vg_activate_all
                 try ctx.checkOptargs(count: 0)
                 let a = try VgActivateAllArgs(from: &d)
                 try d.finish()
                 try h.vgActivateAll(ctx, activate: a.activate)
+                return nil
+            case 104: // vg_activate
+                try ctx.checkOptargs(count: 0)
+                let a = try VgActivateArgs(from: &d)
+                try d.finish()
+                try h.vgActivate(ctx, activate: a.activate, volgroups: a.volgroups)
+                return nil
+            case 105: // lvresize
+                try ctx.checkOptargs(count: 0)
+                let a = try LvresizeArgs(from: &d)
+                try d.finish()
+                try h.lvresize(ctx, device: try ctx.resolveDevice(a.device, "device"), mbytes: a.mbytes)
                 return nil
             case 106: // resize2fs
                 try ctx.checkOptargs(count: 0)
@@ -829,6 +924,18 @@ enum Dispatch {
                 let a = try InitrdListArgs(from: &d)
                 try d.finish()
                 return InitrdListRet(value: try h.initrdList(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 129: // mount_loop
+                try ctx.checkOptargs(count: 0)
+                let a = try MountLoopArgs(from: &d)
+                try d.finish()
+                try h.mountLoop(ctx, file: try ctx.checkPathname(a.file, "file"), mountpoint: try ctx.checkPathname(a.mountpoint, "mountpoint"))
+                return nil
+            case 130: // mkswap
+                try ctx.checkOptargs(count: 2)
+                let a = try MkswapArgs(from: &d)
+                try d.finish()
+                try h.mkswap(ctx, device: try ctx.resolveDevice(a.device, "device"), label: ctx.has(optarg: 0) ? a.label : nil, uuid: ctx.has(optarg: 1) ? a.uuid : nil)
+                return nil
             case 133: // mknod
                 try ctx.checkOptargs(count: 0)
                 let a = try MknodArgs(from: &d)
@@ -954,6 +1061,60 @@ enum Dispatch {
                 try d.finish()
                 try h.fallocate(ctx, path: try ctx.checkPathname(a.path, "path"), len: a.len)
                 return nil
+            case 170: // swapon_device
+                try ctx.checkOptargs(count: 0)
+                let a = try SwaponDeviceArgs(from: &d)
+                try d.finish()
+                try h.swaponDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 171: // swapoff_device
+                try ctx.checkOptargs(count: 0)
+                let a = try SwapoffDeviceArgs(from: &d)
+                try d.finish()
+                try h.swapoffDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 172: // swapon_file
+                try ctx.checkOptargs(count: 0)
+                let a = try SwaponFileArgs(from: &d)
+                try d.finish()
+                try h.swaponFile(ctx, file: try ctx.checkPathname(a.file, "file"))
+                return nil
+            case 173: // swapoff_file
+                try ctx.checkOptargs(count: 0)
+                let a = try SwapoffFileArgs(from: &d)
+                try d.finish()
+                try h.swapoffFile(ctx, file: try ctx.checkPathname(a.file, "file"))
+                return nil
+            case 174: // swapon_label
+                try ctx.checkOptargs(count: 0)
+                let a = try SwaponLabelArgs(from: &d)
+                try d.finish()
+                try h.swaponLabel(ctx, label: a.label)
+                return nil
+            case 175: // swapoff_label
+                try ctx.checkOptargs(count: 0)
+                let a = try SwapoffLabelArgs(from: &d)
+                try d.finish()
+                try h.swapoffLabel(ctx, label: a.label)
+                return nil
+            case 176: // swapon_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try SwaponUuidArgs(from: &d)
+                try d.finish()
+                try h.swaponUuid(ctx, uuid: a.uuid)
+                return nil
+            case 177: // swapoff_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try SwapoffUuidArgs(from: &d)
+                try d.finish()
+                try h.swapoffUuid(ctx, uuid: a.uuid)
+                return nil
+            case 178: // mkswap_file
+                try ctx.checkOptargs(count: 0)
+                let a = try MkswapFileArgs(from: &d)
+                try d.finish()
+                try h.mkswapFile(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
             case 194: // modprobe
                 try ctx.checkOptargs(count: 0)
                 let a = try ModprobeArgs(from: &d)
@@ -1077,11 +1238,48 @@ enum Dispatch {
                 let a = try FilesizeArgs(from: &d)
                 try d.finish()
                 return FilesizeRet(value: try h.filesize(ctx, file: try ctx.checkPathname(a.file, "file"))).xdrBytes
+            case 219: // lvrename
+                try ctx.checkOptargs(count: 0)
+                let a = try LvrenameArgs(from: &d)
+                try d.finish()
+                try h.lvrename(ctx, logvol: a.logvol, newlogvol: a.newlogvol)
+                return nil
+            case 220: // vgrename
+                try ctx.checkOptargs(count: 0)
+                let a = try VgrenameArgs(from: &d)
+                try d.finish()
+                try h.vgrename(ctx, volgroup: a.volgroup, newvolgroup: a.newvolgroup)
+                return nil
             case 221: // initrd_cat
                 try ctx.checkOptargs(count: 0)
                 let a = try InitrdCatArgs(from: &d)
                 try d.finish()
                 return InitrdCatRet(value: try h.initrdCat(ctx, initrdpath: try ctx.checkPathname(a.initrdpath, "initrdpath"), filename: a.filename)).xdrBytes
+            case 222: // pvuuid
+                try ctx.checkOptargs(count: 0)
+                let a = try PvuuidArgs(from: &d)
+                try d.finish()
+                return PvuuidRet(value: try h.pvuuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 223: // vguuid
+                try ctx.checkOptargs(count: 0)
+                let a = try VguuidArgs(from: &d)
+                try d.finish()
+                return VguuidRet(value: try h.vguuid(ctx, vgname: a.vgname)).xdrBytes
+            case 224: // lvuuid
+                try ctx.checkOptargs(count: 0)
+                let a = try LvuuidArgs(from: &d)
+                try d.finish()
+                return LvuuidRet(value: try h.lvuuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 225: // vgpvuuids
+                try ctx.checkOptargs(count: 0)
+                let a = try VgpvuuidsArgs(from: &d)
+                try d.finish()
+                return VgpvuuidsRet(value: try h.vgpvuuids(ctx, vgname: a.vgname)).xdrBytes
+            case 226: // vglvuuids
+                try ctx.checkOptargs(count: 0)
+                let a = try VglvuuidsArgs(from: &d)
+                try d.finish()
+                return VglvuuidsRet(value: try h.vglvuuids(ctx, vgname: a.vgname)).xdrBytes
             case 228: // zero_device
                 try ctx.checkOptargs(count: 0)
                 let a = try ZeroDeviceArgs(from: &d)
@@ -1104,6 +1302,23 @@ enum Dispatch {
                 let a = try PartGetMbrIdArgs(from: &d)
                 try d.finish()
                 return PartGetMbrIdRet(value: try h.partGetMbrId(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 236: // part_set_mbr_id
+                try ctx.checkOptargs(count: 0)
+                let a = try PartSetMbrIdArgs(from: &d)
+                try d.finish()
+                try h.partSetMbrId(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum, idbyte: a.idbyte)
+                return nil
+            case 237: // checksum_device
+                try ctx.checkOptargs(count: 0)
+                let a = try ChecksumDeviceArgs(from: &d)
+                try d.finish()
+                return ChecksumDeviceRet(value: try h.checksumDevice(ctx, csumtype: a.csumtype, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 238: // lvresize_free
+                try ctx.checkOptargs(count: 0)
+                let a = try LvresizeFreeArgs(from: &d)
+                try d.finish()
+                try h.lvresizeFree(ctx, lv: try ctx.resolveDevice(a.lv, "lv"), percent: a.percent)
+                return nil
             case 239: // aug_clear
                 try ctx.checkOptargs(count: 0)
                 let a = try AugClearArgs(from: &d)
@@ -1149,6 +1364,18 @@ enum Dispatch {
                 let a = try PwriteArgs(from: &d)
                 try d.finish()
                 return PwriteRet(value: try h.pwrite(ctx, path: try ctx.checkPathname(a.path, "path"), content: a.content, offset: a.offset)).xdrBytes
+            case 248: // resize2fs_size
+                try ctx.checkOptargs(count: 0)
+                let a = try Resize2fsSizeArgs(from: &d)
+                try d.finish()
+                try h.resize2fsSize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: a.size)
+                return nil
+            case 249: // pvresize_size
+                try ctx.checkOptargs(count: 0)
+                let a = try PvresizeSizeArgs(from: &d)
+                try d.finish()
+                try h.pvresizeSize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: a.size)
+                return nil
             case 252: // fallocate64
                 try ctx.checkOptargs(count: 0)
                 let a = try Fallocate64Args(from: &d)
@@ -1165,6 +1392,17 @@ enum Dispatch {
                 let a = try VfsUuidArgs(from: &d)
                 try d.finish()
                 return VfsUuidRet(value: try h.vfsUuid(ctx, mountable: try ctx.resolveMountable(a.mountable, "mountable"))).xdrBytes
+            case 255: // lvm_set_filter
+                try ctx.checkOptargs(count: 0)
+                let a = try LvmSetFilterArgs(from: &d)
+                try d.finish()
+                try h.lvmSetFilter(ctx, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") })
+                return nil
+            case 256: // lvm_clear_filter
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.lvmClearFilter(ctx)
+                return nil
             case 257: // luks_open
                 try ctx.checkOptargs(count: 0)
                 let a = try LuksOpenArgs(from: &d)
@@ -1183,6 +1421,39 @@ enum Dispatch {
                 try d.finish()
                 try h.luksFormat(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, keyslot: a.keyslot)
                 return nil
+            case 261: // luks_format_cipher
+                try ctx.checkOptargs(count: 0)
+                let a = try LuksFormatCipherArgs(from: &d)
+                try d.finish()
+                try h.luksFormatCipher(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, keyslot: a.keyslot, cipher: a.cipher)
+                return nil
+            case 262: // luks_add_key
+                try ctx.checkOptargs(count: 0)
+                let a = try LuksAddKeyArgs(from: &d)
+                try d.finish()
+                try h.luksAddKey(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, newkey: a.newkey, keyslot: a.keyslot)
+                return nil
+            case 263: // luks_kill_slot
+                try ctx.checkOptargs(count: 0)
+                let a = try LuksKillSlotArgs(from: &d)
+                try d.finish()
+                try h.luksKillSlot(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, keyslot: a.keyslot)
+                return nil
+            case 264: // is_lv
+                try ctx.checkOptargs(count: 0)
+                let a = try IsLvArgs(from: &d)
+                try d.finish()
+                return IsLvRet(value: try h.isLv(ctx, mountable: try ctx.resolveMountable(a.mountable, "mountable"))).xdrBytes
+            case 265: // findfs_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try FindfsUuidArgs(from: &d)
+                try d.finish()
+                return FindfsUuidRet(value: ctx.canonicalName(try h.findfsUuid(ctx, uuid: a.uuid))).xdrBytes
+            case 266: // findfs_label
+                try ctx.checkOptargs(count: 0)
+                let a = try FindfsLabelArgs(from: &d)
+                try d.finish()
+                return FindfsLabelRet(value: ctx.canonicalName(try h.findfsLabel(ctx, label: a.label))).xdrBytes
             case 267: // is_chardev
                 try ctx.checkOptargs(count: 1)
                 let a = try IsChardevArgs(from: &d)
@@ -1235,6 +1506,11 @@ enum Dispatch {
                 let a = try PreadDeviceArgs(from: &d)
                 try d.finish()
                 return PreadDeviceRet(value: try h.preadDevice(ctx, device: try ctx.resolveDevice(a.device, "device"), count: a.count, offset: a.offset)).xdrBytes
+            case 277: // lvm_canonical_lv_name
+                try ctx.checkOptargs(count: 0)
+                let a = try LvmCanonicalLvNameArgs(from: &d)
+                try d.finish()
+                return LvmCanonicalLvNameRet(value: ctx.canonicalName(try h.lvmCanonicalLvName(ctx, lvname: a.lvname))).xdrBytes
             case 278: // mkfs
                 try ctx.checkOptargs(count: 5)
                 let a = try MkfsArgs(from: &d)
@@ -1251,6 +1527,12 @@ enum Dispatch {
                 let a = try LgetxattrArgs(from: &d)
                 try d.finish()
                 return LgetxattrRet(value: try h.lgetxattr(ctx, path: try ctx.checkPathname(a.path, "path"), name: a.name)).xdrBytes
+            case 281: // resize2fs_M
+                try ctx.checkOptargs(count: 0)
+                let a = try Resize2fsMArgs(from: &d)
+                try d.finish()
+                try h.resize2fsM(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 282: // internal_autosync
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -1266,6 +1548,10 @@ enum Dispatch {
                 let a = try IsZeroDeviceArgs(from: &d)
                 try d.finish()
                 return IsZeroDeviceRet(value: try h.isZeroDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 287: // list_dm_devices
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return ListDmDevicesRet(value: try h.listDmDevices(ctx).map(ctx.canonicalName)).xdrBytes
             case 290: // internal_write_append
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalWriteAppendArgs(from: &d)
@@ -1313,6 +1599,34 @@ enum Dispatch {
                 try d.finish()
                 try h.copyFileToFile(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), srcoffset: ctx.has(optarg: 0) ? a.srcoffset : nil, destoffset: ctx.has(optarg: 1) ? a.destoffset : nil, size: ctx.has(optarg: 2) ? a.size : nil, sparse: ctx.has(optarg: 3) ? a.sparse : nil, append: ctx.has(optarg: 4) ? a.append : nil)
                 return nil
+            case 298: // tune2fs
+                try ctx.checkOptargs(count: 10)
+                let a = try Tune2FSArgs(from: &d)
+                try d.finish()
+                try h.tune2fs(ctx, device: try ctx.resolveDevice(a.device, "device"), force: ctx.has(optarg: 0) ? a.force : nil, maxmountcount: ctx.has(optarg: 1) ? a.maxmountcount : nil, mountcount: ctx.has(optarg: 2) ? a.mountcount : nil, errorbehavior: ctx.has(optarg: 3) ? a.errorbehavior : nil, group: ctx.has(optarg: 4) ? a.group : nil, intervalbetweenchecks: ctx.has(optarg: 5) ? a.intervalbetweenchecks : nil, reservedblockspercentage: ctx.has(optarg: 6) ? a.reservedblockspercentage : nil, lastmounteddirectory: ctx.has(optarg: 7) ? a.lastmounteddirectory : nil, reservedblockscount: ctx.has(optarg: 8) ? a.reservedblockscount : nil, user: ctx.has(optarg: 9) ? a.user : nil)
+                return nil
+            case 299: // md_create
+                try ctx.checkOptargs(count: 5)
+                let a = try MDCreateArgs(from: &d)
+                try d.finish()
+                try h.mdCreate(ctx, name: a.name, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") }, missingbitmap: ctx.has(optarg: 0) ? a.missingbitmap : nil, nrdevices: ctx.has(optarg: 1) ? a.nrdevices : nil, spare: ctx.has(optarg: 2) ? a.spare : nil, chunk: ctx.has(optarg: 3) ? a.chunk : nil, level: ctx.has(optarg: 4) ? a.level : nil)
+                return nil
+            case 300: // list_md_devices
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return ListMdDevicesRet(value: try h.listMdDevices(ctx).map(ctx.canonicalName)).xdrBytes
+            case 301: // md_detail
+                try ctx.checkOptargs(count: 0)
+                let a = try MdDetailArgs(from: &d)
+                try d.finish()
+                let r = try h.mdDetail(ctx, md: try ctx.resolveDevice(a.md, "md"))
+                return MdDetailRet(value: r.flatMap { [$0.0, $0.1] }).xdrBytes
+            case 302: // md_stop
+                try ctx.checkOptargs(count: 0)
+                let a = try MdStopArgs(from: &d)
+                try d.finish()
+                try h.mdStop(ctx, md: try ctx.resolveDevice(a.md, "md"))
+                return nil
             case 303: // blkid
                 try ctx.checkOptargs(count: 0)
                 let a = try BlkidArgs(from: &d)
@@ -1330,11 +1644,23 @@ enum Dispatch {
                 let a = try LlzArgs(from: &d)
                 try d.finish()
                 return LlzRet(value: try h.llz(ctx, directory: try ctx.checkPathname(a.directory, "directory"))).xdrBytes
+            case 306: // wipefs
+                try ctx.checkOptargs(count: 0)
+                let a = try WipefsArgs(from: &d)
+                try d.finish()
+                try h.wipefs(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 310: // set_label
                 try ctx.checkOptargs(count: 0)
                 let a = try SetLabelArgs(from: &d)
                 try d.finish()
                 try h.setLabel(ctx, mountable: try ctx.resolveMountable(a.mountable, "mountable"), label: a.label)
+                return nil
+            case 311: // zero_free_space
+                try ctx.checkOptargs(count: 0)
+                let a = try ZeroFreeSpaceArgs(from: &d)
+                try d.finish()
+                try h.zeroFreeSpace(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
                 return nil
             case 312: // lvcreate_free
                 try ctx.checkOptargs(count: 0)
@@ -1342,11 +1668,80 @@ enum Dispatch {
                 try d.finish()
                 try h.lvcreateFree(ctx, logvol: a.logvol, volgroup: a.volgroup, percent: a.percent)
                 return nil
+            case 315: // vgmeta
+                try ctx.checkOptargs(count: 0)
+                let a = try VgmetaArgs(from: &d)
+                try d.finish()
+                return VgmetaRet(value: try h.vgmeta(ctx, vgname: a.vgname)).xdrBytes
+            case 316: // md_stat
+                try ctx.checkOptargs(count: 0)
+                let a = try MdStatArgs(from: &d)
+                try d.finish()
+                return MdStatRet(value: try h.mdStat(ctx, md: try ctx.resolveDevice(a.md, "md"))).xdrBytes
+            case 318: // get_e2attrs
+                try ctx.checkOptargs(count: 0)
+                let a = try GetE2attrsArgs(from: &d)
+                try d.finish()
+                return GetE2attrsRet(value: try h.getE2attrs(ctx, file: try ctx.checkPathname(a.file, "file"))).xdrBytes
+            case 319: // set_e2attrs
+                try ctx.checkOptargs(count: 1)
+                let a = try SetE2attrsArgs(from: &d)
+                try d.finish()
+                try h.setE2attrs(ctx, file: try ctx.checkPathname(a.file, "file"), attrs: a.attrs, clear: ctx.has(optarg: 0) ? a.clear : nil)
+                return nil
+            case 320: // get_e2generation
+                try ctx.checkOptargs(count: 0)
+                let a = try GetE2generationArgs(from: &d)
+                try d.finish()
+                return GetE2generationRet(value: try h.getE2generation(ctx, file: try ctx.checkPathname(a.file, "file"))).xdrBytes
+            case 321: // set_e2generation
+                try ctx.checkOptargs(count: 0)
+                let a = try SetE2generationArgs(from: &d)
+                try d.finish()
+                try h.setE2generation(ctx, file: try ctx.checkPathname(a.file, "file"), generation: a.generation)
+                return nil
             case 325: // btrfs_subvolume_list
                 try ctx.checkOptargs(count: 0)
                 let a = try BTRFSSubvolumeListArgs(from: &d)
                 try d.finish()
                 return BTRFSSubvolumeListRet(value: try h.btrfsSubvolumeList(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"))).xdrBytes
+            case 333: // filesystem_available
+                try ctx.checkOptargs(count: 0)
+                let a = try FilesystemAvailableArgs(from: &d)
+                try d.finish()
+                return FilesystemAvailableRet(value: try h.filesystemAvailable(ctx, filesystem: a.filesystem)).xdrBytes
+            case 334: // fstrim
+                try ctx.checkOptargs(count: 3)
+                let a = try FstrimArgs(from: &d)
+                try d.finish()
+                try h.fstrim(ctx, mountpoint: try ctx.checkPathname(a.mountpoint, "mountpoint"), offset: ctx.has(optarg: 0) ? a.offset : nil, length: ctx.has(optarg: 1) ? a.length : nil, minimumfreeextent: ctx.has(optarg: 2) ? a.minimumfreeextent : nil)
+                return nil
+            case 336: // nr_devices
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return NrDevicesRet(value: try h.nrDevices(ctx)).xdrBytes
+            case 338: // pvchange_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try PvchangeUuidArgs(from: &d)
+                try d.finish()
+                try h.pvchangeUuid(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 339: // pvchange_uuid_all
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.pvchangeUuidAll(ctx)
+                return nil
+            case 340: // vgchange_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try VgchangeUuidArgs(from: &d)
+                try d.finish()
+                try h.vgchangeUuid(ctx, vg: a.vg)
+                return nil
+            case 341: // vgchange_uuid_all
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.vgchangeUuidAll(ctx)
+                return nil
             case 342: // utsname
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -1458,11 +1853,22 @@ enum Dispatch {
                 try d.finish()
                 try h.mke2fs(ctx, device: try ctx.resolveDevice(a.device, "device"), blockscount: ctx.has(optarg: 0) ? a.blockscount : nil, blocksize: ctx.has(optarg: 1) ? a.blocksize : nil, fragsize: ctx.has(optarg: 2) ? a.fragsize : nil, blockspergroup: ctx.has(optarg: 3) ? a.blockspergroup : nil, numberofgroups: ctx.has(optarg: 4) ? a.numberofgroups : nil, bytesperinode: ctx.has(optarg: 5) ? a.bytesperinode : nil, inodesize: ctx.has(optarg: 6) ? a.inodesize : nil, journalsize: ctx.has(optarg: 7) ? a.journalsize : nil, numberofinodes: ctx.has(optarg: 8) ? a.numberofinodes : nil, stridesize: ctx.has(optarg: 9) ? a.stridesize : nil, stripewidth: ctx.has(optarg: 10) ? a.stripewidth : nil, maxonlineresize: ctx.has(optarg: 11) ? a.maxonlineresize : nil, reservedblockspercentage: ctx.has(optarg: 12) ? a.reservedblockspercentage : nil, mmpupdateinterval: ctx.has(optarg: 13) ? a.mmpupdateinterval : nil, journaldevice: ctx.has(optarg: 14) ? a.journaldevice : nil, label: ctx.has(optarg: 15) ? a.label : nil, lastmounteddir: ctx.has(optarg: 16) ? a.lastmounteddir : nil, creatoros: ctx.has(optarg: 17) ? a.creatoros : nil, fstype: ctx.has(optarg: 18) ? a.fstype : nil, usagetype: ctx.has(optarg: 19) ? a.usagetype : nil, uuid: ctx.has(optarg: 20) ? a.uuid : nil, forcecreate: ctx.has(optarg: 21) ? a.forcecreate : nil, writesbandgrouponly: ctx.has(optarg: 22) ? a.writesbandgrouponly : nil, lazyitableinit: ctx.has(optarg: 23) ? a.lazyitableinit : nil, lazyjournalinit: ctx.has(optarg: 24) ? a.lazyjournalinit : nil, testfs: ctx.has(optarg: 25) ? a.testfs : nil, discard: ctx.has(optarg: 26) ? a.discard : nil, quotatype: ctx.has(optarg: 27) ? a.quotatype : nil, extent: ctx.has(optarg: 28) ? a.extent : nil, filetype: ctx.has(optarg: 29) ? a.filetype : nil, flexbg: ctx.has(optarg: 30) ? a.flexbg : nil, hasjournal: ctx.has(optarg: 31) ? a.hasjournal : nil, journaldev: ctx.has(optarg: 32) ? a.journaldev : nil, largefile: ctx.has(optarg: 33) ? a.largefile : nil, quota: ctx.has(optarg: 34) ? a.quota : nil, resizeinode: ctx.has(optarg: 35) ? a.resizeinode : nil, sparsesuper: ctx.has(optarg: 36) ? a.sparsesuper : nil, uninitbg: ctx.has(optarg: 37) ? a.uninitbg : nil)
                 return nil
+            case 369: // list_disk_labels
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                let r = try h.listDiskLabels(ctx)
+                return ListDiskLabelsRet(value: r.flatMap { [$0.0, ctx.canonicalName($0.1)] }).xdrBytes
             case 373: // mktemp
                 try ctx.checkOptargs(count: 1)
                 let a = try MktempArgs(from: &d)
                 try d.finish()
                 return MktempRet(value: try h.mktemp(ctx, tmpl: try ctx.checkPathname(a.tmpl, "tmpl"), suffix: ctx.has(optarg: 0) ? a.suffix : nil)).xdrBytes
+            case 374: // mklost_and_found
+                try ctx.checkOptargs(count: 0)
+                let a = try MklostAndFoundArgs(from: &d)
+                try d.finish()
+                try h.mklostAndFound(ctx, mountpoint: try ctx.checkPathname(a.mountpoint, "mountpoint"))
+                return nil
             case 375: // acl_get_file
                 try ctx.checkOptargs(count: 0)
                 let a = try AclGetFileArgs(from: &d)
@@ -1508,11 +1914,22 @@ enum Dispatch {
                 try d.finish()
                 try h.rename(ctx, oldpath: try ctx.checkPathname(a.oldpath, "oldpath"), newpath: try ctx.checkPathname(a.newpath, "newpath"))
                 return nil
+            case 395: // is_whole_device
+                try ctx.checkOptargs(count: 0)
+                let a = try IsWholeDeviceArgs(from: &d)
+                try d.finish()
+                return IsWholeDeviceRet(value: try h.isWholeDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 401: // cp_r
                 try ctx.checkOptargs(count: 0)
                 let a = try CpRArgs(from: &d)
                 try d.finish()
                 try h.cpR(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"))
+                return nil
+            case 402: // remount
+                try ctx.checkOptargs(count: 1)
+                let a = try RemountArgs(from: &d)
+                try d.finish()
+                try h.remount(ctx, mountpoint: try ctx.checkPathname(a.mountpoint, "mountpoint"), rw: ctx.has(optarg: 0) ? a.rw : nil)
                 return nil
             case 403: // set_uuid
                 try ctx.checkOptargs(count: 0)
@@ -1541,6 +1958,22 @@ enum Dispatch {
                 try d.finish()
                 try h.copyAttributes(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), all: ctx.has(optarg: 0) ? a.all : nil, mode: ctx.has(optarg: 1) ? a.mode : nil, xattributes: ctx.has(optarg: 2) ? a.xattributes : nil, ownership: ctx.has(optarg: 3) ? a.ownership : nil)
                 return nil
+            case 416: // part_get_name
+                try ctx.checkOptargs(count: 0)
+                let a = try PartGetNameArgs(from: &d)
+                try d.finish()
+                return PartGetNameRet(value: try h.partGetName(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 417: // blkdiscard
+                try ctx.checkOptargs(count: 0)
+                let a = try BlkdiscardArgs(from: &d)
+                try d.finish()
+                try h.blkdiscard(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 418: // blkdiscardzeroes
+                try ctx.checkOptargs(count: 0)
+                let a = try BlkdiscardzeroesArgs(from: &d)
+                try d.finish()
+                return BlkdiscardzeroesRet(value: try h.blkdiscardzeroes(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 419: // cpio_out
                 try ctx.checkOptargs(count: 1)
                 let a = try CpioOutArgs(from: &d)
@@ -1562,6 +1995,12 @@ enum Dispatch {
                 let a = try InternalLstatnslistArgs(from: &d)
                 try d.finish()
                 return InternalLstatnslistRet(value: try h.internalLstatnslist(ctx, path: try ctx.checkPathname(a.path, "path"), names: a.names)).xdrBytes
+            case 424: // blockdev_setra
+                try ctx.checkOptargs(count: 0)
+                let a = try BlockdevSetraArgs(from: &d)
+                try d.finish()
+                try h.blockdevSetra(ctx, device: try ctx.resolveDevice(a.device, "device"), sectors: a.sectors)
+                return nil
             case 446: // part_set_gpt_guid
                 try ctx.checkOptargs(count: 0)
                 let a = try PartSetGptGuidArgs(from: &d)
@@ -1573,6 +2012,22 @@ enum Dispatch {
                 let a = try PartGetGptGuidArgs(from: &d)
                 try d.finish()
                 return PartGetGptGuidRet(value: try h.partGetGptGuid(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 454: // part_get_mbr_part_type
+                try ctx.checkOptargs(count: 0)
+                let a = try PartGetMbrPartTypeArgs(from: &d)
+                try d.finish()
+                return PartGetMbrPartTypeRet(value: try h.partGetMbrPartType(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 456: // set_uuid_random
+                try ctx.checkOptargs(count: 0)
+                let a = try SetUuidRandomArgs(from: &d)
+                try d.finish()
+                try h.setUuidRandom(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 457: // vfs_minimum_size
+                try ctx.checkOptargs(count: 0)
+                let a = try VfsMinimumSizeArgs(from: &d)
+                try d.finish()
+                return VfsMinimumSizeRet(value: try h.vfsMinimumSize(ctx, mountable: try ctx.resolveMountable(a.mountable, "mountable"))).xdrBytes
             case 458: // internal_feature_available
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalFeatureAvailableArgs(from: &d)
@@ -1589,6 +2044,18 @@ enum Dispatch {
                 let a = try PartGetDiskGuidArgs(from: &d)
                 try d.finish()
                 return PartGetDiskGuidRet(value: try h.partGetDiskGuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 461: // part_set_disk_guid_random
+                try ctx.checkOptargs(count: 0)
+                let a = try PartSetDiskGuidRandomArgs(from: &d)
+                try d.finish()
+                try h.partSetDiskGuidRandom(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 462: // part_expand_gpt
+                try ctx.checkOptargs(count: 0)
+                let a = try PartExpandGptArgs(from: &d)
+                try d.finish()
+                try h.partExpandGpt(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 469: // aug_transform
                 try ctx.checkOptargs(count: 1)
                 let a = try AugTransformArgs(from: &d)
@@ -1605,6 +2072,12 @@ enum Dispatch {
                 try d.finish()
                 let r = try h.listFilesystems(ctx)
                 return ListFilesystemsRet(value: r.flatMap { [ctx.canonicalName($0.0), $0.1] }).xdrBytes
+            case 477: // part_resize
+                try ctx.checkOptargs(count: 0)
+                let a = try PartResizeArgs(from: &d)
+                try d.finish()
+                try h.partResize(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum, endsect: a.endsect)
+                return nil
             case 478: // hivex_value_utf8
                 try ctx.checkOptargs(count: 0)
                 let a = try HivexValueUtf8Args(from: &d)
@@ -1730,6 +2203,28 @@ enum Dispatch {
                 try d.finish()
                 let r = try h.inspectGetDriveMappings(ctx, root: try ctx.resolveMountable(a.root, "root"))
                 return InspectGetDriveMappingsRet(value: r.flatMap { [$0.0, ctx.canonicalName($0.1)] }).xdrBytes
+            case 503: // part_set_gpt_attributes
+                try ctx.checkOptargs(count: 0)
+                let a = try PartSetGptAttributesArgs(from: &d)
+                try d.finish()
+                try h.partSetGptAttributes(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum, attributes: a.attributes)
+                return nil
+            case 504: // part_get_gpt_attributes
+                try ctx.checkOptargs(count: 0)
+                let a = try PartGetGptAttributesArgs(from: &d)
+                try d.finish()
+                return PartGetGptAttributesRet(value: try h.partGetGptAttributes(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 506: // lvm_scan
+                try ctx.checkOptargs(count: 0)
+                let a = try LvmScanArgs(from: &d)
+                try d.finish()
+                try h.lvmScan(ctx, activate: a.activate)
+                return nil
+            case 507: // luks_uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try LuksUuidArgs(from: &d)
+                try d.finish()
+                return LuksUuidRet(value: try h.luksUuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 508: // cryptsetup_open
                 try ctx.checkOptargs(count: 3)
                 let a = try CryptsetupOpenArgs(from: &d)
@@ -1752,6 +2247,16 @@ enum Dispatch {
                 try d.finish()
                 try h.internalReaddir(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
                 return nil
+            case 514: // findfs_partuuid
+                try ctx.checkOptargs(count: 0)
+                let a = try FindfsPartuuidArgs(from: &d)
+                try d.finish()
+                return FindfsPartuuidRet(value: ctx.canonicalName(try h.findfsPartuuid(ctx, uuid: a.uuid))).xdrBytes
+            case 515: // findfs_partlabel
+                try ctx.checkOptargs(count: 0)
+                let a = try FindfsPartlabelArgs(from: &d)
+                try d.finish()
+                return FindfsPartlabelRet(value: ctx.canonicalName(try h.findfsPartlabel(ctx, label: a.label))).xdrBytes
             case 516: // command_out
                 try ctx.checkOptargs(count: 0)
                 let a = try CommandOutArgs(from: &d)

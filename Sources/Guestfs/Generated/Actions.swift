@@ -96,6 +96,8 @@ protocol LibraryActionImplementations {
     func impl_lstatnslist(_ path: String, _ names: [String]) throws -> [StatNS]
     func impl_lxattrlist(_ path: String, _ names: [String]) throws -> [XAttr]
     func impl_max_disks() throws -> Int32
+    func impl_mountable_device(_ mountable: String) throws -> String
+    func impl_mountable_subvolume(_ mountable: String) throws -> String
     func impl_parse_environment() throws
     func impl_parse_environment_list(_ environment: [String]) throws
     func impl_read_file(_ path: String) throws -> [UInt8]
@@ -567,6 +569,28 @@ extension Guestfs {
         }
     }
 
+    /// Discards (TRIMs) every block of *device*, telling the storage below that the
+    /// whole device is unused. What the blocks read back as afterwards depends on the
+    /// device (see `blkdiscardzeroes`). Fails if the device does not support
+    /// discard.
+    ///
+    /// - Note: Part of the optional group `blkdiscard`: check ``featureAvailable(_:)`` first.
+    public func blkdiscard(_ device: String) throws {
+        return try perform("blkdiscard", [.string(device)]) {
+            try self.daemonCall(.blkdiscard, args: BlkdiscardArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Returns true if blocks discarded on *device* (see `blkdiscard`) are
+    /// guaranteed to read back as zero bytes.
+    ///
+    /// - Note: Part of the optional group `blkdiscardzeroes`: check ``featureAvailable(_:)`` first.
+    public func blkdiscardzeroes(_ device: String) throws -> Bool {
+        return try perform("blkdiscardzeroes", [.string(device)]) {
+            return try self.daemonCall(.blkdiscardzeroes, args: BlkdiscardzeroesArgs(device: device), optargs: 0, returning: BlkdiscardzeroesRet.self).value
+        }
+    }
+
     /// Probes *device* directly with low-level blkid probing (bypassing the blkid
     /// cache) and returns everything it reports as a hash table of tag names to
     /// values.
@@ -659,6 +683,14 @@ extension Guestfs {
     public func blockdevRereadpt(_ device: String) throws {
         return try perform("blockdev_rereadpt", [.string(device)]) {
             try self.daemonCall(.blockdevRereadpt, args: BlockdevRereadptArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Sets the read-ahead of *device* to *sectors* 512-byte sectors. Negative
+    /// values are an error.
+    public func blockdevSetra(_ device: String, _ sectors: Int32) throws {
+        return try perform("blockdev_setra", [.string(device), .int(Int64(sectors))]) {
+            try self.daemonCall(.blockdevSetra, args: BlockdevSetraArgs(device: device, sectors: sectors), optargs: 0)
         }
     }
 
@@ -769,6 +801,16 @@ extension Guestfs {
     public func checksum(_ csumtype: String, _ path: String) throws -> String {
         return try perform("checksum", [.string(csumtype), .string(path)]) {
             return try self.daemonCall(.checksum, args: ChecksumArgs(csumtype: csumtype, path: path), optargs: 0, returning: ChecksumRet.self).value
+        }
+    }
+
+    /// Computes a checksum of the whole contents of *device*. *csumtype* is one of
+    /// the types `checksum` accepts (`crc`, `md5`, `sha1`, `sha224`,
+    /// `sha256`, `sha384`, `sha512`, `blake2`); the result is the checksum in
+    /// hexadecimal (a decimal number for `crc`).
+    public func checksumDevice(_ csumtype: String, _ device: String) throws -> String {
+        return try perform("checksum_device", [.string(csumtype), .string(device)]) {
+            return try self.daemonCall(.checksumDevice, args: ChecksumDeviceArgs(csumtype: csumtype, device: device), optargs: 0, returning: ChecksumDeviceRet.self).value
         }
     }
 
@@ -1383,6 +1425,16 @@ extension Guestfs {
         }
     }
 
+    /// Returns true if the appliance's kernel can mount filesystems of type
+    /// *filesystem* (for example `ext4` or `vfat`), loading the module for it when
+    /// one exists. A false answer can still come with a usable userspace tool (such
+    /// as `ntfs-3g`); use `available` for optional groups of actions.
+    public func filesystemAvailable(_ filesystem: String) throws -> Bool {
+        return try perform("filesystem_available", [.string(filesystem)]) {
+            return try self.daemonCall(.filesystemAvailable, args: FilesystemAvailableArgs(filesystem: filesystem), optargs: 0, returning: FilesystemAvailableRet.self).value
+        }
+    }
+
     /// Writes *len* bytes with the value *c* to the start of the file *path*,
     /// creating the file if needed. *c* is a byte value from 0 to 255; for
     /// example `0` gives zeroes and `0x41` the letter `A`.
@@ -1451,6 +1503,39 @@ extension Guestfs {
         }
     }
 
+    /// Returns the device holding the filesystem whose label is *label*. Fails with
+    /// `ENOENT` if none does.
+    public func findfsLabel(_ label: String) throws -> String {
+        return try perform("findfs_label", [.string(label)]) {
+            return try self.daemonCall(.findfsLabel, args: FindfsLabelArgs(label: label), optargs: 0, returning: FindfsLabelRet.self).value
+        }
+    }
+
+    /// Returns the partition whose GPT partition name (blkid's `PARTLABEL`, see
+    /// `part_set_name`) is *label*. Fails with `ENOENT` if none matches.
+    public func findfsPartlabel(_ label: String) throws -> String {
+        return try perform("findfs_partlabel", [.string(label)]) {
+            return try self.daemonCall(.findfsPartlabel, args: FindfsPartlabelArgs(label: label), optargs: 0, returning: FindfsPartlabelRet.self).value
+        }
+    }
+
+    /// Returns the partition whose GPT unique partition GUID (the `PARTUUID` of
+    /// blkid, written in lower case) is *uuid*. Fails with `ENOENT` if none
+    /// matches.
+    public func findfsPartuuid(_ uuid: String) throws -> String {
+        return try perform("findfs_partuuid", [.string(uuid)]) {
+            return try self.daemonCall(.findfsPartuuid, args: FindfsPartuuidArgs(uuid: uuid), optargs: 0, returning: FindfsPartuuidRet.self).value
+        }
+    }
+
+    /// Returns the device holding the filesystem (or swap area, or other signature
+    /// blkid recognises) whose UUID is *uuid*. Fails with `ENOENT` if none does.
+    public func findfsUuid(_ uuid: String) throws -> String {
+        return try perform("findfs_uuid", [.string(uuid)]) {
+            return try self.daemonCall(.findfsUuid, args: FindfsUuidArgs(uuid: uuid), optargs: 0, returning: FindfsUuidRet.self).value
+        }
+    }
+
     /// Checks the filesystem on *device*, which should be unmounted, using the
     /// checker for the filesystem type *fstype* (e.g. `ext2`) in automatic-repair
     /// mode (`fsck -a`).
@@ -1463,6 +1548,23 @@ extension Guestfs {
     public func fsck(_ fstype: String, _ device: String) throws -> Int32 {
         return try perform("fsck", [.string(fstype), .string(device)]) {
             return try self.daemonCall(.fsck, args: FsckArgs(fstype: fstype, device: device), optargs: 0, returning: FsckRet.self).value
+        }
+    }
+
+    /// Tells the filesystem mounted at *mountpoint* to discard its unused blocks.
+    /// The optional arguments narrow the work: *offset* and *length* (bytes)
+    /// limit the range searched for free space and free extents smaller than
+    /// *minimumfreeextent* bytes are skipped. Fails if the filesystem or the device
+    /// does not support discard.
+    ///
+    /// - Note: Part of the optional group `fstrim`: check ``featureAvailable(_:)`` first.
+    public func fstrim(_ mountpoint: String, offset: Int64? = nil, length: Int64? = nil, minimumfreeextent: Int64? = nil) throws {
+        return try perform("fstrim", [.string(mountpoint), .optional("offset", offset.map { .int($0) }), .optional("length", length.map { .int($0) }), .optional("minimumfreeextent", minimumfreeextent.map { .int($0) })]) {
+            var optargs: UInt64 = 0
+            if offset != nil { optargs |= 1 << 0 }
+            if length != nil { optargs |= 1 << 1 }
+            if minimumfreeextent != nil { optargs |= 1 << 2 }
+            try self.daemonCall(.fstrim, args: FstrimArgs(mountpoint: mountpoint, offset: offset ?? 0, length: length ?? 0, minimumfreeextent: minimumfreeextent ?? 0), optargs: optargs)
         }
     }
 
@@ -1542,6 +1644,24 @@ extension Guestfs {
     public func getDirect() throws -> Bool {
         return try perform("get_direct", []) {
             try self.impl_get_direct()
+        }
+    }
+
+    /// Returns the ext2-style file attributes of *file* as a string of flag letters
+    /// (the letters `chattr` uses, in the order `lsattr` prints them), empty when
+    /// none is set. Works on filesystems that implement these flags, such as
+    /// ext2/3/4 and btrfs.
+    public func getE2attrs(_ file: String) throws -> String {
+        return try perform("get_e2attrs", [.string(file)]) {
+            return try self.daemonCall(.getE2attrs, args: GetE2attrsArgs(file: file), optargs: 0, returning: GetE2attrsRet.self).value
+        }
+    }
+
+    /// Returns the generation number stored in the inode of *file* on an ext2/3/4
+    /// filesystem (used by NFS to tell reused inodes apart).
+    public func getE2generation(_ file: String) throws -> Int64 {
+        return try perform("get_e2generation", [.string(file)]) {
+            return try self.daemonCall(.getE2generation, args: GetE2generationArgs(file: file), optargs: 0, returning: GetE2generationRet.self).value
         }
     }
 
@@ -2704,6 +2824,14 @@ extension Guestfs {
         }
     }
 
+    /// Returns true if *mountable* is an LVM logical volume (for example
+    /// `/dev/VG/LV`), false for anything else such as a partition.
+    public func isLv(_ mountable: String) throws -> Bool {
+        return try perform("is_lv", [.string(mountable)]) {
+            return try self.daemonCall(.isLv, args: IsLvArgs(mountable: mountable), optargs: 0, returning: IsLvRet.self).value
+        }
+    }
+
     /// Returns true once the appliance has been launched and is ready to accept commands.
     public func isReady() throws -> Bool {
         return try perform("is_ready", []) {
@@ -2730,6 +2858,14 @@ extension Guestfs {
     public func isSymlink(_ path: String) throws -> Bool {
         return try perform("is_symlink", [.string(path)]) {
             return try self.daemonCall(.isSymlink, args: IsSymlinkArgs(path: path), optargs: 0, returning: IsSymlinkRet.self).value
+        }
+    }
+
+    /// Returns true if *device* is a whole disk, such as `/dev/sda`, and false for
+    /// a partition, a logical volume or another derived device.
+    public func isWholeDevice(_ device: String) throws -> Bool {
+        return try perform("is_whole_device", [.string(device)]) {
+            return try self.daemonCall(.isWholeDevice, args: IsWholeDeviceArgs(device: device), optargs: 0, returning: IsWholeDeviceRet.self).value
         }
     }
 
@@ -2816,6 +2952,28 @@ extension Guestfs {
         }
     }
 
+    /// Returns a map from disk label to device name for every disk that was added
+    /// with the *label* option of `add_drive`. Disks added without a label are not
+    /// listed.
+    public func listDiskLabels() throws -> [String: String] {
+        Dictionary(try listDiskLabelsPairs(), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``listDiskLabels``, keeping the pairs in the order the daemon sent them.
+    public func listDiskLabelsPairs() throws -> [(key: String, value: String)] {
+        return try perform("list_disk_labels", []) {
+            return Guestfs.pairs(try self.daemonCall(.listDiskLabels, optargs: 0, returning: ListDiskLabelsRet.self).value)
+        }
+    }
+
+    /// Lists the device-mapper devices in `/dev/mapper` (logical volumes, opened
+    /// LUKS devices and so on), sorted, without the `control` node.
+    public func listDmDevices() throws -> [String] {
+        return try perform("list_dm_devices", []) {
+            return try self.daemonCall(.listDmDevices, optargs: 0, returning: ListDmDevicesRet.self).value
+        }
+    }
+
     /// Looks at every device, partition, logical volume and other block device that
     /// could hold a filesystem and returns a hash table mapping each of them (as a
     /// mountable name) to the filesystem type found there, such as `ext4`, `xfs`,
@@ -2836,6 +2994,14 @@ extension Guestfs {
     public func listFilesystemsPairs() throws -> [(key: String, value: String)] {
         return try perform("list_filesystems", []) {
             return Guestfs.pairs(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
+        }
+    }
+
+    /// Lists the running Linux software RAID (md) devices, such as `/dev/md127`,
+    /// sorted.
+    public func listMdDevices() throws -> [String] {
+        return try perform("list_md_devices", []) {
+            return try self.daemonCall(.listMdDevices, optargs: 0, returning: ListMdDevicesRet.self).value
         }
     }
 
@@ -3010,6 +3176,17 @@ extension Guestfs {
         }
     }
 
+    /// Adds the passphrase *newkey* to key slot *keyslot* of the LUKS device
+    /// *device*; *key* is any passphrase that already opens it. Fails if the slot
+    /// is in use or *key* is wrong.
+    ///
+    /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
+    public func luksAddKey(_ device: String, _ key: String, _ newkey: String, _ keyslot: Int32) throws {
+        return try perform("luks_add_key", [.string(device), .string(key), .string(newkey), .int(Int64(keyslot))]) {
+            try self.daemonCall(.luksAddKey, args: LuksAddKeyArgs(device: device, key: key, newkey: newkey, keyslot: keyslot), optargs: 0)
+        }
+    }
+
     /// Closes a LUKS device that was opened with `luks_open`, removing
     /// *device*, which must be the `/dev/mapper/NAME` device it created. This call
     /// is deprecated: use `cryptsetup_close`, which it now simply calls.
@@ -3037,6 +3214,28 @@ extension Guestfs {
         }
     }
 
+    /// Like `luks_format`, but encrypts with *cipher* (in cryptsetup's notation,
+    /// for example `aes-xts-plain64` or `aes-cbc-essiv:sha256`) instead of the
+    /// default. *key* goes into key slot *keyslot*.
+    ///
+    /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
+    public func luksFormatCipher(_ device: String, _ key: String, _ keyslot: Int32, _ cipher: String) throws {
+        return try perform("luks_format_cipher", [.string(device), .string(key), .int(Int64(keyslot)), .string(cipher)]) {
+            try self.daemonCall(.luksFormatCipher, args: LuksFormatCipherArgs(device: device, key: key, keyslot: keyslot, cipher: cipher), optargs: 0)
+        }
+    }
+
+    /// Erases key slot *keyslot* of the LUKS device *device*, so that its
+    /// passphrase no longer opens the device. *key* must be a passphrase of a
+    /// different slot that stays.
+    ///
+    /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
+    public func luksKillSlot(_ device: String, _ key: String, _ keyslot: Int32) throws {
+        return try perform("luks_kill_slot", [.string(device), .string(key), .int(Int64(keyslot))]) {
+            try self.daemonCall(.luksKillSlot, args: LuksKillSlotArgs(device: device, key: key, keyslot: keyslot), optargs: 0)
+        }
+    }
+
     /// Unlocks the LUKS encrypted *device* with the passphrase *key*, creating the
     /// decrypted device `/dev/mapper/*mapname*`.
     ///
@@ -3050,6 +3249,15 @@ extension Guestfs {
     public func luksOpen(_ device: String, _ key: String, _ mapname: String) throws {
         return try perform("luks_open", [.string(device), .string(key), .string(mapname)]) {
             try self.daemonCall(.luksOpen, args: LuksOpenArgs(device: device, key: key, mapname: mapname), optargs: 0)
+        }
+    }
+
+    /// Returns the UUID in the LUKS header of *device*.
+    ///
+    /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
+    public func luksUuid(_ device: String) throws -> String {
+        return try perform("luks_uuid", [.string(device)]) {
+            return try self.daemonCall(.luksUuid, args: LuksUuidArgs(device: device), optargs: 0, returning: LuksUuidRet.self).value
         }
     }
 
@@ -3082,6 +3290,23 @@ extension Guestfs {
         }
     }
 
+    /// Turns any name of a logical volume, such as `/dev/mapper/VG-LV`, into the
+    /// form `/dev/VG/LV` used everywhere else in this API. Fails with `EINVAL` if
+    /// *lvname* is not a logical volume.
+    public func lvmCanonicalLvName(_ lvname: String) throws -> String {
+        return try perform("lvm_canonical_lv_name", [.string(lvname)]) {
+            return try self.daemonCall(.lvmCanonicalLvName, args: LvmCanonicalLvNameArgs(lvname: lvname), optargs: 0, returning: LvmCanonicalLvNameRet.self).value
+        }
+    }
+
+    /// Removes the device filter set with `lvm_set_filter`, so LVM sees every block
+    /// device again, and rescans.
+    public func lvmClearFilter() throws {
+        return try perform("lvm_clear_filter", []) {
+            try self.daemonCall(.lvmClearFilter, optargs: 0)
+        }
+    }
+
     /// Removes all LVM metadata from the added disks: every logical volume, then
     /// every volume group, then every physical volume, deactivating them first. The
     /// data they contained becomes unreachable, though the underlying blocks are not
@@ -3095,6 +3320,28 @@ extension Guestfs {
         }
     }
 
+    /// Makes LVM look at every block device again for physical volumes, volume
+    /// groups and logical volumes, for example after devices were changed behind its
+    /// back. When *activate* is true, the logical volumes found are activated too.
+    public func lvmScan(_ activate: Bool) throws {
+        return try perform("lvm_scan", [.bool(activate)]) {
+            try self.daemonCall(.lvmScan, args: LvmScanArgs(activate: activate), optargs: 0)
+        }
+    }
+
+    /// Restricts LVM to the block devices listed in *devices*: physical volumes on
+    /// any other device are ignored, as if they were not there. Logical volumes are
+    /// deactivated while the filter changes and those still visible are activated
+    /// again. Name partitions explicitly; listing a whole disk does not include its
+    /// partitions. Undo with `lvm_clear_filter`.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func lvmSetFilter(_ devices: [String]) throws {
+        return try perform("lvm_set_filter", [.stringList(devices)]) {
+            try self.daemonCall(.lvmSetFilter, args: LvmSetFilterArgs(devices: devices), optargs: 0)
+        }
+    }
+
     /// Removes a logical volume, for example `/dev/VG/LV`, without asking for
     /// confirmation. If *device* names a volume group instead (`/dev/VG`), every
     /// logical volume in that group is removed, but the group itself stays.
@@ -3105,6 +3352,38 @@ extension Guestfs {
     public func lvremove(_ device: String) throws {
         return try perform("lvremove", [.string(device)]) {
             try self.daemonCall(.lvremove, args: LvremoveArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Gives a logical volume a new name. Both *logvol* and *newlogvol* are full
+    /// paths such as `/dev/VG/LV`; the volume stays in the same volume group, so
+    /// both must name the same group. Fails if the new name is taken.
+    public func lvrename(_ logvol: String, _ newlogvol: String) throws {
+        return try perform("lvrename", [.string(logvol), .string(newlogvol)]) {
+            try self.daemonCall(.lvrename, args: LvrenameArgs(logvol: logvol, newlogvol: newlogvol), optargs: 0)
+        }
+    }
+
+    /// Changes the size of the logical volume *device* to *mbytes* megabytes (MiB),
+    /// rounded up to whole extents. Shrinking does not touch a filesystem inside the
+    /// volume, so shrink the filesystem first or data will be lost; after growing, use
+    /// a tool such as `resize2fs` to let the filesystem use the new space.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func lvresize(_ device: String, _ mbytes: Int32) throws {
+        return try perform("lvresize", [.string(device), .int(Int64(mbytes))]) {
+            try self.daemonCall(.lvresize, args: LvresizeArgs(device: device, mbytes: mbytes), optargs: 0)
+        }
+    }
+
+    /// Grows the logical volume *lv* by *percent* per cent of the free space left
+    /// in its volume group (1 to 100). With 100 the volume takes all remaining space.
+    /// The filesystem inside is not resized.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func lvresizeFree(_ lv: String, _ percent: Int32) throws {
+        return try perform("lvresize_free", [.string(lv), .int(Int64(percent))]) {
+            try self.daemonCall(.lvresizeFree, args: LvresizeFreeArgs(lv: lv, percent: percent), optargs: 0)
         }
     }
 
@@ -3133,6 +3412,14 @@ extension Guestfs {
         }
     }
 
+    /// Returns the UUID of the logical volume *device* as LVM prints it: 32
+    /// characters in groups separated by dashes.
+    public func lvuuid(_ device: String) throws -> String {
+        return try perform("lvuuid", [.string(device)]) {
+            return try self.daemonCall(.lvuuid, args: LvuuidArgs(device: device), optargs: 0, returning: LvuuidRet.self).value
+        }
+    }
+
     /// Reads the extended attributes of many files in one go: *names* are names of entries
     /// in the directory *path* (symbolic links are not followed). The result is one group
     /// per name, in the order given: first a marker entry whose `attrname` is empty and
@@ -3154,6 +3441,68 @@ extension Guestfs {
     public func maxDisks() throws -> Int32 {
         return try perform("max_disks", []) {
             try self.impl_max_disks()
+        }
+    }
+
+    /// Builds a Linux software RAID (md) array named *name* from the devices in
+    /// *devices* and starts it; it appears as `/dev/md/*name*`.
+    ///
+    /// Optional arguments: *level* is the RAID level (`raid1` by default; also
+    /// `linear`, `raid0`, `raid4`, `raid5`, `raid6`, `raid10` and their numeric
+    /// forms). *nrdevices* is the number of active member slots, by default the
+    /// number of devices plus the slots marked missing. *spare* is how many of the
+    /// devices are spares. *chunk* is the chunk size in bytes for the levels that
+    /// stripe. *missingbitmap* marks slots to leave empty: bit *n* set means slot
+    /// *n* has no device yet, which lets you build a degraded array.
+    ///
+    /// - Note: Part of the optional group `mdadm`: check ``featureAvailable(_:)`` first.
+    public func mdCreate(_ name: String, _ devices: [String], missingbitmap: Int64? = nil, nrdevices: Int32? = nil, spare: Int32? = nil, chunk: Int64? = nil, level: String? = nil) throws {
+        return try perform("md_create", [.string(name), .stringList(devices), .optional("missingbitmap", missingbitmap.map { .int($0) }), .optional("nrdevices", nrdevices.map { .int(Int64($0)) }), .optional("spare", spare.map { .int(Int64($0)) }), .optional("chunk", chunk.map { .int($0) }), .optional("level", level.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if missingbitmap != nil { optargs |= 1 << 0 }
+            if nrdevices != nil { optargs |= 1 << 1 }
+            if spare != nil { optargs |= 1 << 2 }
+            if chunk != nil { optargs |= 1 << 3 }
+            if level != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.mdCreate, args: MDCreateArgs(name: name, devices: devices, missingbitmap: missingbitmap ?? 0, nrdevices: nrdevices ?? 0, spare: spare ?? 0, chunk: chunk ?? 0, level: level ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Describes the md array *md* as key/value pairs taken from mdadm's export
+    /// format, with the `MD_` prefix dropped and keys in lower case: for example
+    /// `level`, `devices`, `metadata`, `uuid` and `name`. Fails if *md* is not
+    /// an md device.
+    ///
+    /// - Note: Part of the optional group `mdadm`: check ``featureAvailable(_:)`` first.
+    public func mdDetail(_ md: String) throws -> [String: String] {
+        Dictionary(try mdDetailPairs(md), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``mdDetail``, keeping the pairs in the order the daemon sent them.
+    public func mdDetailPairs(_ md: String) throws -> [(key: String, value: String)] {
+        return try perform("md_detail", [.string(md)]) {
+            return Guestfs.pairs(try self.daemonCall(.mdDetail, args: MdDetailArgs(md: md), optargs: 0, returning: MdDetailRet.self).value)
+        }
+    }
+
+    /// Lists the member devices of the running md array *md*. Each entry gives the
+    /// device name, its role number in the array (`mdstat_index`) and flags as
+    /// letters: `W` write-mostly, `F` faulty, `S` spare, `R` replacement.
+    ///
+    /// - Note: Part of the optional group `mdadm`: check ``featureAvailable(_:)`` first.
+    public func mdStat(_ md: String) throws -> [MDStat] {
+        return try perform("md_stat", [.string(md)]) {
+            return try self.daemonCall(.mdStat, args: MdStatArgs(md: md), optargs: 0, returning: MdStatRet.self).value
+        }
+    }
+
+    /// Stops the md array *md*, releasing its member devices. The members keep their
+    /// RAID metadata, so the array can be assembled again.
+    ///
+    /// - Note: Part of the optional group `mdadm`: check ``featureAvailable(_:)`` first.
+    public func mdStop(_ md: String) throws {
+        return try perform("md_stop", [.string(md)]) {
+            try self.daemonCall(.mdStop, args: MdStopArgs(md: md), optargs: 0)
         }
     }
 
@@ -3321,6 +3670,14 @@ extension Guestfs {
         }
     }
 
+    /// Creates the `lost+found` directory that e2fsck uses at the top of the
+    /// ext2/3/4 filesystem mounted at *mountpoint*, with blocks preallocated.
+    public func mklostAndFound(_ mountpoint: String) throws {
+        return try perform("mklost_and_found", [.string(mountpoint)]) {
+            try self.daemonCall(.mklostAndFound, args: MklostAndFoundArgs(mountpoint: mountpoint), optargs: 0)
+        }
+    }
+
     /// Creates the directory *exemptpath* inside the appliance's root for guest
     /// mounts, so that a filesystem can be mounted there even before anything is
     /// mounted on `/`. This is only needed in unusual layouts, such as mounting
@@ -3374,6 +3731,31 @@ extension Guestfs {
         }
     }
 
+    /// Writes a Linux swap signature on *device*, turning the whole device into swap
+    /// space. Whatever the device held before is lost.
+    ///
+    /// The optional argument *label* gives the swap area a label (at most 16 bytes)
+    /// and *uuid* sets its UUID instead of a random one. Use `swapon_device` (or
+    /// `swapon_label`, `swapon_uuid`) to start using it.
+    public func mkswap(_ device: String, label: String? = nil, uuid: String? = nil) throws {
+        return try perform("mkswap", [.string(device), .optional("label", label.map { .string($0) }), .optional("uuid", uuid.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if label != nil { optargs |= 1 << 0 }
+            if uuid != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.mkswap, args: MkswapArgs(device: device, label: label ?? "", uuid: uuid ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Formats the existing guest file *path* as a swap area. The file must already
+    /// have its final size and must contain no holes, or the kernel will refuse to
+    /// swap to it: write it out in full first, for example with `fill`. Fails if
+    /// *path* does not exist.
+    public func mkswapFile(_ path: String) throws {
+        return try perform("mkswap_file", [.string(path)]) {
+            try self.daemonCall(.mkswapFile, args: MkswapFileArgs(path: path), optargs: 0)
+        }
+    }
+
     /// Creates a new, empty regular file with a unique name and returns its full path.
     /// *tmpl* is the full path of the file to create, ending in `XXXXXX`; the six `X`
     /// are replaced by random letters and digits. When *suffix* is given it is appended
@@ -3415,6 +3797,15 @@ extension Guestfs {
         }
     }
 
+    /// Mounts the filesystem image held in the guest file *file* on
+    /// *mountpoint* through a loop device. Unmount it with `umount` before
+    /// unmounting the filesystem that contains *file*.
+    public func mountLoop(_ file: String, _ mountpoint: String) throws {
+        return try perform("mount_loop", [.string(file), .string(mountpoint)]) {
+            try self.daemonCall(.mountLoop, args: MountLoopArgs(file: file, mountpoint: mountpoint), optargs: 0)
+        }
+    }
+
     /// Like `mount`, but passes *options* to the kernel as the comma-separated
     /// option list of `mount -o` (for example `ro,noatime`). An empty *options*
     /// string means no options, so the filesystem's defaults apply. The filesystem
@@ -3444,6 +3835,24 @@ extension Guestfs {
     public func mountVfs(_ options: String, _ vfstype: String, _ mountable: String, _ mountpoint: String) throws {
         return try perform("mount_vfs", [.string(options), .string(vfstype), .string(mountable), .string(mountpoint)]) {
             try self.daemonCall(.mountVfs, args: MountVfsArgs(options: options, vfstype: vfstype, mountable: mountable, mountpoint: mountpoint), optargs: 0)
+        }
+    }
+
+    /// Returns the device part of *mountable*: for a btrfs subvolume written as
+    /// `btrfsvol:/dev/sda2/sub` that is `/dev/sda2`, and for a plain device the
+    /// device itself. Nothing is checked on the disk.
+    public func mountableDevice(_ mountable: String) throws -> String {
+        return try perform("mountable_device", [.string(mountable)]) {
+            try self.impl_mountable_device(mountable)
+        }
+    }
+
+    /// Returns the subvolume part of a btrfs *mountable* such as
+    /// `btrfsvol:/dev/sda2/sub` (here `sub`). Fails with `EINVAL` when the
+    /// mountable is not a subvolume.
+    public func mountableSubvolume(_ mountable: String) throws -> String {
+        return try perform("mountable_subvolume", [.string(mountable)]) {
+            try self.impl_mountable_subvolume(mountable)
         }
     }
 
@@ -3482,6 +3891,14 @@ extension Guestfs {
     public func mv(_ src: String, _ dest: String) throws {
         return try perform("mv", [.string(src), .string(dest)]) {
             try self.daemonCall(.mv, args: MvArgs(src: src, dest: dest), optargs: 0)
+        }
+    }
+
+    /// Returns how many disks were added to the handle, which is the number of
+    /// devices `list_devices` returns.
+    public func nrDevices() throws -> Int32 {
+        return try perform("nr_devices", []) {
+            return try self.daemonCall(.nrDevices, optargs: 0, returning: NrDevicesRet.self).value
         }
     }
 
@@ -3547,6 +3964,17 @@ extension Guestfs {
         }
     }
 
+    /// Moves the backup GPT header and partition array of *device* to the real end
+    /// of the disk, as needed after the disk image was enlarged; the space gained
+    /// can then be used for partitions. Fails if the disk does not have a GPT.
+    ///
+    /// - Note: Part of the optional group `gdisk`: check ``featureAvailable(_:)`` first.
+    public func partExpandGpt(_ device: String) throws {
+        return try perform("part_expand_gpt", [.string(device)]) {
+            try self.daemonCall(.partExpandGpt, args: PartExpandGptArgs(device: device), optargs: 0)
+        }
+    }
+
     /// Returns true if partition number *partnum* on *device* has its bootable
     /// (`boot`) flag set, false otherwise. Fails if the device has no partition
     /// table or the partition does not exist. See `part_set_bootable`.
@@ -3564,6 +3992,16 @@ extension Guestfs {
     public func partGetDiskGuid(_ device: String) throws -> String {
         return try perform("part_get_disk_guid", [.string(device)]) {
             return try self.daemonCall(.partGetDiskGuid, args: PartGetDiskGuidArgs(device: device), optargs: 0, returning: PartGetDiskGuidRet.self).value
+        }
+    }
+
+    /// Returns the 64-bit attribute field of GPT partition *partnum* on *device*
+    /// as a number. Bit 0 marks a partition the platform needs, bit 1 tells EFI
+    /// firmware to ignore it, bit 2 is the legacy BIOS bootable flag and bits 48 to
+    /// 63 belong to the partition type. Fails on a disk without a GPT.
+    public func partGetGptAttributes(_ device: String, _ partnum: Int32) throws -> Int64 {
+        return try perform("part_get_gpt_attributes", [.string(device), .int(Int64(partnum))]) {
+            return try self.daemonCall(.partGetGptAttributes, args: PartGetGptAttributesArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetGptAttributesRet.self).value
         }
     }
 
@@ -3597,6 +4035,24 @@ extension Guestfs {
     public func partGetMbrId(_ device: String, _ partnum: Int32) throws -> Int32 {
         return try perform("part_get_mbr_id", [.string(device), .int(Int64(partnum))]) {
             return try self.daemonCall(.partGetMbrId, args: PartGetMbrIdArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetMbrIdRet.self).value
+        }
+    }
+
+    /// Returns what kind of MBR partition number *partnum* of *device* is:
+    /// `primary`, `extended` or `logical` (numbers 5 and up). On a GPT disk every
+    /// partition is reported as `primary`.
+    public func partGetMbrPartType(_ device: String, _ partnum: Int32) throws -> String {
+        return try perform("part_get_mbr_part_type", [.string(device), .int(Int64(partnum))]) {
+            return try self.daemonCall(.partGetMbrPartType, args: PartGetMbrPartTypeArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetMbrPartTypeRet.self).value
+        }
+    }
+
+    /// Returns the name (GPT partition label) of partition *partnum* on *device*; an
+    /// unnamed partition gives the empty string. Only GPT tables have names: other
+    /// table types are an error. See `part_set_name`.
+    public func partGetName(_ device: String, _ partnum: Int32) throws -> String {
+        return try perform("part_get_name", [.string(device), .int(Int64(partnum))]) {
+            return try self.daemonCall(.partGetName, args: PartGetNameArgs(device: device, partnum: partnum), optargs: 0, returning: PartGetNameRet.self).value
         }
     }
 
@@ -3638,6 +4094,16 @@ extension Guestfs {
         }
     }
 
+    /// Moves the end of partition *partnum* on *device* to sector *endsect*
+    /// (inclusive, in 512-byte sectors), keeping its start. The filesystem inside is
+    /// not changed: shrink it before shrinking the partition, and grow it afterwards
+    /// when the partition grew.
+    public func partResize(_ device: String, _ partnum: Int32, _ endsect: Int64) throws {
+        return try perform("part_resize", [.string(device), .int(Int64(partnum)), .int(endsect)]) {
+            try self.daemonCall(.partResize, args: PartResizeArgs(device: device, partnum: partnum, endsect: endsect), optargs: 0)
+        }
+    }
+
     /// Sets (*bootable* true) or clears (false) the bootable flag of partition
     /// number *partnum* on *device*; partitions are numbered from 1. Some
     /// firmware and operating systems use this flag to choose the partition to boot
@@ -3658,6 +4124,22 @@ extension Guestfs {
         }
     }
 
+    /// Gives the GPT disk *device* a new random disk GUID. See `part_set_disk_guid`
+    /// to choose it.
+    public func partSetDiskGuidRandom(_ device: String) throws {
+        return try perform("part_set_disk_guid_random", [.string(device)]) {
+            try self.daemonCall(.partSetDiskGuidRandom, args: PartSetDiskGuidRandomArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Replaces the whole 64-bit attribute field of GPT partition *partnum* on
+    /// *device* with *attributes* (see `part_get_gpt_attributes` for the bits).
+    public func partSetGptAttributes(_ device: String, _ partnum: Int32, _ attributes: Int64) throws {
+        return try perform("part_set_gpt_attributes", [.string(device), .int(Int64(partnum)), .int(attributes)]) {
+            try self.daemonCall(.partSetGptAttributes, args: PartSetGptAttributesArgs(device: device, partnum: partnum, attributes: attributes), optargs: 0)
+        }
+    }
+
     /// Changes the unique GUID of GPT partition number *partnum* on *device* to
     /// *guid*. Fails if *guid* is not a well-formed GUID, if the partition table
     /// is not GPT, or if the partition does not exist. See `part_get_gpt_guid`.
@@ -3675,6 +4157,15 @@ extension Guestfs {
     public func partSetGptType(_ device: String, _ partnum: Int32, _ guid: String) throws {
         return try perform("part_set_gpt_type", [.string(device), .int(Int64(partnum)), .string(guid)]) {
             try self.daemonCall(.partSetGptType, args: PartSetGptTypeArgs(device: device, partnum: partnum, guid: guid), optargs: 0)
+        }
+    }
+
+    /// Sets the one-byte MBR type code (system id) of partition *partnum* on
+    /// *device* to *idbyte*, for example 0x83 for Linux or 0x07 for NTFS. Only
+    /// MBR tables have these codes; see `part_get_mbr_id` to read one back.
+    public func partSetMbrId(_ device: String, _ partnum: Int32, _ idbyte: Int32) throws {
+        return try perform("part_set_mbr_id", [.string(device), .int(Int64(partnum)), .int(Int64(idbyte))]) {
+            try self.daemonCall(.partSetMbrId, args: PartSetMbrIdArgs(device: device, partnum: partnum, idbyte: idbyte), optargs: 0)
         }
     }
 
@@ -3739,6 +4230,26 @@ extension Guestfs {
         }
     }
 
+    /// Gives the physical volume *device* a new random UUID. Useful after cloning a
+    /// disk, when two physical volumes would otherwise share one UUID.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func pvchangeUuid(_ device: String) throws {
+        return try perform("pvchange_uuid", [.string(device)]) {
+            try self.daemonCall(.pvchangeUuid, args: PvchangeUuidArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Gives every physical volume a new random UUID, as `pvchange_uuid` does for
+    /// one.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func pvchangeUuidAll() throws {
+        return try perform("pvchange_uuid_all", []) {
+            try self.daemonCall(.pvchangeUuidAll, optargs: 0)
+        }
+    }
+
     /// Initializes *device*, normally a partition such as `/dev/sda1`, as an LVM
     /// physical volume so that it can be added to a volume group with `vgcreate`.
     /// Any existing data on the device is overwritten without question.
@@ -3758,6 +4269,27 @@ extension Guestfs {
     public func pvremove(_ device: String) throws {
         return try perform("pvremove", [.string(device)]) {
             try self.daemonCall(.pvremove, args: PvremoveArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Makes the physical volume *device* fill its whole device again, for example
+    /// after the partition under it was enlarged. See `pvresize_size` to pick the
+    /// size.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func pvresize(_ device: String) throws {
+        return try perform("pvresize", [.string(device)]) {
+            try self.daemonCall(.pvresize, args: PvresizeArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Sets the size of the physical volume *device* to *size* bytes, which may be
+    /// less than the device. Fails if the extents in use would no longer fit.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func pvresizeSize(_ device: String, _ size: Int64) throws {
+        return try perform("pvresize_size", [.string(device), .int(size)]) {
+            try self.daemonCall(.pvresizeSize, args: PvresizeSizeArgs(device: device, size: size), optargs: 0)
         }
     }
 
@@ -3781,6 +4313,14 @@ extension Guestfs {
     public func pvsFull() throws -> [PV] {
         return try perform("pvs_full", []) {
             return try self.daemonCall(.pvsFull, optargs: 0, returning: PvsFullRet.self).value
+        }
+    }
+
+    /// Returns the UUID of the physical volume *device* in LVM's dashed form. Fails
+    /// if the device is not a physical volume.
+    public func pvuuid(_ device: String) throws -> String {
+        return try perform("pvuuid", [.string(device)]) {
+            return try self.daemonCall(.pvuuid, args: PvuuidArgs(device: device), optargs: 0, returning: PvuuidRet.self).value
         }
     }
 
@@ -3880,6 +4420,17 @@ extension Guestfs {
         }
     }
 
+    /// Changes the mount flags of the filesystem already mounted at *mountpoint*
+    /// without unmounting it. *rw* true makes it writable, false makes it
+    /// read-only; without the option the flags stay as they are.
+    public func remount(_ mountpoint: String, rw: Bool? = nil) throws {
+        return try perform("remount", [.string(mountpoint), .optional("rw", rw.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if rw != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.remount, args: RemountArgs(mountpoint: mountpoint, rw: rw ?? false), optargs: optargs)
+        }
+    }
+
     /// Was meant to hot-unplug the drive that was added with the label *label* from a running
     /// appliance. Hotplugging is no longer supported, so this call always fails.
     ///
@@ -3921,6 +4472,26 @@ extension Guestfs {
     public func resize2fs(_ device: String) throws {
         return try perform("resize2fs", [.string(device)]) {
             try self.daemonCall(.resize2fs, args: Resize2fsArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Shrinks the ext2, ext3 or ext4 filesystem on *device* to about the smallest
+    /// size that still holds its contents. The device keeps its size: shrink the
+    /// partition or logical volume afterwards if needed. The filesystem must be
+    /// unmounted and should be checked first (`e2fsck_f`).
+    public func resize2fsM(_ device: String) throws {
+        return try perform("resize2fs_M", [.string(device)]) {
+            try self.daemonCall(.resize2fsM, args: Resize2fsMArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Resizes the ext2, ext3 or ext4 filesystem on *device* to *size* bytes
+    /// (rounded down to whole filesystem blocks). Shrinking needs the filesystem
+    /// unmounted and freshly checked (`e2fsck_f`); growing up to the size of the
+    /// device also works while it is mounted.
+    public func resize2fsSize(_ device: String, _ size: Int64) throws {
+        return try perform("resize2fs_size", [.string(device), .int(size)]) {
+            try self.daemonCall(.resize2fsSize, args: Resize2fsSizeArgs(device: device, size: size), optargs: 0)
         }
     }
 
@@ -4055,6 +4626,26 @@ extension Guestfs {
     public func setDirect(_ direct: Bool) throws {
         return try perform("set_direct", [.bool(direct)], configOnly: true) {
             try self.impl_set_direct(direct)
+        }
+    }
+
+    /// Sets the ext2-style attribute flags listed in *attrs* (letters such as `A`,
+    /// `a`, `d`, `i`, `S`) on *file*, leaving the other flags as they are. With
+    /// *clear* true the listed flags are removed instead. Flags the filesystem
+    /// does not support make the call fail.
+    public func setE2attrs(_ file: String, _ attrs: String, clear: Bool? = nil) throws {
+        return try perform("set_e2attrs", [.string(file), .string(attrs), .optional("clear", clear.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if clear != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.setE2attrs, args: SetE2attrsArgs(file: file, attrs: attrs, clear: clear ?? false), optargs: optargs)
+        }
+    }
+
+    /// Sets the inode generation number of *file* to *generation*. See
+    /// `get_e2generation`.
+    public func setE2generation(_ file: String, _ generation: Int64) throws {
+        return try perform("set_e2generation", [.string(file), .int(generation)]) {
+            try self.daemonCall(.setE2generation, args: SetE2generationArgs(file: file, generation: generation), optargs: 0)
         }
     }
 
@@ -4211,6 +4802,14 @@ extension Guestfs {
         }
     }
 
+    /// Gives the filesystem or swap area on *device* a new random UUID. It supports
+    /// the same types as `set_uuid` (ext2/3/4, XFS, btrfs and swap).
+    public func setUuidRandom(_ device: String) throws {
+        return try perform("set_uuid_random", [.string(device)]) {
+            try self.daemonCall(.setUuidRandom, args: SetUuidRandomArgs(device: device), optargs: 0)
+        }
+    }
+
     /// Turns verbose debugging messages from the library and the appliance on or off
     /// according to *verbose*. The messages are sent as library and appliance events, or to
     /// standard error if nothing listens for them. Default false, unless the
@@ -4361,6 +4960,76 @@ extension Guestfs {
         }
     }
 
+    /// Stops swapping to *device*, which must have been enabled with
+    /// `swapon_device`. Fails when the device is not in use as swap.
+    public func swapoffDevice(_ device: String) throws {
+        return try perform("swapoff_device", [.string(device)]) {
+            try self.daemonCall(.swapoffDevice, args: SwapoffDeviceArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Stops swapping to the guest file *file*, which was enabled with
+    /// `swapon_file`. Fails when the file is not an active swap area.
+    public func swapoffFile(_ file: String) throws {
+        return try perform("swapoff_file", [.string(file)]) {
+            try self.daemonCall(.swapoffFile, args: SwapoffFileArgs(file: file), optargs: 0)
+        }
+    }
+
+    /// Stops swapping to the swap area labelled *label*, which was enabled with
+    /// `swapon_label`. Fails when no active swap area has that label.
+    public func swapoffLabel(_ label: String) throws {
+        return try perform("swapoff_label", [.string(label)]) {
+            try self.daemonCall(.swapoffLabel, args: SwapoffLabelArgs(label: label), optargs: 0)
+        }
+    }
+
+    /// Stops swapping to the swap area with the UUID *uuid*, which was enabled with
+    /// `swapon_uuid`. Fails when it is not in use.
+    ///
+    /// - Note: Part of the optional group `linuxfsuuid`: check ``featureAvailable(_:)`` first.
+    public func swapoffUuid(_ uuid: String) throws {
+        return try perform("swapoff_uuid", [.string(uuid)]) {
+            try self.daemonCall(.swapoffUuid, args: SwapoffUuidArgs(uuid: uuid), optargs: 0)
+        }
+    }
+
+    /// Starts using the block device *device* as swap space for the appliance. The
+    /// device must carry a swap signature (see `mkswap`). Stop with
+    /// `swapoff_device` before the device is changed or the handle is closed.
+    public func swaponDevice(_ device: String) throws {
+        return try perform("swapon_device", [.string(device)]) {
+            try self.daemonCall(.swaponDevice, args: SwaponDeviceArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Starts using the guest file *file* as swap space. The file must have been
+    /// prepared with `mkswap_file` and must live on a filesystem that supports swap
+    /// files. Stop with `swapoff_file`.
+    public func swaponFile(_ file: String) throws {
+        return try perform("swapon_file", [.string(file)]) {
+            try self.daemonCall(.swaponFile, args: SwaponFileArgs(file: file), optargs: 0)
+        }
+    }
+
+    /// Finds the swap area whose label is *label* (set with the *label* option of
+    /// `mkswap`) and starts swapping to it. Fails if no device has that label.
+    public func swaponLabel(_ label: String) throws {
+        return try perform("swapon_label", [.string(label)]) {
+            try self.daemonCall(.swaponLabel, args: SwaponLabelArgs(label: label), optargs: 0)
+        }
+    }
+
+    /// Finds the swap area with the UUID *uuid* (see the *uuid* option of
+    /// `mkswap`) and starts swapping to it. Fails if no device has that UUID.
+    ///
+    /// - Note: Part of the optional group `linuxfsuuid`: check ``featureAvailable(_:)`` first.
+    public func swaponUuid(_ uuid: String) throws {
+        return try perform("swapon_uuid", [.string(uuid)]) {
+            try self.daemonCall(.swaponUuid, args: SwaponUuidArgs(uuid: uuid), optargs: 0)
+        }
+    }
+
     /// Flushes all pending writes in the appliance to the underlying disks, so the
     /// disk images are up to date. Call it after modifying a disk and before closing
     /// the handle (the automatic sync at close does this too when enabled).
@@ -4494,6 +5163,33 @@ extension Guestfs {
         }
     }
 
+    /// Changes tunable settings of the ext2/3/4 filesystem on *device*; only the
+    /// optional arguments given are changed. *maxmountcount* and *mountcount* set
+    /// the maximum and current mount counts (a maximum of 0 or -1 turns the
+    /// count-based check off); *intervalbetweenchecks* is the time between forced
+    /// checks in seconds (0 turns it off); *errorbehavior* is `continue`,
+    /// `remount-ro` or `panic`; *reservedblockspercentage* and
+    /// *reservedblockscount* set the blocks kept for the user *user* and group
+    /// *group* (numeric ids); *lastmounteddirectory* records a last mount point;
+    /// *force* makes tune2fs go on despite errors. Use `tune2fs_l` to read the
+    /// values back.
+    public func tune2fs(_ device: String, force: Bool? = nil, maxmountcount: Int32? = nil, mountcount: Int32? = nil, errorbehavior: String? = nil, group: Int64? = nil, intervalbetweenchecks: Int32? = nil, reservedblockspercentage: Int32? = nil, lastmounteddirectory: String? = nil, reservedblockscount: Int64? = nil, user: Int64? = nil) throws {
+        return try perform("tune2fs", [.string(device), .optional("force", force.map { .bool($0) }), .optional("maxmountcount", maxmountcount.map { .int(Int64($0)) }), .optional("mountcount", mountcount.map { .int(Int64($0)) }), .optional("errorbehavior", errorbehavior.map { .string($0) }), .optional("group", group.map { .int($0) }), .optional("intervalbetweenchecks", intervalbetweenchecks.map { .int(Int64($0)) }), .optional("reservedblockspercentage", reservedblockspercentage.map { .int(Int64($0)) }), .optional("lastmounteddirectory", lastmounteddirectory.map { .string($0) }), .optional("reservedblockscount", reservedblockscount.map { .int($0) }), .optional("user", user.map { .int($0) })]) {
+            var optargs: UInt64 = 0
+            if force != nil { optargs |= 1 << 0 }
+            if maxmountcount != nil { optargs |= 1 << 1 }
+            if mountcount != nil { optargs |= 1 << 2 }
+            if errorbehavior != nil { optargs |= 1 << 3 }
+            if group != nil { optargs |= 1 << 4 }
+            if intervalbetweenchecks != nil { optargs |= 1 << 5 }
+            if reservedblockspercentage != nil { optargs |= 1 << 6 }
+            if lastmounteddirectory != nil { optargs |= 1 << 7 }
+            if reservedblockscount != nil { optargs |= 1 << 8 }
+            if user != nil { optargs |= 1 << 9 }
+            try self.daemonCall(.tune2fs, args: Tune2FSArgs(device: device, force: force ?? false, maxmountcount: maxmountcount ?? 0, mountcount: mountcount ?? 0, errorbehavior: errorbehavior ?? "", group: group ?? 0, intervalbetweenchecks: intervalbetweenchecks ?? 0, reservedblockspercentage: reservedblockspercentage ?? 0, lastmounteddirectory: lastmounteddirectory ?? "", reservedblockscount: reservedblockscount ?? 0, user: user ?? 0), optargs: optargs)
+        }
+    }
+
     /// Reads the superblock of the ext2, ext3 or ext4 filesystem on *device* and
     /// returns it as a map from field name to value, as printed by `tune2fs -l`
     /// (for example `Filesystem magic number` maps to `0xEF53`). Which keys appear
@@ -4622,6 +5318,15 @@ extension Guestfs {
         }
     }
 
+    /// Estimates in bytes the smallest size the filesystem *mountable* could be
+    /// shrunk to. Supported for ext2/3/4, NTFS and btrfs (btrfs must be mounted);
+    /// other types fail with `ENOTSUP`.
+    public func vfsMinimumSize(_ mountable: String) throws -> Int64 {
+        return try perform("vfs_minimum_size", [.string(mountable)]) {
+            return try self.daemonCall(.vfsMinimumSize, args: VfsMinimumSizeArgs(mountable: mountable), optargs: 0, returning: VfsMinimumSizeRet.self).value
+        }
+    }
+
     /// Detects the filesystem (or other content signature) on *mountable* and
     /// returns its type name, which for mountable filesystems is normally the name
     /// of the Linux driver that would mount it, such as `ext4`, `xfs`, `vfat` or
@@ -4643,6 +5348,18 @@ extension Guestfs {
         }
     }
 
+    /// Activates (when *activate* is true) or deactivates (false) every logical
+    /// volume in the volume groups listed in *volgroups*. An empty list means every
+    /// volume group LVM can see. Deactivated volumes have no device nodes until they
+    /// are activated again; deactivation fails while a volume is in use.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func vgActivate(_ activate: Bool, _ volgroups: [String]) throws {
+        return try perform("vg_activate", [.bool(activate), .stringList(volgroups)]) {
+            try self.daemonCall(.vgActivate, args: VgActivateArgs(activate: activate, volgroups: volgroups), optargs: 0)
+        }
+    }
+
     /// Activates (*activate* true) or deactivates (false) every logical volume in
     /// every volume group, like `vgchange -a y` or `vgchange -a n`. Deactivated
     /// logical volumes have no device nodes and cannot be used until activated
@@ -4652,6 +5369,25 @@ extension Guestfs {
     public func vgActivateAll(_ activate: Bool) throws {
         return try perform("vg_activate_all", [.bool(activate)]) {
             try self.daemonCall(.vgActivateAll, args: VgActivateAllArgs(activate: activate), optargs: 0)
+        }
+    }
+
+    /// Gives the volume group *vg* a new random UUID. LVM refuses while logical
+    /// volumes of the group are active, so deactivate them first (`vg_activate`).
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func vgchangeUuid(_ vg: String) throws {
+        return try perform("vgchange_uuid", [.string(vg)]) {
+            try self.daemonCall(.vgchangeUuid, args: VgchangeUuidArgs(vg: vg), optargs: 0)
+        }
+    }
+
+    /// Gives every volume group a new random UUID, as `vgchange_uuid` does for one.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func vgchangeUuidAll() throws {
+        return try perform("vgchange_uuid_all", []) {
+            try self.daemonCall(.vgchangeUuidAll, optargs: 0)
         }
     }
 
@@ -4666,6 +5402,33 @@ extension Guestfs {
         }
     }
 
+    /// Returns the UUIDs (dashed form, see `lvuuid`) of the logical volumes in the
+    /// volume group *vgname*, one per volume.
+    public func vglvuuids(_ vgname: String) throws -> [String] {
+        return try perform("vglvuuids", [.string(vgname)]) {
+            return try self.daemonCall(.vglvuuids, args: VglvuuidsArgs(vgname: vgname), optargs: 0, returning: VglvuuidsRet.self).value
+        }
+    }
+
+    /// Returns the LVM metadata of the volume group *vgname*: the text that
+    /// `vgcfgbackup` would save, describing its physical and logical volumes. Fails
+    /// if the group does not exist.
+    ///
+    /// - Note: Part of the optional group `lvm2`: check ``featureAvailable(_:)`` first.
+    public func vgmeta(_ vgname: String) throws -> [UInt8] {
+        return try perform("vgmeta", [.string(vgname)]) {
+            return try self.daemonCall(.vgmeta, args: VgmetaArgs(vgname: vgname), optargs: 0, returning: VgmetaRet.self).value
+        }
+    }
+
+    /// Returns the UUIDs (dashed form, see `pvuuid`) of the physical volumes that
+    /// make up the volume group *vgname*.
+    public func vgpvuuids(_ vgname: String) throws -> [String] {
+        return try perform("vgpvuuids", [.string(vgname)]) {
+            return try self.daemonCall(.vgpvuuids, args: VgpvuuidsArgs(vgname: vgname), optargs: 0, returning: VgpvuuidsRet.self).value
+        }
+    }
+
     /// Removes the LVM volume group *vgname* (for example `VG`), forcibly
     /// deleting any logical volumes it contains. The physical volumes stay
     /// initialized and can be reused or wiped with `pvremove`. Logical volumes
@@ -4675,6 +5438,14 @@ extension Guestfs {
     public func vgremove(_ vgname: String) throws {
         return try perform("vgremove", [.string(vgname)]) {
             try self.daemonCall(.vgremove, args: VgremoveArgs(vgname: vgname), optargs: 0)
+        }
+    }
+
+    /// Renames the volume group *volgroup* to *newvolgroup*. Its logical volumes
+    /// then appear under `/dev/*newvolgroup*/`.
+    public func vgrename(_ volgroup: String, _ newvolgroup: String) throws {
+        return try perform("vgrename", [.string(volgroup), .string(newvolgroup)]) {
+            try self.daemonCall(.vgrename, args: VgrenameArgs(volgroup: volgroup, newvolgroup: newvolgroup), optargs: 0)
         }
     }
 
@@ -4699,6 +5470,14 @@ extension Guestfs {
     public func vgsFull() throws -> [VG] {
         return try perform("vgs_full", []) {
             return try self.daemonCall(.vgsFull, optargs: 0, returning: VgsFullRet.self).value
+        }
+    }
+
+    /// Returns the UUID of the volume group *vgname* in LVM's dashed form. Fails if
+    /// there is no such group.
+    public func vguuid(_ vgname: String) throws -> String {
+        return try perform("vguuid", [.string(vgname)]) {
+            return try self.daemonCall(.vguuid, args: VguuidArgs(vgname: vgname), optargs: 0, returning: VguuidRet.self).value
         }
     }
 
@@ -4740,6 +5519,17 @@ extension Guestfs {
         }
     }
 
+    /// Erases every filesystem, RAID, partition-table and similar signature that
+    /// can be found on *device*, so tools no longer recognise its former contents.
+    /// Only the signature bytes are overwritten, not the data.
+    ///
+    /// - Note: Part of the optional group `wipefs`: check ``featureAvailable(_:)`` first.
+    public func wipefs(_ device: String) throws {
+        return try perform("wipefs", [.string(device)]) {
+            try self.daemonCall(.wipefs, args: WipefsArgs(device: device), optargs: 0)
+        }
+    }
+
     /// Creates the guest file *path* containing exactly the bytes of *content*, which may
     /// include zero bytes. An existing file is overwritten (truncated first). Large content is
     /// sent as an upload, so there is no protocol size limit.
@@ -4778,6 +5568,16 @@ extension Guestfs {
     public func zeroDevice(_ device: String) throws {
         return try perform("zero_device", [.string(device)]) {
             try self.daemonCall(.zeroDevice, args: ZeroDeviceArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Overwrites the free space of the filesystem that contains *directory* with
+    /// zero bytes, by filling a temporary file in *directory* until the filesystem
+    /// is full and then deleting it. Existing files are not touched. This can make a
+    /// sparse or compressed disk image smaller afterwards.
+    public func zeroFreeSpace(_ directory: String) throws {
+        return try perform("zero_free_space", [.string(directory)]) {
+            try self.daemonCall(.zeroFreeSpace, args: ZeroFreeSpaceArgs(directory: directory), optargs: 0)
         }
     }
 

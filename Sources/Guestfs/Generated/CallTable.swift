@@ -121,6 +121,13 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try base64Out(try args[0].string("filename"), try args[1].string("base64file"))
                 return .none
+            case "blkdiscard":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try blkdiscard(try args[0].string("device"))
+                return .none
+            case "blkdiscardzeroes":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try blkdiscardzeroes(try args[0].string("device")))
             case "blkid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .hashtable(try blkidPairs(try args[0].string("device")).map { ($0.key, $0.value) })
@@ -146,6 +153,10 @@ extension Guestfs {
             case "blockdev_rereadpt":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try blockdevRereadpt(try args[0].string("device"))
+                return .none
+            case "blockdev_setra":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try blockdevSetra(try args[0].string("device"), try args[1].int32("sectors"))
                 return .none
             case "blockdev_setro":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -177,6 +188,9 @@ extension Guestfs {
             case "checksum":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .string(try checksum(try args[0].string("csumtype"), try args[1].string("path")))
+            case "checksum_device":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try checksumDevice(try args[0].string("csumtype"), try args[1].string("device")))
             case "checksums_out":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try checksumsOut(try args[0].string("csumtype"), try args[1].string("directory"), try args[2].string("sumsfile"))
@@ -344,6 +358,9 @@ extension Guestfs {
             case "filesize":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(try filesize(try args[0].string("file")))
+            case "filesystem_available":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try filesystemAvailable(try args[0].string("filesystem")))
             case "fill":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try fill(try args[0].int32("c"), try args[1].int32("len"), try args[2].string("path"))
@@ -363,9 +380,25 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try find0(try args[0].string("directory"), try args[1].string("files"))
                 return .none
+            case "findfs_label":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try findfsLabel(try args[0].string("label")))
+            case "findfs_partlabel":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try findfsPartlabel(try args[0].string("label")))
+            case "findfs_partuuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try findfsPartuuid(try args[0].string("uuid")))
+            case "findfs_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try findfsUuid(try args[0].string("uuid")))
             case "fsck":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .int(Int64(try fsck(try args[0].string("fstype"), try args[1].string("device"))))
+            case "fstrim":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["offset", "length", "minimumfreeextent"])
+                try fstrim(try args[0].string("mountpoint"), offset: try optargs["offset"].map { try $0.int64("offset") }, length: try optargs["length"].map { try $0.int64("length") }, minimumfreeextent: try optargs["minimumfreeextent"].map { try $0.int64("minimumfreeextent") })
+                return .none
             case "get_append":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .optString(try getAppend())
@@ -390,6 +423,12 @@ extension Guestfs {
             case "get_direct":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .bool(try getDirect())
+            case "get_e2attrs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getE2attrs(try args[0].string("file")))
+            case "get_e2generation":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try getE2generation(try args[0].string("file")))
             case "get_hv":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .string(try getHv())
@@ -756,6 +795,9 @@ extension Guestfs {
             case "is_launching":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .bool(try isLaunching())
+            case "is_lv":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try isLv(try args[0].string("mountable")))
             case "is_ready":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .bool(try isReady())
@@ -765,6 +807,9 @@ extension Guestfs {
             case "is_symlink":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try isSymlink(try args[0].string("path")))
+            case "is_whole_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try isWholeDevice(try args[0].string("device")))
             case "is_zero":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try isZero(try args[0].string("path")))
@@ -792,9 +837,18 @@ extension Guestfs {
             case "list_devices":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try listDevices())
+            case "list_disk_labels":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .hashtable(try listDiskLabelsPairs().map { ($0.key, $0.value) })
+            case "list_dm_devices":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try listDmDevices())
             case "list_filesystems":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .hashtable(try listFilesystemsPairs().map { ($0.key, $0.value) })
+            case "list_md_devices":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try listMdDevices())
             case "list_partitions":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try listPartitions())
@@ -847,6 +901,10 @@ extension Guestfs {
             case "lstatnslist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .structList(try lstatnslist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
+            case "luks_add_key":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try luksAddKey(try args[0].string("device"), try args[1].string("key"), try args[2].string("newkey"), try args[3].int32("keyslot"))
+                return .none
             case "luks_close":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try luksClose(try args[0].string("device"))
@@ -855,10 +913,21 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try luksFormat(try args[0].string("device"), try args[1].string("key"), try args[2].int32("keyslot"))
                 return .none
+            case "luks_format_cipher":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try luksFormatCipher(try args[0].string("device"), try args[1].string("key"), try args[2].int32("keyslot"), try args[3].string("cipher"))
+                return .none
+            case "luks_kill_slot":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try luksKillSlot(try args[0].string("device"), try args[1].string("key"), try args[2].int32("keyslot"))
+                return .none
             case "luks_open":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try luksOpen(try args[0].string("device"), try args[1].string("key"), try args[2].string("mapname"))
                 return .none
+            case "luks_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try luksUuid(try args[0].string("device")))
             case "lvcreate":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try lvcreate(try args[0].string("logvol"), try args[1].string("volgroup"), try args[2].int32("mbytes"))
@@ -867,13 +936,40 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try lvcreateFree(try args[0].string("logvol"), try args[1].string("volgroup"), try args[2].int32("percent"))
                 return .none
+            case "lvm_canonical_lv_name":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try lvmCanonicalLvName(try args[0].string("lvname")))
+            case "lvm_clear_filter":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try lvmClearFilter()
+                return .none
             case "lvm_remove_all":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try lvmRemoveAll()
                 return .none
+            case "lvm_scan":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try lvmScan(try args[0].bool("activate"))
+                return .none
+            case "lvm_set_filter":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try lvmSetFilter(try args[0].stringList("devices"))
+                return .none
             case "lvremove":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try lvremove(try args[0].string("device"))
+                return .none
+            case "lvrename":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try lvrename(try args[0].string("logvol"), try args[1].string("newlogvol"))
+                return .none
+            case "lvresize":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try lvresize(try args[0].string("device"), try args[1].int32("mbytes"))
+                return .none
+            case "lvresize_free":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try lvresizeFree(try args[0].string("lv"), try args[1].int32("percent"))
                 return .none
             case "lvs":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
@@ -881,12 +977,29 @@ extension Guestfs {
             case "lvs_full":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try lvsFull().map(\.fields))
+            case "lvuuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try lvuuid(try args[0].string("device")))
             case "lxattrlist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .structList(try lxattrlist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
             case "max_disks":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try maxDisks()))
+            case "md_create":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["missingbitmap", "nrdevices", "spare", "chunk", "level"])
+                try mdCreate(try args[0].string("name"), try args[1].stringList("devices"), missingbitmap: try optargs["missingbitmap"].map { try $0.int64("missingbitmap") }, nrdevices: try optargs["nrdevices"].map { try $0.int32("nrdevices") }, spare: try optargs["spare"].map { try $0.int32("spare") }, chunk: try optargs["chunk"].map { try $0.int64("chunk") }, level: try optargs["level"].map { try $0.string("level") })
+                return .none
+            case "md_detail":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .hashtable(try mdDetailPairs(try args[0].string("md")).map { ($0.key, $0.value) })
+            case "md_stat":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try mdStat(try args[0].string("md")).map(\.fields))
+            case "md_stop":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try mdStop(try args[0].string("md"))
+                return .none
             case "mkdir":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try mkdir(try args[0].string("path"))
@@ -914,6 +1027,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["blocksize", "features", "inode", "sectorsize", "label"])
                 try mkfs(try args[0].string("fstype"), try args[1].string("device"), blocksize: try optargs["blocksize"].map { try $0.int32("blocksize") }, features: try optargs["features"].map { try $0.string("features") }, inode: try optargs["inode"].map { try $0.int32("inode") }, sectorsize: try optargs["sectorsize"].map { try $0.int32("sectorsize") }, label: try optargs["label"].map { try $0.string("label") })
                 return .none
+            case "mklost_and_found":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try mklostAndFound(try args[0].string("mountpoint"))
+                return .none
             case "mkmountpoint":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try mkmountpoint(try args[0].string("exemptpath"))
@@ -930,6 +1047,14 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try mknodC(try args[0].int32("mode"), try args[1].int32("devmajor"), try args[2].int32("devminor"), try args[3].string("path"))
                 return .none
+            case "mkswap", "mkswap_opts":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["label", "uuid"])
+                try mkswap(try args[0].string("device"), label: try optargs["label"].map { try $0.string("label") }, uuid: try optargs["uuid"].map { try $0.string("uuid") })
+                return .none
+            case "mkswap_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try mkswapFile(try args[0].string("path"))
+                return .none
             case "mktemp":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["suffix"])
                 return .string(try mktemp(try args[0].string("tmpl"), suffix: try optargs["suffix"].map { try $0.string("suffix") }))
@@ -940,6 +1065,10 @@ extension Guestfs {
             case "mount":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try mount(try args[0].string("mountable"), try args[1].string("mountpoint"))
+                return .none
+            case "mount_loop":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try mountLoop(try args[0].string("file"), try args[1].string("mountpoint"))
                 return .none
             case "mount_options":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
@@ -953,6 +1082,12 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try mountVfs(try args[0].string("options"), try args[1].string("vfstype"), try args[2].string("mountable"), try args[3].string("mountpoint"))
                 return .none
+            case "mountable_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try mountableDevice(try args[0].string("mountable")))
+            case "mountable_subvolume":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try mountableSubvolume(try args[0].string("mountable")))
             case "mountpoints":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .hashtable(try mountpointsPairs().map { ($0.key, $0.value) })
@@ -963,6 +1098,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try mv(try args[0].string("src"), try args[1].string("dest"))
                 return .none
+            case "nr_devices":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .int(Int64(try nrDevices()))
             case "parse_environment":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try parseEnvironment()
@@ -983,12 +1121,19 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try partDisk(try args[0].string("device"), try args[1].string("parttype"))
                 return .none
+            case "part_expand_gpt":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try partExpandGpt(try args[0].string("device"))
+                return .none
             case "part_get_bootable":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .bool(try partGetBootable(try args[0].string("device"), try args[1].int32("partnum")))
             case "part_get_disk_guid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try partGetDiskGuid(try args[0].string("device")))
+            case "part_get_gpt_attributes":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(try partGetGptAttributes(try args[0].string("device"), try args[1].int32("partnum")))
             case "part_get_gpt_guid":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .string(try partGetGptGuid(try args[0].string("device"), try args[1].int32("partnum")))
@@ -998,6 +1143,12 @@ extension Guestfs {
             case "part_get_mbr_id":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .int(Int64(try partGetMbrId(try args[0].string("device"), try args[1].int32("partnum"))))
+            case "part_get_mbr_part_type":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try partGetMbrPartType(try args[0].string("device"), try args[1].int32("partnum")))
+            case "part_get_name":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try partGetName(try args[0].string("device"), try args[1].int32("partnum")))
             case "part_get_parttype":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try partGetParttype(try args[0].string("device")))
@@ -1008,6 +1159,10 @@ extension Guestfs {
             case "part_list":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structList(try partList(try args[0].string("device")).map(\.fields))
+            case "part_resize":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try partResize(try args[0].string("device"), try args[1].int32("partnum"), try args[2].int64("endsect"))
+                return .none
             case "part_set_bootable":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try partSetBootable(try args[0].string("device"), try args[1].int32("partnum"), try args[2].bool("bootable"))
@@ -1016,6 +1171,14 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try partSetDiskGuid(try args[0].string("device"), try args[1].string("guid"))
                 return .none
+            case "part_set_disk_guid_random":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try partSetDiskGuidRandom(try args[0].string("device"))
+                return .none
+            case "part_set_gpt_attributes":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try partSetGptAttributes(try args[0].string("device"), try args[1].int32("partnum"), try args[2].int64("attributes"))
+                return .none
             case "part_set_gpt_guid":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try partSetGptGuid(try args[0].string("device"), try args[1].int32("partnum"), try args[2].string("guid"))
@@ -1023,6 +1186,10 @@ extension Guestfs {
             case "part_set_gpt_type":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try partSetGptType(try args[0].string("device"), try args[1].int32("partnum"), try args[2].string("guid"))
+                return .none
+            case "part_set_mbr_id":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try partSetMbrId(try args[0].string("device"), try args[1].int32("partnum"), try args[2].int32("idbyte"))
                 return .none
             case "part_set_name":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
@@ -1044,6 +1211,14 @@ extension Guestfs {
             case "pread_device":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 return .buffer(try preadDevice(try args[0].string("device"), try args[1].int32("count"), try args[2].int64("offset")))
+            case "pvchange_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try pvchangeUuid(try args[0].string("device"))
+                return .none
+            case "pvchange_uuid_all":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try pvchangeUuidAll()
+                return .none
             case "pvcreate":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try pvcreate(try args[0].string("device"))
@@ -1052,12 +1227,23 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try pvremove(try args[0].string("device"))
                 return .none
+            case "pvresize":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try pvresize(try args[0].string("device"))
+                return .none
+            case "pvresize_size":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try pvresizeSize(try args[0].string("device"), try args[1].int64("size"))
+                return .none
             case "pvs":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try pvs())
             case "pvs_full":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try pvsFull().map(\.fields))
+            case "pvuuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try pvuuid(try args[0].string("device")))
             case "pwrite":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 return .int(Int64(try pwrite(try args[0].string("path"), try args[1].buffer("content"), try args[2].int64("offset"))))
@@ -1082,6 +1268,10 @@ extension Guestfs {
             case "realpath":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try realpath(try args[0].string("path")))
+            case "remount":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["rw"])
+                try remount(try args[0].string("mountpoint"), rw: try optargs["rw"].map { try $0.bool("rw") })
+                return .none
             case "remove_drive":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try removeDrive(try args[0].string("label"))
@@ -1097,6 +1287,14 @@ extension Guestfs {
             case "resize2fs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try resize2fs(try args[0].string("device"))
+                return .none
+            case "resize2fs_M":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try resize2fsM(try args[0].string("device"))
+                return .none
+            case "resize2fs_size":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try resize2fsSize(try args[0].string("device"), try args[1].int64("size"))
                 return .none
             case "rm":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1149,6 +1347,14 @@ extension Guestfs {
             case "set_direct":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try setDirect(try args[0].bool("direct"))
+                return .none
+            case "set_e2attrs":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["clear"])
+                try setE2attrs(try args[0].string("file"), try args[1].string("attrs"), clear: try optargs["clear"].map { try $0.bool("clear") })
+                return .none
+            case "set_e2generation":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try setE2generation(try args[0].string("file"), try args[1].int64("generation"))
                 return .none
             case "set_hv":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1210,6 +1416,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try setUuid(try args[0].string("device"), try args[1].string("uuid"))
                 return .none
+            case "set_uuid_random":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try setUuidRandom(try args[0].string("device"))
+                return .none
             case "set_verbose":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try setVerbose(try args[0].bool("verbose"))
@@ -1255,6 +1465,38 @@ extension Guestfs {
             case "strings_e":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try stringsE(try args[0].string("encoding"), try args[1].string("path")))
+            case "swapoff_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swapoffDevice(try args[0].string("device"))
+                return .none
+            case "swapoff_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swapoffFile(try args[0].string("file"))
+                return .none
+            case "swapoff_label":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swapoffLabel(try args[0].string("label"))
+                return .none
+            case "swapoff_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swapoffUuid(try args[0].string("uuid"))
+                return .none
+            case "swapon_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swaponDevice(try args[0].string("device"))
+                return .none
+            case "swapon_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swaponFile(try args[0].string("file"))
+                return .none
+            case "swapon_label":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swaponLabel(try args[0].string("label"))
+                return .none
+            case "swapon_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try swaponUuid(try args[0].string("uuid"))
+                return .none
             case "sync":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try sync()
@@ -1292,6 +1534,10 @@ extension Guestfs {
             case "truncate_size":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try truncateSize(try args[0].string("path"), try args[1].int64("size"))
+                return .none
+            case "tune2fs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["force", "maxmountcount", "mountcount", "errorbehavior", "group", "intervalbetweenchecks", "reservedblockspercentage", "lastmounteddirectory", "reservedblockscount", "user"])
+                try tune2fs(try args[0].string("device"), force: try optargs["force"].map { try $0.bool("force") }, maxmountcount: try optargs["maxmountcount"].map { try $0.int32("maxmountcount") }, mountcount: try optargs["mountcount"].map { try $0.int32("mountcount") }, errorbehavior: try optargs["errorbehavior"].map { try $0.string("errorbehavior") }, group: try optargs["group"].map { try $0.int64("group") }, intervalbetweenchecks: try optargs["intervalbetweenchecks"].map { try $0.int32("intervalbetweenchecks") }, reservedblockspercentage: try optargs["reservedblockspercentage"].map { try $0.int32("reservedblockspercentage") }, lastmounteddirectory: try optargs["lastmounteddirectory"].map { try $0.string("lastmounteddirectory") }, reservedblockscount: try optargs["reservedblockscount"].map { try $0.int64("reservedblockscount") }, user: try optargs["user"].map { try $0.int64("user") })
                 return .none
             case "tune2fs_l":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1332,23 +1578,51 @@ extension Guestfs {
             case "vfs_label":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try vfsLabel(try args[0].string("mountable")))
+            case "vfs_minimum_size":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try vfsMinimumSize(try args[0].string("mountable")))
             case "vfs_type":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try vfsType(try args[0].string("mountable")))
             case "vfs_uuid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try vfsUuid(try args[0].string("mountable")))
+            case "vg_activate":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try vgActivate(try args[0].bool("activate"), try args[1].stringList("volgroups"))
+                return .none
             case "vg_activate_all":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try vgActivateAll(try args[0].bool("activate"))
+                return .none
+            case "vgchange_uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try vgchangeUuid(try args[0].string("vg"))
+                return .none
+            case "vgchange_uuid_all":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try vgchangeUuidAll()
                 return .none
             case "vgcreate":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try vgcreate(try args[0].string("volgroup"), try args[1].stringList("physvols"))
                 return .none
+            case "vglvuuids":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try vglvuuids(try args[0].string("vgname")))
+            case "vgmeta":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .buffer(try vgmeta(try args[0].string("vgname")))
+            case "vgpvuuids":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try vgpvuuids(try args[0].string("vgname")))
             case "vgremove":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try vgremove(try args[0].string("vgname"))
+                return .none
+            case "vgrename":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try vgrename(try args[0].string("volgroup"), try args[1].string("newvolgroup"))
                 return .none
             case "vgs":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
@@ -1356,6 +1630,9 @@ extension Guestfs {
             case "vgs_full":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try vgsFull().map(\.fields))
+            case "vguuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try vguuid(try args[0].string("vgname")))
             case "wait_ready":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try waitReady()
@@ -1369,6 +1646,10 @@ extension Guestfs {
             case "wc_w":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try wcW(try args[0].string("path"))))
+            case "wipefs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try wipefs(try args[0].string("device"))
+                return .none
             case "write":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try write(try args[0].string("path"), try args[1].buffer("content"))
@@ -1384,6 +1665,10 @@ extension Guestfs {
             case "zero_device":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try zeroDevice(try args[0].string("device"))
+                return .none
+            case "zero_free_space":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try zeroFreeSpace(try args[0].string("directory"))
                 return .none
             case "zerofree":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])

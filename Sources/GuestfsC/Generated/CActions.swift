@@ -980,6 +980,23 @@ public func c_guestfs_base64_out(_ g: OpaquePointer?, _ filename: UnsafePointer<
     }
 }
 
+@_cdecl("guestfs_blkdiscard")
+public func c_guestfs_blkdiscard(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "blkdiscard", errorValue: -1) {
+        h in
+        try h.g.blkdiscard(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_blkdiscardzeroes")
+public func c_guestfs_blkdiscardzeroes(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "blkdiscardzeroes", errorValue: -1) {
+        h in
+        return try h.g.blkdiscardzeroes(cString(device, "device")) ? 1 : 0
+    }
+}
+
 @_cdecl("guestfs_blkid")
 public func c_guestfs_blkid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "blkid", errorValue: nil) {
@@ -1042,6 +1059,15 @@ public func c_guestfs_blockdev_rereadpt(_ g: OpaquePointer?, _ device: UnsafePoi
     return CHandle.call(g, "blockdev_rereadpt", errorValue: -1) {
         h in
         try h.g.blockdevRereadpt(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_blockdev_setra")
+public func c_guestfs_blockdev_setra(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ sectors: Int32) -> Int32 {
+    return CHandle.call(g, "blockdev_setra", errorValue: -1) {
+        h in
+        try h.g.blockdevSetra(cString(device, "device"), sectors)
         return 0
     }
 }
@@ -1118,6 +1144,14 @@ public func c_guestfs_checksum(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CC
     return CHandle.call(g, "checksum", errorValue: nil) {
         h in
         return cDup(try h.g.checksum(cString(csumtype, "csumtype"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_checksum_device")
+public func c_guestfs_checksum_device(_ g: OpaquePointer?, _ csumtype: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "checksum_device", errorValue: nil) {
+        h in
+        return cDup(try h.g.checksumDevice(cString(csumtype, "csumtype"), cString(device, "device")))
     }
 }
 
@@ -1534,6 +1568,14 @@ public func c_guestfs_filesize(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>
     }
 }
 
+@_cdecl("guestfs_filesystem_available")
+public func c_guestfs_filesystem_available(_ g: OpaquePointer?, _ filesystem: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "filesystem_available", errorValue: -1) {
+        h in
+        return try h.g.filesystemAvailable(cString(filesystem, "filesystem")) ? 1 : 0
+    }
+}
+
 @_cdecl("guestfs_fill")
 public func c_guestfs_fill(_ g: OpaquePointer?, _ c: Int32, _ len: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "fill", errorValue: -1) {
@@ -1578,11 +1620,53 @@ public func c_guestfs_find0(_ g: OpaquePointer?, _ directory: UnsafePointer<CCha
     }
 }
 
+@_cdecl("guestfs_findfs_label")
+public func c_guestfs_findfs_label(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "findfs_label", errorValue: nil) {
+        h in
+        return cDup(try h.g.findfsLabel(cString(label, "label")))
+    }
+}
+
+@_cdecl("guestfs_findfs_partlabel")
+public func c_guestfs_findfs_partlabel(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "findfs_partlabel", errorValue: nil) {
+        h in
+        return cDup(try h.g.findfsPartlabel(cString(label, "label")))
+    }
+}
+
+@_cdecl("guestfs_findfs_partuuid")
+public func c_guestfs_findfs_partuuid(_ g: OpaquePointer?, _ uuid: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "findfs_partuuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.findfsPartuuid(cString(uuid, "uuid")))
+    }
+}
+
+@_cdecl("guestfs_findfs_uuid")
+public func c_guestfs_findfs_uuid(_ g: OpaquePointer?, _ uuid: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "findfs_uuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.findfsUuid(cString(uuid, "uuid")))
+    }
+}
+
 @_cdecl("guestfs_fsck")
 public func c_guestfs_fsck(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "fsck", errorValue: -1) {
         h in
         return try h.g.fsck(cString(fstype, "fstype"), cString(device, "device"))
+    }
+}
+
+@_cdecl("guestfs_fstrim_argv")
+public func c_guestfs_fstrim_argv(_ g: OpaquePointer?, _ mountpoint: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_fstrim_argv>?) -> Int32 {
+    return CHandle.call(g, "fstrim", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.fstrim(cString(mountpoint, "mountpoint"), offset: mask & (1 << 0) != 0 ? optargs!.pointee.offset : nil, length: mask & (1 << 1) != 0 ? optargs!.pointee.length : nil, minimumfreeextent: mask & (1 << 2) != 0 ? optargs!.pointee.minimumfreeextent : nil)
+        return 0
     }
 }
 
@@ -1647,6 +1731,22 @@ public func c_guestfs_get_direct(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "get_direct", errorValue: -1) {
         h in
         return try h.g.getDirect() ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_get_e2attrs")
+public func c_guestfs_get_e2attrs(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_e2attrs", errorValue: nil) {
+        h in
+        return cDup(try h.g.getE2attrs(cString(file, "file")))
+    }
+}
+
+@_cdecl("guestfs_get_e2generation")
+public func c_guestfs_get_e2generation(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "get_e2generation", errorValue: -1) {
+        h in
+        return try h.g.getE2generation(cString(file, "file"))
     }
 }
 
@@ -2612,6 +2712,14 @@ public func c_guestfs_is_launching(_ g: OpaquePointer?) -> Int32 {
     }
 }
 
+@_cdecl("guestfs_is_lv")
+public func c_guestfs_is_lv(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "is_lv", errorValue: -1) {
+        h in
+        return try h.g.isLv(cString(mountable, "mountable")) ? 1 : 0
+    }
+}
+
 @_cdecl("guestfs_is_ready")
 public func c_guestfs_is_ready(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "is_ready", errorValue: -1) {
@@ -2634,6 +2742,14 @@ public func c_guestfs_is_symlink(_ g: OpaquePointer?, _ path: UnsafePointer<CCha
     return CHandle.call(g, "is_symlink", errorValue: -1) {
         h in
         return try h.g.isSymlink(cString(path, "path")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_is_whole_device")
+public func c_guestfs_is_whole_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "is_whole_device", errorValue: -1) {
+        h in
+        return try h.g.isWholeDevice(cString(device, "device")) ? 1 : 0
     }
 }
 
@@ -2704,11 +2820,35 @@ public func c_guestfs_list_devices(_ g: OpaquePointer?) -> UnsafeMutablePointer<
     }
 }
 
+@_cdecl("guestfs_list_disk_labels")
+public func c_guestfs_list_disk_labels(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_disk_labels", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.listDiskLabelsPairs())
+    }
+}
+
+@_cdecl("guestfs_list_dm_devices")
+public func c_guestfs_list_dm_devices(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_dm_devices", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.listDmDevices())
+    }
+}
+
 @_cdecl("guestfs_list_filesystems")
 public func c_guestfs_list_filesystems(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "list_filesystems", errorValue: nil) {
         h in
         return cHashtable(try h.g.listFilesystemsPairs())
+    }
+}
+
+@_cdecl("guestfs_list_md_devices")
+public func c_guestfs_list_md_devices(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_md_devices", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.listMdDevices())
     }
 }
 
@@ -2839,6 +2979,15 @@ public func c_guestfs_lstatnslist(_ g: OpaquePointer?, _ path: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_luks_add_key")
+public func c_guestfs_luks_add_key(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ newkey: UnsafePointer<CChar>?, _ keyslot: Int32) -> Int32 {
+    return CHandle.call(g, "luks_add_key", errorValue: -1) {
+        h in
+        try h.g.luksAddKey(cString(device, "device"), cString(key, "key"), cString(newkey, "newkey"), keyslot)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_luks_close")
 public func c_guestfs_luks_close(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "luks_close", errorValue: -1) {
@@ -2857,12 +3006,38 @@ public func c_guestfs_luks_format(_ g: OpaquePointer?, _ device: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_luks_format_cipher")
+public func c_guestfs_luks_format_cipher(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ keyslot: Int32, _ cipher: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "luks_format_cipher", errorValue: -1) {
+        h in
+        try h.g.luksFormatCipher(cString(device, "device"), cString(key, "key"), keyslot, cString(cipher, "cipher"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_luks_kill_slot")
+public func c_guestfs_luks_kill_slot(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ keyslot: Int32) -> Int32 {
+    return CHandle.call(g, "luks_kill_slot", errorValue: -1) {
+        h in
+        try h.g.luksKillSlot(cString(device, "device"), cString(key, "key"), keyslot)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_luks_open")
 public func c_guestfs_luks_open(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ mapname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "luks_open", errorValue: -1) {
         h in
         try h.g.luksOpen(cString(device, "device"), cString(key, "key"), cString(mapname, "mapname"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_luks_uuid")
+public func c_guestfs_luks_uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "luks_uuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.luksUuid(cString(device, "device")))
     }
 }
 
@@ -2884,6 +3059,23 @@ public func c_guestfs_lvcreate_free(_ g: OpaquePointer?, _ logvol: UnsafePointer
     }
 }
 
+@_cdecl("guestfs_lvm_canonical_lv_name")
+public func c_guestfs_lvm_canonical_lv_name(_ g: OpaquePointer?, _ lvname: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "lvm_canonical_lv_name", errorValue: nil) {
+        h in
+        return cDup(try h.g.lvmCanonicalLvName(cString(lvname, "lvname")))
+    }
+}
+
+@_cdecl("guestfs_lvm_clear_filter")
+public func c_guestfs_lvm_clear_filter(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "lvm_clear_filter", errorValue: -1) {
+        h in
+        try h.g.lvmClearFilter()
+        return 0
+    }
+}
+
 @_cdecl("guestfs_lvm_remove_all")
 public func c_guestfs_lvm_remove_all(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "lvm_remove_all", errorValue: -1) {
@@ -2893,11 +3085,56 @@ public func c_guestfs_lvm_remove_all(_ g: OpaquePointer?) -> Int32 {
     }
 }
 
+@_cdecl("guestfs_lvm_scan")
+public func c_guestfs_lvm_scan(_ g: OpaquePointer?, _ activate: Int32) -> Int32 {
+    return CHandle.call(g, "lvm_scan", errorValue: -1) {
+        h in
+        try h.g.lvmScan(activate != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_lvm_set_filter")
+public func c_guestfs_lvm_set_filter(_ g: OpaquePointer?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    return CHandle.call(g, "lvm_set_filter", errorValue: -1) {
+        h in
+        try h.g.lvmSetFilter(cStringList(devices, "devices"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_lvremove")
 public func c_guestfs_lvremove(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "lvremove", errorValue: -1) {
         h in
         try h.g.lvremove(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_lvrename")
+public func c_guestfs_lvrename(_ g: OpaquePointer?, _ logvol: UnsafePointer<CChar>?, _ newlogvol: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "lvrename", errorValue: -1) {
+        h in
+        try h.g.lvrename(cString(logvol, "logvol"), cString(newlogvol, "newlogvol"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_lvresize")
+public func c_guestfs_lvresize(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ mbytes: Int32) -> Int32 {
+    return CHandle.call(g, "lvresize", errorValue: -1) {
+        h in
+        try h.g.lvresize(cString(device, "device"), mbytes)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_lvresize_free")
+public func c_guestfs_lvresize_free(_ g: OpaquePointer?, _ lv: UnsafePointer<CChar>?, _ percent: Int32) -> Int32 {
+    return CHandle.call(g, "lvresize_free", errorValue: -1) {
+        h in
+        try h.g.lvresizeFree(cString(lv, "lv"), percent)
         return 0
     }
 }
@@ -2918,6 +3155,14 @@ public func c_guestfs_lvs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
     }
 }
 
+@_cdecl("guestfs_lvuuid")
+public func c_guestfs_lvuuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "lvuuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.lvuuid(cString(device, "device")))
+    }
+}
+
 @_cdecl("guestfs_lxattrlist")
 public func c_guestfs_lxattrlist(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ names: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
     return CHandle.call(g, "lxattrlist", errorValue: nil) {
@@ -2931,6 +3176,41 @@ public func c_guestfs_max_disks(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "max_disks", errorValue: -1) {
         h in
         return try h.g.maxDisks()
+    }
+}
+
+@_cdecl("guestfs_md_create_argv")
+public func c_guestfs_md_create_argv(_ g: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ optargs: UnsafePointer<guestfs_md_create_argv>?) -> Int32 {
+    return CHandle.call(g, "md_create", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mdCreate(cString(name, "name"), cStringList(devices, "devices"), missingbitmap: mask & (1 << 0) != 0 ? optargs!.pointee.missingbitmap : nil, nrdevices: mask & (1 << 1) != 0 ? optargs!.pointee.nrdevices : nil, spare: mask & (1 << 2) != 0 ? optargs!.pointee.spare : nil, chunk: mask & (1 << 3) != 0 ? optargs!.pointee.chunk : nil, level: mask & (1 << 4) != 0 ? cString(optargs!.pointee.level, "level") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_md_detail")
+public func c_guestfs_md_detail(_ g: OpaquePointer?, _ md: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "md_detail", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.mdDetailPairs(cString(md, "md")))
+    }
+}
+
+@_cdecl("guestfs_md_stat")
+public func c_guestfs_md_stat(_ g: OpaquePointer?, _ md: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_mdstat_list>? {
+    return CHandle.call(g, "md_stat", errorValue: nil) {
+        h in
+        return cStructList(try h.g.mdStat(cString(md, "md")))
+    }
+}
+
+@_cdecl("guestfs_md_stop")
+public func c_guestfs_md_stop(_ g: OpaquePointer?, _ md: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "md_stop", errorValue: -1) {
+        h in
+        try h.g.mdStop(cString(md, "md"))
+        return 0
     }
 }
 
@@ -2998,6 +3278,15 @@ public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointe
     }
 }
 
+@_cdecl("guestfs_mklost_and_found")
+public func c_guestfs_mklost_and_found(_ g: OpaquePointer?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mklost_and_found", errorValue: -1) {
+        h in
+        try h.g.mklostAndFound(cString(mountpoint, "mountpoint"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_mkmountpoint")
 public func c_guestfs_mkmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mkmountpoint", errorValue: -1) {
@@ -3034,6 +3323,25 @@ public func c_guestfs_mknod_c(_ g: OpaquePointer?, _ mode: Int32, _ devmajor: In
     }
 }
 
+@_cdecl("guestfs_mkswap_opts_argv")
+public func c_guestfs_mkswap_opts_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mkswap_opts_argv>?) -> Int32 {
+    return CHandle.call(g, "mkswap", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mkswap(cString(device, "device"), label: mask & (1 << 0) != 0 ? cString(optargs!.pointee.label, "label") : nil, uuid: mask & (1 << 1) != 0 ? cString(optargs!.pointee.uuid, "uuid") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mkswap_file")
+public func c_guestfs_mkswap_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mkswap_file", errorValue: -1) {
+        h in
+        try h.g.mkswapFile(cString(path, "path"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_mktemp_argv")
 public func c_guestfs_mktemp_argv(_ g: OpaquePointer?, _ tmpl: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mktemp_argv>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "mktemp", errorValue: nil) {
@@ -3057,6 +3365,15 @@ public func c_guestfs_mount(_ g: OpaquePointer?, _ mountable: UnsafePointer<CCha
     return CHandle.call(g, "mount", errorValue: -1) {
         h in
         try h.g.mount(cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mount_loop")
+public func c_guestfs_mount_loop(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mount_loop", errorValue: -1) {
+        h in
+        try h.g.mountLoop(cString(file, "file"), cString(mountpoint, "mountpoint"))
         return 0
     }
 }
@@ -3088,6 +3405,22 @@ public func c_guestfs_mount_vfs(_ g: OpaquePointer?, _ options: UnsafePointer<CC
     }
 }
 
+@_cdecl("guestfs_mountable_device")
+public func c_guestfs_mountable_device(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "mountable_device", errorValue: nil) {
+        h in
+        return cDup(try h.g.mountableDevice(cString(mountable, "mountable")))
+    }
+}
+
+@_cdecl("guestfs_mountable_subvolume")
+public func c_guestfs_mountable_subvolume(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "mountable_subvolume", errorValue: nil) {
+        h in
+        return cDup(try h.g.mountableSubvolume(cString(mountable, "mountable")))
+    }
+}
+
 @_cdecl("guestfs_mountpoints")
 public func c_guestfs_mountpoints(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "mountpoints", errorValue: nil) {
@@ -3110,6 +3443,14 @@ public func c_guestfs_mv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ de
         h in
         try h.g.mv(cString(src, "src"), cString(dest, "dest"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_nr_devices")
+public func c_guestfs_nr_devices(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "nr_devices", errorValue: -1) {
+        h in
+        return try h.g.nrDevices()
     }
 }
 
@@ -3158,6 +3499,15 @@ public func c_guestfs_part_disk(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_part_expand_gpt")
+public func c_guestfs_part_expand_gpt(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "part_expand_gpt", errorValue: -1) {
+        h in
+        try h.g.partExpandGpt(cString(device, "device"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_part_get_bootable")
 public func c_guestfs_part_get_bootable(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> Int32 {
     return CHandle.call(g, "part_get_bootable", errorValue: -1) {
@@ -3171,6 +3521,14 @@ public func c_guestfs_part_get_disk_guid(_ g: OpaquePointer?, _ device: UnsafePo
     return CHandle.call(g, "part_get_disk_guid", errorValue: nil) {
         h in
         return cDup(try h.g.partGetDiskGuid(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_part_get_gpt_attributes")
+public func c_guestfs_part_get_gpt_attributes(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> Int64 {
+    return CHandle.call(g, "part_get_gpt_attributes", errorValue: -1) {
+        h in
+        return try h.g.partGetGptAttributes(cString(device, "device"), partnum)
     }
 }
 
@@ -3195,6 +3553,22 @@ public func c_guestfs_part_get_mbr_id(_ g: OpaquePointer?, _ device: UnsafePoint
     return CHandle.call(g, "part_get_mbr_id", errorValue: -1) {
         h in
         return try h.g.partGetMbrId(cString(device, "device"), partnum)
+    }
+}
+
+@_cdecl("guestfs_part_get_mbr_part_type")
+public func c_guestfs_part_get_mbr_part_type(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "part_get_mbr_part_type", errorValue: nil) {
+        h in
+        return cDup(try h.g.partGetMbrPartType(cString(device, "device"), partnum))
+    }
+}
+
+@_cdecl("guestfs_part_get_name")
+public func c_guestfs_part_get_name(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "part_get_name", errorValue: nil) {
+        h in
+        return cDup(try h.g.partGetName(cString(device, "device"), partnum))
     }
 }
 
@@ -3223,6 +3597,15 @@ public func c_guestfs_part_list(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_part_resize")
+public func c_guestfs_part_resize(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ endsect: Int64) -> Int32 {
+    return CHandle.call(g, "part_resize", errorValue: -1) {
+        h in
+        try h.g.partResize(cString(device, "device"), partnum, endsect)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_part_set_bootable")
 public func c_guestfs_part_set_bootable(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ bootable: Int32) -> Int32 {
     return CHandle.call(g, "part_set_bootable", errorValue: -1) {
@@ -3241,6 +3624,24 @@ public func c_guestfs_part_set_disk_guid(_ g: OpaquePointer?, _ device: UnsafePo
     }
 }
 
+@_cdecl("guestfs_part_set_disk_guid_random")
+public func c_guestfs_part_set_disk_guid_random(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "part_set_disk_guid_random", errorValue: -1) {
+        h in
+        try h.g.partSetDiskGuidRandom(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_part_set_gpt_attributes")
+public func c_guestfs_part_set_gpt_attributes(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ attributes: Int64) -> Int32 {
+    return CHandle.call(g, "part_set_gpt_attributes", errorValue: -1) {
+        h in
+        try h.g.partSetGptAttributes(cString(device, "device"), partnum, attributes)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_part_set_gpt_guid")
 public func c_guestfs_part_set_gpt_guid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ guid: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "part_set_gpt_guid", errorValue: -1) {
@@ -3255,6 +3656,15 @@ public func c_guestfs_part_set_gpt_type(_ g: OpaquePointer?, _ device: UnsafePoi
     return CHandle.call(g, "part_set_gpt_type", errorValue: -1) {
         h in
         try h.g.partSetGptType(cString(device, "device"), partnum, cString(guid, "guid"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_part_set_mbr_id")
+public func c_guestfs_part_set_mbr_id(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ idbyte: Int32) -> Int32 {
+    return CHandle.call(g, "part_set_mbr_id", errorValue: -1) {
+        h in
+        try h.g.partSetMbrId(cString(device, "device"), partnum, idbyte)
         return 0
     }
 }
@@ -3309,6 +3719,24 @@ public func c_guestfs_pread_device(_ g: OpaquePointer?, _ device: UnsafePointer<
     }
 }
 
+@_cdecl("guestfs_pvchange_uuid")
+public func c_guestfs_pvchange_uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "pvchange_uuid", errorValue: -1) {
+        h in
+        try h.g.pvchangeUuid(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_pvchange_uuid_all")
+public func c_guestfs_pvchange_uuid_all(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "pvchange_uuid_all", errorValue: -1) {
+        h in
+        try h.g.pvchangeUuidAll()
+        return 0
+    }
+}
+
 @_cdecl("guestfs_pvcreate")
 public func c_guestfs_pvcreate(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "pvcreate", errorValue: -1) {
@@ -3327,6 +3755,24 @@ public func c_guestfs_pvremove(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
     }
 }
 
+@_cdecl("guestfs_pvresize")
+public func c_guestfs_pvresize(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "pvresize", errorValue: -1) {
+        h in
+        try h.g.pvresize(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_pvresize_size")
+public func c_guestfs_pvresize_size(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
+    return CHandle.call(g, "pvresize_size", errorValue: -1) {
+        h in
+        try h.g.pvresizeSize(cString(device, "device"), size)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_pvs")
 public func c_guestfs_pvs(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "pvs", errorValue: nil) {
@@ -3340,6 +3786,14 @@ public func c_guestfs_pvs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
     return CHandle.call(g, "pvs_full", errorValue: nil) {
         h in
         return cStructList(try h.g.pvsFull())
+    }
+}
+
+@_cdecl("guestfs_pvuuid")
+public func c_guestfs_pvuuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "pvuuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.pvuuid(cString(device, "device")))
     }
 }
 
@@ -3407,6 +3861,16 @@ public func c_guestfs_realpath(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>
     }
 }
 
+@_cdecl("guestfs_remount_argv")
+public func c_guestfs_remount_argv(_ g: OpaquePointer?, _ mountpoint: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_remount_argv>?) -> Int32 {
+    return CHandle.call(g, "remount", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.remount(cString(mountpoint, "mountpoint"), rw: mask & (1 << 0) != 0 ? optargs!.pointee.rw != 0 : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_remove_drive")
 public func c_guestfs_remove_drive(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "remove_drive", errorValue: -1) {
@@ -3439,6 +3903,24 @@ public func c_guestfs_resize2fs(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
     return CHandle.call(g, "resize2fs", errorValue: -1) {
         h in
         try h.g.resize2fs(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_resize2fs_M")
+public func c_guestfs_resize2fs_M(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "resize2fs_M", errorValue: -1) {
+        h in
+        try h.g.resize2fsM(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_resize2fs_size")
+public func c_guestfs_resize2fs_size(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
+    return CHandle.call(g, "resize2fs_size", errorValue: -1) {
+        h in
+        try h.g.resize2fsSize(cString(device, "device"), size)
         return 0
     }
 }
@@ -3556,6 +4038,25 @@ public func c_guestfs_set_direct(_ g: OpaquePointer?, _ direct: Int32) -> Int32 
     return CHandle.call(g, "set_direct", errorValue: -1) {
         h in
         try h.g.setDirect(direct != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_e2attrs_argv")
+public func c_guestfs_set_e2attrs_argv(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?, _ attrs: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_set_e2attrs_argv>?) -> Int32 {
+    return CHandle.call(g, "set_e2attrs", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.setE2attrs(cString(file, "file"), cString(attrs, "attrs"), clear: mask & (1 << 0) != 0 ? optargs!.pointee.clear != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_e2generation")
+public func c_guestfs_set_e2generation(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?, _ generation: Int64) -> Int32 {
+    return CHandle.call(g, "set_e2generation", errorValue: -1) {
+        h in
+        try h.g.setE2generation(cString(file, "file"), generation)
         return 0
     }
 }
@@ -3695,6 +4196,15 @@ public func c_guestfs_set_uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
     }
 }
 
+@_cdecl("guestfs_set_uuid_random")
+public func c_guestfs_set_uuid_random(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "set_uuid_random", errorValue: -1) {
+        h in
+        try h.g.setUuidRandom(cString(device, "device"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_set_verbose")
 public func c_guestfs_set_verbose(_ g: OpaquePointer?, _ verbose: Int32) -> Int32 {
     return CHandle.call(g, "set_verbose", errorValue: -1) {
@@ -3806,6 +4316,78 @@ public func c_guestfs_strings_e(_ g: OpaquePointer?, _ encoding: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_swapoff_device")
+public func c_guestfs_swapoff_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapoff_device", errorValue: -1) {
+        h in
+        try h.g.swapoffDevice(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapoff_file")
+public func c_guestfs_swapoff_file(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapoff_file", errorValue: -1) {
+        h in
+        try h.g.swapoffFile(cString(file, "file"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapoff_label")
+public func c_guestfs_swapoff_label(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapoff_label", errorValue: -1) {
+        h in
+        try h.g.swapoffLabel(cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapoff_uuid")
+public func c_guestfs_swapoff_uuid(_ g: OpaquePointer?, _ uuid: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapoff_uuid", errorValue: -1) {
+        h in
+        try h.g.swapoffUuid(cString(uuid, "uuid"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapon_device")
+public func c_guestfs_swapon_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapon_device", errorValue: -1) {
+        h in
+        try h.g.swaponDevice(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapon_file")
+public func c_guestfs_swapon_file(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapon_file", errorValue: -1) {
+        h in
+        try h.g.swaponFile(cString(file, "file"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapon_label")
+public func c_guestfs_swapon_label(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapon_label", errorValue: -1) {
+        h in
+        try h.g.swaponLabel(cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_swapon_uuid")
+public func c_guestfs_swapon_uuid(_ g: OpaquePointer?, _ uuid: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "swapon_uuid", errorValue: -1) {
+        h in
+        try h.g.swaponUuid(cString(uuid, "uuid"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_sync")
 public func c_guestfs_sync(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "sync", errorValue: -1) {
@@ -3892,6 +4474,16 @@ public func c_guestfs_truncate_size(_ g: OpaquePointer?, _ path: UnsafePointer<C
     return CHandle.call(g, "truncate_size", errorValue: -1) {
         h in
         try h.g.truncateSize(cString(path, "path"), size)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_tune2fs_argv")
+public func c_guestfs_tune2fs_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_tune2fs_argv>?) -> Int32 {
+    return CHandle.call(g, "tune2fs", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.tune2fs(cString(device, "device"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil, maxmountcount: mask & (1 << 1) != 0 ? optargs!.pointee.maxmountcount : nil, mountcount: mask & (1 << 2) != 0 ? optargs!.pointee.mountcount : nil, errorbehavior: mask & (1 << 3) != 0 ? cString(optargs!.pointee.errorbehavior, "errorbehavior") : nil, group: mask & (1 << 4) != 0 ? optargs!.pointee.group : nil, intervalbetweenchecks: mask & (1 << 5) != 0 ? optargs!.pointee.intervalbetweenchecks : nil, reservedblockspercentage: mask & (1 << 6) != 0 ? optargs!.pointee.reservedblockspercentage : nil, lastmounteddirectory: mask & (1 << 7) != 0 ? cString(optargs!.pointee.lastmounteddirectory, "lastmounteddirectory") : nil, reservedblockscount: mask & (1 << 8) != 0 ? optargs!.pointee.reservedblockscount : nil, user: mask & (1 << 9) != 0 ? optargs!.pointee.user : nil)
         return 0
     }
 }
@@ -3991,6 +4583,14 @@ public func c_guestfs_vfs_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<
     }
 }
 
+@_cdecl("guestfs_vfs_minimum_size")
+public func c_guestfs_vfs_minimum_size(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "vfs_minimum_size", errorValue: -1) {
+        h in
+        return try h.g.vfsMinimumSize(cString(mountable, "mountable"))
+    }
+}
+
 @_cdecl("guestfs_vfs_type")
 public func c_guestfs_vfs_type(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vfs_type", errorValue: nil) {
@@ -4007,11 +4607,38 @@ public func c_guestfs_vfs_uuid(_ g: OpaquePointer?, _ mountable: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_vg_activate")
+public func c_guestfs_vg_activate(_ g: OpaquePointer?, _ activate: Int32, _ volgroups: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    return CHandle.call(g, "vg_activate", errorValue: -1) {
+        h in
+        try h.g.vgActivate(activate != 0, cStringList(volgroups, "volgroups"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_vg_activate_all")
 public func c_guestfs_vg_activate_all(_ g: OpaquePointer?, _ activate: Int32) -> Int32 {
     return CHandle.call(g, "vg_activate_all", errorValue: -1) {
         h in
         try h.g.vgActivateAll(activate != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_vgchange_uuid")
+public func c_guestfs_vgchange_uuid(_ g: OpaquePointer?, _ vg: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "vgchange_uuid", errorValue: -1) {
+        h in
+        try h.g.vgchangeUuid(cString(vg, "vg"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_vgchange_uuid_all")
+public func c_guestfs_vgchange_uuid_all(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "vgchange_uuid_all", errorValue: -1) {
+        h in
+        try h.g.vgchangeUuidAll()
         return 0
     }
 }
@@ -4025,11 +4652,44 @@ public func c_guestfs_vgcreate(_ g: OpaquePointer?, _ volgroup: UnsafePointer<CC
     }
 }
 
+@_cdecl("guestfs_vglvuuids")
+public func c_guestfs_vglvuuids(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "vglvuuids", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.vglvuuids(cString(vgname, "vgname")))
+    }
+}
+
+@_cdecl("guestfs_vgmeta")
+public func c_guestfs_vgmeta(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "vgmeta", errorValue: nil) {
+        h in
+        return cBufferOut(try h.g.vgmeta(cString(vgname, "vgname")), sizeR)
+    }
+}
+
+@_cdecl("guestfs_vgpvuuids")
+public func c_guestfs_vgpvuuids(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "vgpvuuids", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.vgpvuuids(cString(vgname, "vgname")))
+    }
+}
+
 @_cdecl("guestfs_vgremove")
 public func c_guestfs_vgremove(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "vgremove", errorValue: -1) {
         h in
         try h.g.vgremove(cString(vgname, "vgname"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_vgrename")
+public func c_guestfs_vgrename(_ g: OpaquePointer?, _ volgroup: UnsafePointer<CChar>?, _ newvolgroup: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "vgrename", errorValue: -1) {
+        h in
+        try h.g.vgrename(cString(volgroup, "volgroup"), cString(newvolgroup, "newvolgroup"))
         return 0
     }
 }
@@ -4047,6 +4707,14 @@ public func c_guestfs_vgs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
     return CHandle.call(g, "vgs_full", errorValue: nil) {
         h in
         return cStructList(try h.g.vgsFull())
+    }
+}
+
+@_cdecl("guestfs_vguuid")
+public func c_guestfs_vguuid(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "vguuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.vguuid(cString(vgname, "vgname")))
     }
 }
 
@@ -4083,6 +4751,15 @@ public func c_guestfs_wc_w(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -
     }
 }
 
+@_cdecl("guestfs_wipefs")
+public func c_guestfs_wipefs(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "wipefs", errorValue: -1) {
+        h in
+        try h.g.wipefs(cString(device, "device"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_write")
 public func c_guestfs_write(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ contentSize: Int) -> Int32 {
     return CHandle.call(g, "write", errorValue: -1) {
@@ -4115,6 +4792,15 @@ public func c_guestfs_zero_device(_ g: OpaquePointer?, _ device: UnsafePointer<C
     return CHandle.call(g, "zero_device", errorValue: -1) {
         h in
         try h.g.zeroDevice(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_zero_free_space")
+public func c_guestfs_zero_free_space(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "zero_free_space", errorValue: -1) {
+        h in
+        try h.g.zeroFreeSpace(cString(directory, "directory"))
         return 0
     }
 }

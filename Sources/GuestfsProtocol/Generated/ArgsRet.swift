@@ -1746,6 +1746,23 @@ public struct ZerofreeArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `pvresize` (procedure 98): required args, then optargs.
+public struct PvresizeArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `vg_activate_all` (procedure 103): required args, then optargs.
 public struct VgActivateAllArgs: XDRCodable, Sendable {
     public var activate: Bool
@@ -1760,6 +1777,48 @@ public struct VgActivateAllArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(activate)
+    }
+}
+
+/// Arguments of `vg_activate` (procedure 104): required args, then optargs.
+public struct VgActivateArgs: XDRCodable, Sendable {
+    public var activate: Bool
+    public var volgroups: [String]
+
+    public init(activate: Bool, volgroups: [String]) {
+        self.activate = activate
+        self.volgroups = volgroups
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        activate = try d.decodeBool()
+        volgroups = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(activate)
+        e.encode(volgroups)
+    }
+}
+
+/// Arguments of `lvresize` (procedure 105): required args, then optargs.
+public struct LvresizeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var mbytes: Int32
+
+    public init(device: String, mbytes: Int32) {
+        self.device = device
+        self.mbytes = mbytes
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        mbytes = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(mbytes)
     }
 }
 
@@ -2224,6 +2283,52 @@ public struct InitrdListRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `mount_loop` (procedure 129): required args, then optargs.
+public struct MountLoopArgs: XDRCodable, Sendable {
+    public var file: String
+    public var mountpoint: String
+
+    public init(file: String, mountpoint: String) {
+        self.file = file
+        self.mountpoint = mountpoint
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+        mountpoint = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+        e.encode(mountpoint)
+    }
+}
+
+/// Arguments of `mkswap` (procedure 130): required args, then optargs.
+public struct MkswapArgs: XDRCodable, Sendable {
+    public var device: String
+    public var label: String
+    public var uuid: String
+
+    public init(device: String, label: String = "", uuid: String = "") {
+        self.device = device
+        self.label = label
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        label = try d.decodeString()
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(label)
+        e.encode(uuid)
     }
 }
 
@@ -2777,6 +2882,159 @@ public struct FallocateArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(path)
         e.encode(len)
+    }
+}
+
+/// Arguments of `swapon_device` (procedure 170): required args, then optargs.
+public struct SwaponDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `swapoff_device` (procedure 171): required args, then optargs.
+public struct SwapoffDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `swapon_file` (procedure 172): required args, then optargs.
+public struct SwaponFileArgs: XDRCodable, Sendable {
+    public var file: String
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+    }
+}
+
+/// Arguments of `swapoff_file` (procedure 173): required args, then optargs.
+public struct SwapoffFileArgs: XDRCodable, Sendable {
+    public var file: String
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+    }
+}
+
+/// Arguments of `swapon_label` (procedure 174): required args, then optargs.
+public struct SwaponLabelArgs: XDRCodable, Sendable {
+    public var label: String
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(label)
+    }
+}
+
+/// Arguments of `swapoff_label` (procedure 175): required args, then optargs.
+public struct SwapoffLabelArgs: XDRCodable, Sendable {
+    public var label: String
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(label)
+    }
+}
+
+/// Arguments of `swapon_uuid` (procedure 176): required args, then optargs.
+public struct SwaponUuidArgs: XDRCodable, Sendable {
+    public var uuid: String
+
+    public init(uuid: String) {
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(uuid)
+    }
+}
+
+/// Arguments of `swapoff_uuid` (procedure 177): required args, then optargs.
+public struct SwapoffUuidArgs: XDRCodable, Sendable {
+    public var uuid: String
+
+    public init(uuid: String) {
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(uuid)
+    }
+}
+
+/// Arguments of `mkswap_file` (procedure 178): required args, then optargs.
+public struct MkswapFileArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
     }
 }
 
@@ -3354,6 +3612,48 @@ public struct FilesizeRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `lvrename` (procedure 219): required args, then optargs.
+public struct LvrenameArgs: XDRCodable, Sendable {
+    public var logvol: String
+    public var newlogvol: String
+
+    public init(logvol: String, newlogvol: String) {
+        self.logvol = logvol
+        self.newlogvol = newlogvol
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        logvol = try d.decodeString()
+        newlogvol = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(logvol)
+        e.encode(newlogvol)
+    }
+}
+
+/// Arguments of `vgrename` (procedure 220): required args, then optargs.
+public struct VgrenameArgs: XDRCodable, Sendable {
+    public var volgroup: String
+    public var newvolgroup: String
+
+    public init(volgroup: String, newvolgroup: String) {
+        self.volgroup = volgroup
+        self.newvolgroup = newvolgroup
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        volgroup = try d.decodeString()
+        newvolgroup = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(volgroup)
+        e.encode(newvolgroup)
+    }
+}
+
 /// Arguments of `initrd_cat` (procedure 221): required args, then optargs.
 public struct InitrdCatArgs: XDRCodable, Sendable {
     public var initrdpath: String
@@ -3384,6 +3684,151 @@ public struct InitrdCatRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encodeOpaque(value)
+    }
+}
+
+/// Arguments of `pvuuid` (procedure 222): required args, then optargs.
+public struct PvuuidArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `pvuuid` (procedure 222).
+public struct PvuuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `vguuid` (procedure 223): required args, then optargs.
+public struct VguuidArgs: XDRCodable, Sendable {
+    public var vgname: String
+
+    public init(vgname: String) {
+        self.vgname = vgname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        vgname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(vgname)
+    }
+}
+
+/// Reply of `vguuid` (procedure 223).
+public struct VguuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `lvuuid` (procedure 224): required args, then optargs.
+public struct LvuuidArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `lvuuid` (procedure 224).
+public struct LvuuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `vgpvuuids` (procedure 225): required args, then optargs.
+public struct VgpvuuidsArgs: XDRCodable, Sendable {
+    public var vgname: String
+
+    public init(vgname: String) {
+        self.vgname = vgname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        vgname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(vgname)
+    }
+}
+
+/// Reply of `vgpvuuids` (procedure 225).
+public struct VgpvuuidsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `vglvuuids` (procedure 226): required args, then optargs.
+public struct VglvuuidsArgs: XDRCodable, Sendable {
+    public var vgname: String
+
+    public init(vgname: String) {
+        self.vgname = vgname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        vgname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(vgname)
+    }
+}
+
+/// Reply of `vglvuuids` (procedure 226).
+public struct VglvuuidsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -3488,6 +3933,85 @@ public struct PartGetMbrIdRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `part_set_mbr_id` (procedure 236): required args, then optargs.
+public struct PartSetMbrIdArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+    public var idbyte: Int32
+
+    public init(device: String, partnum: Int32, idbyte: Int32) {
+        self.device = device
+        self.partnum = partnum
+        self.idbyte = idbyte
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+        idbyte = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+        e.encode(idbyte)
+    }
+}
+
+/// Arguments of `checksum_device` (procedure 237): required args, then optargs.
+public struct ChecksumDeviceArgs: XDRCodable, Sendable {
+    public var csumtype: String
+    public var device: String
+
+    public init(csumtype: String, device: String) {
+        self.csumtype = csumtype
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        csumtype = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(csumtype)
+        e.encode(device)
+    }
+}
+
+/// Reply of `checksum_device` (procedure 237).
+public struct ChecksumDeviceRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `lvresize_free` (procedure 238): required args, then optargs.
+public struct LvresizeFreeArgs: XDRCodable, Sendable {
+    public var lv: String
+    public var percent: Int32
+
+    public init(lv: String, percent: Int32) {
+        self.lv = lv
+        self.percent = percent
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        lv = try d.decodeString()
+        percent = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(lv)
+        e.encode(percent)
     }
 }
 
@@ -3658,6 +4182,48 @@ public struct PwriteRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `resize2fs_size` (procedure 248): required args, then optargs.
+public struct Resize2fsSizeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var size: Int64
+
+    public init(device: String, size: Int64) {
+        self.device = device
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(size)
+    }
+}
+
+/// Arguments of `pvresize_size` (procedure 249): required args, then optargs.
+public struct PvresizeSizeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var size: Int64
+
+    public init(device: String, size: Int64) {
+        self.device = device
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(size)
+    }
+}
+
 /// Arguments of `fallocate64` (procedure 252): required args, then optargs.
 public struct Fallocate64Args: XDRCodable, Sendable {
     public var path: String
@@ -3737,6 +4303,23 @@ public struct VfsUuidRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `lvm_set_filter` (procedure 255): required args, then optargs.
+public struct LvmSetFilterArgs: XDRCodable, Sendable {
+    public var devices: [String]
+
+    public init(devices: [String]) {
+        self.devices = devices
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        devices = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(devices)
+    }
+}
+
 /// Arguments of `luks_open` (procedure 257): required args, then optargs.
 public struct LuksOpenArgs: XDRCodable, Sendable {
     public var device: String
@@ -3801,6 +4384,176 @@ public struct LuksFormatArgs: XDRCodable, Sendable {
         e.encode(device)
         e.encode(key)
         e.encode(keyslot)
+    }
+}
+
+/// Arguments of `luks_format_cipher` (procedure 261): required args, then optargs.
+public struct LuksFormatCipherArgs: XDRCodable, Sendable {
+    public var device: String
+    public var key: String
+    public var keyslot: Int32
+    public var cipher: String
+
+    public init(device: String, key: String, keyslot: Int32, cipher: String) {
+        self.device = device
+        self.key = key
+        self.keyslot = keyslot
+        self.cipher = cipher
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        key = try d.decodeString()
+        keyslot = try d.decodeInt32()
+        cipher = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(key)
+        e.encode(keyslot)
+        e.encode(cipher)
+    }
+}
+
+/// Arguments of `luks_add_key` (procedure 262): required args, then optargs.
+public struct LuksAddKeyArgs: XDRCodable, Sendable {
+    public var device: String
+    public var key: String
+    public var newkey: String
+    public var keyslot: Int32
+
+    public init(device: String, key: String, newkey: String, keyslot: Int32) {
+        self.device = device
+        self.key = key
+        self.newkey = newkey
+        self.keyslot = keyslot
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        key = try d.decodeString()
+        newkey = try d.decodeString()
+        keyslot = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(key)
+        e.encode(newkey)
+        e.encode(keyslot)
+    }
+}
+
+/// Arguments of `luks_kill_slot` (procedure 263): required args, then optargs.
+public struct LuksKillSlotArgs: XDRCodable, Sendable {
+    public var device: String
+    public var key: String
+    public var keyslot: Int32
+
+    public init(device: String, key: String, keyslot: Int32) {
+        self.device = device
+        self.key = key
+        self.keyslot = keyslot
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        key = try d.decodeString()
+        keyslot = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(key)
+        e.encode(keyslot)
+    }
+}
+
+/// Arguments of `is_lv` (procedure 264): required args, then optargs.
+public struct IsLvArgs: XDRCodable, Sendable {
+    public var mountable: String
+
+    public init(mountable: String) {
+        self.mountable = mountable
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountable = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountable)
+    }
+}
+
+/// Reply of `is_lv` (procedure 264).
+public struct IsLvRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `findfs_uuid` (procedure 265): required args, then optargs.
+public struct FindfsUuidArgs: XDRCodable, Sendable {
+    public var uuid: String
+
+    public init(uuid: String) {
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(uuid)
+    }
+}
+
+/// Reply of `findfs_uuid` (procedure 265).
+public struct FindfsUuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `findfs_label` (procedure 266): required args, then optargs.
+public struct FindfsLabelArgs: XDRCodable, Sendable {
+    public var label: String
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(label)
+    }
+}
+
+/// Reply of `findfs_label` (procedure 266).
+public struct FindfsLabelRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -4114,6 +4867,35 @@ public struct PreadDeviceRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `lvm_canonical_lv_name` (procedure 277): required args, then optargs.
+public struct LvmCanonicalLvNameArgs: XDRCodable, Sendable {
+    public var lvname: String
+
+    public init(lvname: String) {
+        self.lvname = lvname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        lvname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(lvname)
+    }
+}
+
+/// Reply of `lvm_canonical_lv_name` (procedure 277).
+public struct LvmCanonicalLvNameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `mkfs` (procedure 278): required args, then optargs.
 public struct MkfsArgs: XDRCodable, Sendable {
     public var fstype: String
@@ -4221,6 +5003,23 @@ public struct LgetxattrRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `resize2fs_M` (procedure 281): required args, then optargs.
+public struct Resize2fsMArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `is_zero` (procedure 283): required args, then optargs.
 public struct IsZeroArgs: XDRCodable, Sendable {
     public var path: String
@@ -4273,6 +5072,18 @@ public struct IsZeroDeviceRet: XDRCodable, Sendable {
     public init(value: Bool) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
         value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `list_dm_devices` (procedure 287).
+public struct ListDmDevicesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
@@ -4543,6 +5354,162 @@ public struct CopyFileToFileArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `tune2fs` (procedure 298): required args, then optargs.
+public struct Tune2FSArgs: XDRCodable, Sendable {
+    public var device: String
+    public var force: Bool
+    public var maxmountcount: Int32
+    public var mountcount: Int32
+    public var errorbehavior: String
+    public var group: Int64
+    public var intervalbetweenchecks: Int32
+    public var reservedblockspercentage: Int32
+    public var lastmounteddirectory: String
+    public var reservedblockscount: Int64
+    public var user: Int64
+
+    public init(device: String, force: Bool = false, maxmountcount: Int32 = 0, mountcount: Int32 = 0, errorbehavior: String = "", group: Int64 = 0, intervalbetweenchecks: Int32 = 0, reservedblockspercentage: Int32 = 0, lastmounteddirectory: String = "", reservedblockscount: Int64 = 0, user: Int64 = 0) {
+        self.device = device
+        self.force = force
+        self.maxmountcount = maxmountcount
+        self.mountcount = mountcount
+        self.errorbehavior = errorbehavior
+        self.group = group
+        self.intervalbetweenchecks = intervalbetweenchecks
+        self.reservedblockspercentage = reservedblockspercentage
+        self.lastmounteddirectory = lastmounteddirectory
+        self.reservedblockscount = reservedblockscount
+        self.user = user
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        force = try d.decodeBool()
+        maxmountcount = try d.decodeInt32()
+        mountcount = try d.decodeInt32()
+        errorbehavior = try d.decodeString()
+        group = try d.decodeInt64()
+        intervalbetweenchecks = try d.decodeInt32()
+        reservedblockspercentage = try d.decodeInt32()
+        lastmounteddirectory = try d.decodeString()
+        reservedblockscount = try d.decodeInt64()
+        user = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(force)
+        e.encode(maxmountcount)
+        e.encode(mountcount)
+        e.encode(errorbehavior)
+        e.encode(group)
+        e.encode(intervalbetweenchecks)
+        e.encode(reservedblockspercentage)
+        e.encode(lastmounteddirectory)
+        e.encode(reservedblockscount)
+        e.encode(user)
+    }
+}
+
+/// Arguments of `md_create` (procedure 299): required args, then optargs.
+public struct MDCreateArgs: XDRCodable, Sendable {
+    public var name: String
+    public var devices: [String]
+    public var missingbitmap: Int64
+    public var nrdevices: Int32
+    public var spare: Int32
+    public var chunk: Int64
+    public var level: String
+
+    public init(name: String, devices: [String], missingbitmap: Int64 = 0, nrdevices: Int32 = 0, spare: Int32 = 0, chunk: Int64 = 0, level: String = "") {
+        self.name = name
+        self.devices = devices
+        self.missingbitmap = missingbitmap
+        self.nrdevices = nrdevices
+        self.spare = spare
+        self.chunk = chunk
+        self.level = level
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        name = try d.decodeString()
+        devices = try d.decodeStringList()
+        missingbitmap = try d.decodeInt64()
+        nrdevices = try d.decodeInt32()
+        spare = try d.decodeInt32()
+        chunk = try d.decodeInt64()
+        level = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(name)
+        e.encode(devices)
+        e.encode(missingbitmap)
+        e.encode(nrdevices)
+        e.encode(spare)
+        e.encode(chunk)
+        e.encode(level)
+    }
+}
+
+/// Reply of `list_md_devices` (procedure 300).
+public struct ListMdDevicesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `md_detail` (procedure 301): required args, then optargs.
+public struct MdDetailArgs: XDRCodable, Sendable {
+    public var md: String
+
+    public init(md: String) {
+        self.md = md
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        md = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(md)
+    }
+}
+
+/// Reply of `md_detail` (procedure 301).
+public struct MdDetailRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `md_stop` (procedure 302): required args, then optargs.
+public struct MdStopArgs: XDRCodable, Sendable {
+    public var md: String
+
+    public init(md: String) {
+        self.md = md
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        md = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(md)
+    }
+}
+
 /// Arguments of `blkid` (procedure 303): required args, then optargs.
 public struct BlkidArgs: XDRCodable, Sendable {
     public var device: String
@@ -4631,6 +5598,23 @@ public struct LlzRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `wipefs` (procedure 306): required args, then optargs.
+public struct WipefsArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `set_label` (procedure 310): required args, then optargs.
 public struct SetLabelArgs: XDRCodable, Sendable {
     public var mountable: String
@@ -4649,6 +5633,23 @@ public struct SetLabelArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(mountable)
         e.encode(label)
+    }
+}
+
+/// Arguments of `zero_free_space` (procedure 311): required args, then optargs.
+public struct ZeroFreeSpaceArgs: XDRCodable, Sendable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
     }
 }
 
@@ -4674,6 +5675,168 @@ public struct LvcreateFreeArgs: XDRCodable, Sendable {
         e.encode(logvol)
         e.encode(volgroup)
         e.encode(percent)
+    }
+}
+
+/// Arguments of `vgmeta` (procedure 315): required args, then optargs.
+public struct VgmetaArgs: XDRCodable, Sendable {
+    public var vgname: String
+
+    public init(vgname: String) {
+        self.vgname = vgname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        vgname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(vgname)
+    }
+}
+
+/// Reply of `vgmeta` (procedure 315).
+public struct VgmetaRet: XDRCodable, Sendable {
+    public var value: [UInt8]
+    public init(value: [UInt8]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeOpaque()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encodeOpaque(value)
+    }
+}
+
+/// Arguments of `md_stat` (procedure 316): required args, then optargs.
+public struct MdStatArgs: XDRCodable, Sendable {
+    public var md: String
+
+    public init(md: String) {
+        self.md = md
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        md = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(md)
+    }
+}
+
+/// Reply of `md_stat` (procedure 316).
+public struct MdStatRet: XDRCodable, Sendable {
+    public var value: [MDStat]
+    public init(value: [MDStat]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: MDStat.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `get_e2attrs` (procedure 318): required args, then optargs.
+public struct GetE2attrsArgs: XDRCodable, Sendable {
+    public var file: String
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+    }
+}
+
+/// Reply of `get_e2attrs` (procedure 318).
+public struct GetE2attrsRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `set_e2attrs` (procedure 319): required args, then optargs.
+public struct SetE2attrsArgs: XDRCodable, Sendable {
+    public var file: String
+    public var attrs: String
+    public var clear: Bool
+
+    public init(file: String, attrs: String, clear: Bool = false) {
+        self.file = file
+        self.attrs = attrs
+        self.clear = clear
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+        attrs = try d.decodeString()
+        clear = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+        e.encode(attrs)
+        e.encode(clear)
+    }
+}
+
+/// Arguments of `get_e2generation` (procedure 320): required args, then optargs.
+public struct GetE2generationArgs: XDRCodable, Sendable {
+    public var file: String
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+    }
+}
+
+/// Reply of `get_e2generation` (procedure 320).
+public struct GetE2generationRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `set_e2generation` (procedure 321): required args, then optargs.
+public struct SetE2generationArgs: XDRCodable, Sendable {
+    public var file: String
+    public var generation: Int64
+
+    public init(file: String, generation: Int64) {
+        self.file = file
+        self.generation = generation
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+        generation = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+        e.encode(generation)
     }
 }
 
@@ -4703,6 +5866,110 @@ public struct BTRFSSubvolumeListRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `filesystem_available` (procedure 333): required args, then optargs.
+public struct FilesystemAvailableArgs: XDRCodable, Sendable {
+    public var filesystem: String
+
+    public init(filesystem: String) {
+        self.filesystem = filesystem
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        filesystem = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(filesystem)
+    }
+}
+
+/// Reply of `filesystem_available` (procedure 333).
+public struct FilesystemAvailableRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `fstrim` (procedure 334): required args, then optargs.
+public struct FstrimArgs: XDRCodable, Sendable {
+    public var mountpoint: String
+    public var offset: Int64
+    public var length: Int64
+    public var minimumfreeextent: Int64
+
+    public init(mountpoint: String, offset: Int64 = 0, length: Int64 = 0, minimumfreeextent: Int64 = 0) {
+        self.mountpoint = mountpoint
+        self.offset = offset
+        self.length = length
+        self.minimumfreeextent = minimumfreeextent
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountpoint = try d.decodeString()
+        offset = try d.decodeInt64()
+        length = try d.decodeInt64()
+        minimumfreeextent = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountpoint)
+        e.encode(offset)
+        e.encode(length)
+        e.encode(minimumfreeextent)
+    }
+}
+
+/// Reply of `nr_devices` (procedure 336).
+public struct NrDevicesRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `pvchange_uuid` (procedure 338): required args, then optargs.
+public struct PvchangeUuidArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `vgchange_uuid` (procedure 340): required args, then optargs.
+public struct VgchangeUuidArgs: XDRCodable, Sendable {
+    public var vg: String
+
+    public init(vg: String) {
+        self.vg = vg
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        vg = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(vg)
     }
 }
 
@@ -5352,6 +6619,18 @@ public struct Mke2fsArgs: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `list_disk_labels` (procedure 369).
+public struct ListDiskLabelsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `mktemp` (procedure 373): required args, then optargs.
 public struct MktempArgs: XDRCodable, Sendable {
     public var tmpl: String
@@ -5382,6 +6661,23 @@ public struct MktempRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `mklost_and_found` (procedure 374): required args, then optargs.
+public struct MklostAndFoundArgs: XDRCodable, Sendable {
+    public var mountpoint: String
+
+    public init(mountpoint: String) {
+        self.mountpoint = mountpoint
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountpoint = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountpoint)
     }
 }
 
@@ -5589,6 +6885,35 @@ public struct RenameArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `is_whole_device` (procedure 395): required args, then optargs.
+public struct IsWholeDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `is_whole_device` (procedure 395).
+public struct IsWholeDeviceRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `cp_r` (procedure 401): required args, then optargs.
 public struct CpRArgs: XDRCodable, Sendable {
     public var src: String
@@ -5607,6 +6932,27 @@ public struct CpRArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(src)
         e.encode(dest)
+    }
+}
+
+/// Arguments of `remount` (procedure 402): required args, then optargs.
+public struct RemountArgs: XDRCodable, Sendable {
+    public var mountpoint: String
+    public var rw: Bool
+
+    public init(mountpoint: String, rw: Bool = false) {
+        self.mountpoint = mountpoint
+        self.rw = rw
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountpoint = try d.decodeString()
+        rw = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountpoint)
+        e.encode(rw)
     }
 }
 
@@ -5734,6 +7080,85 @@ public struct CopyAttributesArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `part_get_name` (procedure 416): required args, then optargs.
+public struct PartGetNameArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+
+    public init(device: String, partnum: Int32) {
+        self.device = device
+        self.partnum = partnum
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+    }
+}
+
+/// Reply of `part_get_name` (procedure 416).
+public struct PartGetNameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `blkdiscard` (procedure 417): required args, then optargs.
+public struct BlkdiscardArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `blkdiscardzeroes` (procedure 418): required args, then optargs.
+public struct BlkdiscardzeroesArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `blkdiscardzeroes` (procedure 418).
+public struct BlkdiscardzeroesRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `cpio_out` (procedure 419): required args, then optargs.
 public struct CpioOutArgs: XDRCodable, Sendable {
     public var directory: String
@@ -5846,6 +7271,27 @@ public struct InternalLstatnslistRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `blockdev_setra` (procedure 424): required args, then optargs.
+public struct BlockdevSetraArgs: XDRCodable, Sendable {
+    public var device: String
+    public var sectors: Int32
+
+    public init(device: String, sectors: Int32) {
+        self.device = device
+        self.sectors = sectors
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        sectors = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(sectors)
+    }
+}
+
 /// Arguments of `part_set_gpt_guid` (procedure 446): required args, then optargs.
 public struct PartSetGptGuidArgs: XDRCodable, Sendable {
     public var device: String
@@ -5898,6 +7344,85 @@ public struct PartGetGptGuidRet: XDRCodable, Sendable {
     public init(value: String) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
         value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `part_get_mbr_part_type` (procedure 454): required args, then optargs.
+public struct PartGetMbrPartTypeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+
+    public init(device: String, partnum: Int32) {
+        self.device = device
+        self.partnum = partnum
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+    }
+}
+
+/// Reply of `part_get_mbr_part_type` (procedure 454).
+public struct PartGetMbrPartTypeRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `set_uuid_random` (procedure 456): required args, then optargs.
+public struct SetUuidRandomArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `vfs_minimum_size` (procedure 457): required args, then optargs.
+public struct VfsMinimumSizeArgs: XDRCodable, Sendable {
+    public var mountable: String
+
+    public init(mountable: String) {
+        self.mountable = mountable
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountable = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountable)
+    }
+}
+
+/// Reply of `vfs_minimum_size` (procedure 457).
+public struct VfsMinimumSizeRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
@@ -5983,6 +7508,40 @@ public struct PartGetDiskGuidRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `part_set_disk_guid_random` (procedure 461): required args, then optargs.
+public struct PartSetDiskGuidRandomArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `part_expand_gpt` (procedure 462): required args, then optargs.
+public struct PartExpandGptArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `aug_transform` (procedure 469): required args, then optargs.
 public struct AugTransformArgs: XDRCodable, Sendable {
     public var lens: String
@@ -6046,6 +7605,31 @@ public struct ListFilesystemsRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `part_resize` (procedure 477): required args, then optargs.
+public struct PartResizeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+    public var endsect: Int64
+
+    public init(device: String, partnum: Int32, endsect: Int64) {
+        self.device = device
+        self.partnum = partnum
+        self.endsect = endsect
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+        endsect = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+        e.encode(endsect)
     }
 }
 
@@ -6740,6 +8324,110 @@ public struct InspectGetDriveMappingsRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `part_set_gpt_attributes` (procedure 503): required args, then optargs.
+public struct PartSetGptAttributesArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+    public var attributes: Int64
+
+    public init(device: String, partnum: Int32, attributes: Int64) {
+        self.device = device
+        self.partnum = partnum
+        self.attributes = attributes
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+        attributes = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+        e.encode(attributes)
+    }
+}
+
+/// Arguments of `part_get_gpt_attributes` (procedure 504): required args, then optargs.
+public struct PartGetGptAttributesArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+
+    public init(device: String, partnum: Int32) {
+        self.device = device
+        self.partnum = partnum
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+    }
+}
+
+/// Reply of `part_get_gpt_attributes` (procedure 504).
+public struct PartGetGptAttributesRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `lvm_scan` (procedure 506): required args, then optargs.
+public struct LvmScanArgs: XDRCodable, Sendable {
+    public var activate: Bool
+
+    public init(activate: Bool) {
+        self.activate = activate
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        activate = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(activate)
+    }
+}
+
+/// Arguments of `luks_uuid` (procedure 507): required args, then optargs.
+public struct LuksUuidArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `luks_uuid` (procedure 507).
+public struct LuksUuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `cryptsetup_open` (procedure 508): required args, then optargs.
 public struct CryptsetupOpenArgs: XDRCodable, Sendable {
     public var device: String
@@ -6821,6 +8509,64 @@ public struct InternalReaddirArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(dir)
+    }
+}
+
+/// Arguments of `findfs_partuuid` (procedure 514): required args, then optargs.
+public struct FindfsPartuuidArgs: XDRCodable, Sendable {
+    public var uuid: String
+
+    public init(uuid: String) {
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(uuid)
+    }
+}
+
+/// Reply of `findfs_partuuid` (procedure 514).
+public struct FindfsPartuuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `findfs_partlabel` (procedure 515): required args, then optargs.
+public struct FindfsPartlabelArgs: XDRCodable, Sendable {
+    public var label: String
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(label)
+    }
+}
+
+/// Reply of `findfs_partlabel` (procedure 515).
+public struct FindfsPartlabelRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 

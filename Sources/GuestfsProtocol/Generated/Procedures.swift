@@ -85,7 +85,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case stringsE = 95
     case hexdump = 96
     case zerofree = 97
+    case pvresize = 98
     case vgActivateAll = 103
+    case vgActivate = 104
+    case lvresize = 105
     case resize2fs = 106
     case e2fsckF = 108
     case sleep = 109
@@ -104,6 +107,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case dfH = 126
     case du = 127
     case initrdList = 128
+    case mountLoop = 129
+    case mkswap = 130
     case mknod = 133
     case mkfifo = 134
     case mknodB = 135
@@ -126,6 +131,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lnSf = 167
     case readlink = 168
     case fallocate = 169
+    case swaponDevice = 170
+    case swapoffDevice = 171
+    case swaponFile = 172
+    case swapoffFile = 173
+    case swaponLabel = 174
+    case swapoffLabel = 175
+    case swaponUuid = 176
+    case swapoffUuid = 177
+    case mkswapFile = 178
     case modprobe = 194
     case echoDaemon = 195
     case find0 = 196
@@ -148,11 +162,21 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetParttype = 214
     case fill = 215
     case filesize = 218
+    case lvrename = 219
+    case vgrename = 220
     case initrdCat = 221
+    case pvuuid = 222
+    case vguuid = 223
+    case lvuuid = 224
+    case vgpvuuids = 225
+    case vglvuuids = 226
     case zeroDevice = 228
     case partDel = 233
     case partGetBootable = 234
     case partGetMbrId = 235
+    case partSetMbrId = 236
+    case checksumDevice = 237
+    case lvresizeFree = 238
     case augClear = 239
     case getUmask = 240
     case base64In = 242
@@ -161,12 +185,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case fillPattern = 245
     case internalWrite = 246
     case pwrite = 247
+    case resize2fsSize = 248
+    case pvresizeSize = 249
     case fallocate64 = 252
     case vfsLabel = 253
     case vfsUuid = 254
+    case lvmSetFilter = 255
+    case lvmClearFilter = 256
     case luksOpen = 257
     case luksClose = 259
     case luksFormat = 260
+    case luksFormatCipher = 261
+    case luksAddKey = 262
+    case luksKillSlot = 263
+    case isLv = 264
+    case findfsUuid = 265
+    case findfsLabel = 266
     case isChardev = 267
     case isBlockdev = 268
     case isFifo = 269
@@ -177,12 +211,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case downloadOffset = 274
     case pwriteDevice = 275
     case preadDevice = 276
+    case lvmCanonicalLvName = 277
     case mkfs = 278
     case getxattr = 279
     case lgetxattr = 280
+    case resize2fsM = 281
     case internalAutosync = 282
     case isZero = 283
     case isZeroDevice = 284
+    case listDmDevices = 287
     case internalWriteAppend = 290
     case compressOut = 291
     case compressDeviceOut = 292
@@ -191,12 +228,32 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case copyDeviceToFile = 295
     case copyFileToDevice = 296
     case copyFileToFile = 297
+    case tune2fs = 298
+    case mdCreate = 299
+    case listMdDevices = 300
+    case mdDetail = 301
+    case mdStop = 302
     case blkid = 303
     case e2fsck = 304
     case llz = 305
+    case wipefs = 306
     case setLabel = 310
+    case zeroFreeSpace = 311
     case lvcreateFree = 312
+    case vgmeta = 315
+    case mdStat = 316
+    case getE2attrs = 318
+    case setE2attrs = 319
+    case getE2generation = 320
+    case setE2generation = 321
     case btrfsSubvolumeList = 325
+    case filesystemAvailable = 333
+    case fstrim = 334
+    case nrDevices = 336
+    case pvchangeUuid = 338
+    case pvchangeUuidAll = 339
+    case vgchangeUuid = 340
+    case vgchangeUuidAll = 341
     case utsname = 342
     case ls0 = 347
     case fillDir = 348
@@ -218,7 +275,9 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case hivexNodeSetValue = 365
     case rmF = 367
     case mke2fs = 368
+    case listDiskLabels = 369
     case mktemp = 373
+    case mklostAndFound = 374
     case aclGetFile = 375
     case aclSetFile = 376
     case aclDeleteDefFile = 377
@@ -227,24 +286,36 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partSetGptType = 392
     case partGetGptType = 393
     case rename = 394
+    case isWholeDevice = 395
     case cpR = 401
+    case remount = 402
     case setUuid = 403
     case augSetm = 411
     case augLabel = 412
     case internalExit = 414
     case copyAttributes = 415
+    case partGetName = 416
+    case blkdiscard = 417
+    case blkdiscardzeroes = 418
     case cpioOut = 419
     case statns = 421
     case lstatns = 422
     case internalLstatnslist = 423
+    case blockdevSetra = 424
     case partSetGptGuid = 446
     case partGetGptGuid = 447
+    case partGetMbrPartType = 454
+    case setUuidRandom = 456
+    case vfsMinimumSize = 457
     case internalFeatureAvailable = 458
     case partSetDiskGuid = 459
     case partGetDiskGuid = 460
+    case partSetDiskGuidRandom = 461
+    case partExpandGpt = 462
     case augTransform = 469
     case fileArchitecture = 475
     case listFilesystems = 476
+    case partResize = 477
     case hivexValueUtf8 = 478
     case hivexValueString = 479
     case inspectOs = 480
@@ -270,10 +341,16 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case inspectGetMountpoints = 500
     case inspectGetFilesystems = 501
     case inspectGetDriveMappings = 502
+    case partSetGptAttributes = 503
+    case partGetGptAttributes = 504
+    case lvmScan = 506
+    case luksUuid = 507
     case cryptsetupOpen = 508
     case cryptsetupClose = 509
     case internalListRpmApplications = 510
     case internalReaddir = 511
+    case findfsPartuuid = 514
+    case findfsPartlabel = 515
     case commandOut = 516
     case shOut = 517
     case setfiles = 519
@@ -364,7 +441,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .stringsE: return "strings_e"
             case .hexdump: return "hexdump"
             case .zerofree: return "zerofree"
+            case .pvresize: return "pvresize"
             case .vgActivateAll: return "vg_activate_all"
+            case .vgActivate: return "vg_activate"
+            case .lvresize: return "lvresize"
             case .resize2fs: return "resize2fs"
             case .e2fsckF: return "e2fsck_f"
             case .sleep: return "sleep"
@@ -383,6 +463,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .dfH: return "df_h"
             case .du: return "du"
             case .initrdList: return "initrd_list"
+            case .mountLoop: return "mount_loop"
+            case .mkswap: return "mkswap"
             case .mknod: return "mknod"
             case .mkfifo: return "mkfifo"
             case .mknodB: return "mknod_b"
@@ -405,6 +487,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lnSf: return "ln_sf"
             case .readlink: return "readlink"
             case .fallocate: return "fallocate"
+            case .swaponDevice: return "swapon_device"
+            case .swapoffDevice: return "swapoff_device"
+            case .swaponFile: return "swapon_file"
+            case .swapoffFile: return "swapoff_file"
+            case .swaponLabel: return "swapon_label"
+            case .swapoffLabel: return "swapoff_label"
+            case .swaponUuid: return "swapon_uuid"
+            case .swapoffUuid: return "swapoff_uuid"
+            case .mkswapFile: return "mkswap_file"
             case .modprobe: return "modprobe"
             case .echoDaemon: return "echo_daemon"
             case .find0: return "find0"
@@ -427,11 +518,21 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetParttype: return "part_get_parttype"
             case .fill: return "fill"
             case .filesize: return "filesize"
+            case .lvrename: return "lvrename"
+            case .vgrename: return "vgrename"
             case .initrdCat: return "initrd_cat"
+            case .pvuuid: return "pvuuid"
+            case .vguuid: return "vguuid"
+            case .lvuuid: return "lvuuid"
+            case .vgpvuuids: return "vgpvuuids"
+            case .vglvuuids: return "vglvuuids"
             case .zeroDevice: return "zero_device"
             case .partDel: return "part_del"
             case .partGetBootable: return "part_get_bootable"
             case .partGetMbrId: return "part_get_mbr_id"
+            case .partSetMbrId: return "part_set_mbr_id"
+            case .checksumDevice: return "checksum_device"
+            case .lvresizeFree: return "lvresize_free"
             case .augClear: return "aug_clear"
             case .getUmask: return "get_umask"
             case .base64In: return "base64_in"
@@ -440,12 +541,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .fillPattern: return "fill_pattern"
             case .internalWrite: return "internal_write"
             case .pwrite: return "pwrite"
+            case .resize2fsSize: return "resize2fs_size"
+            case .pvresizeSize: return "pvresize_size"
             case .fallocate64: return "fallocate64"
             case .vfsLabel: return "vfs_label"
             case .vfsUuid: return "vfs_uuid"
+            case .lvmSetFilter: return "lvm_set_filter"
+            case .lvmClearFilter: return "lvm_clear_filter"
             case .luksOpen: return "luks_open"
             case .luksClose: return "luks_close"
             case .luksFormat: return "luks_format"
+            case .luksFormatCipher: return "luks_format_cipher"
+            case .luksAddKey: return "luks_add_key"
+            case .luksKillSlot: return "luks_kill_slot"
+            case .isLv: return "is_lv"
+            case .findfsUuid: return "findfs_uuid"
+            case .findfsLabel: return "findfs_label"
             case .isChardev: return "is_chardev"
             case .isBlockdev: return "is_blockdev"
             case .isFifo: return "is_fifo"
@@ -456,12 +567,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .downloadOffset: return "download_offset"
             case .pwriteDevice: return "pwrite_device"
             case .preadDevice: return "pread_device"
+            case .lvmCanonicalLvName: return "lvm_canonical_lv_name"
             case .mkfs: return "mkfs"
             case .getxattr: return "getxattr"
             case .lgetxattr: return "lgetxattr"
+            case .resize2fsM: return "resize2fs_M"
             case .internalAutosync: return "internal_autosync"
             case .isZero: return "is_zero"
             case .isZeroDevice: return "is_zero_device"
+            case .listDmDevices: return "list_dm_devices"
             case .internalWriteAppend: return "internal_write_append"
             case .compressOut: return "compress_out"
             case .compressDeviceOut: return "compress_device_out"
@@ -470,12 +584,32 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .copyDeviceToFile: return "copy_device_to_file"
             case .copyFileToDevice: return "copy_file_to_device"
             case .copyFileToFile: return "copy_file_to_file"
+            case .tune2fs: return "tune2fs"
+            case .mdCreate: return "md_create"
+            case .listMdDevices: return "list_md_devices"
+            case .mdDetail: return "md_detail"
+            case .mdStop: return "md_stop"
             case .blkid: return "blkid"
             case .e2fsck: return "e2fsck"
             case .llz: return "llz"
+            case .wipefs: return "wipefs"
             case .setLabel: return "set_label"
+            case .zeroFreeSpace: return "zero_free_space"
             case .lvcreateFree: return "lvcreate_free"
+            case .vgmeta: return "vgmeta"
+            case .mdStat: return "md_stat"
+            case .getE2attrs: return "get_e2attrs"
+            case .setE2attrs: return "set_e2attrs"
+            case .getE2generation: return "get_e2generation"
+            case .setE2generation: return "set_e2generation"
             case .btrfsSubvolumeList: return "btrfs_subvolume_list"
+            case .filesystemAvailable: return "filesystem_available"
+            case .fstrim: return "fstrim"
+            case .nrDevices: return "nr_devices"
+            case .pvchangeUuid: return "pvchange_uuid"
+            case .pvchangeUuidAll: return "pvchange_uuid_all"
+            case .vgchangeUuid: return "vgchange_uuid"
+            case .vgchangeUuidAll: return "vgchange_uuid_all"
             case .utsname: return "utsname"
             case .ls0: return "ls0"
             case .fillDir: return "fill_dir"
@@ -497,7 +631,9 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .hivexNodeSetValue: return "hivex_node_set_value"
             case .rmF: return "rm_f"
             case .mke2fs: return "mke2fs"
+            case .listDiskLabels: return "list_disk_labels"
             case .mktemp: return "mktemp"
+            case .mklostAndFound: return "mklost_and_found"
             case .aclGetFile: return "acl_get_file"
             case .aclSetFile: return "acl_set_file"
             case .aclDeleteDefFile: return "acl_delete_def_file"
@@ -506,24 +642,36 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partSetGptType: return "part_set_gpt_type"
             case .partGetGptType: return "part_get_gpt_type"
             case .rename: return "rename"
+            case .isWholeDevice: return "is_whole_device"
             case .cpR: return "cp_r"
+            case .remount: return "remount"
             case .setUuid: return "set_uuid"
             case .augSetm: return "aug_setm"
             case .augLabel: return "aug_label"
             case .internalExit: return "internal_exit"
             case .copyAttributes: return "copy_attributes"
+            case .partGetName: return "part_get_name"
+            case .blkdiscard: return "blkdiscard"
+            case .blkdiscardzeroes: return "blkdiscardzeroes"
             case .cpioOut: return "cpio_out"
             case .statns: return "statns"
             case .lstatns: return "lstatns"
             case .internalLstatnslist: return "internal_lstatnslist"
+            case .blockdevSetra: return "blockdev_setra"
             case .partSetGptGuid: return "part_set_gpt_guid"
             case .partGetGptGuid: return "part_get_gpt_guid"
+            case .partGetMbrPartType: return "part_get_mbr_part_type"
+            case .setUuidRandom: return "set_uuid_random"
+            case .vfsMinimumSize: return "vfs_minimum_size"
             case .internalFeatureAvailable: return "internal_feature_available"
             case .partSetDiskGuid: return "part_set_disk_guid"
             case .partGetDiskGuid: return "part_get_disk_guid"
+            case .partSetDiskGuidRandom: return "part_set_disk_guid_random"
+            case .partExpandGpt: return "part_expand_gpt"
             case .augTransform: return "aug_transform"
             case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"
+            case .partResize: return "part_resize"
             case .hivexValueUtf8: return "hivex_value_utf8"
             case .hivexValueString: return "hivex_value_string"
             case .inspectOs: return "inspect_os"
@@ -549,10 +697,16 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .inspectGetMountpoints: return "inspect_get_mountpoints"
             case .inspectGetFilesystems: return "inspect_get_filesystems"
             case .inspectGetDriveMappings: return "inspect_get_drive_mappings"
+            case .partSetGptAttributes: return "part_set_gpt_attributes"
+            case .partGetGptAttributes: return "part_get_gpt_attributes"
+            case .lvmScan: return "lvm_scan"
+            case .luksUuid: return "luks_uuid"
             case .cryptsetupOpen: return "cryptsetup_open"
             case .cryptsetupClose: return "cryptsetup_close"
             case .internalListRpmApplications: return "internal_list_rpm_applications"
             case .internalReaddir: return "internal_readdir"
+            case .findfsPartuuid: return "findfs_partuuid"
+            case .findfsPartlabel: return "findfs_partlabel"
             case .commandOut: return "command_out"
             case .shOut: return "sh_out"
             case .setfiles: return "setfiles"

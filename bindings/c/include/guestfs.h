@@ -945,6 +945,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_base64_in (guestfs_h *g, const char *base6
 #define LIBGUESTFS_HAVE_BASE64_OUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_base64_out (guestfs_h *g, const char *filename, const char *base64file);
 
+#define GUESTFS_HAVE_BLKDISCARD 1
+#define LIBGUESTFS_HAVE_BLKDISCARD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_blkdiscard (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BLKDISCARDZEROES 1
+#define LIBGUESTFS_HAVE_BLKDISCARDZEROES 1
+extern GUESTFS_DLL_PUBLIC int guestfs_blkdiscardzeroes (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_BLKID 1
 #define LIBGUESTFS_HAVE_BLKID 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_blkid (guestfs_h *g, const char *device);
@@ -976,6 +984,10 @@ extern GUESTFS_DLL_PUBLIC int64_t guestfs_blockdev_getsz (guestfs_h *g, const ch
 #define GUESTFS_HAVE_BLOCKDEV_REREADPT 1
 #define LIBGUESTFS_HAVE_BLOCKDEV_REREADPT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_rereadpt (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BLOCKDEV_SETRA 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_SETRA 1
+extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setra (guestfs_h *g, const char *device, int sectors);
 
 #define GUESTFS_HAVE_BLOCKDEV_SETRO 1
 #define LIBGUESTFS_HAVE_BLOCKDEV_SETRO 1
@@ -1012,6 +1024,10 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_cat (guestfs_h *g, const char *path);
 #define GUESTFS_HAVE_CHECKSUM 1
 #define LIBGUESTFS_HAVE_CHECKSUM 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_checksum (guestfs_h *g, const char *csumtype, const char *path);
+
+#define GUESTFS_HAVE_CHECKSUM_DEVICE 1
+#define LIBGUESTFS_HAVE_CHECKSUM_DEVICE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_checksum_device (guestfs_h *g, const char *csumtype, const char *device);
 
 #define GUESTFS_HAVE_CHECKSUMS_OUT 1
 #define LIBGUESTFS_HAVE_CHECKSUMS_OUT 1
@@ -1364,6 +1380,10 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_file_architecture (guestfs_h *g, const c
 #define LIBGUESTFS_HAVE_FILESIZE 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_filesize (guestfs_h *g, const char *file);
 
+#define GUESTFS_HAVE_FILESYSTEM_AVAILABLE 1
+#define LIBGUESTFS_HAVE_FILESYSTEM_AVAILABLE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_filesystem_available (guestfs_h *g, const char *filesystem);
+
 #define GUESTFS_HAVE_FILL 1
 #define LIBGUESTFS_HAVE_FILL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fill (guestfs_h *g, int c, int len, const char *path);
@@ -1384,9 +1404,43 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_find (guestfs_h *g, const char *directo
 #define LIBGUESTFS_HAVE_FIND0 1
 extern GUESTFS_DLL_PUBLIC int guestfs_find0 (guestfs_h *g, const char *directory, const char *files);
 
+#define GUESTFS_HAVE_FINDFS_LABEL 1
+#define LIBGUESTFS_HAVE_FINDFS_LABEL 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_findfs_label (guestfs_h *g, const char *label);
+
+#define GUESTFS_HAVE_FINDFS_PARTLABEL 1
+#define LIBGUESTFS_HAVE_FINDFS_PARTLABEL 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_findfs_partlabel (guestfs_h *g, const char *label);
+
+#define GUESTFS_HAVE_FINDFS_PARTUUID 1
+#define LIBGUESTFS_HAVE_FINDFS_PARTUUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_findfs_partuuid (guestfs_h *g, const char *uuid);
+
+#define GUESTFS_HAVE_FINDFS_UUID 1
+#define LIBGUESTFS_HAVE_FINDFS_UUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_findfs_uuid (guestfs_h *g, const char *uuid);
+
 #define GUESTFS_HAVE_FSCK 1
 #define LIBGUESTFS_HAVE_FSCK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_fsck (guestfs_h *g, const char *fstype, const char *device);
+
+#define GUESTFS_HAVE_FSTRIM 1
+#define LIBGUESTFS_HAVE_FSTRIM 1
+#define GUESTFS_FSTRIM_OFFSET 0
+#define GUESTFS_FSTRIM_OFFSET_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_FSTRIM_LENGTH 1
+#define GUESTFS_FSTRIM_LENGTH_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_FSTRIM_MINIMUMFREEEXTENT 2
+#define GUESTFS_FSTRIM_MINIMUMFREEEXTENT_BITMASK (UINT64_C(1)<<2)
+struct guestfs_fstrim_argv {
+  uint64_t bitmask;
+  int64_t offset;
+  int64_t length;
+  int64_t minimumfreeextent;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_fstrim (guestfs_h *g, const char *mountpoint, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_fstrim_va (guestfs_h *g, const char *mountpoint, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_fstrim_argv (guestfs_h *g, const char *mountpoint, const struct guestfs_fstrim_argv *optargs);
 
 #define GUESTFS_HAVE_GET_APPEND 1
 #define LIBGUESTFS_HAVE_GET_APPEND 1
@@ -1421,6 +1475,14 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_get_cachedir (guestfs_h *g);
 #define LIBGUESTFS_HAVE_GET_DIRECT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_direct (guestfs_h *g)
   GUESTFS_DEPRECATED_REPLACED_BY ("internal_get_console_socket");
+
+#define GUESTFS_HAVE_GET_E2ATTRS 1
+#define LIBGUESTFS_HAVE_GET_E2ATTRS 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_e2attrs (guestfs_h *g, const char *file);
+
+#define GUESTFS_HAVE_GET_E2GENERATION 1
+#define LIBGUESTFS_HAVE_GET_E2GENERATION 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_get_e2generation (guestfs_h *g, const char *file);
 
 #define GUESTFS_HAVE_GET_HV 1
 #define LIBGUESTFS_HAVE_GET_HV 1
@@ -1842,6 +1904,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_file_opts_argv (guestfs_h *g, const cha
 #define LIBGUESTFS_HAVE_IS_LAUNCHING 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_launching (guestfs_h *g);
 
+#define GUESTFS_HAVE_IS_LV 1
+#define LIBGUESTFS_HAVE_IS_LV 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_lv (guestfs_h *g, const char *mountable);
+
 #define GUESTFS_HAVE_IS_READY 1
 #define LIBGUESTFS_HAVE_IS_READY 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_ready (guestfs_h *g);
@@ -1863,6 +1929,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_socket_opts_argv (guestfs_h *g, const c
 #define GUESTFS_HAVE_IS_SYMLINK 1
 #define LIBGUESTFS_HAVE_IS_SYMLINK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_symlink (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_IS_WHOLE_DEVICE 1
+#define LIBGUESTFS_HAVE_IS_WHOLE_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_is_whole_device (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_IS_ZERO 1
 #define LIBGUESTFS_HAVE_IS_ZERO 1
@@ -1897,9 +1967,21 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lgetxattrs (guestfs
 #define LIBGUESTFS_HAVE_LIST_DEVICES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_devices (guestfs_h *g);
 
+#define GUESTFS_HAVE_LIST_DISK_LABELS 1
+#define LIBGUESTFS_HAVE_LIST_DISK_LABELS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_disk_labels (guestfs_h *g);
+
+#define GUESTFS_HAVE_LIST_DM_DEVICES 1
+#define LIBGUESTFS_HAVE_LIST_DM_DEVICES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_dm_devices (guestfs_h *g);
+
 #define GUESTFS_HAVE_LIST_FILESYSTEMS 1
 #define LIBGUESTFS_HAVE_LIST_FILESYSTEMS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_filesystems (guestfs_h *g);
+
+#define GUESTFS_HAVE_LIST_MD_DEVICES 1
+#define LIBGUESTFS_HAVE_LIST_MD_DEVICES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_md_devices (guestfs_h *g);
 
 #define GUESTFS_HAVE_LIST_PARTITIONS 1
 #define LIBGUESTFS_HAVE_LIST_PARTITIONS 1
@@ -1964,6 +2046,10 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_statns *guestfs_lstatns (guestfs_h *g, 
 #define LIBGUESTFS_HAVE_LSTATNSLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_statns_list *guestfs_lstatnslist (guestfs_h *g, const char *path, char *const *names);
 
+#define GUESTFS_HAVE_LUKS_ADD_KEY 1
+#define LIBGUESTFS_HAVE_LUKS_ADD_KEY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_luks_add_key (guestfs_h *g, const char *device, const char *key, const char *newkey, int keyslot);
+
 #define GUESTFS_HAVE_LUKS_CLOSE 1
 #define LIBGUESTFS_HAVE_LUKS_CLOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_close (guestfs_h *g, const char *device)
@@ -1973,10 +2059,22 @@ extern GUESTFS_DLL_PUBLIC int guestfs_luks_close (guestfs_h *g, const char *devi
 #define LIBGUESTFS_HAVE_LUKS_FORMAT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_format (guestfs_h *g, const char *device, const char *key, int keyslot);
 
+#define GUESTFS_HAVE_LUKS_FORMAT_CIPHER 1
+#define LIBGUESTFS_HAVE_LUKS_FORMAT_CIPHER 1
+extern GUESTFS_DLL_PUBLIC int guestfs_luks_format_cipher (guestfs_h *g, const char *device, const char *key, int keyslot, const char *cipher);
+
+#define GUESTFS_HAVE_LUKS_KILL_SLOT 1
+#define LIBGUESTFS_HAVE_LUKS_KILL_SLOT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_luks_kill_slot (guestfs_h *g, const char *device, const char *key, int keyslot);
+
 #define GUESTFS_HAVE_LUKS_OPEN 1
 #define LIBGUESTFS_HAVE_LUKS_OPEN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_open (guestfs_h *g, const char *device, const char *key, const char *mapname)
   GUESTFS_DEPRECATED_REPLACED_BY ("cryptsetup_open");
+
+#define GUESTFS_HAVE_LUKS_UUID 1
+#define LIBGUESTFS_HAVE_LUKS_UUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_luks_uuid (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_LVCREATE 1
 #define LIBGUESTFS_HAVE_LVCREATE 1
@@ -1986,13 +2084,41 @@ extern GUESTFS_DLL_PUBLIC int guestfs_lvcreate (guestfs_h *g, const char *logvol
 #define LIBGUESTFS_HAVE_LVCREATE_FREE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvcreate_free (guestfs_h *g, const char *logvol, const char *volgroup, int percent);
 
+#define GUESTFS_HAVE_LVM_CANONICAL_LV_NAME 1
+#define LIBGUESTFS_HAVE_LVM_CANONICAL_LV_NAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_lvm_canonical_lv_name (guestfs_h *g, const char *lvname);
+
+#define GUESTFS_HAVE_LVM_CLEAR_FILTER 1
+#define LIBGUESTFS_HAVE_LVM_CLEAR_FILTER 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvm_clear_filter (guestfs_h *g);
+
 #define GUESTFS_HAVE_LVM_REMOVE_ALL 1
 #define LIBGUESTFS_HAVE_LVM_REMOVE_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvm_remove_all (guestfs_h *g);
 
+#define GUESTFS_HAVE_LVM_SCAN 1
+#define LIBGUESTFS_HAVE_LVM_SCAN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvm_scan (guestfs_h *g, int activate);
+
+#define GUESTFS_HAVE_LVM_SET_FILTER 1
+#define LIBGUESTFS_HAVE_LVM_SET_FILTER 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvm_set_filter (guestfs_h *g, char *const *devices);
+
 #define GUESTFS_HAVE_LVREMOVE 1
 #define LIBGUESTFS_HAVE_LVREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lvremove (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_LVRENAME 1
+#define LIBGUESTFS_HAVE_LVRENAME 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvrename (guestfs_h *g, const char *logvol, const char *newlogvol);
+
+#define GUESTFS_HAVE_LVRESIZE 1
+#define LIBGUESTFS_HAVE_LVRESIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvresize (guestfs_h *g, const char *device, int mbytes);
+
+#define GUESTFS_HAVE_LVRESIZE_FREE 1
+#define LIBGUESTFS_HAVE_LVRESIZE_FREE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_lvresize_free (guestfs_h *g, const char *lv, int percent);
 
 #define GUESTFS_HAVE_LVS 1
 #define LIBGUESTFS_HAVE_LVS 1
@@ -2002,6 +2128,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_lvs (guestfs_h *g);
 #define LIBGUESTFS_HAVE_LVS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_lv_list *guestfs_lvs_full (guestfs_h *g);
 
+#define GUESTFS_HAVE_LVUUID 1
+#define LIBGUESTFS_HAVE_LVUUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_lvuuid (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_LXATTRLIST 1
 #define LIBGUESTFS_HAVE_LXATTRLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lxattrlist (guestfs_h *g, const char *path, char *const *names);
@@ -2009,6 +2139,42 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lxattrlist (guestfs
 #define GUESTFS_HAVE_MAX_DISKS 1
 #define LIBGUESTFS_HAVE_MAX_DISKS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_max_disks (guestfs_h *g);
+
+#define GUESTFS_HAVE_MD_CREATE 1
+#define LIBGUESTFS_HAVE_MD_CREATE 1
+#define GUESTFS_MD_CREATE_MISSINGBITMAP 0
+#define GUESTFS_MD_CREATE_MISSINGBITMAP_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_MD_CREATE_NRDEVICES 1
+#define GUESTFS_MD_CREATE_NRDEVICES_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_MD_CREATE_SPARE 2
+#define GUESTFS_MD_CREATE_SPARE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_MD_CREATE_CHUNK 3
+#define GUESTFS_MD_CREATE_CHUNK_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_MD_CREATE_LEVEL 4
+#define GUESTFS_MD_CREATE_LEVEL_BITMASK (UINT64_C(1)<<4)
+struct guestfs_md_create_argv {
+  uint64_t bitmask;
+  int64_t missingbitmap;
+  int nrdevices;
+  int spare;
+  int64_t chunk;
+  const char *level;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_md_create (guestfs_h *g, const char *name, char *const *devices, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_md_create_va (guestfs_h *g, const char *name, char *const *devices, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_md_create_argv (guestfs_h *g, const char *name, char *const *devices, const struct guestfs_md_create_argv *optargs);
+
+#define GUESTFS_HAVE_MD_DETAIL 1
+#define LIBGUESTFS_HAVE_MD_DETAIL 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_md_detail (guestfs_h *g, const char *md);
+
+#define GUESTFS_HAVE_MD_STAT 1
+#define LIBGUESTFS_HAVE_MD_STAT 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_mdstat_list *guestfs_md_stat (guestfs_h *g, const char *md);
+
+#define GUESTFS_HAVE_MD_STOP 1
+#define LIBGUESTFS_HAVE_MD_STOP 1
+extern GUESTFS_DLL_PUBLIC int guestfs_md_stop (guestfs_h *g, const char *md);
 
 #define GUESTFS_HAVE_MKDIR 1
 #define LIBGUESTFS_HAVE_MKDIR 1
@@ -2179,6 +2345,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts (guestfs_h *g, const char *fstyp
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_argv (guestfs_h *g, const char *fstype, const char *device, const struct guestfs_mkfs_opts_argv *optargs);
 
+#define GUESTFS_HAVE_MKLOST_AND_FOUND 1
+#define LIBGUESTFS_HAVE_MKLOST_AND_FOUND 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mklost_and_found (guestfs_h *g, const char *mountpoint);
+
 #define GUESTFS_HAVE_MKMOUNTPOINT 1
 #define LIBGUESTFS_HAVE_MKMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkmountpoint (guestfs_h *g, const char *exemptpath);
@@ -2194,6 +2364,27 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mknod_b (guestfs_h *g, int mode, int devma
 #define GUESTFS_HAVE_MKNOD_C 1
 #define LIBGUESTFS_HAVE_MKNOD_C 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mknod_c (guestfs_h *g, int mode, int devmajor, int devminor, const char *path);
+
+#define GUESTFS_HAVE_MKSWAP 1
+#define LIBGUESTFS_HAVE_MKSWAP 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap (guestfs_h *g, const char *device);
+#define GUESTFS_HAVE_MKSWAP_OPTS 1
+#define GUESTFS_MKSWAP_OPTS_LABEL 0
+#define GUESTFS_MKSWAP_OPTS_LABEL_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_MKSWAP_OPTS_UUID 1
+#define GUESTFS_MKSWAP_OPTS_UUID_BITMASK (UINT64_C(1)<<1)
+struct guestfs_mkswap_opts_argv {
+  uint64_t bitmask;
+  const char *label;
+  const char *uuid;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts_argv (guestfs_h *g, const char *device, const struct guestfs_mkswap_opts_argv *optargs);
+
+#define GUESTFS_HAVE_MKSWAP_FILE 1
+#define LIBGUESTFS_HAVE_MKSWAP_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_file (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_MKTEMP 1
 #define LIBGUESTFS_HAVE_MKTEMP 1
@@ -2215,6 +2406,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_modprobe (guestfs_h *g, const char *module
 #define LIBGUESTFS_HAVE_MOUNT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount (guestfs_h *g, const char *mountable, const char *mountpoint);
 
+#define GUESTFS_HAVE_MOUNT_LOOP 1
+#define LIBGUESTFS_HAVE_MOUNT_LOOP 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_loop (guestfs_h *g, const char *file, const char *mountpoint);
+
 #define GUESTFS_HAVE_MOUNT_OPTIONS 1
 #define LIBGUESTFS_HAVE_MOUNT_OPTIONS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_options (guestfs_h *g, const char *options, const char *mountable, const char *mountpoint);
@@ -2227,6 +2422,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mount_ro (guestfs_h *g, const char *mounta
 #define LIBGUESTFS_HAVE_MOUNT_VFS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_vfs (guestfs_h *g, const char *options, const char *vfstype, const char *mountable, const char *mountpoint);
 
+#define GUESTFS_HAVE_MOUNTABLE_DEVICE 1
+#define LIBGUESTFS_HAVE_MOUNTABLE_DEVICE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_mountable_device (guestfs_h *g, const char *mountable);
+
+#define GUESTFS_HAVE_MOUNTABLE_SUBVOLUME 1
+#define LIBGUESTFS_HAVE_MOUNTABLE_SUBVOLUME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_mountable_subvolume (guestfs_h *g, const char *mountable);
+
 #define GUESTFS_HAVE_MOUNTPOINTS 1
 #define LIBGUESTFS_HAVE_MOUNTPOINTS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_mountpoints (guestfs_h *g);
@@ -2238,6 +2441,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_mounts (guestfs_h *g);
 #define GUESTFS_HAVE_MV 1
 #define LIBGUESTFS_HAVE_MV 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mv (guestfs_h *g, const char *src, const char *dest);
+
+#define GUESTFS_HAVE_NR_DEVICES 1
+#define LIBGUESTFS_HAVE_NR_DEVICES 1
+extern GUESTFS_DLL_PUBLIC int guestfs_nr_devices (guestfs_h *g);
 
 #define GUESTFS_HAVE_PARSE_ENVIRONMENT 1
 #define LIBGUESTFS_HAVE_PARSE_ENVIRONMENT 1
@@ -2259,6 +2466,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_part_del (guestfs_h *g, const char *device
 #define LIBGUESTFS_HAVE_PART_DISK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_disk (guestfs_h *g, const char *device, const char *parttype);
 
+#define GUESTFS_HAVE_PART_EXPAND_GPT 1
+#define LIBGUESTFS_HAVE_PART_EXPAND_GPT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_part_expand_gpt (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_PART_GET_BOOTABLE 1
 #define LIBGUESTFS_HAVE_PART_GET_BOOTABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_get_bootable (guestfs_h *g, const char *device, int partnum);
@@ -2266,6 +2477,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_part_get_bootable (guestfs_h *g, const cha
 #define GUESTFS_HAVE_PART_GET_DISK_GUID 1
 #define LIBGUESTFS_HAVE_PART_GET_DISK_GUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_disk_guid (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_PART_GET_GPT_ATTRIBUTES 1
+#define LIBGUESTFS_HAVE_PART_GET_GPT_ATTRIBUTES 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_part_get_gpt_attributes (guestfs_h *g, const char *device, int partnum);
 
 #define GUESTFS_HAVE_PART_GET_GPT_GUID 1
 #define LIBGUESTFS_HAVE_PART_GET_GPT_GUID 1
@@ -2279,6 +2494,14 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_gpt_type (guestfs_h *g, const c
 #define LIBGUESTFS_HAVE_PART_GET_MBR_ID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_get_mbr_id (guestfs_h *g, const char *device, int partnum);
 
+#define GUESTFS_HAVE_PART_GET_MBR_PART_TYPE 1
+#define LIBGUESTFS_HAVE_PART_GET_MBR_PART_TYPE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_mbr_part_type (guestfs_h *g, const char *device, int partnum);
+
+#define GUESTFS_HAVE_PART_GET_NAME 1
+#define LIBGUESTFS_HAVE_PART_GET_NAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_name (guestfs_h *g, const char *device, int partnum);
+
 #define GUESTFS_HAVE_PART_GET_PARTTYPE 1
 #define LIBGUESTFS_HAVE_PART_GET_PARTTYPE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_part_get_parttype (guestfs_h *g, const char *device);
@@ -2291,6 +2514,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_part_init (guestfs_h *g, const char *devic
 #define LIBGUESTFS_HAVE_PART_LIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_partition_list *guestfs_part_list (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_PART_RESIZE 1
+#define LIBGUESTFS_HAVE_PART_RESIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_part_resize (guestfs_h *g, const char *device, int partnum, int64_t endsect);
+
 #define GUESTFS_HAVE_PART_SET_BOOTABLE 1
 #define LIBGUESTFS_HAVE_PART_SET_BOOTABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_bootable (guestfs_h *g, const char *device, int partnum, int bootable);
@@ -2299,6 +2526,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_part_set_bootable (guestfs_h *g, const cha
 #define LIBGUESTFS_HAVE_PART_SET_DISK_GUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_disk_guid (guestfs_h *g, const char *device, const char *guid);
 
+#define GUESTFS_HAVE_PART_SET_DISK_GUID_RANDOM 1
+#define LIBGUESTFS_HAVE_PART_SET_DISK_GUID_RANDOM 1
+extern GUESTFS_DLL_PUBLIC int guestfs_part_set_disk_guid_random (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_PART_SET_GPT_ATTRIBUTES 1
+#define LIBGUESTFS_HAVE_PART_SET_GPT_ATTRIBUTES 1
+extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_attributes (guestfs_h *g, const char *device, int partnum, int64_t attributes);
+
 #define GUESTFS_HAVE_PART_SET_GPT_GUID 1
 #define LIBGUESTFS_HAVE_PART_SET_GPT_GUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_guid (guestfs_h *g, const char *device, int partnum, const char *guid);
@@ -2306,6 +2541,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_guid (guestfs_h *g, const cha
 #define GUESTFS_HAVE_PART_SET_GPT_TYPE 1
 #define LIBGUESTFS_HAVE_PART_SET_GPT_TYPE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_part_set_gpt_type (guestfs_h *g, const char *device, int partnum, const char *guid);
+
+#define GUESTFS_HAVE_PART_SET_MBR_ID 1
+#define LIBGUESTFS_HAVE_PART_SET_MBR_ID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_part_set_mbr_id (guestfs_h *g, const char *device, int partnum, int idbyte);
 
 #define GUESTFS_HAVE_PART_SET_NAME 1
 #define LIBGUESTFS_HAVE_PART_SET_NAME 1
@@ -2331,6 +2570,14 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_pread (guestfs_h *g, const char *path, i
 #define LIBGUESTFS_HAVE_PREAD_DEVICE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_pread_device (guestfs_h *g, const char *device, int count, int64_t offset, size_t *size_r);
 
+#define GUESTFS_HAVE_PVCHANGE_UUID 1
+#define LIBGUESTFS_HAVE_PVCHANGE_UUID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_pvchange_uuid (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_PVCHANGE_UUID_ALL 1
+#define LIBGUESTFS_HAVE_PVCHANGE_UUID_ALL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_pvchange_uuid_all (guestfs_h *g);
+
 #define GUESTFS_HAVE_PVCREATE 1
 #define LIBGUESTFS_HAVE_PVCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pvcreate (guestfs_h *g, const char *device);
@@ -2339,6 +2586,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_pvcreate (guestfs_h *g, const char *device
 #define LIBGUESTFS_HAVE_PVREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_pvremove (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_PVRESIZE 1
+#define LIBGUESTFS_HAVE_PVRESIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_pvresize (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_PVRESIZE_SIZE 1
+#define LIBGUESTFS_HAVE_PVRESIZE_SIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_pvresize_size (guestfs_h *g, const char *device, int64_t size);
+
 #define GUESTFS_HAVE_PVS 1
 #define LIBGUESTFS_HAVE_PVS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_pvs (guestfs_h *g);
@@ -2346,6 +2601,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_pvs (guestfs_h *g);
 #define GUESTFS_HAVE_PVS_FULL 1
 #define LIBGUESTFS_HAVE_PVS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_pv_list *guestfs_pvs_full (guestfs_h *g);
+
+#define GUESTFS_HAVE_PVUUID 1
+#define LIBGUESTFS_HAVE_PVUUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_pvuuid (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_PWRITE 1
 #define LIBGUESTFS_HAVE_PWRITE 1
@@ -2379,6 +2638,18 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_readlinklist (guestfs_h *g, const char 
 #define LIBGUESTFS_HAVE_REALPATH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_realpath (guestfs_h *g, const char *path);
 
+#define GUESTFS_HAVE_REMOUNT 1
+#define LIBGUESTFS_HAVE_REMOUNT 1
+#define GUESTFS_REMOUNT_RW 0
+#define GUESTFS_REMOUNT_RW_BITMASK (UINT64_C(1)<<0)
+struct guestfs_remount_argv {
+  uint64_t bitmask;
+  int rw;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_remount (guestfs_h *g, const char *mountpoint, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_remount_va (guestfs_h *g, const char *mountpoint, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_remount_argv (guestfs_h *g, const char *mountpoint, const struct guestfs_remount_argv *optargs);
+
 #define GUESTFS_HAVE_REMOVE_DRIVE 1
 #define LIBGUESTFS_HAVE_REMOVE_DRIVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_remove_drive (guestfs_h *g, const char *label)
@@ -2395,6 +2666,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_rename (guestfs_h *g, const char *oldpath,
 #define GUESTFS_HAVE_RESIZE2FS 1
 #define LIBGUESTFS_HAVE_RESIZE2FS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_resize2fs (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_RESIZE2FS_M 1
+#define LIBGUESTFS_HAVE_RESIZE2FS_M 1
+extern GUESTFS_DLL_PUBLIC int guestfs_resize2fs_M (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_RESIZE2FS_SIZE 1
+#define LIBGUESTFS_HAVE_RESIZE2FS_SIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_resize2fs_size (guestfs_h *g, const char *device, int64_t size);
 
 #define GUESTFS_HAVE_RM 1
 #define LIBGUESTFS_HAVE_RM 1
@@ -2449,6 +2728,22 @@ extern GUESTFS_DLL_PUBLIC int guestfs_set_cachedir (guestfs_h *g, const char *ca
 #define LIBGUESTFS_HAVE_SET_DIRECT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_direct (guestfs_h *g, int direct)
   GUESTFS_DEPRECATED_REPLACED_BY ("internal_get_console_socket");
+
+#define GUESTFS_HAVE_SET_E2ATTRS 1
+#define LIBGUESTFS_HAVE_SET_E2ATTRS 1
+#define GUESTFS_SET_E2ATTRS_CLEAR 0
+#define GUESTFS_SET_E2ATTRS_CLEAR_BITMASK (UINT64_C(1)<<0)
+struct guestfs_set_e2attrs_argv {
+  uint64_t bitmask;
+  int clear;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2attrs (guestfs_h *g, const char *file, const char *attrs, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2attrs_va (guestfs_h *g, const char *file, const char *attrs, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2attrs_argv (guestfs_h *g, const char *file, const char *attrs, const struct guestfs_set_e2attrs_argv *optargs);
+
+#define GUESTFS_HAVE_SET_E2GENERATION 1
+#define LIBGUESTFS_HAVE_SET_E2GENERATION 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2generation (guestfs_h *g, const char *file, int64_t generation);
 
 #define GUESTFS_HAVE_SET_HV 1
 #define LIBGUESTFS_HAVE_SET_HV 1
@@ -2511,6 +2806,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_set_trace (guestfs_h *g, int trace);
 #define GUESTFS_HAVE_SET_UUID 1
 #define LIBGUESTFS_HAVE_SET_UUID 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_uuid (guestfs_h *g, const char *device, const char *uuid);
+
+#define GUESTFS_HAVE_SET_UUID_RANDOM 1
+#define LIBGUESTFS_HAVE_SET_UUID_RANDOM 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_uuid_random (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_SET_VERBOSE 1
 #define LIBGUESTFS_HAVE_SET_VERBOSE 1
@@ -2575,6 +2874,38 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_strings (guestfs_h *g, const char *path
 #define GUESTFS_HAVE_STRINGS_E 1
 #define LIBGUESTFS_HAVE_STRINGS_E 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_strings_e (guestfs_h *g, const char *encoding, const char *path);
+
+#define GUESTFS_HAVE_SWAPOFF_DEVICE 1
+#define LIBGUESTFS_HAVE_SWAPOFF_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapoff_device (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_SWAPOFF_FILE 1
+#define LIBGUESTFS_HAVE_SWAPOFF_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapoff_file (guestfs_h *g, const char *file);
+
+#define GUESTFS_HAVE_SWAPOFF_LABEL 1
+#define LIBGUESTFS_HAVE_SWAPOFF_LABEL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapoff_label (guestfs_h *g, const char *label);
+
+#define GUESTFS_HAVE_SWAPOFF_UUID 1
+#define LIBGUESTFS_HAVE_SWAPOFF_UUID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapoff_uuid (guestfs_h *g, const char *uuid);
+
+#define GUESTFS_HAVE_SWAPON_DEVICE 1
+#define LIBGUESTFS_HAVE_SWAPON_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapon_device (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_SWAPON_FILE 1
+#define LIBGUESTFS_HAVE_SWAPON_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapon_file (guestfs_h *g, const char *file);
+
+#define GUESTFS_HAVE_SWAPON_LABEL 1
+#define LIBGUESTFS_HAVE_SWAPON_LABEL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapon_label (guestfs_h *g, const char *label);
+
+#define GUESTFS_HAVE_SWAPON_UUID 1
+#define LIBGUESTFS_HAVE_SWAPON_UUID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_swapon_uuid (guestfs_h *g, const char *uuid);
 
 #define GUESTFS_HAVE_SYNC 1
 #define LIBGUESTFS_HAVE_SYNC 1
@@ -2665,6 +2996,45 @@ extern GUESTFS_DLL_PUBLIC int guestfs_truncate (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_TRUNCATE_SIZE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_truncate_size (guestfs_h *g, const char *path, int64_t size);
 
+#define GUESTFS_HAVE_TUNE2FS 1
+#define LIBGUESTFS_HAVE_TUNE2FS 1
+#define GUESTFS_TUNE2FS_FORCE 0
+#define GUESTFS_TUNE2FS_FORCE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_TUNE2FS_MAXMOUNTCOUNT 1
+#define GUESTFS_TUNE2FS_MAXMOUNTCOUNT_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_TUNE2FS_MOUNTCOUNT 2
+#define GUESTFS_TUNE2FS_MOUNTCOUNT_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_TUNE2FS_ERRORBEHAVIOR 3
+#define GUESTFS_TUNE2FS_ERRORBEHAVIOR_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_TUNE2FS_GROUP 4
+#define GUESTFS_TUNE2FS_GROUP_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_TUNE2FS_INTERVALBETWEENCHECKS 5
+#define GUESTFS_TUNE2FS_INTERVALBETWEENCHECKS_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_TUNE2FS_RESERVEDBLOCKSPERCENTAGE 6
+#define GUESTFS_TUNE2FS_RESERVEDBLOCKSPERCENTAGE_BITMASK (UINT64_C(1)<<6)
+#define GUESTFS_TUNE2FS_LASTMOUNTEDDIRECTORY 7
+#define GUESTFS_TUNE2FS_LASTMOUNTEDDIRECTORY_BITMASK (UINT64_C(1)<<7)
+#define GUESTFS_TUNE2FS_RESERVEDBLOCKSCOUNT 8
+#define GUESTFS_TUNE2FS_RESERVEDBLOCKSCOUNT_BITMASK (UINT64_C(1)<<8)
+#define GUESTFS_TUNE2FS_USER 9
+#define GUESTFS_TUNE2FS_USER_BITMASK (UINT64_C(1)<<9)
+struct guestfs_tune2fs_argv {
+  uint64_t bitmask;
+  int force;
+  int maxmountcount;
+  int mountcount;
+  const char *errorbehavior;
+  int64_t group;
+  int intervalbetweenchecks;
+  int reservedblockspercentage;
+  const char *lastmounteddirectory;
+  int64_t reservedblockscount;
+  int64_t user;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_tune2fs (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_tune2fs_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_tune2fs_argv (guestfs_h *g, const char *device, const struct guestfs_tune2fs_argv *optargs);
+
 #define GUESTFS_HAVE_TUNE2FS_L 1
 #define LIBGUESTFS_HAVE_TUNE2FS_L 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_tune2fs_l (guestfs_h *g, const char *device);
@@ -2722,6 +3092,10 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_version *guestfs_version (guestfs_h *g)
 #define LIBGUESTFS_HAVE_VFS_LABEL 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_label (guestfs_h *g, const char *mountable);
 
+#define GUESTFS_HAVE_VFS_MINIMUM_SIZE 1
+#define LIBGUESTFS_HAVE_VFS_MINIMUM_SIZE 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_vfs_minimum_size (guestfs_h *g, const char *mountable);
+
 #define GUESTFS_HAVE_VFS_TYPE 1
 #define LIBGUESTFS_HAVE_VFS_TYPE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_type (guestfs_h *g, const char *mountable);
@@ -2730,17 +3104,45 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_type (guestfs_h *g, const char *moun
 #define LIBGUESTFS_HAVE_VFS_UUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vfs_uuid (guestfs_h *g, const char *mountable);
 
+#define GUESTFS_HAVE_VG_ACTIVATE 1
+#define LIBGUESTFS_HAVE_VG_ACTIVATE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_vg_activate (guestfs_h *g, int activate, char *const *volgroups);
+
 #define GUESTFS_HAVE_VG_ACTIVATE_ALL 1
 #define LIBGUESTFS_HAVE_VG_ACTIVATE_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vg_activate_all (guestfs_h *g, int activate);
+
+#define GUESTFS_HAVE_VGCHANGE_UUID 1
+#define LIBGUESTFS_HAVE_VGCHANGE_UUID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_vgchange_uuid (guestfs_h *g, const char *vg);
+
+#define GUESTFS_HAVE_VGCHANGE_UUID_ALL 1
+#define LIBGUESTFS_HAVE_VGCHANGE_UUID_ALL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_vgchange_uuid_all (guestfs_h *g);
 
 #define GUESTFS_HAVE_VGCREATE 1
 #define LIBGUESTFS_HAVE_VGCREATE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vgcreate (guestfs_h *g, const char *volgroup, char *const *physvols);
 
+#define GUESTFS_HAVE_VGLVUUIDS 1
+#define LIBGUESTFS_HAVE_VGLVUUIDS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_vglvuuids (guestfs_h *g, const char *vgname);
+
+#define GUESTFS_HAVE_VGMETA 1
+#define LIBGUESTFS_HAVE_VGMETA 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_vgmeta (guestfs_h *g, const char *vgname, size_t *size_r);
+
+#define GUESTFS_HAVE_VGPVUUIDS 1
+#define LIBGUESTFS_HAVE_VGPVUUIDS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_vgpvuuids (guestfs_h *g, const char *vgname);
+
 #define GUESTFS_HAVE_VGREMOVE 1
 #define LIBGUESTFS_HAVE_VGREMOVE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_vgremove (guestfs_h *g, const char *vgname);
+
+#define GUESTFS_HAVE_VGRENAME 1
+#define LIBGUESTFS_HAVE_VGRENAME 1
+extern GUESTFS_DLL_PUBLIC int guestfs_vgrename (guestfs_h *g, const char *volgroup, const char *newvolgroup);
 
 #define GUESTFS_HAVE_VGS 1
 #define LIBGUESTFS_HAVE_VGS 1
@@ -2749,6 +3151,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_vgs (guestfs_h *g);
 #define GUESTFS_HAVE_VGS_FULL 1
 #define LIBGUESTFS_HAVE_VGS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_vg_list *guestfs_vgs_full (guestfs_h *g);
+
+#define GUESTFS_HAVE_VGUUID 1
+#define LIBGUESTFS_HAVE_VGUUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_vguuid (guestfs_h *g, const char *vgname);
 
 #define GUESTFS_HAVE_WAIT_READY 1
 #define LIBGUESTFS_HAVE_WAIT_READY 1
@@ -2767,6 +3173,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_wc_l (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_WC_W 1
 extern GUESTFS_DLL_PUBLIC int guestfs_wc_w (guestfs_h *g, const char *path);
 
+#define GUESTFS_HAVE_WIPEFS 1
+#define LIBGUESTFS_HAVE_WIPEFS 1
+extern GUESTFS_DLL_PUBLIC int guestfs_wipefs (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_WRITE 1
 #define LIBGUESTFS_HAVE_WRITE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_write (guestfs_h *g, const char *path, const char *content, size_t content_size);
@@ -2782,6 +3192,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_zero (guestfs_h *g, const char *device);
 #define GUESTFS_HAVE_ZERO_DEVICE 1
 #define LIBGUESTFS_HAVE_ZERO_DEVICE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zero_device (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_ZERO_FREE_SPACE 1
+#define LIBGUESTFS_HAVE_ZERO_FREE_SPACE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_zero_free_space (guestfs_h *g, const char *directory);
 
 #define GUESTFS_HAVE_ZEROFREE 1
 #define LIBGUESTFS_HAVE_ZEROFREE 1

@@ -1532,6 +1532,49 @@ guestfs_e2fsck_va (guestfs_h *g, const char *device, va_list args)
   return guestfs_e2fsck_argv (g, device, &optargs_s);
 }
 
+int
+guestfs_fstrim (guestfs_h *g, const char *mountpoint, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, mountpoint);
+  r = guestfs_fstrim_va (g, mountpoint, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_fstrim_va (guestfs_h *g, const char *mountpoint, va_list args)
+{
+  struct guestfs_fstrim_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_FSTRIM_OFFSET:
+      optargs_s.offset = va_arg (args, int64_t);
+      break;
+    case GUESTFS_FSTRIM_LENGTH:
+      optargs_s.length = va_arg (args, int64_t);
+      break;
+    case GUESTFS_FSTRIM_MINIMUMFREEEXTENT:
+      optargs_s.minimumfreeextent = va_arg (args, int64_t);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "fstrim", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "fstrim", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_fstrim_argv (g, mountpoint, &optargs_s);
+}
+
 char **
 guestfs_glob_expand (guestfs_h *g, const char *pattern)
 {
@@ -2249,6 +2292,55 @@ guestfs_is_socket_opts_va (guestfs_h *g, const char *path, va_list args)
 }
 
 int
+guestfs_md_create (guestfs_h *g, const char *name, char *const *devices, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, devices);
+  r = guestfs_md_create_va (g, name, devices, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_md_create_va (guestfs_h *g, const char *name, char *const *devices, va_list args)
+{
+  struct guestfs_md_create_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MD_CREATE_MISSINGBITMAP:
+      optargs_s.missingbitmap = va_arg (args, int64_t);
+      break;
+    case GUESTFS_MD_CREATE_NRDEVICES:
+      optargs_s.nrdevices = va_arg (args, int);
+      break;
+    case GUESTFS_MD_CREATE_SPARE:
+      optargs_s.spare = va_arg (args, int);
+      break;
+    case GUESTFS_MD_CREATE_CHUNK:
+      optargs_s.chunk = va_arg (args, int64_t);
+      break;
+    case GUESTFS_MD_CREATE_LEVEL:
+      optargs_s.level = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "md_create", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "md_create", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_md_create_argv (g, name, devices, &optargs_s);
+}
+
+int
 guestfs_mke2fs (guestfs_h *g, const char *device, ...)
 {
   va_list optargs;
@@ -2452,6 +2544,53 @@ guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_l
   return guestfs_mkfs_opts_argv (g, fstype, device, &optargs_s);
 }
 
+int
+guestfs_mkswap (guestfs_h *g, const char *device)
+{
+  struct guestfs_mkswap_opts_argv optargs_s = { .bitmask = 0 };
+  return guestfs_mkswap_opts_argv (g, device, &optargs_s);
+}
+
+int
+guestfs_mkswap_opts (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_mkswap_opts_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_mkswap_opts_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_mkswap_opts_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MKSWAP_OPTS_LABEL:
+      optargs_s.label = va_arg (args, const char *);
+      break;
+    case GUESTFS_MKSWAP_OPTS_UUID:
+      optargs_s.uuid = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mkswap_opts", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mkswap_opts", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mkswap_opts_argv (g, device, &optargs_s);
+}
+
 char *
 guestfs_mktemp (guestfs_h *g, const char *tmpl, ...)
 {
@@ -2487,6 +2626,80 @@ guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args)
   }
 
   return guestfs_mktemp_argv (g, tmpl, &optargs_s);
+}
+
+int
+guestfs_remount (guestfs_h *g, const char *mountpoint, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, mountpoint);
+  r = guestfs_remount_va (g, mountpoint, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_remount_va (guestfs_h *g, const char *mountpoint, va_list args)
+{
+  struct guestfs_remount_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_REMOUNT_RW:
+      optargs_s.rw = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "remount", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "remount", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_remount_argv (g, mountpoint, &optargs_s);
+}
+
+int
+guestfs_set_e2attrs (guestfs_h *g, const char *file, const char *attrs, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, attrs);
+  r = guestfs_set_e2attrs_va (g, file, attrs, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_set_e2attrs_va (guestfs_h *g, const char *file, const char *attrs, va_list args)
+{
+  struct guestfs_set_e2attrs_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_SET_E2ATTRS_CLEAR:
+      optargs_s.clear = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "set_e2attrs", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "set_e2attrs", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_set_e2attrs_argv (g, file, attrs, &optargs_s);
 }
 
 int
@@ -2642,6 +2855,70 @@ guestfs_tar_out_opts_va (guestfs_h *g, const char *directory, const char *tarfil
   }
 
   return guestfs_tar_out_opts_argv (g, directory, tarfile, &optargs_s);
+}
+
+int
+guestfs_tune2fs (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_tune2fs_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_tune2fs_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_tune2fs_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_TUNE2FS_FORCE:
+      optargs_s.force = va_arg (args, int);
+      break;
+    case GUESTFS_TUNE2FS_MAXMOUNTCOUNT:
+      optargs_s.maxmountcount = va_arg (args, int);
+      break;
+    case GUESTFS_TUNE2FS_MOUNTCOUNT:
+      optargs_s.mountcount = va_arg (args, int);
+      break;
+    case GUESTFS_TUNE2FS_ERRORBEHAVIOR:
+      optargs_s.errorbehavior = va_arg (args, const char *);
+      break;
+    case GUESTFS_TUNE2FS_GROUP:
+      optargs_s.group = va_arg (args, int64_t);
+      break;
+    case GUESTFS_TUNE2FS_INTERVALBETWEENCHECKS:
+      optargs_s.intervalbetweenchecks = va_arg (args, int);
+      break;
+    case GUESTFS_TUNE2FS_RESERVEDBLOCKSPERCENTAGE:
+      optargs_s.reservedblockspercentage = va_arg (args, int);
+      break;
+    case GUESTFS_TUNE2FS_LASTMOUNTEDDIRECTORY:
+      optargs_s.lastmounteddirectory = va_arg (args, const char *);
+      break;
+    case GUESTFS_TUNE2FS_RESERVEDBLOCKSCOUNT:
+      optargs_s.reservedblockscount = va_arg (args, int64_t);
+      break;
+    case GUESTFS_TUNE2FS_USER:
+      optargs_s.user = va_arg (args, int64_t);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "tune2fs", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "tune2fs", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_tune2fs_argv (g, device, &optargs_s);
 }
 
 int

@@ -2859,6 +2859,67 @@ guestfs_int_py_base64_out (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_blkdiscard (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_blkdiscard",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_blkdiscard (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_blkdiscardzeroes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_blkdiscardzeroes",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_blkdiscardzeroes (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_blkid (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -3086,6 +3147,38 @@ guestfs_int_py_blockdev_rereadpt (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_blockdev_rereadpt (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_blockdev_setra (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int sectors;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_blockdev_setra",
+                         &py_g, &device, &sectors)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_blockdev_setra (g, device, sectors);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -3367,6 +3460,38 @@ guestfs_int_py_checksum (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_checksum (g, csumtype, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_checksum_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *csumtype;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_checksum_device",
+                         &py_g, &csumtype, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_checksum_device (g, csumtype, device);
   Py_END_ALLOW_THREADS
 
   if (r == NULL) {
@@ -5122,6 +5247,36 @@ guestfs_int_py_filesize (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_filesystem_available (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filesystem;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_filesystem_available",
+                         &py_g, &filesystem)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_filesystem_available (g, filesystem);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_fill (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -5283,6 +5438,130 @@ guestfs_int_py_find0 (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_findfs_label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *label;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_findfs_label",
+                         &py_g, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_findfs_label (g, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_findfs_partlabel (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *label;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_findfs_partlabel",
+                         &py_g, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_findfs_partlabel (g, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_findfs_partuuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *uuid;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_findfs_partuuid",
+                         &py_g, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_findfs_partuuid (g, uuid);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_findfs_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *uuid;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_findfs_uuid",
+                         &py_g, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_findfs_uuid (g, uuid);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_fsck (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -5307,6 +5586,56 @@ guestfs_int_py_fsck (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_fstrim (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountpoint;
+  struct guestfs_fstrim_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_offset;
+  PyObject *py_length;
+  PyObject *py_minimumfreeextent;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOO:guestfs_fstrim",
+                         &py_g, &mountpoint, &py_offset, &py_length, &py_minimumfreeextent)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_offset != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.offset = PyLong_AsLongLong (py_offset);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_length != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.length = PyLong_AsLongLong (py_length);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_minimumfreeextent != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.minimumfreeextent = PyLong_AsLongLong (py_minimumfreeextent);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_fstrim_argv (g, mountpoint, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -5546,6 +5875,67 @@ guestfs_int_py_get_direct (PyObject *self, PyObject *args)
   }
 
   py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_e2attrs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_get_e2attrs",
+                         &py_g, &file)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_e2attrs (g, file);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_e2generation (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_get_e2generation",
+                         &py_g, &file)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_e2generation (g, file);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
 
  out:
   (void) self;
@@ -9652,6 +10042,36 @@ guestfs_int_py_is_launching (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_is_lv (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountable;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_is_lv",
+                         &py_g, &mountable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_is_lv (g, mountable);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_is_ready (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -9733,6 +10153,36 @@ guestfs_int_py_is_symlink (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_is_symlink (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_is_whole_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_is_whole_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_is_whole_device (g, device);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -9995,6 +10445,66 @@ guestfs_int_py_list_devices (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_list_disk_labels (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_disk_labels",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_disk_labels (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_list_dm_devices (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_dm_devices",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_dm_devices (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_list_filesystems (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10017,6 +10527,36 @@ guestfs_int_py_list_filesystems (PyObject *self, PyObject *args)
   }
 
   py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_list_md_devices (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_md_devices",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_md_devices (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
   { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
@@ -10508,6 +11048,40 @@ guestfs_int_py_lstatnslist (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_luks_add_key (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *key;
+  const char *newkey;
+  int keyslot;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osssi:guestfs_luks_add_key",
+                         &py_g, &device, &key, &newkey, &keyslot)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_luks_add_key (g, device, key, newkey, keyslot);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_luks_close (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10572,6 +11146,73 @@ guestfs_int_py_luks_format (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_luks_format_cipher (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *key;
+  int keyslot;
+  const char *cipher;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossis:guestfs_luks_format_cipher",
+                         &py_g, &device, &key, &keyslot, &cipher)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_luks_format_cipher (g, device, key, keyslot, cipher);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_luks_kill_slot (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *key;
+  int keyslot;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossi:guestfs_luks_kill_slot",
+                         &py_g, &device, &key, &keyslot)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_luks_kill_slot (g, device, key, keyslot);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_luks_open (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10598,6 +11239,37 @@ guestfs_int_py_luks_open (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_luks_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_luks_uuid",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_luks_uuid (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -10671,6 +11343,67 @@ guestfs_int_py_lvcreate_free (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_lvm_canonical_lv_name (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *lvname;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_lvm_canonical_lv_name",
+                         &py_g, &lvname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvm_canonical_lv_name (g, lvname);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lvm_clear_filter (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_lvm_clear_filter",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvm_clear_filter (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_lvm_remove_all (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10701,6 +11434,72 @@ guestfs_int_py_lvm_remove_all (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_lvm_scan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int activate;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_lvm_scan",
+                         &py_g, &activate)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvm_scan (g, activate);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lvm_set_filter (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_devices;
+  char **devices = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OO:guestfs_lvm_set_filter",
+                         &py_g, &py_devices)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvm_set_filter (g, devices);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_lvremove (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10716,6 +11515,102 @@ guestfs_int_py_lvremove (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_lvremove (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lvrename (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *logvol;
+  const char *newlogvol;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_lvrename",
+                         &py_g, &logvol, &newlogvol)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvrename (g, logvol, newlogvol);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lvresize (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int mbytes;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_lvresize",
+                         &py_g, &device, &mbytes)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvresize (g, device, mbytes);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_lvresize_free (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *lv;
+  int percent;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_lvresize_free",
+                         &py_g, &lv, &percent)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvresize_free (g, lv, percent);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -10792,6 +11687,37 @@ guestfs_int_py_lvs_full (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_lvuuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_lvuuid",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_lvuuid (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_lxattrlist (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10850,6 +11776,166 @@ guestfs_int_py_max_disks (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_md_create (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *name;
+  PyObject *py_devices;
+  char **devices = NULL;
+  struct guestfs_md_create_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_missingbitmap;
+  PyObject *py_nrdevices;
+  PyObject *py_spare;
+  PyObject *py_chunk;
+  PyObject *py_level;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOO:guestfs_md_create",
+                         &py_g, &name, &py_devices, &py_missingbitmap, &py_nrdevices, &py_spare, &py_chunk, &py_level)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+  if (py_missingbitmap != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.missingbitmap = PyLong_AsLongLong (py_missingbitmap);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_nrdevices != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.nrdevices = (int) PyLong_AsLong (py_nrdevices);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_spare != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.spare = (int) PyLong_AsLong (py_spare);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_chunk != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.chunk = PyLong_AsLongLong (py_chunk);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_level != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.level = PyUnicode_AsUTF8 (py_level);
+    if (!optargs_s.level) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_md_create_argv (g, name, devices, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_md_detail (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *md;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_md_detail",
+                         &py_g, &md)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_md_detail (g, md);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_md_stat (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *md;
+  struct guestfs_mdstat_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_md_stat",
+                         &py_g, &md)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_md_stat (g, md);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_mdstat_list (r);
+  guestfs_free_mdstat_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_md_stop (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *md;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_md_stop",
+                         &py_g, &md)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_md_stop (g, md);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -11337,6 +12423,37 @@ guestfs_int_py_mkfs (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mklost_and_found (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountpoint;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_mklost_and_found",
+                         &py_g, &mountpoint)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mklost_and_found (g, mountpoint);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mkmountpoint (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -11470,6 +12587,81 @@ guestfs_int_py_mknod_c (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mkswap (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_mkswap_opts_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_label;
+  PyObject *py_uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOO:guestfs_mkswap",
+                         &py_g, &device, &py_label, &py_uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_label != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.label = PyUnicode_AsUTF8 (py_label);
+    if (!optargs_s.label) goto out;
+  }
+  if (py_uuid != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.uuid = PyUnicode_AsUTF8 (py_uuid);
+    if (!optargs_s.uuid) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkswap_opts_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mkswap_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_mkswap_file",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkswap_file (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mktemp (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -11555,6 +12747,38 @@ guestfs_int_py_mount (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_mount (g, mountable, mountpoint);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mount_loop (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  const char *mountpoint;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_mount_loop",
+                         &py_g, &file, &mountpoint)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mount_loop (g, file, mountpoint);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -11670,6 +12894,68 @@ guestfs_int_py_mount_vfs (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mountable_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountable;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_mountable_device",
+                         &py_g, &mountable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mountable_device (g, mountable);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mountable_subvolume (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountable;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_mountable_subvolume",
+                         &py_g, &mountable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mountable_subvolume (g, mountable);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mountpoints (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -11755,6 +13041,35 @@ guestfs_int_py_mv (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_nr_devices (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_nr_devices",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_nr_devices (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
 
  out:
   (void) self;
@@ -11925,6 +13240,37 @@ guestfs_int_py_part_disk (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_part_expand_gpt (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_part_expand_gpt",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_expand_gpt (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_part_get_bootable (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -11980,6 +13326,37 @@ guestfs_int_py_part_get_disk_guid (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_fromstring (r);
   free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_part_get_gpt_attributes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_part_get_gpt_attributes",
+                         &py_g, &device, &partnum)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_get_gpt_attributes (g, device, partnum);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
 
  out:
   (void) self;
@@ -12082,6 +13459,70 @@ guestfs_int_py_part_get_mbr_id (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_part_get_mbr_part_type (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_part_get_mbr_part_type",
+                         &py_g, &device, &partnum)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_get_mbr_part_type (g, device, partnum);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_part_get_name (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_part_get_name",
+                         &py_g, &device, &partnum)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_get_name (g, device, partnum);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_part_get_parttype (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12176,6 +13617,39 @@ guestfs_int_py_part_list (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_part_resize (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  long long endsect;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsiL:guestfs_part_resize",
+                         &py_g, &device, &partnum, &endsect)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_resize (g, device, partnum, (int64_t) endsect);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_part_set_bootable (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12225,6 +13699,70 @@ guestfs_int_py_part_set_disk_guid (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_part_set_disk_guid (g, device, guid);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_part_set_disk_guid_random (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_part_set_disk_guid_random",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_set_disk_guid_random (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_part_set_gpt_attributes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  long long attributes;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsiL:guestfs_part_set_gpt_attributes",
+                         &py_g, &device, &partnum, &attributes)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_set_gpt_attributes (g, device, partnum, (int64_t) attributes);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -12291,6 +13829,39 @@ guestfs_int_py_part_set_gpt_type (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_part_set_gpt_type (g, device, partnum, guid);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_part_set_mbr_id (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  int idbyte;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osii:guestfs_part_set_mbr_id",
+                         &py_g, &device, &partnum, &idbyte)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_part_set_mbr_id (g, device, partnum, idbyte);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -12499,6 +14070,67 @@ guestfs_int_py_pread_device (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_pvchange_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_pvchange_uuid",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pvchange_uuid (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_pvchange_uuid_all (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_pvchange_uuid_all",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pvchange_uuid_all (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_pvcreate (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12545,6 +14177,69 @@ guestfs_int_py_pvremove (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_pvremove (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_pvresize (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_pvresize",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pvresize (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_pvresize_size (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_pvresize_size",
+                         &py_g, &device, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pvresize_size (g, device, (int64_t) size);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -12614,6 +14309,37 @@ guestfs_int_py_pvs_full (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_lvm_pv_list (r);
   guestfs_free_lvm_pv_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_pvuuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_pvuuid",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_pvuuid (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -12879,6 +14605,44 @@ guestfs_int_py_realpath (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_remount (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountpoint;
+  struct guestfs_remount_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_rw;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_remount",
+                         &py_g, &mountpoint, &py_rw)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_rw != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.rw = (int) PyLong_AsLong (py_rw);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_remount_argv (g, mountpoint, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_remove_drive (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12989,6 +14753,69 @@ guestfs_int_py_resize2fs (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_resize2fs (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_resize2fs_M (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_resize2fs_M",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_resize2fs_M (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_resize2fs_size (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_resize2fs_size",
+                         &py_g, &device, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_resize2fs_size (g, device, (int64_t) size);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -13397,6 +15224,77 @@ guestfs_int_py_set_direct (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_set_direct (g, direct);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_e2attrs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  const char *attrs;
+  struct guestfs_set_e2attrs_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_clear;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssO:guestfs_set_e2attrs",
+                         &py_g, &file, &attrs, &py_clear)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_clear != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.clear = (int) PyLong_AsLong (py_clear);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_e2attrs_argv (g, file, attrs, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_e2generation (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  long long generation;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_set_e2generation",
+                         &py_g, &file, &generation)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_e2generation (g, file, (int64_t) generation);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -13880,6 +15778,37 @@ guestfs_int_py_set_uuid (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_set_uuid_random (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_set_uuid_random",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_uuid_random (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_set_verbose (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -14306,6 +16235,254 @@ guestfs_int_py_strings_e (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_swapoff_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapoff_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapoff_device (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapoff_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapoff_file",
+                         &py_g, &file)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapoff_file (g, file);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapoff_label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *label;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapoff_label",
+                         &py_g, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapoff_label (g, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapoff_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapoff_uuid",
+                         &py_g, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapoff_uuid (g, uuid);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapon_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapon_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapon_device (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapon_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapon_file",
+                         &py_g, &file)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapon_file (g, file);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapon_label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *label;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapon_label",
+                         &py_g, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapon_label (g, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_swapon_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_swapon_uuid",
+                         &py_g, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_swapon_uuid (g, uuid);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_sync (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -14690,6 +16867,98 @@ guestfs_int_py_truncate_size (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_tune2fs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_tune2fs_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_force;
+  PyObject *py_maxmountcount;
+  PyObject *py_mountcount;
+  PyObject *py_errorbehavior;
+  PyObject *py_group;
+  PyObject *py_intervalbetweenchecks;
+  PyObject *py_reservedblockspercentage;
+  PyObject *py_lastmounteddirectory;
+  PyObject *py_reservedblockscount;
+  PyObject *py_user;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOOOOOO:guestfs_tune2fs",
+                         &py_g, &device, &py_force, &py_maxmountcount, &py_mountcount, &py_errorbehavior, &py_group, &py_intervalbetweenchecks, &py_reservedblockspercentage, &py_lastmounteddirectory, &py_reservedblockscount, &py_user)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_force != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.force = (int) PyLong_AsLong (py_force);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_maxmountcount != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.maxmountcount = (int) PyLong_AsLong (py_maxmountcount);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_mountcount != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.mountcount = (int) PyLong_AsLong (py_mountcount);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_errorbehavior != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.errorbehavior = PyUnicode_AsUTF8 (py_errorbehavior);
+    if (!optargs_s.errorbehavior) goto out;
+  }
+  if (py_group != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.group = PyLong_AsLongLong (py_group);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_intervalbetweenchecks != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.intervalbetweenchecks = (int) PyLong_AsLong (py_intervalbetweenchecks);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_reservedblockspercentage != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.reservedblockspercentage = (int) PyLong_AsLong (py_reservedblockspercentage);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_lastmounteddirectory != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 7;
+    optargs_s.lastmounteddirectory = PyUnicode_AsUTF8 (py_lastmounteddirectory);
+    if (!optargs_s.lastmounteddirectory) goto out;
+  }
+  if (py_reservedblockscount != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 8;
+    optargs_s.reservedblockscount = PyLong_AsLongLong (py_reservedblockscount);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_user != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 9;
+    optargs_s.user = PyLong_AsLongLong (py_user);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_tune2fs_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_tune2fs_l (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -15046,6 +17315,36 @@ guestfs_int_py_vfs_label (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_vfs_minimum_size (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountable;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vfs_minimum_size",
+                         &py_g, &mountable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vfs_minimum_size (g, mountable);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_vfs_type (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -15108,6 +17407,42 @@ guestfs_int_py_vfs_uuid (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_vg_activate (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int activate;
+  PyObject *py_volgroups;
+  char **volgroups = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OiO:guestfs_vg_activate",
+                         &py_g, &activate, &py_volgroups)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  volgroups = guestfs_int_py_get_string_list (py_volgroups);
+  if (!volgroups) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vg_activate (g, activate, volgroups);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (volgroups);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_vg_activate_all (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -15123,6 +17458,67 @@ guestfs_int_py_vg_activate_all (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_vg_activate_all (g, activate);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vgchange_uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *vg;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vgchange_uuid",
+                         &py_g, &vg)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgchange_uuid (g, vg);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vgchange_uuid_all (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_vgchange_uuid_all",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgchange_uuid_all (g);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -15175,6 +17571,100 @@ guestfs_int_py_vgcreate (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_vglvuuids (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *vgname;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vglvuuids",
+                         &py_g, &vgname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vglvuuids (g, vgname);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vgmeta (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *vgname;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vgmeta",
+                         &py_g, &vgname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgmeta (g, vgname, &size);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vgpvuuids (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *vgname;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vgpvuuids",
+                         &py_g, &vgname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgpvuuids (g, vgname);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_vgremove (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -15190,6 +17680,38 @@ guestfs_int_py_vgremove (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_vgremove (g, vgname);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vgrename (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *volgroup;
+  const char *newvolgroup;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_vgrename",
+                         &py_g, &volgroup, &newvolgroup)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgrename (g, volgroup, newvolgroup);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -15259,6 +17781,37 @@ guestfs_int_py_vgs_full (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_lvm_vg_list (r);
   guestfs_free_lvm_vg_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_vguuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *vgname;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_vguuid",
+                         &py_g, &vgname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vguuid (g, vgname);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -15379,6 +17932,37 @@ guestfs_int_py_wc_w (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_wipefs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_wipefs",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_wipefs (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -15514,6 +18098,37 @@ guestfs_int_py_zero_device (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_zero_free_space (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *directory;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_zero_free_space",
+                         &py_g, &directory)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zero_free_space (g, directory);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_zerofree (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -15580,6 +18195,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "available", guestfs_int_py_available, METH_VARARGS, NULL },
   { (char *) "base64_in", guestfs_int_py_base64_in, METH_VARARGS, NULL },
   { (char *) "base64_out", guestfs_int_py_base64_out, METH_VARARGS, NULL },
+  { (char *) "blkdiscard", guestfs_int_py_blkdiscard, METH_VARARGS, NULL },
+  { (char *) "blkdiscardzeroes", guestfs_int_py_blkdiscardzeroes, METH_VARARGS, NULL },
   { (char *) "blkid", guestfs_int_py_blkid, METH_VARARGS, NULL },
   { (char *) "blockdev_flushbufs", guestfs_int_py_blockdev_flushbufs, METH_VARARGS, NULL },
   { (char *) "blockdev_getbsz", guestfs_int_py_blockdev_getbsz, METH_VARARGS, NULL },
@@ -15588,6 +18205,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "blockdev_getss", guestfs_int_py_blockdev_getss, METH_VARARGS, NULL },
   { (char *) "blockdev_getsz", guestfs_int_py_blockdev_getsz, METH_VARARGS, NULL },
   { (char *) "blockdev_rereadpt", guestfs_int_py_blockdev_rereadpt, METH_VARARGS, NULL },
+  { (char *) "blockdev_setra", guestfs_int_py_blockdev_setra, METH_VARARGS, NULL },
   { (char *) "blockdev_setro", guestfs_int_py_blockdev_setro, METH_VARARGS, NULL },
   { (char *) "blockdev_setrw", guestfs_int_py_blockdev_setrw, METH_VARARGS, NULL },
   { (char *) "btrfs_subvolume_list", guestfs_int_py_btrfs_subvolume_list, METH_VARARGS, NULL },
@@ -15597,6 +18215,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "case_sensitive_path", guestfs_int_py_case_sensitive_path, METH_VARARGS, NULL },
   { (char *) "cat", guestfs_int_py_cat, METH_VARARGS, NULL },
   { (char *) "checksum", guestfs_int_py_checksum, METH_VARARGS, NULL },
+  { (char *) "checksum_device", guestfs_int_py_checksum_device, METH_VARARGS, NULL },
   { (char *) "checksums_out", guestfs_int_py_checksums_out, METH_VARARGS, NULL },
   { (char *) "chmod", guestfs_int_py_chmod, METH_VARARGS, NULL },
   { (char *) "chown", guestfs_int_py_chown, METH_VARARGS, NULL },
@@ -15644,12 +18263,18 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "file", guestfs_int_py_file, METH_VARARGS, NULL },
   { (char *) "file_architecture", guestfs_int_py_file_architecture, METH_VARARGS, NULL },
   { (char *) "filesize", guestfs_int_py_filesize, METH_VARARGS, NULL },
+  { (char *) "filesystem_available", guestfs_int_py_filesystem_available, METH_VARARGS, NULL },
   { (char *) "fill", guestfs_int_py_fill, METH_VARARGS, NULL },
   { (char *) "fill_dir", guestfs_int_py_fill_dir, METH_VARARGS, NULL },
   { (char *) "fill_pattern", guestfs_int_py_fill_pattern, METH_VARARGS, NULL },
   { (char *) "find", guestfs_int_py_find, METH_VARARGS, NULL },
   { (char *) "find0", guestfs_int_py_find0, METH_VARARGS, NULL },
+  { (char *) "findfs_label", guestfs_int_py_findfs_label, METH_VARARGS, NULL },
+  { (char *) "findfs_partlabel", guestfs_int_py_findfs_partlabel, METH_VARARGS, NULL },
+  { (char *) "findfs_partuuid", guestfs_int_py_findfs_partuuid, METH_VARARGS, NULL },
+  { (char *) "findfs_uuid", guestfs_int_py_findfs_uuid, METH_VARARGS, NULL },
   { (char *) "fsck", guestfs_int_py_fsck, METH_VARARGS, NULL },
+  { (char *) "fstrim", guestfs_int_py_fstrim, METH_VARARGS, NULL },
   { (char *) "get_append", guestfs_int_py_get_append, METH_VARARGS, NULL },
   { (char *) "get_attach_method", guestfs_int_py_get_attach_method, METH_VARARGS, NULL },
   { (char *) "get_autosync", guestfs_int_py_get_autosync, METH_VARARGS, NULL },
@@ -15658,6 +18283,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "get_backend_settings", guestfs_int_py_get_backend_settings, METH_VARARGS, NULL },
   { (char *) "get_cachedir", guestfs_int_py_get_cachedir, METH_VARARGS, NULL },
   { (char *) "get_direct", guestfs_int_py_get_direct, METH_VARARGS, NULL },
+  { (char *) "get_e2attrs", guestfs_int_py_get_e2attrs, METH_VARARGS, NULL },
+  { (char *) "get_e2generation", guestfs_int_py_get_e2generation, METH_VARARGS, NULL },
   { (char *) "get_hv", guestfs_int_py_get_hv, METH_VARARGS, NULL },
   { (char *) "get_identifier", guestfs_int_py_get_identifier, METH_VARARGS, NULL },
   { (char *) "get_memsize", guestfs_int_py_get_memsize, METH_VARARGS, NULL },
@@ -15775,9 +18402,11 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "is_fifo", guestfs_int_py_is_fifo, METH_VARARGS, NULL },
   { (char *) "is_file", guestfs_int_py_is_file, METH_VARARGS, NULL },
   { (char *) "is_launching", guestfs_int_py_is_launching, METH_VARARGS, NULL },
+  { (char *) "is_lv", guestfs_int_py_is_lv, METH_VARARGS, NULL },
   { (char *) "is_ready", guestfs_int_py_is_ready, METH_VARARGS, NULL },
   { (char *) "is_socket", guestfs_int_py_is_socket, METH_VARARGS, NULL },
   { (char *) "is_symlink", guestfs_int_py_is_symlink, METH_VARARGS, NULL },
+  { (char *) "is_whole_device", guestfs_int_py_is_whole_device, METH_VARARGS, NULL },
   { (char *) "is_zero", guestfs_int_py_is_zero, METH_VARARGS, NULL },
   { (char *) "is_zero_device", guestfs_int_py_is_zero_device, METH_VARARGS, NULL },
   { (char *) "kill_subprocess", guestfs_int_py_kill_subprocess, METH_VARARGS, NULL },
@@ -15786,7 +18415,10 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "lgetxattr", guestfs_int_py_lgetxattr, METH_VARARGS, NULL },
   { (char *) "lgetxattrs", guestfs_int_py_lgetxattrs, METH_VARARGS, NULL },
   { (char *) "list_devices", guestfs_int_py_list_devices, METH_VARARGS, NULL },
+  { (char *) "list_disk_labels", guestfs_int_py_list_disk_labels, METH_VARARGS, NULL },
+  { (char *) "list_dm_devices", guestfs_int_py_list_dm_devices, METH_VARARGS, NULL },
   { (char *) "list_filesystems", guestfs_int_py_list_filesystems, METH_VARARGS, NULL },
+  { (char *) "list_md_devices", guestfs_int_py_list_md_devices, METH_VARARGS, NULL },
   { (char *) "list_partitions", guestfs_int_py_list_partitions, METH_VARARGS, NULL },
   { (char *) "ll", guestfs_int_py_ll, METH_VARARGS, NULL },
   { (char *) "llz", guestfs_int_py_llz, METH_VARARGS, NULL },
@@ -15802,17 +18434,33 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "lstatlist", guestfs_int_py_lstatlist, METH_VARARGS, NULL },
   { (char *) "lstatns", guestfs_int_py_lstatns, METH_VARARGS, NULL },
   { (char *) "lstatnslist", guestfs_int_py_lstatnslist, METH_VARARGS, NULL },
+  { (char *) "luks_add_key", guestfs_int_py_luks_add_key, METH_VARARGS, NULL },
   { (char *) "luks_close", guestfs_int_py_luks_close, METH_VARARGS, NULL },
   { (char *) "luks_format", guestfs_int_py_luks_format, METH_VARARGS, NULL },
+  { (char *) "luks_format_cipher", guestfs_int_py_luks_format_cipher, METH_VARARGS, NULL },
+  { (char *) "luks_kill_slot", guestfs_int_py_luks_kill_slot, METH_VARARGS, NULL },
   { (char *) "luks_open", guestfs_int_py_luks_open, METH_VARARGS, NULL },
+  { (char *) "luks_uuid", guestfs_int_py_luks_uuid, METH_VARARGS, NULL },
   { (char *) "lvcreate", guestfs_int_py_lvcreate, METH_VARARGS, NULL },
   { (char *) "lvcreate_free", guestfs_int_py_lvcreate_free, METH_VARARGS, NULL },
+  { (char *) "lvm_canonical_lv_name", guestfs_int_py_lvm_canonical_lv_name, METH_VARARGS, NULL },
+  { (char *) "lvm_clear_filter", guestfs_int_py_lvm_clear_filter, METH_VARARGS, NULL },
   { (char *) "lvm_remove_all", guestfs_int_py_lvm_remove_all, METH_VARARGS, NULL },
+  { (char *) "lvm_scan", guestfs_int_py_lvm_scan, METH_VARARGS, NULL },
+  { (char *) "lvm_set_filter", guestfs_int_py_lvm_set_filter, METH_VARARGS, NULL },
   { (char *) "lvremove", guestfs_int_py_lvremove, METH_VARARGS, NULL },
+  { (char *) "lvrename", guestfs_int_py_lvrename, METH_VARARGS, NULL },
+  { (char *) "lvresize", guestfs_int_py_lvresize, METH_VARARGS, NULL },
+  { (char *) "lvresize_free", guestfs_int_py_lvresize_free, METH_VARARGS, NULL },
   { (char *) "lvs", guestfs_int_py_lvs, METH_VARARGS, NULL },
   { (char *) "lvs_full", guestfs_int_py_lvs_full, METH_VARARGS, NULL },
+  { (char *) "lvuuid", guestfs_int_py_lvuuid, METH_VARARGS, NULL },
   { (char *) "lxattrlist", guestfs_int_py_lxattrlist, METH_VARARGS, NULL },
   { (char *) "max_disks", guestfs_int_py_max_disks, METH_VARARGS, NULL },
+  { (char *) "md_create", guestfs_int_py_md_create, METH_VARARGS, NULL },
+  { (char *) "md_detail", guestfs_int_py_md_detail, METH_VARARGS, NULL },
+  { (char *) "md_stat", guestfs_int_py_md_stat, METH_VARARGS, NULL },
+  { (char *) "md_stop", guestfs_int_py_md_stop, METH_VARARGS, NULL },
   { (char *) "mkdir", guestfs_int_py_mkdir, METH_VARARGS, NULL },
   { (char *) "mkdir_mode", guestfs_int_py_mkdir_mode, METH_VARARGS, NULL },
   { (char *) "mkdir_p", guestfs_int_py_mkdir_p, METH_VARARGS, NULL },
@@ -15820,46 +18468,66 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mke2fs", guestfs_int_py_mke2fs, METH_VARARGS, NULL },
   { (char *) "mkfifo", guestfs_int_py_mkfifo, METH_VARARGS, NULL },
   { (char *) "mkfs", guestfs_int_py_mkfs, METH_VARARGS, NULL },
+  { (char *) "mklost_and_found", guestfs_int_py_mklost_and_found, METH_VARARGS, NULL },
   { (char *) "mkmountpoint", guestfs_int_py_mkmountpoint, METH_VARARGS, NULL },
   { (char *) "mknod", guestfs_int_py_mknod, METH_VARARGS, NULL },
   { (char *) "mknod_b", guestfs_int_py_mknod_b, METH_VARARGS, NULL },
   { (char *) "mknod_c", guestfs_int_py_mknod_c, METH_VARARGS, NULL },
+  { (char *) "mkswap", guestfs_int_py_mkswap, METH_VARARGS, NULL },
+  { (char *) "mkswap_file", guestfs_int_py_mkswap_file, METH_VARARGS, NULL },
   { (char *) "mktemp", guestfs_int_py_mktemp, METH_VARARGS, NULL },
   { (char *) "modprobe", guestfs_int_py_modprobe, METH_VARARGS, NULL },
   { (char *) "mount", guestfs_int_py_mount, METH_VARARGS, NULL },
+  { (char *) "mount_loop", guestfs_int_py_mount_loop, METH_VARARGS, NULL },
   { (char *) "mount_options", guestfs_int_py_mount_options, METH_VARARGS, NULL },
   { (char *) "mount_ro", guestfs_int_py_mount_ro, METH_VARARGS, NULL },
   { (char *) "mount_vfs", guestfs_int_py_mount_vfs, METH_VARARGS, NULL },
+  { (char *) "mountable_device", guestfs_int_py_mountable_device, METH_VARARGS, NULL },
+  { (char *) "mountable_subvolume", guestfs_int_py_mountable_subvolume, METH_VARARGS, NULL },
   { (char *) "mountpoints", guestfs_int_py_mountpoints, METH_VARARGS, NULL },
   { (char *) "mounts", guestfs_int_py_mounts, METH_VARARGS, NULL },
   { (char *) "mv", guestfs_int_py_mv, METH_VARARGS, NULL },
+  { (char *) "nr_devices", guestfs_int_py_nr_devices, METH_VARARGS, NULL },
   { (char *) "parse_environment", guestfs_int_py_parse_environment, METH_VARARGS, NULL },
   { (char *) "parse_environment_list", guestfs_int_py_parse_environment_list, METH_VARARGS, NULL },
   { (char *) "part_add", guestfs_int_py_part_add, METH_VARARGS, NULL },
   { (char *) "part_del", guestfs_int_py_part_del, METH_VARARGS, NULL },
   { (char *) "part_disk", guestfs_int_py_part_disk, METH_VARARGS, NULL },
+  { (char *) "part_expand_gpt", guestfs_int_py_part_expand_gpt, METH_VARARGS, NULL },
   { (char *) "part_get_bootable", guestfs_int_py_part_get_bootable, METH_VARARGS, NULL },
   { (char *) "part_get_disk_guid", guestfs_int_py_part_get_disk_guid, METH_VARARGS, NULL },
+  { (char *) "part_get_gpt_attributes", guestfs_int_py_part_get_gpt_attributes, METH_VARARGS, NULL },
   { (char *) "part_get_gpt_guid", guestfs_int_py_part_get_gpt_guid, METH_VARARGS, NULL },
   { (char *) "part_get_gpt_type", guestfs_int_py_part_get_gpt_type, METH_VARARGS, NULL },
   { (char *) "part_get_mbr_id", guestfs_int_py_part_get_mbr_id, METH_VARARGS, NULL },
+  { (char *) "part_get_mbr_part_type", guestfs_int_py_part_get_mbr_part_type, METH_VARARGS, NULL },
+  { (char *) "part_get_name", guestfs_int_py_part_get_name, METH_VARARGS, NULL },
   { (char *) "part_get_parttype", guestfs_int_py_part_get_parttype, METH_VARARGS, NULL },
   { (char *) "part_init", guestfs_int_py_part_init, METH_VARARGS, NULL },
   { (char *) "part_list", guestfs_int_py_part_list, METH_VARARGS, NULL },
+  { (char *) "part_resize", guestfs_int_py_part_resize, METH_VARARGS, NULL },
   { (char *) "part_set_bootable", guestfs_int_py_part_set_bootable, METH_VARARGS, NULL },
   { (char *) "part_set_disk_guid", guestfs_int_py_part_set_disk_guid, METH_VARARGS, NULL },
+  { (char *) "part_set_disk_guid_random", guestfs_int_py_part_set_disk_guid_random, METH_VARARGS, NULL },
+  { (char *) "part_set_gpt_attributes", guestfs_int_py_part_set_gpt_attributes, METH_VARARGS, NULL },
   { (char *) "part_set_gpt_guid", guestfs_int_py_part_set_gpt_guid, METH_VARARGS, NULL },
   { (char *) "part_set_gpt_type", guestfs_int_py_part_set_gpt_type, METH_VARARGS, NULL },
+  { (char *) "part_set_mbr_id", guestfs_int_py_part_set_mbr_id, METH_VARARGS, NULL },
   { (char *) "part_set_name", guestfs_int_py_part_set_name, METH_VARARGS, NULL },
   { (char *) "part_to_dev", guestfs_int_py_part_to_dev, METH_VARARGS, NULL },
   { (char *) "part_to_partnum", guestfs_int_py_part_to_partnum, METH_VARARGS, NULL },
   { (char *) "ping_daemon", guestfs_int_py_ping_daemon, METH_VARARGS, NULL },
   { (char *) "pread", guestfs_int_py_pread, METH_VARARGS, NULL },
   { (char *) "pread_device", guestfs_int_py_pread_device, METH_VARARGS, NULL },
+  { (char *) "pvchange_uuid", guestfs_int_py_pvchange_uuid, METH_VARARGS, NULL },
+  { (char *) "pvchange_uuid_all", guestfs_int_py_pvchange_uuid_all, METH_VARARGS, NULL },
   { (char *) "pvcreate", guestfs_int_py_pvcreate, METH_VARARGS, NULL },
   { (char *) "pvremove", guestfs_int_py_pvremove, METH_VARARGS, NULL },
+  { (char *) "pvresize", guestfs_int_py_pvresize, METH_VARARGS, NULL },
+  { (char *) "pvresize_size", guestfs_int_py_pvresize_size, METH_VARARGS, NULL },
   { (char *) "pvs", guestfs_int_py_pvs, METH_VARARGS, NULL },
   { (char *) "pvs_full", guestfs_int_py_pvs_full, METH_VARARGS, NULL },
+  { (char *) "pvuuid", guestfs_int_py_pvuuid, METH_VARARGS, NULL },
   { (char *) "pwrite", guestfs_int_py_pwrite, METH_VARARGS, NULL },
   { (char *) "pwrite_device", guestfs_int_py_pwrite_device, METH_VARARGS, NULL },
   { (char *) "read_file", guestfs_int_py_read_file, METH_VARARGS, NULL },
@@ -15868,10 +18536,13 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "readlink", guestfs_int_py_readlink, METH_VARARGS, NULL },
   { (char *) "readlinklist", guestfs_int_py_readlinklist, METH_VARARGS, NULL },
   { (char *) "realpath", guestfs_int_py_realpath, METH_VARARGS, NULL },
+  { (char *) "remount", guestfs_int_py_remount, METH_VARARGS, NULL },
   { (char *) "remove_drive", guestfs_int_py_remove_drive, METH_VARARGS, NULL },
   { (char *) "removexattr", guestfs_int_py_removexattr, METH_VARARGS, NULL },
   { (char *) "rename", guestfs_int_py_rename, METH_VARARGS, NULL },
   { (char *) "resize2fs", guestfs_int_py_resize2fs, METH_VARARGS, NULL },
+  { (char *) "resize2fs_M", guestfs_int_py_resize2fs_M, METH_VARARGS, NULL },
+  { (char *) "resize2fs_size", guestfs_int_py_resize2fs_size, METH_VARARGS, NULL },
   { (char *) "rm", guestfs_int_py_rm, METH_VARARGS, NULL },
   { (char *) "rm_f", guestfs_int_py_rm_f, METH_VARARGS, NULL },
   { (char *) "rm_rf", guestfs_int_py_rm_rf, METH_VARARGS, NULL },
@@ -15885,6 +18556,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_backend_settings", guestfs_int_py_set_backend_settings, METH_VARARGS, NULL },
   { (char *) "set_cachedir", guestfs_int_py_set_cachedir, METH_VARARGS, NULL },
   { (char *) "set_direct", guestfs_int_py_set_direct, METH_VARARGS, NULL },
+  { (char *) "set_e2attrs", guestfs_int_py_set_e2attrs, METH_VARARGS, NULL },
+  { (char *) "set_e2generation", guestfs_int_py_set_e2generation, METH_VARARGS, NULL },
   { (char *) "set_hv", guestfs_int_py_set_hv, METH_VARARGS, NULL },
   { (char *) "set_identifier", guestfs_int_py_set_identifier, METH_VARARGS, NULL },
   { (char *) "set_label", guestfs_int_py_set_label, METH_VARARGS, NULL },
@@ -15900,6 +18573,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_tmpdir", guestfs_int_py_set_tmpdir, METH_VARARGS, NULL },
   { (char *) "set_trace", guestfs_int_py_set_trace, METH_VARARGS, NULL },
   { (char *) "set_uuid", guestfs_int_py_set_uuid, METH_VARARGS, NULL },
+  { (char *) "set_uuid_random", guestfs_int_py_set_uuid_random, METH_VARARGS, NULL },
   { (char *) "set_verbose", guestfs_int_py_set_verbose, METH_VARARGS, NULL },
   { (char *) "setfiles", guestfs_int_py_setfiles, METH_VARARGS, NULL },
   { (char *) "setxattr", guestfs_int_py_setxattr, METH_VARARGS, NULL },
@@ -15913,6 +18587,14 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "statvfs", guestfs_int_py_statvfs, METH_VARARGS, NULL },
   { (char *) "strings", guestfs_int_py_strings, METH_VARARGS, NULL },
   { (char *) "strings_e", guestfs_int_py_strings_e, METH_VARARGS, NULL },
+  { (char *) "swapoff_device", guestfs_int_py_swapoff_device, METH_VARARGS, NULL },
+  { (char *) "swapoff_file", guestfs_int_py_swapoff_file, METH_VARARGS, NULL },
+  { (char *) "swapoff_label", guestfs_int_py_swapoff_label, METH_VARARGS, NULL },
+  { (char *) "swapoff_uuid", guestfs_int_py_swapoff_uuid, METH_VARARGS, NULL },
+  { (char *) "swapon_device", guestfs_int_py_swapon_device, METH_VARARGS, NULL },
+  { (char *) "swapon_file", guestfs_int_py_swapon_file, METH_VARARGS, NULL },
+  { (char *) "swapon_label", guestfs_int_py_swapon_label, METH_VARARGS, NULL },
+  { (char *) "swapon_uuid", guestfs_int_py_swapon_uuid, METH_VARARGS, NULL },
   { (char *) "sync", guestfs_int_py_sync, METH_VARARGS, NULL },
   { (char *) "tail", guestfs_int_py_tail, METH_VARARGS, NULL },
   { (char *) "tail_n", guestfs_int_py_tail_n, METH_VARARGS, NULL },
@@ -15923,6 +18605,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "touch", guestfs_int_py_touch, METH_VARARGS, NULL },
   { (char *) "truncate", guestfs_int_py_truncate, METH_VARARGS, NULL },
   { (char *) "truncate_size", guestfs_int_py_truncate_size, METH_VARARGS, NULL },
+  { (char *) "tune2fs", guestfs_int_py_tune2fs, METH_VARARGS, NULL },
   { (char *) "tune2fs_l", guestfs_int_py_tune2fs_l, METH_VARARGS, NULL },
   { (char *) "umask", guestfs_int_py_umask, METH_VARARGS, NULL },
   { (char *) "umount", guestfs_int_py_umount, METH_VARARGS, NULL },
@@ -15934,21 +18617,32 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "utsname", guestfs_int_py_utsname, METH_VARARGS, NULL },
   { (char *) "version", guestfs_int_py_version, METH_VARARGS, NULL },
   { (char *) "vfs_label", guestfs_int_py_vfs_label, METH_VARARGS, NULL },
+  { (char *) "vfs_minimum_size", guestfs_int_py_vfs_minimum_size, METH_VARARGS, NULL },
   { (char *) "vfs_type", guestfs_int_py_vfs_type, METH_VARARGS, NULL },
   { (char *) "vfs_uuid", guestfs_int_py_vfs_uuid, METH_VARARGS, NULL },
+  { (char *) "vg_activate", guestfs_int_py_vg_activate, METH_VARARGS, NULL },
   { (char *) "vg_activate_all", guestfs_int_py_vg_activate_all, METH_VARARGS, NULL },
+  { (char *) "vgchange_uuid", guestfs_int_py_vgchange_uuid, METH_VARARGS, NULL },
+  { (char *) "vgchange_uuid_all", guestfs_int_py_vgchange_uuid_all, METH_VARARGS, NULL },
   { (char *) "vgcreate", guestfs_int_py_vgcreate, METH_VARARGS, NULL },
+  { (char *) "vglvuuids", guestfs_int_py_vglvuuids, METH_VARARGS, NULL },
+  { (char *) "vgmeta", guestfs_int_py_vgmeta, METH_VARARGS, NULL },
+  { (char *) "vgpvuuids", guestfs_int_py_vgpvuuids, METH_VARARGS, NULL },
   { (char *) "vgremove", guestfs_int_py_vgremove, METH_VARARGS, NULL },
+  { (char *) "vgrename", guestfs_int_py_vgrename, METH_VARARGS, NULL },
   { (char *) "vgs", guestfs_int_py_vgs, METH_VARARGS, NULL },
   { (char *) "vgs_full", guestfs_int_py_vgs_full, METH_VARARGS, NULL },
+  { (char *) "vguuid", guestfs_int_py_vguuid, METH_VARARGS, NULL },
   { (char *) "wait_ready", guestfs_int_py_wait_ready, METH_VARARGS, NULL },
   { (char *) "wc_c", guestfs_int_py_wc_c, METH_VARARGS, NULL },
   { (char *) "wc_l", guestfs_int_py_wc_l, METH_VARARGS, NULL },
   { (char *) "wc_w", guestfs_int_py_wc_w, METH_VARARGS, NULL },
+  { (char *) "wipefs", guestfs_int_py_wipefs, METH_VARARGS, NULL },
   { (char *) "write", guestfs_int_py_write, METH_VARARGS, NULL },
   { (char *) "write_append", guestfs_int_py_write_append, METH_VARARGS, NULL },
   { (char *) "zero", guestfs_int_py_zero, METH_VARARGS, NULL },
   { (char *) "zero_device", guestfs_int_py_zero_device, METH_VARARGS, NULL },
+  { (char *) "zero_free_space", guestfs_int_py_zero_free_space, METH_VARARGS, NULL },
   { (char *) "zerofree", guestfs_int_py_zerofree, METH_VARARGS, NULL },
   { NULL, NULL, 0, NULL }
 };
