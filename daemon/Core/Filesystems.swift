@@ -83,20 +83,11 @@ extension Handlers {
     /// names devices its own way, /dev/mapper/VG-LV for /dev/VG/LV, so the
     /// answers are matched by the device they resolve to).
     func blkidTypes(_ devices: [String]) -> [String: String] {
-        guard !devices.isEmpty,
-              let r = try? Command.run(["blkid", "-c", "/dev/null", "-o", "export"] + devices) else { return [:] }
+        guard !devices.isEmpty else { return [:] }
         var byReal: [String: String] = [:]
-        var current: [String: String] = [:]
-        func flush() {
-            if let dev = current["DEVNAME"], let type = current["TYPE"] { byReal[realDevice(dev)] = type }
-            current = [:]
+        for block in blkidExport(devices) {
+            if let dev = block["DEVNAME"], let type = block["TYPE"] { byReal[realDevice(dev)] = type }
         }
-        for line in r.out.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty { flush(); continue }
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            current[String(line[line.startIndex..<eq])] = String(line[line.index(after: eq)...])
-        }
-        flush()
         var out: [String: String] = [:]
         for d in devices { out[d] = byReal[realDevice(d)] }
         return out

@@ -13,20 +13,9 @@ struct FilesystemIDs {
 
     static func scan() -> FilesystemIDs {
         var ids = FilesystemIDs()
-        guard let r = try? Command.run(["blkid", "-c", "/dev/null", "-o", "export"]), r.ok || r.status == 2 else {
-            return ids
+        for block in blkidExport([]) {
+            if let dev = block["DEVNAME"] { ids.tags[dev] = block }
         }
-        var current: [String: String] = [:]
-        func flush() {
-            if let dev = current["DEVNAME"] { ids.tags[dev] = current }
-            current = [:]
-        }
-        for line in r.out.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty { flush(); continue }
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            current[String(line[line.startIndex..<eq])] = String(line[line.index(after: eq)...])
-        }
-        flush()
         return ids
     }
 
@@ -38,6 +27,25 @@ struct FilesystemIDs {
             return (tag.hasSuffix("UUID") ? v.lowercased() : v) == want
         }
     }
+}
+
+/// `blkid -c /dev/null -o export [devices]` (every device when none are
+/// named), one tag dictionary per device found; empty if blkid fails.
+func blkidExport(_ devices: [String]) -> [[String: String]] {
+    guard let r = try? Command.run(["blkid", "-c", "/dev/null", "-o", "export"] + devices) else { return [] }
+    var out: [[String: String]] = []
+    var current: [String: String] = [:]
+    for line in r.out.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.isEmpty {
+            if !current.isEmpty { out.append(current) }
+            current = [:]
+            continue
+        }
+        guard let eq = line.firstIndex(of: "=") else { continue }
+        current[String(line[line.startIndex..<eq])] = String(line[line.index(after: eq)...])
+    }
+    if !current.isEmpty { out.append(current) }
+    return out
 }
 
 struct FstabEntry {

@@ -21,17 +21,11 @@ extension Handlers {
     /// The guest path of its RPM database and the librpm backend that reads it.
     private func rpmDatabase(_ ctx: CallContext) -> (String, String)? {
         for dir in ["/usr/lib/sysimage/rpm", "/var/lib/rpm"] {
-            if guestFileExists(ctx, dir + "/rpmdb.sqlite") { return (dir, "sqlite") }
-            if guestFileExists(ctx, dir + "/Packages.db") { return (dir, "ndb") }
-            if guestFileExists(ctx, dir + "/Packages") { return (dir, "bdb_ro") }
+            if guestExists(ctx, dir + "/rpmdb.sqlite") { return (dir, "sqlite") }
+            if guestExists(ctx, dir + "/Packages.db") { return (dir, "ndb") }
+            if guestExists(ctx, dir + "/Packages") { return (dir, "bdb_ro") }
         }
         return nil
-    }
-
-    private func guestFileExists(_ ctx: CallContext, _ path: String) -> Bool {
-        guard let fd = try? ctx.sysroot.open(path, O_RDONLY, op: "rpm") else { return false }
-        close(fd)
-        return true
     }
 
     /// Copies the regular files of the database directory (not following links).
