@@ -66,7 +66,18 @@ extension Handlers {
         if t != "gpt" && t != "mac" && t != "pc98" && t != "amiga" {
             throw DaemonError(EINVAL, "part_set_name: \(device): partition names are only supported on GPT (and a few other) tables, not \(t)")
         }
-        try parted(device, ["name", String(partnum), name])
+        if t == "gpt" {
+            // sgdisk takes the name as one argument, spaces and all.
+            _ = try Command.output(["sgdisk", "--change-name=\(partnum):\(name)", "--", device])
+            settlePartitions(device)
+            return
+        }
+        // parted re-splits its arguments at spaces: quote the name for it.
+        let quote: Character = name.contains("'") ? "\"" : "'"
+        if name.contains(quote) {
+            throw DaemonError(EINVAL, "part_set_name: \(device): a name with both quote characters cannot be set on a \(t) table")
+        }
+        try parted(device, ["name", String(partnum), "\(quote)\(name)\(quote)"])
     }
 
     /// `parted -m print` lines: [disk line, partition lines...].
