@@ -7,7 +7,7 @@ DAEMON_BIN  := $(TOP)/.build-daemon/release/guestfsd
 # The dev tree's appliance; an installed library finds its own without this.
 export LIBGUESTFS_PATH ?= $(APPLIANCE)
 
-.PHONY: all build generate check-generated daemon appliance check swift-tests check-man man demo bench fixed-appliance install clean clib check-c check-python check-fish check-interop
+.PHONY: tools-release all build generate check-generated daemon appliance check swift-tests check-man man demo bench fixed-appliance install clean clib check-c check-python check-fish check-interop
 
 all: build appliance
 
@@ -75,8 +75,16 @@ clib:
 $(APPLIANCE)/supermin.d/packages:
 	$(MAKE) appliance
 
-install: clib $(APPLIANCE)/supermin.d/packages
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/guestfs $(DESTDIR)$(PREFIX)/share/man
+# guestfish and the virt-* tools (one virt-tools program, a symlink per tool).
+VIRT_TOOLS := virt-cat virt-ls virt-df virt-filesystems virt-inspector virt-tar-out virt-tar-in
+tools-release:
+	$(SWIFT) build -c release --product guestfish --scratch-path $(C_SCRATCH)
+	$(SWIFT) build -c release --product virt-tools --scratch-path $(C_SCRATCH)
+
+install: clib tools-release $(APPLIANCE)/supermin.d/packages
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/guestfs $(DESTDIR)$(PREFIX)/share/man $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(C_SCRATCH)/release/guestfish $(C_SCRATCH)/release/virt-tools $(DESTDIR)$(PREFIX)/bin/
+	for t in $(VIRT_TOOLS); do ln -sf virt-tools $(DESTDIR)$(PREFIX)/bin/$$t; done
 	install -m 755 $(C_LIB) $(DESTDIR)$(PREFIX)/lib/libguestfs.so.0
 	ln -sf libguestfs.so.0 $(DESTDIR)$(PREFIX)/lib/libguestfs.so
 	install -m 644 bindings/c/include/guestfs.h $(DESTDIR)$(PREFIX)/include/guestfs.h

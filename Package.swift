@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "guestfsd", targets: ["guestfsd"]),
         .executable(name: "generator", targets: ["generator"]),
         .executable(name: "guestfish", targets: ["guestfish"]),
+        .executable(name: "virt-tools", targets: ["virt-tools"]),
         // The C library: libguestfs.so.0 (guestfs.h API), see bindings/c.
         .library(name: "guestfs", type: .dynamic, targets: ["GuestfsC"]),
     ],
@@ -77,6 +78,9 @@ let package = Package(
         .systemLibrary(name: "CReadline", path: "Sources/guestfish/CReadline"),
         .executableTarget(name: "guestfish", dependencies: ["Guestfs", "CReadline"], path: "Sources/guestfish",
                           exclude: ["CReadline"]),
+        // virt-cat, virt-ls, virt-df, virt-filesystems, virt-inspector,
+        // virt-tar-in/out: one program, picked by the name it runs as.
+        .executableTarget(name: "virt-tools", dependencies: ["Guestfs", "GuestfsProtocol"], path: "Sources/virt-tools"),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),

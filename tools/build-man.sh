@@ -24,7 +24,7 @@ pages=("$out/pod/guestfs.pod:3")
 for extra in man/*.pod; do
     case "$extra" in man/guestfs-actions.pod|man/guestfs-structs.pod|man/guestfs-optgroups.pod) continue ;; esac
     name="$(basename "$extra" .pod)"
-    sect=3; [ "$name" = guestfish ] && sect=1
+    sect=3; case "$name" in guestfish|virt-*) sect=1 ;; esac
     cp "$extra" "$out/pod/$name.pod"
     pages+=("$out/pod/$name.pod:$sect")
 done

@@ -15,7 +15,11 @@
 #  inspection-vs-libguestfs libguestfs's guestfish -i and ours inspect the same
 #                           phony guests and must report the same facts.
 #
-#   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library|inspect]...
+#  virt-tools-vs-libguestfs libguestfs's virt-filesystems/df/ls/cat/inspector/
+#                           tar-out and ours give identical output on the same
+#                           phony guests.
+#
+#   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library|inspect|tools]...
 #   (`make check-interop` builds the fixed appliance and runs this.)
 # Prints one PASS/FAIL line per check, then "N passed, M failed"; exits 1 on
 # any failure. A test whose libguestfs peer is not installed is skipped.
@@ -210,13 +214,70 @@ test_inspect() {
     done
 }
 
-tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library inspect)
+# ---------------------------------------------------------------------------
+# (d) virt tools: libguestfs's virt-* and ours print the same on the phony guests
+# ---------------------------------------------------------------------------
+# Same guests as (c) (made again if (c) did not run). Each pair of runs must
+# print identical output, byte for byte. Left out: Debian's product_name (see
+# (c)) and the Fedora guest's applications (libguestfs 1.48 cannot read its
+# SQLite RPM database read-only).
+test_tools() {
+    local t=virt-tools-vs-libguestfs
+    if [ ! -x /usr/bin/virt-filesystems ] || ! compgen -G '/usr/lib/*/guestfs/supermin.d' >/dev/null; then
+        skip=$((skip+1)); echo "SKIP $t (libguestfs's virt tools and appliance are not installed)"; return
+    fi
+    local ours=${VIRT_TOOLS:-$TOP/.build/debug/virt-tools}
+    local fish=${GUESTFISH:-$TOP/.build/debug/guestfish}
+    local d=$work/inspect kind tool args lg_out ours_out t0
+    mkdir -p "$d"
+    for kind in debian fedora; do
+        if [ ! -f "$d/$kind.img" ] && ! (LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} GUESTFISH=$fish \
+              "$TOP/Tests/phony-guests/make-phony-guest.sh" $kind "$d/$kind.img") >"$d/make.log" 2>&1; then
+            bad "$t/$kind/make" "$(tail -20 "$d/make.log")"; continue
+        fi
+        while IFS='|' read -r tool args; do
+            [ -n "$tool" ] || continue
+            t0=$(date +%s.%N)
+            # shellcheck disable=SC2086
+            lg_out=$(cd "$d" && timeout 600 /usr/bin/virt-$tool --format=raw -a $kind.img ${args//TARFILE/lg.tar} 2>&1; echo "rc=$?")
+            local lg_s; lg_s=$(secs "$t0"); t0=$(date +%s.%N)
+            # shellcheck disable=SC2086
+            ours_out=$(cd "$d" && LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} \
+                       timeout 600 "$ours" $tool --format=raw -a $kind.img ${args//TARFILE/ours.tar} 2>&1; echo "rc=$?")
+            echo "     (virt-$tool $args on $kind: libguestfs $lg_s s, ours $(secs "$t0") s)"
+            if [ "$tool" = inspector ]; then
+                [ $kind = debian ] && { lg_out=$(grep -v '<product_name>' <<<"$lg_out"); ours_out=$(grep -v '<product_name>' <<<"$ours_out"); }
+            fi
+            if [ "$tool" = tar-out ]; then
+                lg_out+=$'\n'$(cd "$d" && tar tvf lg.tar 2>&1; rm -f lg.tar)
+                ours_out+=$'\n'$(cd "$d" && tar tvf ours.tar 2>&1; rm -f ours.tar)
+            fi
+            check "$t/$kind/virt-$tool $args" "$lg_out" "$ours_out"
+        done <<EOF2
+filesystems|--all --long -h
+filesystems|--all --long --csv --uuid
+filesystems|--extra
+df|
+df|-h
+df|--inodes --csv
+ls|-l /etc
+ls|-lR --csv --time-t /
+ls|-R /etc
+cat|/etc/fstab /etc/hostname
+inspector|$( [ $kind = fedora ] && echo --no-applications )
+tar-out|/etc TARFILE
+EOF2
+    done
+}
+
+tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library inspect tools)
 for t in "${tests[@]}"; do
     case $t in
         fish) test_fish ;;
         library) test_library ;;
         inspect) test_inspect ;;
-        *) echo "unknown test $t (fish, library, inspect)"; exit 2 ;;
+        tools) test_tools ;;
+        *) echo "unknown test $t (fish, library, inspect, tools)"; exit 2 ;;
     esac
 done
 

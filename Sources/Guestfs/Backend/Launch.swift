@@ -55,7 +55,9 @@ struct LaunchFailure: Error {
 }
 
 extension Guestfs {
-    static let defaultLaunchTimeout = 120.0
+    /// Generous, like libguestfs's own: under TCG on a loaded machine a
+    /// healthy appliance can take minutes; a hung one is rare.
+    static let defaultLaunchTimeout = 600.0
     static let kvmProbeTimeout = 20.0
 
     func impl_launch() throws {

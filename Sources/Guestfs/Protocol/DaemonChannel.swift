@@ -32,14 +32,23 @@ final class ConsoleReader {
         _ = fcntl(fd, F_SETFL, fl | O_NONBLOCK)
     }
 
-    /// Reads whatever is available without blocking.
+    /// Longest line kept whole; a console that never sends a newline must
+    /// not grow memory without bound.
+    static let maxLineBytes = 4096
+    /// Most bytes one drain reads, so a console that never stops talking
+    /// cannot keep the caller from checking its deadline.
+    static let maxDrainBytes = 1 << 20
+
+    /// Reads what is available without blocking, up to `maxDrainBytes`.
     func drain() {
         guard isOpen else { return }
         var buf = [UInt8](repeating: 0, count: 16384)
-        while true {
+        var total = 0
+        while total < ConsoleReader.maxDrainBytes {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 consume(buf[0..<n])
+                total += n
                 continue
             }
             if n == 0 { isOpen = false; flush() }
@@ -55,6 +64,7 @@ final class ConsoleReader {
                 emitLine()
             } else if b != UInt8(ascii: "\r") {
                 partial.append(b)
+                if partial.count >= ConsoleReader.maxLineBytes { emitLine() }
             }
         }
     }

@@ -1,0 +1,58 @@
+import XCTest
+@testable import Guestfs
+
+/// The console reader must stay bounded whatever qemu's serial port sends:
+/// a guest that floods it (or never sends a newline) must not stop launch
+/// from checking its deadline or grow memory without limit.
+final class ConsoleReaderTests: XCTestCase {
+    func testDrainReturnsWhileTheWriterKeepsWriting() throws {
+        var sv: [Int32] = [-1, -1]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv), 0)
+        defer { close(sv[0]); close(sv[1]) }
+        let writerFD = sv[1]
+        // A writer that never stops and never sends a newline.
+        let stop = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        stop.pointee = false
+        defer { stop.deallocate() }
+        let writer = Thread {
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 65536)
+            while !stop.pointee {
+                _ = chunk.withUnsafeBytes { write(writerFD, $0.baseAddress, $0.count) }
+            }
+        }
+        writer.start()
+        let reader = ConsoleReader(fd: sv[0])
+        var lines = 0
+        reader.onLine = { line in
+            lines += 1
+            XCTAssertLessThanOrEqual(line.utf8.count, ConsoleReader.maxLineBytes)
+        }
+        let start = Date()
+        for _ in 0..<4 { reader.drain() }
+        stop.pointee = true
+        // Unblock a writer stuck in write() on a full socket.
+        shutdown(sv[0], Int32(SHUT_RDWR))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, "drain did not return while the console kept writing")
+        XCTAssertGreaterThan(lines, 0, "long lines are cut and handed on")
+        XCTAssertLessThanOrEqual(reader.tail.count, ConsoleReader.tailLines)
+    }
+
+    func testLinesAndTail() throws {
+        var sv: [Int32] = [-1, -1]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv), 0)
+        defer { close(sv[0]) }
+        let text = (1...50).map { "line \($0)\r\n" }.joined() + "no newline"
+        _ = Array(text.utf8).withUnsafeBytes { write(sv[1], $0.baseAddress, $0.count) }
+        close(sv[1])
+        let reader = ConsoleReader(fd: sv[0])
+        var got: [String] = []
+        reader.onLine = { got.append($0) }
+        reader.drain()
+        XCTAssertEqual(got.count, 51)
+        XCTAssertEqual(got.first, "line 1")
+        XCTAssertEqual(got.last, "no newline")
+        XCTAssertEqual(reader.tail.count, ConsoleReader.tailLines)
+        XCTAssertEqual(reader.tail.last, "no newline")
+        XCTAssertFalse(reader.isOpen)
+    }
+}
