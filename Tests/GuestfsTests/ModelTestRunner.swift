@@ -27,6 +27,34 @@ struct ModelTestFailure: Error, CustomStringConvertible {
     var description: String
 }
 
+/// The tests of actions.yaml, decoded from the generated JSON lines
+/// (Generated/ActionTestData.swift; the tagged value format is described
+/// in generator/Emitters/TestDataEmitter.swift).
+let generatedActionTests: [ModelTest] = generatedActionTestLines.map { line in
+    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+          let action = obj["action"] as? String, let index = obj["index"] as? Int,
+          let prepare = obj["prepare"] as? String, let run = obj["run"] as? [[Any]],
+          let expect = obj["expect"] as? [[Any]] else {
+        fatalError("Generated/ActionTestData.swift: bad test line: \(line)")
+    }
+    return ModelTest(action: action, index: index, prepare: prepare,
+                     run: run.map { $0.map(decodeTestValue) },
+                     expect: expect.map { ($0[0] as! String, decodeTestValue($0[1])) })
+}
+
+func decodeTestValue(_ any: Any) -> TV {
+    guard let a = any as? [Any], let tag = a.first as? String else { fatalError("bad test value \(any)") }
+    switch tag {
+    case "s": return .string(a[1] as! String)
+    case "i": return .int(Int64(a[1] as! String)!)
+    case "b": return .bool(a[1] as! Bool)
+    case "n": return .null
+    case "l": return .list((a[1] as! [Any]).map(decodeTestValue))
+    case "m": return .map((a[1] as! [[Any]]).map { ($0[0] as! String, decodeTestValue($0[1])) })
+    default: fatalError("bad test value tag \(tag)")
+    }
+}
+
 /// Runs model tests against one real, shared appliance: two blank disks
 /// (/dev/sda 512 MiB, /dev/sdb 64 MiB), reset before every test.
 final class ModelTestRunner {
