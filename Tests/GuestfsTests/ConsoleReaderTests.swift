@@ -11,14 +11,17 @@ final class ConsoleReaderTests: XCTestCase {
         defer { close(sv[0]); close(sv[1]) }
         let writerFD = sv[1]
         // A writer that never stops and never sends a newline.
-        let stop = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-        stop.pointee = false
+        let stop = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
+        stop.initialize(repeating: false, count: 2)
         defer { stop.deallocate() }
         let writer = Thread {
             let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 65536)
+            // send(MSG_NOSIGNAL): the reader closing must not SIGPIPE the test process.
             while !stop.pointee {
-                _ = chunk.withUnsafeBytes { write(writerFD, $0.baseAddress, $0.count) }
+                let n = chunk.withUnsafeBytes { send(writerFD, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n < 0 { break }
             }
+            stop[1] = true
         }
         writer.start()
         let reader = ConsoleReader(fd: sv[0])
@@ -27,11 +30,16 @@ final class ConsoleReaderTests: XCTestCase {
             lines += 1
             XCTAssertLessThanOrEqual(line.utf8.count, ConsoleReader.maxLineBytes)
         }
+        // Wait until the writer has filled the socket, then drain.
+        var p = pollfd(fd: sv[0], events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&p, 1, 10_000), 1)
+        usleep(100_000)
         let start = Date()
         for _ in 0..<4 { reader.drain() }
         stop.pointee = true
         // Unblock a writer stuck in write() on a full socket.
         shutdown(sv[0], Int32(SHUT_RDWR))
+        for _ in 0..<500 where !stop[1] { usleep(10_000) }
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, "drain did not return while the console kept writing")
         XCTAssertGreaterThan(lines, 0, "long lines are cut and handed on")
         XCTAssertLessThanOrEqual(reader.tail.count, ConsoleReader.tailLines)
