@@ -64,15 +64,16 @@ final class VirtLs: VirtTool {
             switch (long, recursive) {
             case (false, false): for n in try g.ls(dir) { ToolIO.line(n) }
             case (true, false): ToolIO.out(try g.ll(dir))
-            case (false, true): for n in try g.find(dir) { ToolIO.line(n) }
+            // find's names are relative to dir; shown from its root, as "/name".
+            case (false, true): for n in try g.find(dir) { ToolIO.line("/" + n) }
             case (true, true): try walk(g, dir)
             }
         }
         return 0
     }
 
-    /// Every entry under `dir`, a directory's entries before its
-    /// subdirectories', each with its full stat in one batch per directory.
+    /// Every entry under `dir`, depth first, each directory's entries
+    /// stat'ed in one batch.
     func walk(_ g: Guestfs, _ dir: String) throws {
         let top = try g.lstatns(dir)
         try show(g, path: dir, top)
@@ -83,13 +84,12 @@ final class VirtLs: VirtTool {
         let names = try g.ls(dir)
         guard !names.isEmpty else { return }
         let stats = try g.lstatnslist(dir, names)
-        var subdirs: [String] = []
         for (name, st) in zip(names, stats) {
             let path = dir == "/" ? "/" + name : dir + "/" + name
             try show(g, path: path, st)
-            if st.stMode & 0o170000 == 0o040000 { subdirs.append(path) }
+            // Depth first: a directory's contents straight after it.
+            if st.stMode & 0o170000 == 0o040000 { try walkBelow(g, path) }
         }
-        for d in subdirs { try walkBelow(g, d) }
     }
 
     func show(_ g: Guestfs, path: String, _ st: StatNS) throws {
