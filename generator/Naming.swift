@@ -29,6 +29,20 @@ enum Naming {
 
     /// A Swift string literal for arbitrary text.
     static func literal(_ s: String) -> String {
+        quoted(s) { "\\u{\(String($0, radix: 16))}" }
+    }
+
+    /// A JSON string for arbitrary text.
+    static func jsonString(_ s: String) -> String {
+        quoted(s) { v in
+            let hex = String(v, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+
+    /// `s` in double quotes with the escapes Swift and JSON share; other
+    /// control characters are written by `control`.
+    private static func quoted(_ s: String, control: (UInt32) -> String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -38,7 +52,7 @@ enum Naming {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 { out += control(u.value) } else { out.unicodeScalars.append(u) }
             }
         }
         return out + "\""

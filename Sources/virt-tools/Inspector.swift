@@ -83,7 +83,7 @@ final class VirtInspector: VirtTool {
         }
 
         if applications {
-            try mountRoot(g, root)
+            try mountInspected(g, root, readOnly: true)
             x.start("applications")
             for a in try g.inspectListApplications2(root) {
                 x.start("application")
@@ -102,11 +102,5 @@ final class VirtInspector: VirtTool {
             try g.umountAll()
         }
         x.end()
-    }
-
-    /// Mounts the guest's filesystems read-only where it mounts them.
-    func mountRoot(_ g: Guestfs, _ root: String) throws {
-        let mps = try g.inspectGetMountpointsPairs(root).sorted { ($0.key.count, $0.key) < ($1.key.count, $1.key) }
-        for (mp, dev) in mps { try? g.mountRo(dev, mp) }
     }
 }

@@ -160,17 +160,25 @@ func mountGuest(_ g: Guestfs, _ common: CommonOptions, tool: String, readOnly: B
         throw ToolError("multi-boot operating systems are not supported (found \(roots.count) roots: \(roots.joined(separator: ", "))); use -m to choose the filesystems")
     }
     let root = roots[0]
+    try mountInspected(g, root, readOnly: readOnly) { dev, mp, e in
+        ToolIO.err(tool, "warning: \(dev) could not be mounted on \(mp): \(e.message)")
+    }
+    return root
+}
+
+/// Mounts an inspected root's filesystems where the guest mounts them,
+/// shortest mount point first. A filesystem that will not mount (swap
+/// listed with a mount point, a missing disk) goes to `failed`, not up.
+func mountInspected(_ g: Guestfs, _ root: String, readOnly: Bool,
+                    failed: (String, String, GuestfsError) -> Void = { _, _, _ in }) throws {
     let mps = try g.inspectGetMountpointsPairs(root).sorted { ($0.key.count, $0.key) < ($1.key.count, $1.key) }
     for (mp, dev) in mps {
         do {
             if readOnly { try g.mountRo(dev, mp) } else { try g.mount(dev, mp) }
         } catch let e as GuestfsError {
-            // A filesystem that will not mount (swap listed with a mount
-            // point, a missing disk) must not stop the tool.
-            ToolIO.err(tool, "warning: \(dev) could not be mounted on \(mp): \(e.message)")
+            failed(dev, mp, e)
         }
     }
-    return root
 }
 
 /// The guest path for `path`: on Windows guests "C:\Windows\..." style
