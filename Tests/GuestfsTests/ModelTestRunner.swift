@@ -248,6 +248,11 @@ final class ModelTestRunner {
         }
         try timed("umount") { try g.umountAll() }
         try timed("lvmremove") { try g.lvmRemoveAll() }
+        // A test that failed half way can leave a LUKS mapping open, which
+        // keeps its partition busy for every test after it.
+        timed("dmclose") {
+            for dm in (try? g.listDmDevices()) ?? [] { try? g.cryptsetupClose(dm) }
+        }
         try timed("zero") { try zeroDisks() }
         for (dev, _) in disks {
             try timed("rereadpt") { try g.blockdevRereadpt(dev) }
