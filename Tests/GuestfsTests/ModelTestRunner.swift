@@ -386,6 +386,21 @@ final class ModelTestRunner {
                 }
                 if got != Int(n) { throw fail("expected \(n) items, got \(got): \(value)") }
             case "fields":
+                if case let .hashtable(pairs) = value {
+                    // A hashtable: each listed key present with that value.
+                    guard case let .map(wanted) = want else { throw fail("fields needs a mapping") }
+                    for (k, w) in wanted {
+                        guard let got = pairs.first(where: { $0.0 == k })?.1 else { throw fail("no key \(k.debugDescription) in \(value)") }
+                        let ok: Bool
+                        switch w {
+                        case let .string(s): ok = got == s
+                        case let .int(i): ok = got == String(i)
+                        default: ok = false
+                        }
+                        if !ok { throw fail("key \(k.debugDescription): expected \(describe(w)), got \(got.debugDescription)") }
+                    }
+                    break
+                }
                 guard case let .structure(fields) = value else { throw fail("expected a struct, got \(value)") }
                 try checkFields(fields, want, fail)
             case "fields_at":

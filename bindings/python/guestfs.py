@@ -627,6 +627,337 @@ class GuestFS(object):
         r = libguestfsmod.blockdev_setrw(self._o, device)
         return r
 
+    def btrfs_balance_cancel(self, path):
+        """Stops a balance that is running or paused on the mounted btrfs filesystem that
+        contains path; chunks already moved stay where they are. Fails when no balance is
+        in progress.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_balance_cancel(self._o, path)
+        return r
+
+    def btrfs_balance_pause(self, path):
+        """Pauses the balance running on the mounted btrfs filesystem that contains path;
+        btrfs_balance_resume carries on from where it stopped. Fails when no balance is
+        running.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_balance_pause(self._o, path)
+        return r
+
+    def btrfs_balance_resume(self, path):
+        """Resumes a paused balance on the mounted btrfs filesystem that contains path.
+        Fails when there is no paused balance.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_balance_resume(self._o, path)
+        return r
+
+    def btrfs_balance_status(self, path):
+        """Reports on the balance of the mounted btrfs filesystem that contains path. The
+        status field is running, paused or none (no balance in progress; the
+        counters are then zero). The counters give the estimated number of chunks in all,
+        how many were balanced and how many were considered so far, and the percentage
+        left.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_balance_status(self._o, path)
+        return r
+
+    def btrfs_device_add(self, devices, fs):
+        """Adds the devices in devices to the mounted btrfs filesystem that contains fs,
+        which grows by their size. Whatever the devices held before is overwritten. New data
+        goes to all devices from then on; run btrfs_filesystem_balance to spread the
+        existing data too. An empty list does nothing.
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.btrfs_device_add(self._o, devices, fs)
+        return r
+
+    def btrfs_device_delete(self, devices, fs):
+        """Removes the devices in devices from the mounted btrfs filesystem that contains
+        fs. Their data is first moved to the remaining devices, so this fails when the
+        rest is too small or when the chosen data layout needs more devices than would be
+        left (such as raid1 with two devices). An empty list does nothing.
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.btrfs_device_delete(self._o, devices, fs)
+        return r
+
+    def btrfs_filesystem_balance(self, fs):
+        """Runs a full balance of the mounted btrfs filesystem that contains the path fs:
+        every data and metadata chunk is rewritten and spread again over the filesystem's
+        devices, for example after a device was added. It returns when the balance has
+        finished, which can take a long time on a big filesystem. See btrfs_balance_status,
+        btrfs_balance_pause, btrfs_balance_resume and btrfs_balance_cancel.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_filesystem_balance(self._o, fs)
+        return r
+
+    def btrfs_filesystem_defragment(self, path, flush=None, compress=None):
+        """Defragments the file or directory path on a mounted btrfs filesystem; a directory
+        is processed recursively, file by file. If flush is true, data is written out
+        after each file is done. compress recompresses the data while defragmenting, using
+        zlib, lzo or zstd; any other method is an error. Without it the data keeps
+        its current compression.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_filesystem_defragment(self._o, path, flush, compress)
+        return r
+
+    def btrfs_filesystem_resize(self, mountpoint, size=None):
+        """Grows or shrinks the mounted btrfs filesystem that contains mountpoint. size is
+        the new size in bytes (it must be greater than zero); without it the filesystem grows
+        to fill its device. Only the filesystem changes: to shrink the partition or volume
+        underneath, shrink the filesystem first. Fails if the data in use does not fit in the
+        new size.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_filesystem_resize(self._o, mountpoint, size)
+        return r
+
+    def btrfs_filesystem_show(self, device):
+        """Returns the devices that make up the btrfs filesystem on device, one entry per
+        member device. The filesystem need not be mounted. Fails with ENODEV if some of
+        its devices are missing, and fails if device holds no btrfs filesystem.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_filesystem_show(self._o, device)
+        return r
+
+    def btrfs_filesystem_sync(self, fs):
+        """Forces the mounted btrfs filesystem that contains fs to commit its pending
+        changes to disk, as a btrfs transaction. Fails if fs is not on btrfs.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_filesystem_sync(self._o, fs)
+        return r
+
+    def btrfs_fsck(self, device, superblock=None, repair=None):
+        """Checks the btrfs filesystem on device, which should not be mounted, and fails if
+        problems are found. superblock makes the check read the given superblock copy
+        instead of the primary one: current btrfs tools number the copies 0 (the primary),
+        1 and 2. If repair is true, problems are also repaired, which btrfs itself
+        advises only as a last resort (the tool waits ten seconds before repairing).
+        
+        This action is deprecated: use btrfs_scrub_full to verify a mounted filesystem.
+        
+        This call is deprecated; use GuestFS.btrfs_scrub_full instead.
+        """
+        warnings.warn("use GuestFS.btrfs_scrub_full instead of GuestFS.btrfs_fsck", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_fsck(self._o, device, superblock, repair)
+        return r
+
+    def btrfs_image(self, source, image, compresslevel=None):
+        """Saves the metadata of the btrfs filesystem on the devices source into the file
+        image, a path in the mounted guest filesystems (the file is created or
+        replaced). File contents are not copied, so the image is small; it is meant for
+        debugging a damaged filesystem. compresslevel (0 to 9) compresses the image;
+        without it the image is not compressed. The source filesystem should not be
+        mounted.
+        """
+        self._check_not_closed()
+        source = list(source)
+        r = libguestfsmod.btrfs_image(self._o, source, image, compresslevel)
+        return r
+
+    def btrfs_qgroup_assign(self, src, dst, path):
+        """Makes quota group src a member of quota group dst on the mounted btrfs
+        filesystem that contains path, so that dst's usage and limits include
+        src's. Group IDs are written LEVEL/ID, for example 0/256 for a subvolume's
+        own group and 1/0 for a higher-level group. Quotas must be enabled.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_assign(self._o, src, dst, path)
+        return r
+
+    def btrfs_qgroup_create(self, qgroupid, subvolume):
+        """Creates the quota group qgroupid (written LEVEL/ID, such as 1/0) on the
+        mounted btrfs filesystem that contains subvolume. Quotas must be enabled
+        (btrfs_quota_enable).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_create(self._o, qgroupid, subvolume)
+        return r
+
+    def btrfs_qgroup_destroy(self, qgroupid, subvolume):
+        """Removes the quota group qgroupid from the mounted btrfs filesystem that contains
+        subvolume. Fails if the group does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_destroy(self._o, qgroupid, subvolume)
+        return r
+
+    def btrfs_qgroup_limit(self, subvolume, size):
+        """Limits the space the subvolume subvolume may reference to size bytes, by
+        setting the limit on its quota group. Writes that would go past the limit then fail
+        with EDQUOT. Quotas must be enabled (btrfs_quota_enable).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_limit(self._o, subvolume, size)
+        return r
+
+    def btrfs_qgroup_remove(self, src, dst, path):
+        """Takes quota group src out of quota group dst on the mounted btrfs filesystem
+        that contains path, undoing btrfs_qgroup_assign. Fails if src is not a
+        member of dst.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_remove(self._o, src, dst, path)
+        return r
+
+    def btrfs_qgroup_show(self, path):
+        """Lists the quota groups of the mounted btrfs filesystem that contains path, each
+        with its ID (LEVEL/ID), the bytes it references and the bytes only it uses
+        (exclusive). Fails if quotas are not enabled.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_qgroup_show(self._o, path)
+        return r
+
+    def btrfs_quota_enable(self, fs, enable):
+        """Turns quota accounting on (enable true) or off (false) for a btrfs filesystem.
+        fs is a device or btrfsvol: mountable, mounted briefly for the call, or a path
+        in a mounted btrfs filesystem. With quotas on, every subvolume gets its own quota
+        group, see btrfs_qgroup_show and btrfs_qgroup_limit.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_quota_enable(self._o, fs, enable)
+        return r
+
+    def btrfs_quota_rescan(self, fs):
+        """Recounts the space used by every quota group of a btrfs filesystem from scratch and
+        waits until the count is done. fs is a device or btrfsvol: mountable, mounted
+        briefly for the call, or a path in a mounted btrfs filesystem. Quotas must be
+        enabled.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_quota_rescan(self._o, fs)
+        return r
+
+    def btrfs_replace(self, srcdev, targetdev, mntpoint):
+        """Moves everything the mounted btrfs filesystem at mntpoint keeps on device
+        srcdev to device targetdev, which then takes its place in the filesystem, and
+        returns when the copy is done. Whatever targetdev held before is overwritten; it
+        must be at least as big as srcdev.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_replace(self._o, srcdev, targetdev, mntpoint)
+        return r
+
+    def btrfs_rescue_chunk_recover(self, device):
+        """Rebuilds the chunk tree of the damaged btrfs filesystem on device by scanning the
+        whole device for chunk records, answering yes to every question. The filesystem must
+        not be mounted. This reads the entire device and can be slow.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_rescue_chunk_recover(self._o, device)
+        return r
+
+    def btrfs_rescue_super_recover(self, device):
+        """Checks the superblock copies of the btrfs filesystem on device and, if the
+        primary superblock is damaged, restores it from a good copy, answering yes to every
+        question. The filesystem must not be mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_rescue_super_recover(self._o, device)
+        return r
+
+    def btrfs_scrub_cancel(self, path):
+        """Stops a scrub running on the mounted btrfs filesystem that contains path; its
+        progress is remembered so that btrfs_scrub_resume can carry on later. Fails when
+        no scrub is running.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_scrub_cancel(self._o, path)
+        return r
+
+    def btrfs_scrub_full(self, path, readonly=None):
+        """Scrubs the mounted btrfs filesystem that contains path and waits for the end:
+        all data and metadata is read back and checked against its checksums, and damaged
+        blocks are repaired from a good copy where the filesystem keeps one. If readonly
+        is true nothing is repaired. Fails if errors are found (btrfs_scrub_status then
+        gives the counts).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_scrub_full(self._o, path, readonly)
+        return r
+
+    def btrfs_scrub_resume(self, path):
+        """Continues a scrub of the mounted btrfs filesystem that contains path that was
+        cancelled or interrupted, from where it stopped. Fails when there is nothing to
+        resume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_scrub_resume(self._o, path)
+        return r
+
+    def btrfs_scrub_start(self, path):
+        """Starts a scrub of the mounted btrfs filesystem that contains path: its data and
+        metadata are read back and checked against their checksums, and bad blocks are
+        repaired where a good copy exists. Use btrfs_scrub_status for the progress and
+        btrfs_scrub_cancel to stop it; btrfs_scrub_full does the whole scrub in one
+        call.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_scrub_start(self._o, path)
+        return r
+
+    def btrfs_scrub_status(self, path):
+        """Returns the counters of the latest scrub of the mounted btrfs filesystem that
+        contains path: extents and bytes of data and metadata checked, errors of each
+        kind found, errors corrected and uncorrectable, and the last position reached.
+        Every counter is zero if the filesystem was never scrubbed.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_scrub_status(self._o, path)
+        return r
+
+    def btrfs_set_seeding(self, device, seeding):
+        """Turns the seeding flag of the unmounted btrfs filesystem on device on (seeding
+        true) or off. A seeding filesystem mounts read-only and can serve as the read-only
+        base of new filesystems: after adding a writable device with btrfs_device_add,
+        changes go to the new device. Same as btrfstune_seeding.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_set_seeding(self._o, device, seeding)
+        return r
+
+    def btrfs_subvolume_create(self, dest, qgroupid=None):
+        """Creates a new, empty btrfs subvolume at dest, whose parent directory must be on a
+        mounted btrfs filesystem. If qgroupid is given (such as 1/0), the new
+        subvolume's quota group is added to that existing quota group. Fails with EEXIST
+        if dest already exists.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_create(self._o, dest, qgroupid)
+        return r
+
+    btrfs_subvolume_create_opts = btrfs_subvolume_create
+
+    def btrfs_subvolume_delete(self, subvolume):
+        """Deletes the btrfs subvolume or snapshot subvolume together with everything in it.
+        Fails if the path is not a subvolume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_delete(self._o, subvolume)
+        return r
+
+    def btrfs_subvolume_get_default(self, fs):
+        """Returns the ID of the default subvolume of a btrfs filesystem: the one mounted when
+        no subvolume is asked for. fs is a device or btrfsvol: mountable (mounted
+        briefly for the call) or a path in a mounted btrfs filesystem. The top level of the
+        filesystem has ID 5, which is the default until btrfs_subvolume_set_default
+        changes it.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_get_default(self._o, fs)
+        return r
+
     def btrfs_subvolume_list(self, fs):
         """Lists the subvolumes (and snapshots) of a btrfs filesystem. fs is either a
         device holding the filesystem, which is mounted temporarily for the call, or a
@@ -639,6 +970,72 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.btrfs_subvolume_list(self._o, fs)
+        return r
+
+    def btrfs_subvolume_set_default(self, id, fs):
+        """Makes the subvolume with ID id the default subvolume of the mounted btrfs
+        filesystem that contains fs, so that mounting the filesystem without naming a
+        subvolume mounts that one. ID 5 is the top level. Subvolume IDs are listed by
+        btrfs_subvolume_list.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_set_default(self._o, id, fs)
+        return r
+
+    def btrfs_subvolume_show(self, subvolume):
+        """Describes the btrfs subvolume subvolume as a hash of its properties, with the
+        same names btrfs uses, for example Name, UUID, Parent UUID,
+        Subvolume ID, Generation, Parent ID, Top level ID, Flags and
+        Creation time. The entry path gives the subvolume's path inside the
+        filesystem, and Snapshot(s) lists the snapshots taken of it, separated by commas.
+        Properties btrfs shows as - (not set) have an empty value. Fails with EINVAL
+        if the path is not a subvolume.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_show(self._o, subvolume)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def btrfs_subvolume_snapshot(self, source, dest, ro=None, qgroupid=None):
+        """Takes a snapshot of the btrfs subvolume source at dest: a new subvolume that
+        starts with the same contents and then changes independently (the data is shared
+        until either side is modified). If ro is true the snapshot is read-only. If
+        qgroupid is given, the snapshot's quota group is added to that existing quota
+        group. Fails with EEXIST if dest exists.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfs_subvolume_snapshot(self._o, source, dest, ro, qgroupid)
+        return r
+
+    btrfs_subvolume_snapshot_opts = btrfs_subvolume_snapshot
+
+    def btrfstune_enable_extended_inode_refs(self, device):
+        """Turns on extended inode references on the unmounted btrfs filesystem on device,
+        which lifts the limit on how many hard links a file may have within one directory.
+        New filesystems already have it; the change cannot be undone.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfstune_enable_extended_inode_refs(self._o, device)
+        return r
+
+    def btrfstune_enable_skinny_metadata_extent_refs(self, device):
+        """Turns on skinny metadata extent references on the unmounted btrfs filesystem on
+        device, a smaller format for metadata extent records. New filesystems already
+        have it; the change cannot be undone.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfstune_enable_skinny_metadata_extent_refs(self._o, device)
+        return r
+
+    def btrfstune_seeding(self, device, seeding):
+        """Turns the seeding flag of the unmounted btrfs filesystem on device on (seeding
+        true) or off. A seeding filesystem mounts read-only and can be the read-only base of
+        a new filesystem that adds a writable device to it. Clearing the flag is forced
+        even though filesystems built on the seed may then no longer mount. Same as
+        btrfs_set_seeding.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.btrfstune_seeding(self._o, device, seeding)
         return r
 
     def canonical_device_name(self, device):
@@ -3392,6 +3789,25 @@ class GuestFS(object):
         return r
 
     mkfs_opts = mkfs
+
+    def mkfs_btrfs(self, devices, allocstart=None, bytecount=None, datatype=None, leafsize=None, label=None, metadata=None, nodesize=None, sectorsize=None):
+        """Makes a new btrfs filesystem spanning every device in devices (at least one),
+        erasing whatever they held before. With several devices the filesystem uses all of
+        them, and datatype and metadata choose how data and metadata are laid out across
+        them: one of single, dup, raid0, raid1, raid1c3, raid1c4, raid5,
+        raid6 or raid10.
+        
+        The other optional arguments: label sets the filesystem label; bytecount limits
+        the size used on each device (in bytes); nodesize and sectorsize set the tree
+        node size and the data block size in bytes (both must be powers of two). leafsize
+        is an old name for the node size and is passed as nodesize. allocstart is
+        accepted for compatibility and ignored, since current btrfs tools no longer support
+        it. Each device must be big enough for btrfs (about 110 MiB).
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.mkfs_btrfs(self._o, devices, allocstart, bytecount, datatype, leafsize, label, metadata, nodesize, sectorsize)
+        return r
 
     def mklost_and_found(self, mountpoint):
         """Creates the lost+found directory that e2fsck uses at the top of the

@@ -72,7 +72,7 @@ extension Handlers {
             if type.hasSuffix("_member") { continue }
             if type.isEmpty { type = "unknown" }
             out.append((dev, type))
-            if type == "btrfs", let subs = try? btrfsSubvolumes(device: dev) {
+            if type == "btrfs", let subs = try? btrfsSubvolumesForListing(device: dev) {
                 for s in subs { out.append(("btrfsvol:\(dev)/\(s.btrfssubvolumePath)", "btrfs")) }
             }
         }

@@ -16,7 +16,7 @@ extension Handlers {
     /// Programs each optional group needs in the appliance.
     static let featurePrograms: [String: [String]] = [
         "acl": ["getfacl", "setfacl"], "augeas": [], "blkdiscard": ["blkdiscard"],
-        "blkdiscardzeroes": ["blkdiscard"], "btrfs": ["btrfs"], "clevisluks": ["clevis-luks-unlock"],
+        "blkdiscardzeroes": ["blkdiscard"], "btrfs": ["btrfs", "mkfs.btrfs", "btrfstune"], "clevisluks": ["clevis-luks-unlock"],
         "extlinux": ["extlinux"], "f2fs": ["resize.f2fs"], "fstrim": ["fstrim"], "gdisk": ["sgdisk"],
         "grub": ["grub-install"], "hivex": [], "inotify": [], "journal": ["journalctl"],
         "ldm": ["ldmtool"], "libtsk": ["fls"], "libyara": ["yara"], "linuxcaps": ["getcap", "setcap"],

@@ -110,7 +110,13 @@ extension Handlers {
         if !opts.isEmpty { argv += ["-o", opts] }
         if let vfstype { argv += ["-t", vfstype] }
         argv += ["--", device, mp]
-        let r = try Command.run(argv)
+        var r = try Command.run(argv)
+        if !r.ok, vfstype == nil || vfstype == "btrfs", Command.exists("btrfs"), (try? blkidTag(device, "TYPE")) == "btrfs" {
+            // The other devices of a multi-device btrfs may not be known to
+            // the kernel yet: register every btrfs device, then try again.
+            _ = try? Command.run(["btrfs", "device", "scan"])
+            r = try Command.run(argv)
+        }
         if !r.ok {
             let text = r.err.trimmed().replacingAll(mp, with: mountpoint)
             throw DaemonError(message: "mount: \(ctx.canonicalName(mountable)) on \(mountpoint): \(text.isEmpty ? "failed" : text)")

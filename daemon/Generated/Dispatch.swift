@@ -224,6 +224,7 @@ protocol DaemonActionHandlers {
     func isZero(_ ctx: CallContext, path: String) throws -> Bool
     func isZeroDevice(_ ctx: CallContext, device: String) throws -> Bool
     func listDmDevices(_ ctx: CallContext) throws -> [String]
+    func btrfsFilesystemResize(_ ctx: CallContext, mountpoint: String, size: Int64?) throws
     func internalWriteAppend(_ ctx: CallContext, path: String, content: [UInt8]) throws
     func compressOut(_ ctx: CallContext, ctype: String, file: String, level: Int32?) throws
     func compressDeviceOut(_ ctx: CallContext, ctype: String, device: String, level: Int32?) throws
@@ -246,11 +247,22 @@ protocol DaemonActionHandlers {
     func lvcreateFree(_ ctx: CallContext, logvol: String, volgroup: String, percent: Int32) throws
     func vgmeta(_ ctx: CallContext, vgname: String) throws -> [UInt8]
     func mdStat(_ ctx: CallContext, md: String) throws -> [MDStat]
+    func mkfsBtrfs(_ ctx: CallContext, devices: [String], allocstart: Int64?, bytecount: Int64?, datatype: String?, leafsize: Int32?, label: String?, metadata: String?, nodesize: Int32?, sectorsize: Int32?) throws
     func getE2attrs(_ ctx: CallContext, file: String) throws -> String
     func setE2attrs(_ ctx: CallContext, file: String, attrs: String, clear: Bool?) throws
     func getE2generation(_ ctx: CallContext, file: String) throws -> Int64
     func setE2generation(_ ctx: CallContext, file: String, generation: Int64) throws
+    func btrfsSubvolumeSnapshot(_ ctx: CallContext, source: String, dest: String, ro: Bool?, qgroupid: String?) throws
+    func btrfsSubvolumeDelete(_ ctx: CallContext, subvolume: String) throws
+    func btrfsSubvolumeCreate(_ ctx: CallContext, dest: String, qgroupid: String?) throws
     func btrfsSubvolumeList(_ ctx: CallContext, fs: String) throws -> [BTRFSSubvolume]
+    func btrfsSubvolumeSetDefault(_ ctx: CallContext, id: Int64, fs: String) throws
+    func btrfsFilesystemSync(_ ctx: CallContext, fs: String) throws
+    func btrfsFilesystemBalance(_ ctx: CallContext, fs: String) throws
+    func btrfsDeviceAdd(_ ctx: CallContext, devices: [String], fs: String) throws
+    func btrfsDeviceDelete(_ ctx: CallContext, devices: [String], fs: String) throws
+    func btrfsSetSeeding(_ ctx: CallContext, device: String, seeding: Bool) throws
+    func btrfsFsck(_ ctx: CallContext, device: String, superblock: Int64?, repair: Bool?) throws
     func filesystemAvailable(_ ctx: CallContext, filesystem: String) throws -> Bool
     func fstrim(_ ctx: CallContext, mountpoint: String, offset: Int64?, length: Int64?, minimumfreeextent: Int64?) throws
     func nrDevices(_ ctx: CallContext) throws -> Int32
@@ -306,9 +318,35 @@ protocol DaemonActionHandlers {
     func lstatns(_ ctx: CallContext, path: String) throws -> StatNS
     func internalLstatnslist(_ ctx: CallContext, path: String, names: [String]) throws -> [StatNS]
     func blockdevSetra(_ ctx: CallContext, device: String, sectors: Int32) throws
+    func btrfsSubvolumeGetDefault(_ ctx: CallContext, fs: String) throws -> Int64
+    func btrfsSubvolumeShow(_ ctx: CallContext, subvolume: String) throws -> [(String, String)]
+    func btrfsQuotaEnable(_ ctx: CallContext, fs: String, enable: Bool) throws
+    func btrfsQuotaRescan(_ ctx: CallContext, fs: String) throws
+    func btrfsQgroupLimit(_ ctx: CallContext, subvolume: String, size: Int64) throws
+    func btrfsQgroupCreate(_ ctx: CallContext, qgroupid: String, subvolume: String) throws
+    func btrfsQgroupDestroy(_ ctx: CallContext, qgroupid: String, subvolume: String) throws
+    func btrfsQgroupShow(_ ctx: CallContext, path: String) throws -> [BTRFSQgroup]
+    func btrfsQgroupAssign(_ ctx: CallContext, src: String, dst: String, path: String) throws
+    func btrfsQgroupRemove(_ ctx: CallContext, src: String, dst: String, path: String) throws
+    func btrfsScrubStart(_ ctx: CallContext, path: String) throws
+    func btrfsScrubCancel(_ ctx: CallContext, path: String) throws
+    func btrfsScrubResume(_ ctx: CallContext, path: String) throws
+    func btrfsBalancePause(_ ctx: CallContext, path: String) throws
+    func btrfsBalanceCancel(_ ctx: CallContext, path: String) throws
+    func btrfsBalanceResume(_ ctx: CallContext, path: String) throws
+    func btrfsFilesystemDefragment(_ ctx: CallContext, path: String, flush: Bool?, compress: String?) throws
+    func btrfsRescueChunkRecover(_ ctx: CallContext, device: String) throws
+    func btrfsRescueSuperRecover(_ ctx: CallContext, device: String) throws
     func partSetGptGuid(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
     func partGetGptGuid(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func btrfsBalanceStatus(_ ctx: CallContext, path: String) throws -> BTRFSBalance
+    func btrfsScrubStatus(_ ctx: CallContext, path: String) throws -> BTRFSScrub
+    func btrfstuneSeeding(_ ctx: CallContext, device: String, seeding: Bool) throws
+    func btrfstuneEnableExtendedInodeRefs(_ ctx: CallContext, device: String) throws
+    func btrfstuneEnableSkinnyMetadataExtentRefs(_ ctx: CallContext, device: String) throws
+    func btrfsImage(_ ctx: CallContext, source: [String], image: String, compresslevel: Int32?) throws
     func partGetMbrPartType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
+    func btrfsReplace(_ ctx: CallContext, srcdev: String, targetdev: String, mntpoint: String) throws
     func setUuidRandom(_ ctx: CallContext, device: String) throws
     func vfsMinimumSize(_ ctx: CallContext, mountable: String) throws -> Int64
     func internalFeatureAvailable(_ ctx: CallContext, group: String) throws -> Int32
@@ -316,6 +354,7 @@ protocol DaemonActionHandlers {
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
     func partSetDiskGuidRandom(_ ctx: CallContext, device: String) throws
     func partExpandGpt(_ ctx: CallContext, device: String) throws
+    func btrfsFilesystemShow(_ ctx: CallContext, device: String) throws -> [String]
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
     func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
@@ -357,6 +396,7 @@ protocol DaemonActionHandlers {
     func findfsPartlabel(_ ctx: CallContext, label: String) throws -> String
     func commandOut(_ ctx: CallContext, arguments: [String]) throws
     func shOut(_ ctx: CallContext, command: String) throws
+    func btrfsScrubFull(_ ctx: CallContext, path: String, readonly: Bool?) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
 }
 
@@ -1552,6 +1592,12 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return ListDmDevicesRet(value: try h.listDmDevices(ctx).map(ctx.canonicalName)).xdrBytes
+            case 289: // btrfs_filesystem_resize
+                try ctx.checkOptargs(count: 1)
+                let a = try BTRFSFilesystemResizeArgs(from: &d)
+                try d.finish()
+                try h.btrfsFilesystemResize(ctx, mountpoint: try ctx.checkPathname(a.mountpoint, "mountpoint"), size: ctx.has(optarg: 0) ? a.size : nil)
+                return nil
             case 290: // internal_write_append
                 try ctx.checkOptargs(count: 0)
                 let a = try InternalWriteAppendArgs(from: &d)
@@ -1678,6 +1724,12 @@ enum Dispatch {
                 let a = try MdStatArgs(from: &d)
                 try d.finish()
                 return MdStatRet(value: try h.mdStat(ctx, md: try ctx.resolveDevice(a.md, "md"))).xdrBytes
+            case 317: // mkfs_btrfs
+                try ctx.checkOptargs(count: 8)
+                let a = try MkfsBtrfsArgs(from: &d)
+                try d.finish()
+                try h.mkfsBtrfs(ctx, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") }, allocstart: ctx.has(optarg: 0) ? a.allocstart : nil, bytecount: ctx.has(optarg: 1) ? a.bytecount : nil, datatype: ctx.has(optarg: 2) ? a.datatype : nil, leafsize: ctx.has(optarg: 3) ? a.leafsize : nil, label: ctx.has(optarg: 4) ? a.label : nil, metadata: ctx.has(optarg: 5) ? a.metadata : nil, nodesize: ctx.has(optarg: 6) ? a.nodesize : nil, sectorsize: ctx.has(optarg: 7) ? a.sectorsize : nil)
+                return nil
             case 318: // get_e2attrs
                 try ctx.checkOptargs(count: 0)
                 let a = try GetE2attrsArgs(from: &d)
@@ -1700,11 +1752,71 @@ enum Dispatch {
                 try d.finish()
                 try h.setE2generation(ctx, file: try ctx.checkPathname(a.file, "file"), generation: a.generation)
                 return nil
+            case 322: // btrfs_subvolume_snapshot
+                try ctx.checkOptargs(count: 2)
+                let a = try BTRFSSubvolumeSnapshotArgs(from: &d)
+                try d.finish()
+                try h.btrfsSubvolumeSnapshot(ctx, source: try ctx.checkPathname(a.source, "source"), dest: try ctx.checkPathname(a.dest, "dest"), ro: ctx.has(optarg: 0) ? a.ro : nil, qgroupid: ctx.has(optarg: 1) ? a.qgroupid : nil)
+                return nil
+            case 323: // btrfs_subvolume_delete
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSSubvolumeDeleteArgs(from: &d)
+                try d.finish()
+                try h.btrfsSubvolumeDelete(ctx, subvolume: try ctx.checkPathname(a.subvolume, "subvolume"))
+                return nil
+            case 324: // btrfs_subvolume_create
+                try ctx.checkOptargs(count: 1)
+                let a = try BTRFSSubvolumeCreateArgs(from: &d)
+                try d.finish()
+                try h.btrfsSubvolumeCreate(ctx, dest: try ctx.checkPathname(a.dest, "dest"), qgroupid: ctx.has(optarg: 0) ? a.qgroupid : nil)
+                return nil
             case 325: // btrfs_subvolume_list
                 try ctx.checkOptargs(count: 0)
                 let a = try BTRFSSubvolumeListArgs(from: &d)
                 try d.finish()
                 return BTRFSSubvolumeListRet(value: try h.btrfsSubvolumeList(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"))).xdrBytes
+            case 326: // btrfs_subvolume_set_default
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSSubvolumeSetDefaultArgs(from: &d)
+                try d.finish()
+                try h.btrfsSubvolumeSetDefault(ctx, id: a.id, fs: try ctx.checkPathname(a.fs, "fs"))
+                return nil
+            case 327: // btrfs_filesystem_sync
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSFilesystemSyncArgs(from: &d)
+                try d.finish()
+                try h.btrfsFilesystemSync(ctx, fs: try ctx.checkPathname(a.fs, "fs"))
+                return nil
+            case 328: // btrfs_filesystem_balance
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSFilesystemBalanceArgs(from: &d)
+                try d.finish()
+                try h.btrfsFilesystemBalance(ctx, fs: try ctx.checkPathname(a.fs, "fs"))
+                return nil
+            case 329: // btrfs_device_add
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSDeviceAddArgs(from: &d)
+                try d.finish()
+                try h.btrfsDeviceAdd(ctx, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") }, fs: try ctx.checkPathname(a.fs, "fs"))
+                return nil
+            case 330: // btrfs_device_delete
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSDeviceDeleteArgs(from: &d)
+                try d.finish()
+                try h.btrfsDeviceDelete(ctx, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") }, fs: try ctx.checkPathname(a.fs, "fs"))
+                return nil
+            case 331: // btrfs_set_seeding
+                try ctx.checkOptargs(count: 0)
+                let a = try BtrfsSetSeedingArgs(from: &d)
+                try d.finish()
+                try h.btrfsSetSeeding(ctx, device: try ctx.resolveDevice(a.device, "device"), seeding: a.seeding)
+                return nil
+            case 332: // btrfs_fsck
+                try ctx.checkOptargs(count: 2)
+                let a = try BtrfsFsckArgs(from: &d)
+                try d.finish()
+                try h.btrfsFsck(ctx, device: try ctx.resolveDevice(a.device, "device"), superblock: ctx.has(optarg: 0) ? a.superblock : nil, repair: ctx.has(optarg: 1) ? a.repair : nil)
+                return nil
             case 333: // filesystem_available
                 try ctx.checkOptargs(count: 0)
                 let a = try FilesystemAvailableArgs(from: &d)
@@ -2001,6 +2113,118 @@ enum Dispatch {
                 try d.finish()
                 try h.blockdevSetra(ctx, device: try ctx.resolveDevice(a.device, "device"), sectors: a.sectors)
                 return nil
+            case 425: // btrfs_subvolume_get_default
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSSubvolumeGetDefaultArgs(from: &d)
+                try d.finish()
+                return BTRFSSubvolumeGetDefaultRet(value: try h.btrfsSubvolumeGetDefault(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"))).xdrBytes
+            case 426: // btrfs_subvolume_show
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSSubvolumeShowArgs(from: &d)
+                try d.finish()
+                let r = try h.btrfsSubvolumeShow(ctx, subvolume: try ctx.checkPathname(a.subvolume, "subvolume"))
+                return BTRFSSubvolumeShowRet(value: r.flatMap { [$0.0, $0.1] }).xdrBytes
+            case 427: // btrfs_quota_enable
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQuotaEnableArgs(from: &d)
+                try d.finish()
+                try h.btrfsQuotaEnable(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"), enable: a.enable)
+                return nil
+            case 428: // btrfs_quota_rescan
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQuotaRescanArgs(from: &d)
+                try d.finish()
+                try h.btrfsQuotaRescan(ctx, fs: try ctx.resolveMountableOrPath(a.fs, "fs"))
+                return nil
+            case 429: // btrfs_qgroup_limit
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupLimitArgs(from: &d)
+                try d.finish()
+                try h.btrfsQgroupLimit(ctx, subvolume: try ctx.checkPathname(a.subvolume, "subvolume"), size: a.size)
+                return nil
+            case 430: // btrfs_qgroup_create
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupCreateArgs(from: &d)
+                try d.finish()
+                try h.btrfsQgroupCreate(ctx, qgroupid: a.qgroupid, subvolume: try ctx.checkPathname(a.subvolume, "subvolume"))
+                return nil
+            case 431: // btrfs_qgroup_destroy
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupDestroyArgs(from: &d)
+                try d.finish()
+                try h.btrfsQgroupDestroy(ctx, qgroupid: a.qgroupid, subvolume: try ctx.checkPathname(a.subvolume, "subvolume"))
+                return nil
+            case 432: // btrfs_qgroup_show
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupShowArgs(from: &d)
+                try d.finish()
+                return BTRFSQgroupShowRet(value: try h.btrfsQgroupShow(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 433: // btrfs_qgroup_assign
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupAssignArgs(from: &d)
+                try d.finish()
+                try h.btrfsQgroupAssign(ctx, src: a.src, dst: a.dst, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 434: // btrfs_qgroup_remove
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSQgroupRemoveArgs(from: &d)
+                try d.finish()
+                try h.btrfsQgroupRemove(ctx, src: a.src, dst: a.dst, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 435: // btrfs_scrub_start
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSScrubStartArgs(from: &d)
+                try d.finish()
+                try h.btrfsScrubStart(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 436: // btrfs_scrub_cancel
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSScrubCancelArgs(from: &d)
+                try d.finish()
+                try h.btrfsScrubCancel(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 437: // btrfs_scrub_resume
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSScrubResumeArgs(from: &d)
+                try d.finish()
+                try h.btrfsScrubResume(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 438: // btrfs_balance_pause
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSBalancePauseArgs(from: &d)
+                try d.finish()
+                try h.btrfsBalancePause(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 439: // btrfs_balance_cancel
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSBalanceCancelArgs(from: &d)
+                try d.finish()
+                try h.btrfsBalanceCancel(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 440: // btrfs_balance_resume
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSBalanceResumeArgs(from: &d)
+                try d.finish()
+                try h.btrfsBalanceResume(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 443: // btrfs_filesystem_defragment
+                try ctx.checkOptargs(count: 2)
+                let a = try BTRFSFilesystemDefragmentArgs(from: &d)
+                try d.finish()
+                try h.btrfsFilesystemDefragment(ctx, path: try ctx.checkPathname(a.path, "path"), flush: ctx.has(optarg: 0) ? a.flush : nil, compress: ctx.has(optarg: 1) ? a.compress : nil)
+                return nil
+            case 444: // btrfs_rescue_chunk_recover
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSRescueChunkRecoverArgs(from: &d)
+                try d.finish()
+                try h.btrfsRescueChunkRecover(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 445: // btrfs_rescue_super_recover
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSRescueSuperRecoverArgs(from: &d)
+                try d.finish()
+                try h.btrfsRescueSuperRecover(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 446: // part_set_gpt_guid
                 try ctx.checkOptargs(count: 0)
                 let a = try PartSetGptGuidArgs(from: &d)
@@ -2012,11 +2236,51 @@ enum Dispatch {
                 let a = try PartGetGptGuidArgs(from: &d)
                 try d.finish()
                 return PartGetGptGuidRet(value: try h.partGetGptGuid(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 448: // btrfs_balance_status
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSBalanceStatusArgs(from: &d)
+                try d.finish()
+                return BTRFSBalanceStatusRet(value: try h.btrfsBalanceStatus(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 449: // btrfs_scrub_status
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSScrubStatusArgs(from: &d)
+                try d.finish()
+                return BTRFSScrubStatusRet(value: try h.btrfsScrubStatus(ctx, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 450: // btrfstune_seeding
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSTuneSeedingArgs(from: &d)
+                try d.finish()
+                try h.btrfstuneSeeding(ctx, device: try ctx.resolveDevice(a.device, "device"), seeding: a.seeding)
+                return nil
+            case 451: // btrfstune_enable_extended_inode_refs
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSTuneEnableExtendedInodeRefsArgs(from: &d)
+                try d.finish()
+                try h.btrfstuneEnableExtendedInodeRefs(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 452: // btrfstune_enable_skinny_metadata_extent_refs
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSTuneEnableSkinnyMetadataExtentRefsArgs(from: &d)
+                try d.finish()
+                try h.btrfstuneEnableSkinnyMetadataExtentRefs(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 453: // btrfs_image
+                try ctx.checkOptargs(count: 1)
+                let a = try BTRFSImageArgs(from: &d)
+                try d.finish()
+                try h.btrfsImage(ctx, source: try a.source.map { try ctx.resolveDevice($0, "source") }, image: try ctx.checkPathname(a.image, "image"), compresslevel: ctx.has(optarg: 0) ? a.compresslevel : nil)
+                return nil
             case 454: // part_get_mbr_part_type
                 try ctx.checkOptargs(count: 0)
                 let a = try PartGetMbrPartTypeArgs(from: &d)
                 try d.finish()
                 return PartGetMbrPartTypeRet(value: try h.partGetMbrPartType(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 455: // btrfs_replace
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSReplaceArgs(from: &d)
+                try d.finish()
+                try h.btrfsReplace(ctx, srcdev: try ctx.resolveDevice(a.srcdev, "srcdev"), targetdev: try ctx.resolveDevice(a.targetdev, "targetdev"), mntpoint: try ctx.checkPathname(a.mntpoint, "mntpoint"))
+                return nil
             case 456: // set_uuid_random
                 try ctx.checkOptargs(count: 0)
                 let a = try SetUuidRandomArgs(from: &d)
@@ -2056,6 +2320,11 @@ enum Dispatch {
                 try d.finish()
                 try h.partExpandGpt(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 465: // btrfs_filesystem_show
+                try ctx.checkOptargs(count: 0)
+                let a = try BTRFSFilesystemsShowArgs(from: &d)
+                try d.finish()
+                return BTRFSFilesystemsShowRet(value: try h.btrfsFilesystemShow(ctx, device: try ctx.resolveDevice(a.device, "device")).map(ctx.canonicalName)).xdrBytes
             case 469: // aug_transform
                 try ctx.checkOptargs(count: 1)
                 let a = try AugTransformArgs(from: &d)
@@ -2268,6 +2537,12 @@ enum Dispatch {
                 let a = try ShOutArgs(from: &d)
                 try d.finish()
                 try h.shOut(ctx, command: a.command)
+                return nil
+            case 518: // btrfs_scrub_full
+                try ctx.checkOptargs(count: 1)
+                let a = try BTRFSScrubFullArgs(from: &d)
+                try d.finish()
+                try h.btrfsScrubFull(ctx, path: try ctx.checkPathname(a.path, "path"), readonly: ctx.has(optarg: 0) ? a.readonly : nil)
                 return nil
             case 519: // setfiles
                 try ctx.checkOptargs(count: 2)

@@ -711,6 +711,411 @@ extension Guestfs {
         }
     }
 
+    /// Stops a balance that is running or paused on the mounted btrfs filesystem that
+    /// contains *path*; chunks already moved stay where they are. Fails when no balance is
+    /// in progress.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsBalanceCancel(_ path: String) throws {
+        return try perform("btrfs_balance_cancel", [.string(path)]) {
+            try self.daemonCall(.btrfsBalanceCancel, args: BTRFSBalanceCancelArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Pauses the balance running on the mounted btrfs filesystem that contains *path*;
+    /// `btrfs_balance_resume` carries on from where it stopped. Fails when no balance is
+    /// running.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsBalancePause(_ path: String) throws {
+        return try perform("btrfs_balance_pause", [.string(path)]) {
+            try self.daemonCall(.btrfsBalancePause, args: BTRFSBalancePauseArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Resumes a paused balance on the mounted btrfs filesystem that contains *path*.
+    /// Fails when there is no paused balance.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsBalanceResume(_ path: String) throws {
+        return try perform("btrfs_balance_resume", [.string(path)]) {
+            try self.daemonCall(.btrfsBalanceResume, args: BTRFSBalanceResumeArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Reports on the balance of the mounted btrfs filesystem that contains *path*. The
+    /// status field is `running`, `paused` or `none` (no balance in progress; the
+    /// counters are then zero). The counters give the estimated number of chunks in all,
+    /// how many were balanced and how many were considered so far, and the percentage
+    /// left.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsBalanceStatus(_ path: String) throws -> BTRFSBalance {
+        return try perform("btrfs_balance_status", [.string(path)]) {
+            return try self.daemonCall(.btrfsBalanceStatus, args: BTRFSBalanceStatusArgs(path: path), optargs: 0, returning: BTRFSBalanceStatusRet.self).value
+        }
+    }
+
+    /// Adds the devices in *devices* to the mounted btrfs filesystem that contains *fs*,
+    /// which grows by their size. Whatever the devices held before is overwritten. New data
+    /// goes to all devices from then on; run `btrfs_filesystem_balance` to spread the
+    /// existing data too. An empty list does nothing.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsDeviceAdd(_ devices: [String], _ fs: String) throws {
+        return try perform("btrfs_device_add", [.stringList(devices), .string(fs)]) {
+            try self.daemonCall(.btrfsDeviceAdd, args: BTRFSDeviceAddArgs(devices: devices, fs: fs), optargs: 0)
+        }
+    }
+
+    /// Removes the devices in *devices* from the mounted btrfs filesystem that contains
+    /// *fs*. Their data is first moved to the remaining devices, so this fails when the
+    /// rest is too small or when the chosen data layout needs more devices than would be
+    /// left (such as `raid1` with two devices). An empty list does nothing.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsDeviceDelete(_ devices: [String], _ fs: String) throws {
+        return try perform("btrfs_device_delete", [.stringList(devices), .string(fs)]) {
+            try self.daemonCall(.btrfsDeviceDelete, args: BTRFSDeviceDeleteArgs(devices: devices, fs: fs), optargs: 0)
+        }
+    }
+
+    /// Runs a full balance of the mounted btrfs filesystem that contains the path *fs*:
+    /// every data and metadata chunk is rewritten and spread again over the filesystem's
+    /// devices, for example after a device was added. It returns when the balance has
+    /// finished, which can take a long time on a big filesystem. See `btrfs_balance_status`,
+    /// `btrfs_balance_pause`, `btrfs_balance_resume` and `btrfs_balance_cancel`.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFilesystemBalance(_ fs: String) throws {
+        return try perform("btrfs_filesystem_balance", [.string(fs)]) {
+            try self.daemonCall(.btrfsFilesystemBalance, args: BTRFSFilesystemBalanceArgs(fs: fs), optargs: 0)
+        }
+    }
+
+    /// Defragments the file or directory *path* on a mounted btrfs filesystem; a directory
+    /// is processed recursively, file by file. If *flush* is true, data is written out
+    /// after each file is done. *compress* recompresses the data while defragmenting, using
+    /// `zlib`, `lzo` or `zstd`; any other method is an error. Without it the data keeps
+    /// its current compression.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFilesystemDefragment(_ path: String, flush: Bool? = nil, compress: String? = nil) throws {
+        return try perform("btrfs_filesystem_defragment", [.string(path), .optional("flush", flush.map { .bool($0) }), .optional("compress", compress.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if flush != nil { optargs |= 1 << 0 }
+            if compress != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.btrfsFilesystemDefragment, args: BTRFSFilesystemDefragmentArgs(path: path, flush: flush ?? false, compress: compress ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Grows or shrinks the mounted btrfs filesystem that contains *mountpoint*. *size* is
+    /// the new size in bytes (it must be greater than zero); without it the filesystem grows
+    /// to fill its device. Only the filesystem changes: to shrink the partition or volume
+    /// underneath, shrink the filesystem first. Fails if the data in use does not fit in the
+    /// new size.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFilesystemResize(_ mountpoint: String, size: Int64? = nil) throws {
+        return try perform("btrfs_filesystem_resize", [.string(mountpoint), .optional("size", size.map { .int($0) })]) {
+            var optargs: UInt64 = 0
+            if size != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.btrfsFilesystemResize, args: BTRFSFilesystemResizeArgs(mountpoint: mountpoint, size: size ?? 0), optargs: optargs)
+        }
+    }
+
+    /// Returns the devices that make up the btrfs filesystem on *device*, one entry per
+    /// member device. The filesystem need not be mounted. Fails with `ENODEV` if some of
+    /// its devices are missing, and fails if *device* holds no btrfs filesystem.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFilesystemShow(_ device: String) throws -> [String] {
+        return try perform("btrfs_filesystem_show", [.string(device)]) {
+            return try self.daemonCall(.btrfsFilesystemShow, args: BTRFSFilesystemsShowArgs(device: device), optargs: 0, returning: BTRFSFilesystemsShowRet.self).value
+        }
+    }
+
+    /// Forces the mounted btrfs filesystem that contains *fs* to commit its pending
+    /// changes to disk, as a btrfs transaction. Fails if *fs* is not on btrfs.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFilesystemSync(_ fs: String) throws {
+        return try perform("btrfs_filesystem_sync", [.string(fs)]) {
+            try self.daemonCall(.btrfsFilesystemSync, args: BTRFSFilesystemSyncArgs(fs: fs), optargs: 0)
+        }
+    }
+
+    /// Checks the btrfs filesystem on *device*, which should not be mounted, and fails if
+    /// problems are found. *superblock* makes the check read the given superblock copy
+    /// instead of the primary one: current btrfs tools number the copies 0 (the primary),
+    /// 1 and 2. If *repair* is true, problems are also repaired, which btrfs itself
+    /// advises only as a last resort (the tool waits ten seconds before repairing).
+    ///
+    /// This action is deprecated: use `btrfs_scrub_full` to verify a mounted filesystem.
+    ///
+    /// - Note: Deprecated; use ``btrfsScrubFull`` instead.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsFsck(_ device: String, superblock: Int64? = nil, repair: Bool? = nil) throws {
+        return try perform("btrfs_fsck", [.string(device), .optional("superblock", superblock.map { .int($0) }), .optional("repair", repair.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if superblock != nil { optargs |= 1 << 0 }
+            if repair != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.btrfsFsck, args: BtrfsFsckArgs(device: device, superblock: superblock ?? 0, repair: repair ?? false), optargs: optargs)
+        }
+    }
+
+    /// Saves the metadata of the btrfs filesystem on the devices *source* into the file
+    /// *image*, a path in the mounted guest filesystems (the file is created or
+    /// replaced). File contents are not copied, so the image is small; it is meant for
+    /// debugging a damaged filesystem. *compresslevel* (0 to 9) compresses the image;
+    /// without it the image is not compressed. The source filesystem should not be
+    /// mounted.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsImage(_ source: [String], _ image: String, compresslevel: Int32? = nil) throws {
+        return try perform("btrfs_image", [.stringList(source), .string(image), .optional("compresslevel", compresslevel.map { .int(Int64($0)) })]) {
+            var optargs: UInt64 = 0
+            if compresslevel != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.btrfsImage, args: BTRFSImageArgs(source: source, image: image, compresslevel: compresslevel ?? 0), optargs: optargs)
+        }
+    }
+
+    /// Makes quota group *src* a member of quota group *dst* on the mounted btrfs
+    /// filesystem that contains *path*, so that *dst*'s usage and limits include
+    /// *src*'s. Group IDs are written `LEVEL/ID`, for example `0/256` for a subvolume's
+    /// own group and `1/0` for a higher-level group. Quotas must be enabled.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupAssign(_ src: String, _ dst: String, _ path: String) throws {
+        return try perform("btrfs_qgroup_assign", [.string(src), .string(dst), .string(path)]) {
+            try self.daemonCall(.btrfsQgroupAssign, args: BTRFSQgroupAssignArgs(src: src, dst: dst, path: path), optargs: 0)
+        }
+    }
+
+    /// Creates the quota group *qgroupid* (written `LEVEL/ID`, such as `1/0`) on the
+    /// mounted btrfs filesystem that contains *subvolume*. Quotas must be enabled
+    /// (`btrfs_quota_enable`).
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupCreate(_ qgroupid: String, _ subvolume: String) throws {
+        return try perform("btrfs_qgroup_create", [.string(qgroupid), .string(subvolume)]) {
+            try self.daemonCall(.btrfsQgroupCreate, args: BTRFSQgroupCreateArgs(qgroupid: qgroupid, subvolume: subvolume), optargs: 0)
+        }
+    }
+
+    /// Removes the quota group *qgroupid* from the mounted btrfs filesystem that contains
+    /// *subvolume*. Fails if the group does not exist.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupDestroy(_ qgroupid: String, _ subvolume: String) throws {
+        return try perform("btrfs_qgroup_destroy", [.string(qgroupid), .string(subvolume)]) {
+            try self.daemonCall(.btrfsQgroupDestroy, args: BTRFSQgroupDestroyArgs(qgroupid: qgroupid, subvolume: subvolume), optargs: 0)
+        }
+    }
+
+    /// Limits the space the subvolume *subvolume* may reference to *size* bytes, by
+    /// setting the limit on its quota group. Writes that would go past the limit then fail
+    /// with `EDQUOT`. Quotas must be enabled (`btrfs_quota_enable`).
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupLimit(_ subvolume: String, _ size: Int64) throws {
+        return try perform("btrfs_qgroup_limit", [.string(subvolume), .int(size)]) {
+            try self.daemonCall(.btrfsQgroupLimit, args: BTRFSQgroupLimitArgs(subvolume: subvolume, size: size), optargs: 0)
+        }
+    }
+
+    /// Takes quota group *src* out of quota group *dst* on the mounted btrfs filesystem
+    /// that contains *path*, undoing `btrfs_qgroup_assign`. Fails if *src* is not a
+    /// member of *dst*.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupRemove(_ src: String, _ dst: String, _ path: String) throws {
+        return try perform("btrfs_qgroup_remove", [.string(src), .string(dst), .string(path)]) {
+            try self.daemonCall(.btrfsQgroupRemove, args: BTRFSQgroupRemoveArgs(src: src, dst: dst, path: path), optargs: 0)
+        }
+    }
+
+    /// Lists the quota groups of the mounted btrfs filesystem that contains *path*, each
+    /// with its ID (`LEVEL/ID`), the bytes it references and the bytes only it uses
+    /// (exclusive). Fails if quotas are not enabled.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQgroupShow(_ path: String) throws -> [BTRFSQgroup] {
+        return try perform("btrfs_qgroup_show", [.string(path)]) {
+            return try self.daemonCall(.btrfsQgroupShow, args: BTRFSQgroupShowArgs(path: path), optargs: 0, returning: BTRFSQgroupShowRet.self).value
+        }
+    }
+
+    /// Turns quota accounting on (*enable* true) or off (false) for a btrfs filesystem.
+    /// *fs* is a device or `btrfsvol:` mountable, mounted briefly for the call, or a path
+    /// in a mounted btrfs filesystem. With quotas on, every subvolume gets its own quota
+    /// group, see `btrfs_qgroup_show` and `btrfs_qgroup_limit`.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQuotaEnable(_ fs: String, _ enable: Bool) throws {
+        return try perform("btrfs_quota_enable", [.string(fs), .bool(enable)]) {
+            try self.daemonCall(.btrfsQuotaEnable, args: BTRFSQuotaEnableArgs(fs: fs, enable: enable), optargs: 0)
+        }
+    }
+
+    /// Recounts the space used by every quota group of a btrfs filesystem from scratch and
+    /// waits until the count is done. *fs* is a device or `btrfsvol:` mountable, mounted
+    /// briefly for the call, or a path in a mounted btrfs filesystem. Quotas must be
+    /// enabled.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsQuotaRescan(_ fs: String) throws {
+        return try perform("btrfs_quota_rescan", [.string(fs)]) {
+            try self.daemonCall(.btrfsQuotaRescan, args: BTRFSQuotaRescanArgs(fs: fs), optargs: 0)
+        }
+    }
+
+    /// Moves everything the mounted btrfs filesystem at *mntpoint* keeps on device
+    /// *srcdev* to device *targetdev*, which then takes its place in the filesystem, and
+    /// returns when the copy is done. Whatever *targetdev* held before is overwritten; it
+    /// must be at least as big as *srcdev*.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsReplace(_ srcdev: String, _ targetdev: String, _ mntpoint: String) throws {
+        return try perform("btrfs_replace", [.string(srcdev), .string(targetdev), .string(mntpoint)]) {
+            try self.daemonCall(.btrfsReplace, args: BTRFSReplaceArgs(srcdev: srcdev, targetdev: targetdev, mntpoint: mntpoint), optargs: 0)
+        }
+    }
+
+    /// Rebuilds the chunk tree of the damaged btrfs filesystem on *device* by scanning the
+    /// whole device for chunk records, answering yes to every question. The filesystem must
+    /// not be mounted. This reads the entire device and can be slow.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsRescueChunkRecover(_ device: String) throws {
+        return try perform("btrfs_rescue_chunk_recover", [.string(device)]) {
+            try self.daemonCall(.btrfsRescueChunkRecover, args: BTRFSRescueChunkRecoverArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Checks the superblock copies of the btrfs filesystem on *device* and, if the
+    /// primary superblock is damaged, restores it from a good copy, answering yes to every
+    /// question. The filesystem must not be mounted.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsRescueSuperRecover(_ device: String) throws {
+        return try perform("btrfs_rescue_super_recover", [.string(device)]) {
+            try self.daemonCall(.btrfsRescueSuperRecover, args: BTRFSRescueSuperRecoverArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Stops a scrub running on the mounted btrfs filesystem that contains *path*; its
+    /// progress is remembered so that `btrfs_scrub_resume` can carry on later. Fails when
+    /// no scrub is running.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsScrubCancel(_ path: String) throws {
+        return try perform("btrfs_scrub_cancel", [.string(path)]) {
+            try self.daemonCall(.btrfsScrubCancel, args: BTRFSScrubCancelArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Scrubs the mounted btrfs filesystem that contains *path* and waits for the end:
+    /// all data and metadata is read back and checked against its checksums, and damaged
+    /// blocks are repaired from a good copy where the filesystem keeps one. If *readonly*
+    /// is true nothing is repaired. Fails if errors are found (`btrfs_scrub_status` then
+    /// gives the counts).
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsScrubFull(_ path: String, readonly: Bool? = nil) throws {
+        return try perform("btrfs_scrub_full", [.string(path), .optional("readonly", readonly.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if readonly != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.btrfsScrubFull, args: BTRFSScrubFullArgs(path: path, readonly: readonly ?? false), optargs: optargs)
+        }
+    }
+
+    /// Continues a scrub of the mounted btrfs filesystem that contains *path* that was
+    /// cancelled or interrupted, from where it stopped. Fails when there is nothing to
+    /// resume.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsScrubResume(_ path: String) throws {
+        return try perform("btrfs_scrub_resume", [.string(path)]) {
+            try self.daemonCall(.btrfsScrubResume, args: BTRFSScrubResumeArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Starts a scrub of the mounted btrfs filesystem that contains *path*: its data and
+    /// metadata are read back and checked against their checksums, and bad blocks are
+    /// repaired where a good copy exists. Use `btrfs_scrub_status` for the progress and
+    /// `btrfs_scrub_cancel` to stop it; `btrfs_scrub_full` does the whole scrub in one
+    /// call.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsScrubStart(_ path: String) throws {
+        return try perform("btrfs_scrub_start", [.string(path)]) {
+            try self.daemonCall(.btrfsScrubStart, args: BTRFSScrubStartArgs(path: path), optargs: 0)
+        }
+    }
+
+    /// Returns the counters of the latest scrub of the mounted btrfs filesystem that
+    /// contains *path*: extents and bytes of data and metadata checked, errors of each
+    /// kind found, errors corrected and uncorrectable, and the last position reached.
+    /// Every counter is zero if the filesystem was never scrubbed.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsScrubStatus(_ path: String) throws -> BTRFSScrub {
+        return try perform("btrfs_scrub_status", [.string(path)]) {
+            return try self.daemonCall(.btrfsScrubStatus, args: BTRFSScrubStatusArgs(path: path), optargs: 0, returning: BTRFSScrubStatusRet.self).value
+        }
+    }
+
+    /// Turns the seeding flag of the unmounted btrfs filesystem on *device* on (*seeding*
+    /// true) or off. A seeding filesystem mounts read-only and can serve as the read-only
+    /// base of new filesystems: after adding a writable device with `btrfs_device_add`,
+    /// changes go to the new device. Same as `btrfstune_seeding`.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSetSeeding(_ device: String, _ seeding: Bool) throws {
+        return try perform("btrfs_set_seeding", [.string(device), .bool(seeding)]) {
+            try self.daemonCall(.btrfsSetSeeding, args: BtrfsSetSeedingArgs(device: device, seeding: seeding), optargs: 0)
+        }
+    }
+
+    /// Creates a new, empty btrfs subvolume at *dest*, whose parent directory must be on a
+    /// mounted btrfs filesystem. If *qgroupid* is given (such as `1/0`), the new
+    /// subvolume's quota group is added to that existing quota group. Fails with `EEXIST`
+    /// if *dest* already exists.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeCreate(_ dest: String, qgroupid: String? = nil) throws {
+        return try perform("btrfs_subvolume_create", [.string(dest), .optional("qgroupid", qgroupid.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if qgroupid != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.btrfsSubvolumeCreate, args: BTRFSSubvolumeCreateArgs(dest: dest, qgroupid: qgroupid ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Deletes the btrfs subvolume or snapshot *subvolume* together with everything in it.
+    /// Fails if the path is not a subvolume.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeDelete(_ subvolume: String) throws {
+        return try perform("btrfs_subvolume_delete", [.string(subvolume)]) {
+            try self.daemonCall(.btrfsSubvolumeDelete, args: BTRFSSubvolumeDeleteArgs(subvolume: subvolume), optargs: 0)
+        }
+    }
+
+    /// Returns the ID of the default subvolume of a btrfs filesystem: the one mounted when
+    /// no subvolume is asked for. *fs* is a device or `btrfsvol:` mountable (mounted
+    /// briefly for the call) or a path in a mounted btrfs filesystem. The top level of the
+    /// filesystem has ID 5, which is the default until `btrfs_subvolume_set_default`
+    /// changes it.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeGetDefault(_ fs: String) throws -> Int64 {
+        return try perform("btrfs_subvolume_get_default", [.string(fs)]) {
+            return try self.daemonCall(.btrfsSubvolumeGetDefault, args: BTRFSSubvolumeGetDefaultArgs(fs: fs), optargs: 0, returning: BTRFSSubvolumeGetDefaultRet.self).value
+        }
+    }
+
     /// Lists the subvolumes (and snapshots) of a btrfs filesystem. *fs* is either a
     /// device holding the filesystem, which is mounted temporarily for the call, or a
     /// path inside an already mounted btrfs filesystem.
@@ -724,6 +1129,89 @@ extension Guestfs {
     public func btrfsSubvolumeList(_ fs: String) throws -> [BTRFSSubvolume] {
         return try perform("btrfs_subvolume_list", [.string(fs)]) {
             return try self.daemonCall(.btrfsSubvolumeList, args: BTRFSSubvolumeListArgs(fs: fs), optargs: 0, returning: BTRFSSubvolumeListRet.self).value
+        }
+    }
+
+    /// Makes the subvolume with ID *id* the default subvolume of the mounted btrfs
+    /// filesystem that contains *fs*, so that mounting the filesystem without naming a
+    /// subvolume mounts that one. ID 5 is the top level. Subvolume IDs are listed by
+    /// `btrfs_subvolume_list`.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeSetDefault(_ id: Int64, _ fs: String) throws {
+        return try perform("btrfs_subvolume_set_default", [.int(id), .string(fs)]) {
+            try self.daemonCall(.btrfsSubvolumeSetDefault, args: BTRFSSubvolumeSetDefaultArgs(id: id, fs: fs), optargs: 0)
+        }
+    }
+
+    /// Describes the btrfs subvolume *subvolume* as a hash of its properties, with the
+    /// same names btrfs uses, for example `Name`, `UUID`, `Parent UUID`,
+    /// `Subvolume ID`, `Generation`, `Parent ID`, `Top level ID`, `Flags` and
+    /// `Creation time`. The entry `path` gives the subvolume's path inside the
+    /// filesystem, and `Snapshot(s)` lists the snapshots taken of it, separated by commas.
+    /// Properties btrfs shows as `-` (not set) have an empty value. Fails with `EINVAL`
+    /// if the path is not a subvolume.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeShow(_ subvolume: String) throws -> [String: String] {
+        Dictionary(try btrfsSubvolumeShowPairs(subvolume), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``btrfsSubvolumeShow``, keeping the pairs in the order the daemon sent them.
+    public func btrfsSubvolumeShowPairs(_ subvolume: String) throws -> [(key: String, value: String)] {
+        return try perform("btrfs_subvolume_show", [.string(subvolume)]) {
+            return Guestfs.pairs(try self.daemonCall(.btrfsSubvolumeShow, args: BTRFSSubvolumeShowArgs(subvolume: subvolume), optargs: 0, returning: BTRFSSubvolumeShowRet.self).value)
+        }
+    }
+
+    /// Takes a snapshot of the btrfs subvolume *source* at *dest*: a new subvolume that
+    /// starts with the same contents and then changes independently (the data is shared
+    /// until either side is modified). If *ro* is true the snapshot is read-only. If
+    /// *qgroupid* is given, the snapshot's quota group is added to that existing quota
+    /// group. Fails with `EEXIST` if *dest* exists.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfsSubvolumeSnapshot(_ source: String, _ dest: String, ro: Bool? = nil, qgroupid: String? = nil) throws {
+        return try perform("btrfs_subvolume_snapshot", [.string(source), .string(dest), .optional("ro", ro.map { .bool($0) }), .optional("qgroupid", qgroupid.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if ro != nil { optargs |= 1 << 0 }
+            if qgroupid != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.btrfsSubvolumeSnapshot, args: BTRFSSubvolumeSnapshotArgs(source: source, dest: dest, ro: ro ?? false, qgroupid: qgroupid ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Turns on extended inode references on the unmounted btrfs filesystem on *device*,
+    /// which lifts the limit on how many hard links a file may have within one directory.
+    /// New filesystems already have it; the change cannot be undone.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfstuneEnableExtendedInodeRefs(_ device: String) throws {
+        return try perform("btrfstune_enable_extended_inode_refs", [.string(device)]) {
+            try self.daemonCall(.btrfstuneEnableExtendedInodeRefs, args: BTRFSTuneEnableExtendedInodeRefsArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Turns on skinny metadata extent references on the unmounted btrfs filesystem on
+    /// *device*, a smaller format for metadata extent records. New filesystems already
+    /// have it; the change cannot be undone.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfstuneEnableSkinnyMetadataExtentRefs(_ device: String) throws {
+        return try perform("btrfstune_enable_skinny_metadata_extent_refs", [.string(device)]) {
+            try self.daemonCall(.btrfstuneEnableSkinnyMetadataExtentRefs, args: BTRFSTuneEnableSkinnyMetadataExtentRefsArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Turns the seeding flag of the unmounted btrfs filesystem on *device* on (*seeding*
+    /// true) or off. A seeding filesystem mounts read-only and can be the read-only base of
+    /// a new filesystem that adds a writable device to it. Clearing the flag is forced
+    /// even though filesystems built on the seed may then no longer mount. Same as
+    /// `btrfs_set_seeding`.
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func btrfstuneSeeding(_ device: String, _ seeding: Bool) throws {
+        return try perform("btrfstune_seeding", [.string(device), .bool(seeding)]) {
+            try self.daemonCall(.btrfstuneSeeding, args: BTRFSTuneSeedingArgs(device: device, seeding: seeding), optargs: 0)
         }
     }
 
@@ -3667,6 +4155,35 @@ extension Guestfs {
             if sectorsize != nil { optargs |= 1 << 3 }
             if label != nil { optargs |= 1 << 4 }
             try self.daemonCall(.mkfs, args: MkfsArgs(fstype: fstype, device: device, blocksize: blocksize ?? 0, features: features ?? "", inode: inode ?? 0, sectorsize: sectorsize ?? 0, label: label ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Makes a new btrfs filesystem spanning every device in *devices* (at least one),
+    /// erasing whatever they held before. With several devices the filesystem uses all of
+    /// them, and *datatype* and *metadata* choose how data and metadata are laid out across
+    /// them: one of `single`, `dup`, `raid0`, `raid1`, `raid1c3`, `raid1c4`, `raid5`,
+    /// `raid6` or `raid10`.
+    ///
+    /// The other optional arguments: *label* sets the filesystem label; *bytecount* limits
+    /// the size used on each device (in bytes); *nodesize* and *sectorsize* set the tree
+    /// node size and the data block size in bytes (both must be powers of two). *leafsize*
+    /// is an old name for the node size and is passed as *nodesize*. *allocstart* is
+    /// accepted for compatibility and ignored, since current btrfs tools no longer support
+    /// it. Each device must be big enough for btrfs (about 110 MiB).
+    ///
+    /// - Note: Part of the optional group `btrfs`: check ``featureAvailable(_:)`` first.
+    public func mkfsBtrfs(_ devices: [String], allocstart: Int64? = nil, bytecount: Int64? = nil, datatype: String? = nil, leafsize: Int32? = nil, label: String? = nil, metadata: String? = nil, nodesize: Int32? = nil, sectorsize: Int32? = nil) throws {
+        return try perform("mkfs_btrfs", [.stringList(devices), .optional("allocstart", allocstart.map { .int($0) }), .optional("bytecount", bytecount.map { .int($0) }), .optional("datatype", datatype.map { .string($0) }), .optional("leafsize", leafsize.map { .int(Int64($0)) }), .optional("label", label.map { .string($0) }), .optional("metadata", metadata.map { .string($0) }), .optional("nodesize", nodesize.map { .int(Int64($0)) }), .optional("sectorsize", sectorsize.map { .int(Int64($0)) })]) {
+            var optargs: UInt64 = 0
+            if allocstart != nil { optargs |= 1 << 0 }
+            if bytecount != nil { optargs |= 1 << 1 }
+            if datatype != nil { optargs |= 1 << 2 }
+            if leafsize != nil { optargs |= 1 << 3 }
+            if label != nil { optargs |= 1 << 4 }
+            if metadata != nil { optargs |= 1 << 5 }
+            if nodesize != nil { optargs |= 1 << 6 }
+            if sectorsize != nil { optargs |= 1 << 7 }
+            try self.daemonCall(.mkfsBtrfs, args: MkfsBtrfsArgs(devices: devices, allocstart: allocstart ?? 0, bytecount: bytecount ?? 0, datatype: datatype ?? "", leafsize: leafsize ?? 0, label: label ?? "", metadata: metadata ?? "", nodesize: nodesize ?? 0, sectorsize: sectorsize ?? 0), optargs: optargs)
         }
     }
 

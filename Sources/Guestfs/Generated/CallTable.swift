@@ -166,9 +166,159 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try blockdevSetrw(try args[0].string("device"))
                 return .none
+            case "btrfs_balance_cancel":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsBalanceCancel(try args[0].string("path"))
+                return .none
+            case "btrfs_balance_pause":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsBalancePause(try args[0].string("path"))
+                return .none
+            case "btrfs_balance_resume":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsBalanceResume(try args[0].string("path"))
+                return .none
+            case "btrfs_balance_status":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try btrfsBalanceStatus(try args[0].string("path")).fields)
+            case "btrfs_device_add":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsDeviceAdd(try args[0].stringList("devices"), try args[1].string("fs"))
+                return .none
+            case "btrfs_device_delete":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsDeviceDelete(try args[0].stringList("devices"), try args[1].string("fs"))
+                return .none
+            case "btrfs_filesystem_balance":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsFilesystemBalance(try args[0].string("fs"))
+                return .none
+            case "btrfs_filesystem_defragment":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["flush", "compress"])
+                try btrfsFilesystemDefragment(try args[0].string("path"), flush: try optargs["flush"].map { try $0.bool("flush") }, compress: try optargs["compress"].map { try $0.string("compress") })
+                return .none
+            case "btrfs_filesystem_resize":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["size"])
+                try btrfsFilesystemResize(try args[0].string("mountpoint"), size: try optargs["size"].map { try $0.int64("size") })
+                return .none
+            case "btrfs_filesystem_show":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try btrfsFilesystemShow(try args[0].string("device")))
+            case "btrfs_filesystem_sync":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsFilesystemSync(try args[0].string("fs"))
+                return .none
+            case "btrfs_fsck":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["superblock", "repair"])
+                try btrfsFsck(try args[0].string("device"), superblock: try optargs["superblock"].map { try $0.int64("superblock") }, repair: try optargs["repair"].map { try $0.bool("repair") })
+                return .none
+            case "btrfs_image":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["compresslevel"])
+                try btrfsImage(try args[0].stringList("source"), try args[1].string("image"), compresslevel: try optargs["compresslevel"].map { try $0.int32("compresslevel") })
+                return .none
+            case "btrfs_qgroup_assign":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try btrfsQgroupAssign(try args[0].string("src"), try args[1].string("dst"), try args[2].string("path"))
+                return .none
+            case "btrfs_qgroup_create":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsQgroupCreate(try args[0].string("qgroupid"), try args[1].string("subvolume"))
+                return .none
+            case "btrfs_qgroup_destroy":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsQgroupDestroy(try args[0].string("qgroupid"), try args[1].string("subvolume"))
+                return .none
+            case "btrfs_qgroup_limit":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsQgroupLimit(try args[0].string("subvolume"), try args[1].int64("size"))
+                return .none
+            case "btrfs_qgroup_remove":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try btrfsQgroupRemove(try args[0].string("src"), try args[1].string("dst"), try args[2].string("path"))
+                return .none
+            case "btrfs_qgroup_show":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try btrfsQgroupShow(try args[0].string("path")).map(\.fields))
+            case "btrfs_quota_enable":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsQuotaEnable(try args[0].string("fs"), try args[1].bool("enable"))
+                return .none
+            case "btrfs_quota_rescan":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsQuotaRescan(try args[0].string("fs"))
+                return .none
+            case "btrfs_replace":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try btrfsReplace(try args[0].string("srcdev"), try args[1].string("targetdev"), try args[2].string("mntpoint"))
+                return .none
+            case "btrfs_rescue_chunk_recover":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsRescueChunkRecover(try args[0].string("device"))
+                return .none
+            case "btrfs_rescue_super_recover":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsRescueSuperRecover(try args[0].string("device"))
+                return .none
+            case "btrfs_scrub_cancel":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsScrubCancel(try args[0].string("path"))
+                return .none
+            case "btrfs_scrub_full":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["readonly"])
+                try btrfsScrubFull(try args[0].string("path"), readonly: try optargs["readonly"].map { try $0.bool("readonly") })
+                return .none
+            case "btrfs_scrub_resume":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsScrubResume(try args[0].string("path"))
+                return .none
+            case "btrfs_scrub_start":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsScrubStart(try args[0].string("path"))
+                return .none
+            case "btrfs_scrub_status":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try btrfsScrubStatus(try args[0].string("path")).fields)
+            case "btrfs_set_seeding":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsSetSeeding(try args[0].string("device"), try args[1].bool("seeding"))
+                return .none
+            case "btrfs_subvolume_create", "btrfs_subvolume_create_opts":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["qgroupid"])
+                try btrfsSubvolumeCreate(try args[0].string("dest"), qgroupid: try optargs["qgroupid"].map { try $0.string("qgroupid") })
+                return .none
+            case "btrfs_subvolume_delete":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfsSubvolumeDelete(try args[0].string("subvolume"))
+                return .none
+            case "btrfs_subvolume_get_default":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try btrfsSubvolumeGetDefault(try args[0].string("fs")))
             case "btrfs_subvolume_list":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structList(try btrfsSubvolumeList(try args[0].string("fs")).map(\.fields))
+            case "btrfs_subvolume_set_default":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfsSubvolumeSetDefault(try args[0].int64("id"), try args[1].string("fs"))
+                return .none
+            case "btrfs_subvolume_show":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .hashtable(try btrfsSubvolumeShowPairs(try args[0].string("subvolume")).map { ($0.key, $0.value) })
+            case "btrfs_subvolume_snapshot", "btrfs_subvolume_snapshot_opts":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["ro", "qgroupid"])
+                try btrfsSubvolumeSnapshot(try args[0].string("source"), try args[1].string("dest"), ro: try optargs["ro"].map { try $0.bool("ro") }, qgroupid: try optargs["qgroupid"].map { try $0.string("qgroupid") })
+                return .none
+            case "btrfstune_enable_extended_inode_refs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfstuneEnableExtendedInodeRefs(try args[0].string("device"))
+                return .none
+            case "btrfstune_enable_skinny_metadata_extent_refs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try btrfstuneEnableSkinnyMetadataExtentRefs(try args[0].string("device"))
+                return .none
+            case "btrfstune_seeding":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try btrfstuneSeeding(try args[0].string("device"), try args[1].bool("seeding"))
+                return .none
             case "canonical_device_name":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try canonicalDeviceName(try args[0].string("device")))
@@ -1026,6 +1176,10 @@ extension Guestfs {
             case "mkfs", "mkfs_opts":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["blocksize", "features", "inode", "sectorsize", "label"])
                 try mkfs(try args[0].string("fstype"), try args[1].string("device"), blocksize: try optargs["blocksize"].map { try $0.int32("blocksize") }, features: try optargs["features"].map { try $0.string("features") }, inode: try optargs["inode"].map { try $0.int32("inode") }, sectorsize: try optargs["sectorsize"].map { try $0.int32("sectorsize") }, label: try optargs["label"].map { try $0.string("label") })
+                return .none
+            case "mkfs_btrfs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["allocstart", "bytecount", "datatype", "leafsize", "label", "metadata", "nodesize", "sectorsize"])
+                try mkfsBtrfs(try args[0].stringList("devices"), allocstart: try optargs["allocstart"].map { try $0.int64("allocstart") }, bytecount: try optargs["bytecount"].map { try $0.int64("bytecount") }, datatype: try optargs["datatype"].map { try $0.string("datatype") }, leafsize: try optargs["leafsize"].map { try $0.int32("leafsize") }, label: try optargs["label"].map { try $0.string("label") }, metadata: try optargs["metadata"].map { try $0.string("metadata") }, nodesize: try optargs["nodesize"].map { try $0.int32("nodesize") }, sectorsize: try optargs["sectorsize"].map { try $0.int32("sectorsize") })
                 return .none
             case "mklost_and_found":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])

@@ -1090,11 +1090,363 @@ public func c_guestfs_blockdev_setrw(_ g: OpaquePointer?, _ device: UnsafePointe
     }
 }
 
+@_cdecl("guestfs_btrfs_balance_cancel")
+public func c_guestfs_btrfs_balance_cancel(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_balance_cancel", errorValue: -1) {
+        h in
+        try h.g.btrfsBalanceCancel(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_balance_pause")
+public func c_guestfs_btrfs_balance_pause(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_balance_pause", errorValue: -1) {
+        h in
+        try h.g.btrfsBalancePause(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_balance_resume")
+public func c_guestfs_btrfs_balance_resume(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_balance_resume", errorValue: -1) {
+        h in
+        try h.g.btrfsBalanceResume(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_balance_status")
+public func c_guestfs_btrfs_balance_status(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_btrfsbalance>? {
+    return CHandle.call(g, "btrfs_balance_status", errorValue: nil) {
+        h in
+        return cStruct(try h.g.btrfsBalanceStatus(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_device_add")
+public func c_guestfs_btrfs_device_add(_ g: OpaquePointer?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_device_add", errorValue: -1) {
+        h in
+        try h.g.btrfsDeviceAdd(cStringList(devices, "devices"), cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_device_delete")
+public func c_guestfs_btrfs_device_delete(_ g: OpaquePointer?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_device_delete", errorValue: -1) {
+        h in
+        try h.g.btrfsDeviceDelete(cStringList(devices, "devices"), cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_filesystem_balance")
+public func c_guestfs_btrfs_filesystem_balance(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_filesystem_balance", errorValue: -1) {
+        h in
+        try h.g.btrfsFilesystemBalance(cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_filesystem_defragment_argv")
+public func c_guestfs_btrfs_filesystem_defragment_argv(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_filesystem_defragment_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_filesystem_defragment", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsFilesystemDefragment(cString(path, "path"), flush: mask & (1 << 0) != 0 ? optargs!.pointee.flush != 0 : nil, compress: mask & (1 << 1) != 0 ? cString(optargs!.pointee.compress, "compress") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_filesystem_resize_argv")
+public func c_guestfs_btrfs_filesystem_resize_argv(_ g: OpaquePointer?, _ mountpoint: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_filesystem_resize_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_filesystem_resize", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsFilesystemResize(cString(mountpoint, "mountpoint"), size: mask & (1 << 0) != 0 ? optargs!.pointee.size : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_filesystem_show")
+public func c_guestfs_btrfs_filesystem_show(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "btrfs_filesystem_show", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.btrfsFilesystemShow(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_filesystem_sync")
+public func c_guestfs_btrfs_filesystem_sync(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_filesystem_sync", errorValue: -1) {
+        h in
+        try h.g.btrfsFilesystemSync(cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_fsck_argv")
+public func c_guestfs_btrfs_fsck_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_fsck_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_fsck", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsFsck(cString(device, "device"), superblock: mask & (1 << 0) != 0 ? optargs!.pointee.superblock : nil, repair: mask & (1 << 1) != 0 ? optargs!.pointee.repair != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_image_argv")
+public func c_guestfs_btrfs_image_argv(_ g: OpaquePointer?, _ source: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ image: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_image_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_image", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsImage(cStringList(source, "source"), cString(image, "image"), compresslevel: mask & (1 << 0) != 0 ? optargs!.pointee.compresslevel : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_assign")
+public func c_guestfs_btrfs_qgroup_assign(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dst: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_qgroup_assign", errorValue: -1) {
+        h in
+        try h.g.btrfsQgroupAssign(cString(src, "src"), cString(dst, "dst"), cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_create")
+public func c_guestfs_btrfs_qgroup_create(_ g: OpaquePointer?, _ qgroupid: UnsafePointer<CChar>?, _ subvolume: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_qgroup_create", errorValue: -1) {
+        h in
+        try h.g.btrfsQgroupCreate(cString(qgroupid, "qgroupid"), cString(subvolume, "subvolume"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_destroy")
+public func c_guestfs_btrfs_qgroup_destroy(_ g: OpaquePointer?, _ qgroupid: UnsafePointer<CChar>?, _ subvolume: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_qgroup_destroy", errorValue: -1) {
+        h in
+        try h.g.btrfsQgroupDestroy(cString(qgroupid, "qgroupid"), cString(subvolume, "subvolume"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_limit")
+public func c_guestfs_btrfs_qgroup_limit(_ g: OpaquePointer?, _ subvolume: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
+    return CHandle.call(g, "btrfs_qgroup_limit", errorValue: -1) {
+        h in
+        try h.g.btrfsQgroupLimit(cString(subvolume, "subvolume"), size)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_remove")
+public func c_guestfs_btrfs_qgroup_remove(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dst: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_qgroup_remove", errorValue: -1) {
+        h in
+        try h.g.btrfsQgroupRemove(cString(src, "src"), cString(dst, "dst"), cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_qgroup_show")
+public func c_guestfs_btrfs_qgroup_show(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_btrfsqgroup_list>? {
+    return CHandle.call(g, "btrfs_qgroup_show", errorValue: nil) {
+        h in
+        return cStructList(try h.g.btrfsQgroupShow(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_quota_enable")
+public func c_guestfs_btrfs_quota_enable(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?, _ enable: Int32) -> Int32 {
+    return CHandle.call(g, "btrfs_quota_enable", errorValue: -1) {
+        h in
+        try h.g.btrfsQuotaEnable(cString(fs, "fs"), enable != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_quota_rescan")
+public func c_guestfs_btrfs_quota_rescan(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_quota_rescan", errorValue: -1) {
+        h in
+        try h.g.btrfsQuotaRescan(cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_replace")
+public func c_guestfs_btrfs_replace(_ g: OpaquePointer?, _ srcdev: UnsafePointer<CChar>?, _ targetdev: UnsafePointer<CChar>?, _ mntpoint: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_replace", errorValue: -1) {
+        h in
+        try h.g.btrfsReplace(cString(srcdev, "srcdev"), cString(targetdev, "targetdev"), cString(mntpoint, "mntpoint"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_rescue_chunk_recover")
+public func c_guestfs_btrfs_rescue_chunk_recover(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_rescue_chunk_recover", errorValue: -1) {
+        h in
+        try h.g.btrfsRescueChunkRecover(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_rescue_super_recover")
+public func c_guestfs_btrfs_rescue_super_recover(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_rescue_super_recover", errorValue: -1) {
+        h in
+        try h.g.btrfsRescueSuperRecover(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_scrub_cancel")
+public func c_guestfs_btrfs_scrub_cancel(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_scrub_cancel", errorValue: -1) {
+        h in
+        try h.g.btrfsScrubCancel(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_scrub_full_argv")
+public func c_guestfs_btrfs_scrub_full_argv(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_scrub_full_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_scrub_full", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsScrubFull(cString(path, "path"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_scrub_resume")
+public func c_guestfs_btrfs_scrub_resume(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_scrub_resume", errorValue: -1) {
+        h in
+        try h.g.btrfsScrubResume(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_scrub_start")
+public func c_guestfs_btrfs_scrub_start(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_scrub_start", errorValue: -1) {
+        h in
+        try h.g.btrfsScrubStart(cString(path, "path"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_scrub_status")
+public func c_guestfs_btrfs_scrub_status(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_btrfsscrub>? {
+    return CHandle.call(g, "btrfs_scrub_status", errorValue: nil) {
+        h in
+        return cStruct(try h.g.btrfsScrubStatus(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_set_seeding")
+public func c_guestfs_btrfs_set_seeding(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ seeding: Int32) -> Int32 {
+    return CHandle.call(g, "btrfs_set_seeding", errorValue: -1) {
+        h in
+        try h.g.btrfsSetSeeding(cString(device, "device"), seeding != 0)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_create_opts_argv")
+public func c_guestfs_btrfs_subvolume_create_opts_argv(_ g: OpaquePointer?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_subvolume_create_opts_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_subvolume_create", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsSubvolumeCreate(cString(dest, "dest"), qgroupid: mask & (1 << 0) != 0 ? cString(optargs!.pointee.qgroupid, "qgroupid") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_delete")
+public func c_guestfs_btrfs_subvolume_delete(_ g: OpaquePointer?, _ subvolume: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_subvolume_delete", errorValue: -1) {
+        h in
+        try h.g.btrfsSubvolumeDelete(cString(subvolume, "subvolume"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_get_default")
+public func c_guestfs_btrfs_subvolume_get_default(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> Int64 {
+    return CHandle.call(g, "btrfs_subvolume_get_default", errorValue: -1) {
+        h in
+        return try h.g.btrfsSubvolumeGetDefault(cString(fs, "fs"))
+    }
+}
+
 @_cdecl("guestfs_btrfs_subvolume_list")
 public func c_guestfs_btrfs_subvolume_list(_ g: OpaquePointer?, _ fs: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_btrfssubvolume_list>? {
     return CHandle.call(g, "btrfs_subvolume_list", errorValue: nil) {
         h in
         return cStructList(try h.g.btrfsSubvolumeList(cString(fs, "fs")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_set_default")
+public func c_guestfs_btrfs_subvolume_set_default(_ g: OpaquePointer?, _ id: Int64, _ fs: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfs_subvolume_set_default", errorValue: -1) {
+        h in
+        try h.g.btrfsSubvolumeSetDefault(id, cString(fs, "fs"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_show")
+public func c_guestfs_btrfs_subvolume_show(_ g: OpaquePointer?, _ subvolume: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "btrfs_subvolume_show", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.btrfsSubvolumeShowPairs(cString(subvolume, "subvolume")))
+    }
+}
+
+@_cdecl("guestfs_btrfs_subvolume_snapshot_opts_argv")
+public func c_guestfs_btrfs_subvolume_snapshot_opts_argv(_ g: OpaquePointer?, _ source: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_btrfs_subvolume_snapshot_opts_argv>?) -> Int32 {
+    return CHandle.call(g, "btrfs_subvolume_snapshot", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.btrfsSubvolumeSnapshot(cString(source, "source"), cString(dest, "dest"), ro: mask & (1 << 0) != 0 ? optargs!.pointee.ro != 0 : nil, qgroupid: mask & (1 << 1) != 0 ? cString(optargs!.pointee.qgroupid, "qgroupid") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfstune_enable_extended_inode_refs")
+public func c_guestfs_btrfstune_enable_extended_inode_refs(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfstune_enable_extended_inode_refs", errorValue: -1) {
+        h in
+        try h.g.btrfstuneEnableExtendedInodeRefs(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfstune_enable_skinny_metadata_extent_refs")
+public func c_guestfs_btrfstune_enable_skinny_metadata_extent_refs(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "btrfstune_enable_skinny_metadata_extent_refs", errorValue: -1) {
+        h in
+        try h.g.btrfstuneEnableSkinnyMetadataExtentRefs(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_btrfstune_seeding")
+public func c_guestfs_btrfstune_seeding(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ seeding: Int32) -> Int32 {
+    return CHandle.call(g, "btrfstune_seeding", errorValue: -1) {
+        h in
+        try h.g.btrfstuneSeeding(cString(device, "device"), seeding != 0)
+        return 0
     }
 }
 
@@ -3274,6 +3626,16 @@ public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointe
         h in
         let mask = optargs?.pointee.bitmask ?? 0
         try h.g.mkfs(cString(fstype, "fstype"), cString(device, "device"), blocksize: mask & (1 << 0) != 0 ? optargs!.pointee.blocksize : nil, features: mask & (1 << 1) != 0 ? cString(optargs!.pointee.features, "features") : nil, inode: mask & (1 << 2) != 0 ? optargs!.pointee.inode : nil, sectorsize: mask & (1 << 3) != 0 ? optargs!.pointee.sectorsize : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mkfs_btrfs_argv")
+public func c_guestfs_mkfs_btrfs_argv(_ g: OpaquePointer?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ optargs: UnsafePointer<guestfs_mkfs_btrfs_argv>?) -> Int32 {
+    return CHandle.call(g, "mkfs_btrfs", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mkfsBtrfs(cStringList(devices, "devices"), allocstart: mask & (1 << 0) != 0 ? optargs!.pointee.allocstart : nil, bytecount: mask & (1 << 1) != 0 ? optargs!.pointee.bytecount : nil, datatype: mask & (1 << 2) != 0 ? cString(optargs!.pointee.datatype, "datatype") : nil, leafsize: mask & (1 << 3) != 0 ? optargs!.pointee.leafsize : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil, metadata: mask & (1 << 5) != 0 ? cString(optargs!.pointee.metadata, "metadata") : nil, nodesize: mask & (1 << 6) != 0 ? optargs!.pointee.nodesize : nil, sectorsize: mask & (1 << 7) != 0 ? optargs!.pointee.sectorsize : nil)
         return 0
     }
 }

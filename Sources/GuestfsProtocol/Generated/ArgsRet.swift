@@ -5090,6 +5090,27 @@ public struct ListDmDevicesRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `btrfs_filesystem_resize` (procedure 289): required args, then optargs.
+public struct BTRFSFilesystemResizeArgs: XDRCodable, Sendable {
+    public var mountpoint: String
+    public var size: Int64
+
+    public init(mountpoint: String, size: Int64 = 0) {
+        self.mountpoint = mountpoint
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountpoint = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountpoint)
+        e.encode(size)
+    }
+}
+
 /// Arguments of `internal_write_append` (procedure 290): required args, then optargs.
 public struct InternalWriteAppendArgs: XDRCodable, Sendable {
     public var path: String
@@ -5736,6 +5757,55 @@ public struct MdStatRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `mkfs_btrfs` (procedure 317): required args, then optargs.
+public struct MkfsBtrfsArgs: XDRCodable, Sendable {
+    public var devices: [String]
+    public var allocstart: Int64
+    public var bytecount: Int64
+    public var datatype: String
+    public var leafsize: Int32
+    public var label: String
+    public var metadata: String
+    public var nodesize: Int32
+    public var sectorsize: Int32
+
+    public init(devices: [String], allocstart: Int64 = 0, bytecount: Int64 = 0, datatype: String = "", leafsize: Int32 = 0, label: String = "", metadata: String = "", nodesize: Int32 = 0, sectorsize: Int32 = 0) {
+        self.devices = devices
+        self.allocstart = allocstart
+        self.bytecount = bytecount
+        self.datatype = datatype
+        self.leafsize = leafsize
+        self.label = label
+        self.metadata = metadata
+        self.nodesize = nodesize
+        self.sectorsize = sectorsize
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        devices = try d.decodeStringList()
+        allocstart = try d.decodeInt64()
+        bytecount = try d.decodeInt64()
+        datatype = try d.decodeString()
+        leafsize = try d.decodeInt32()
+        label = try d.decodeString()
+        metadata = try d.decodeString()
+        nodesize = try d.decodeInt32()
+        sectorsize = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(devices)
+        e.encode(allocstart)
+        e.encode(bytecount)
+        e.encode(datatype)
+        e.encode(leafsize)
+        e.encode(label)
+        e.encode(metadata)
+        e.encode(nodesize)
+        e.encode(sectorsize)
+    }
+}
+
 /// Arguments of `get_e2attrs` (procedure 318): required args, then optargs.
 public struct GetE2attrsArgs: XDRCodable, Sendable {
     public var file: String
@@ -5840,6 +5910,73 @@ public struct SetE2generationArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `btrfs_subvolume_snapshot` (procedure 322): required args, then optargs.
+public struct BTRFSSubvolumeSnapshotArgs: XDRCodable, Sendable {
+    public var source: String
+    public var dest: String
+    public var ro: Bool
+    public var qgroupid: String
+
+    public init(source: String, dest: String, ro: Bool = false, qgroupid: String = "") {
+        self.source = source
+        self.dest = dest
+        self.ro = ro
+        self.qgroupid = qgroupid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        source = try d.decodeString()
+        dest = try d.decodeString()
+        ro = try d.decodeBool()
+        qgroupid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(source)
+        e.encode(dest)
+        e.encode(ro)
+        e.encode(qgroupid)
+    }
+}
+
+/// Arguments of `btrfs_subvolume_delete` (procedure 323): required args, then optargs.
+public struct BTRFSSubvolumeDeleteArgs: XDRCodable, Sendable {
+    public var subvolume: String
+
+    public init(subvolume: String) {
+        self.subvolume = subvolume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        subvolume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(subvolume)
+    }
+}
+
+/// Arguments of `btrfs_subvolume_create` (procedure 324): required args, then optargs.
+public struct BTRFSSubvolumeCreateArgs: XDRCodable, Sendable {
+    public var dest: String
+    public var qgroupid: String
+
+    public init(dest: String, qgroupid: String = "") {
+        self.dest = dest
+        self.qgroupid = qgroupid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        dest = try d.decodeString()
+        qgroupid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(dest)
+        e.encode(qgroupid)
+    }
+}
+
 /// Arguments of `btrfs_subvolume_list` (procedure 325): required args, then optargs.
 public struct BTRFSSubvolumeListArgs: XDRCodable, Sendable {
     public var fs: String
@@ -5866,6 +6003,149 @@ public struct BTRFSSubvolumeListRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_subvolume_set_default` (procedure 326): required args, then optargs.
+public struct BTRFSSubvolumeSetDefaultArgs: XDRCodable, Sendable {
+    public var id: Int64
+    public var fs: String
+
+    public init(id: Int64, fs: String) {
+        self.id = id
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        id = try d.decodeInt64()
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(id)
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_filesystem_sync` (procedure 327): required args, then optargs.
+public struct BTRFSFilesystemSyncArgs: XDRCodable, Sendable {
+    public var fs: String
+
+    public init(fs: String) {
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_filesystem_balance` (procedure 328): required args, then optargs.
+public struct BTRFSFilesystemBalanceArgs: XDRCodable, Sendable {
+    public var fs: String
+
+    public init(fs: String) {
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_device_add` (procedure 329): required args, then optargs.
+public struct BTRFSDeviceAddArgs: XDRCodable, Sendable {
+    public var devices: [String]
+    public var fs: String
+
+    public init(devices: [String], fs: String) {
+        self.devices = devices
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        devices = try d.decodeStringList()
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(devices)
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_device_delete` (procedure 330): required args, then optargs.
+public struct BTRFSDeviceDeleteArgs: XDRCodable, Sendable {
+    public var devices: [String]
+    public var fs: String
+
+    public init(devices: [String], fs: String) {
+        self.devices = devices
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        devices = try d.decodeStringList()
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(devices)
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_set_seeding` (procedure 331): required args, then optargs.
+public struct BtrfsSetSeedingArgs: XDRCodable, Sendable {
+    public var device: String
+    public var seeding: Bool
+
+    public init(device: String, seeding: Bool) {
+        self.device = device
+        self.seeding = seeding
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        seeding = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(seeding)
+    }
+}
+
+/// Arguments of `btrfs_fsck` (procedure 332): required args, then optargs.
+public struct BtrfsFsckArgs: XDRCodable, Sendable {
+    public var device: String
+    public var superblock: Int64
+    public var repair: Bool
+
+    public init(device: String, superblock: Int64 = 0, repair: Bool = false) {
+        self.device = device
+        self.superblock = superblock
+        self.repair = repair
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        superblock = try d.decodeInt64()
+        repair = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(superblock)
+        e.encode(repair)
     }
 }
 
@@ -7292,6 +7572,405 @@ public struct BlockdevSetraArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `btrfs_subvolume_get_default` (procedure 425): required args, then optargs.
+public struct BTRFSSubvolumeGetDefaultArgs: XDRCodable, Sendable {
+    public var fs: String
+
+    public init(fs: String) {
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fs)
+    }
+}
+
+/// Reply of `btrfs_subvolume_get_default` (procedure 425).
+public struct BTRFSSubvolumeGetDefaultRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_subvolume_show` (procedure 426): required args, then optargs.
+public struct BTRFSSubvolumeShowArgs: XDRCodable, Sendable {
+    public var subvolume: String
+
+    public init(subvolume: String) {
+        self.subvolume = subvolume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        subvolume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(subvolume)
+    }
+}
+
+/// Reply of `btrfs_subvolume_show` (procedure 426).
+public struct BTRFSSubvolumeShowRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_quota_enable` (procedure 427): required args, then optargs.
+public struct BTRFSQuotaEnableArgs: XDRCodable, Sendable {
+    public var fs: String
+    public var enable: Bool
+
+    public init(fs: String, enable: Bool) {
+        self.fs = fs
+        self.enable = enable
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fs = try d.decodeString()
+        enable = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fs)
+        e.encode(enable)
+    }
+}
+
+/// Arguments of `btrfs_quota_rescan` (procedure 428): required args, then optargs.
+public struct BTRFSQuotaRescanArgs: XDRCodable, Sendable {
+    public var fs: String
+
+    public init(fs: String) {
+        self.fs = fs
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fs = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fs)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_limit` (procedure 429): required args, then optargs.
+public struct BTRFSQgroupLimitArgs: XDRCodable, Sendable {
+    public var subvolume: String
+    public var size: Int64
+
+    public init(subvolume: String, size: Int64) {
+        self.subvolume = subvolume
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        subvolume = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(subvolume)
+        e.encode(size)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_create` (procedure 430): required args, then optargs.
+public struct BTRFSQgroupCreateArgs: XDRCodable, Sendable {
+    public var qgroupid: String
+    public var subvolume: String
+
+    public init(qgroupid: String, subvolume: String) {
+        self.qgroupid = qgroupid
+        self.subvolume = subvolume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        qgroupid = try d.decodeString()
+        subvolume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(qgroupid)
+        e.encode(subvolume)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_destroy` (procedure 431): required args, then optargs.
+public struct BTRFSQgroupDestroyArgs: XDRCodable, Sendable {
+    public var qgroupid: String
+    public var subvolume: String
+
+    public init(qgroupid: String, subvolume: String) {
+        self.qgroupid = qgroupid
+        self.subvolume = subvolume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        qgroupid = try d.decodeString()
+        subvolume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(qgroupid)
+        e.encode(subvolume)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_show` (procedure 432): required args, then optargs.
+public struct BTRFSQgroupShowArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `btrfs_qgroup_show` (procedure 432).
+public struct BTRFSQgroupShowRet: XDRCodable, Sendable {
+    public var value: [BTRFSQgroup]
+    public init(value: [BTRFSQgroup]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: BTRFSQgroup.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_assign` (procedure 433): required args, then optargs.
+public struct BTRFSQgroupAssignArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dst: String
+    public var path: String
+
+    public init(src: String, dst: String, path: String) {
+        self.src = src
+        self.dst = dst
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dst = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dst)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_qgroup_remove` (procedure 434): required args, then optargs.
+public struct BTRFSQgroupRemoveArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dst: String
+    public var path: String
+
+    public init(src: String, dst: String, path: String) {
+        self.src = src
+        self.dst = dst
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dst = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dst)
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_scrub_start` (procedure 435): required args, then optargs.
+public struct BTRFSScrubStartArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_scrub_cancel` (procedure 436): required args, then optargs.
+public struct BTRFSScrubCancelArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_scrub_resume` (procedure 437): required args, then optargs.
+public struct BTRFSScrubResumeArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_balance_pause` (procedure 438): required args, then optargs.
+public struct BTRFSBalancePauseArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_balance_cancel` (procedure 439): required args, then optargs.
+public struct BTRFSBalanceCancelArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_balance_resume` (procedure 440): required args, then optargs.
+public struct BTRFSBalanceResumeArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Arguments of `btrfs_filesystem_defragment` (procedure 443): required args, then optargs.
+public struct BTRFSFilesystemDefragmentArgs: XDRCodable, Sendable {
+    public var path: String
+    public var flush: Bool
+    public var compress: String
+
+    public init(path: String, flush: Bool = false, compress: String = "") {
+        self.path = path
+        self.flush = flush
+        self.compress = compress
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        flush = try d.decodeBool()
+        compress = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(flush)
+        e.encode(compress)
+    }
+}
+
+/// Arguments of `btrfs_rescue_chunk_recover` (procedure 444): required args, then optargs.
+public struct BTRFSRescueChunkRecoverArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `btrfs_rescue_super_recover` (procedure 445): required args, then optargs.
+public struct BTRFSRescueSuperRecoverArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `part_set_gpt_guid` (procedure 446): required args, then optargs.
 public struct PartSetGptGuidArgs: XDRCodable, Sendable {
     public var device: String
@@ -7350,6 +8029,144 @@ public struct PartGetGptGuidRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `btrfs_balance_status` (procedure 448): required args, then optargs.
+public struct BTRFSBalanceStatusArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `btrfs_balance_status` (procedure 448).
+public struct BTRFSBalanceStatusRet: XDRCodable, Sendable {
+    public var value: BTRFSBalance
+    public init(value: BTRFSBalance) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try BTRFSBalance(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_scrub_status` (procedure 449): required args, then optargs.
+public struct BTRFSScrubStatusArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+    }
+}
+
+/// Reply of `btrfs_scrub_status` (procedure 449).
+public struct BTRFSScrubStatusRet: XDRCodable, Sendable {
+    public var value: BTRFSScrub
+    public init(value: BTRFSScrub) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try BTRFSScrub(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `btrfstune_seeding` (procedure 450): required args, then optargs.
+public struct BTRFSTuneSeedingArgs: XDRCodable, Sendable {
+    public var device: String
+    public var seeding: Bool
+
+    public init(device: String, seeding: Bool) {
+        self.device = device
+        self.seeding = seeding
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        seeding = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(seeding)
+    }
+}
+
+/// Arguments of `btrfstune_enable_extended_inode_refs` (procedure 451): required args, then optargs.
+public struct BTRFSTuneEnableExtendedInodeRefsArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `btrfstune_enable_skinny_metadata_extent_refs` (procedure 452): required args, then optargs.
+public struct BTRFSTuneEnableSkinnyMetadataExtentRefsArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `btrfs_image` (procedure 453): required args, then optargs.
+public struct BTRFSImageArgs: XDRCodable, Sendable {
+    public var source: [String]
+    public var image: String
+    public var compresslevel: Int32
+
+    public init(source: [String], image: String, compresslevel: Int32 = 0) {
+        self.source = source
+        self.image = image
+        self.compresslevel = compresslevel
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        source = try d.decodeStringList()
+        image = try d.decodeString()
+        compresslevel = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(source)
+        e.encode(image)
+        e.encode(compresslevel)
+    }
+}
+
 /// Arguments of `part_get_mbr_part_type` (procedure 454): required args, then optargs.
 public struct PartGetMbrPartTypeArgs: XDRCodable, Sendable {
     public var device: String
@@ -7380,6 +8197,31 @@ public struct PartGetMbrPartTypeRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `btrfs_replace` (procedure 455): required args, then optargs.
+public struct BTRFSReplaceArgs: XDRCodable, Sendable {
+    public var srcdev: String
+    public var targetdev: String
+    public var mntpoint: String
+
+    public init(srcdev: String, targetdev: String, mntpoint: String) {
+        self.srcdev = srcdev
+        self.targetdev = targetdev
+        self.mntpoint = mntpoint
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        srcdev = try d.decodeString()
+        targetdev = try d.decodeString()
+        mntpoint = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(srcdev)
+        e.encode(targetdev)
+        e.encode(mntpoint)
     }
 }
 
@@ -7539,6 +8381,35 @@ public struct PartExpandGptArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(device)
+    }
+}
+
+/// Arguments of `btrfs_filesystem_show` (procedure 465): required args, then optargs.
+public struct BTRFSFilesystemsShowArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `btrfs_filesystem_show` (procedure 465).
+public struct BTRFSFilesystemsShowRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -8601,6 +9472,27 @@ public struct ShOutArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(command)
+    }
+}
+
+/// Arguments of `btrfs_scrub_full` (procedure 518): required args, then optargs.
+public struct BTRFSScrubFullArgs: XDRCodable, Sendable {
+    public var path: String
+    public var readonly: Bool
+
+    public init(path: String, readonly: Bool = false) {
+        self.path = path
+        self.readonly = readonly
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        readonly = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(readonly)
     }
 }
 

@@ -220,6 +220,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case isZero = 283
     case isZeroDevice = 284
     case listDmDevices = 287
+    case btrfsFilesystemResize = 289
     case internalWriteAppend = 290
     case compressOut = 291
     case compressDeviceOut = 292
@@ -242,11 +243,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lvcreateFree = 312
     case vgmeta = 315
     case mdStat = 316
+    case mkfsBtrfs = 317
     case getE2attrs = 318
     case setE2attrs = 319
     case getE2generation = 320
     case setE2generation = 321
+    case btrfsSubvolumeSnapshot = 322
+    case btrfsSubvolumeDelete = 323
+    case btrfsSubvolumeCreate = 324
     case btrfsSubvolumeList = 325
+    case btrfsSubvolumeSetDefault = 326
+    case btrfsFilesystemSync = 327
+    case btrfsFilesystemBalance = 328
+    case btrfsDeviceAdd = 329
+    case btrfsDeviceDelete = 330
+    case btrfsSetSeeding = 331
+    case btrfsFsck = 332
     case filesystemAvailable = 333
     case fstrim = 334
     case nrDevices = 336
@@ -302,9 +314,35 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lstatns = 422
     case internalLstatnslist = 423
     case blockdevSetra = 424
+    case btrfsSubvolumeGetDefault = 425
+    case btrfsSubvolumeShow = 426
+    case btrfsQuotaEnable = 427
+    case btrfsQuotaRescan = 428
+    case btrfsQgroupLimit = 429
+    case btrfsQgroupCreate = 430
+    case btrfsQgroupDestroy = 431
+    case btrfsQgroupShow = 432
+    case btrfsQgroupAssign = 433
+    case btrfsQgroupRemove = 434
+    case btrfsScrubStart = 435
+    case btrfsScrubCancel = 436
+    case btrfsScrubResume = 437
+    case btrfsBalancePause = 438
+    case btrfsBalanceCancel = 439
+    case btrfsBalanceResume = 440
+    case btrfsFilesystemDefragment = 443
+    case btrfsRescueChunkRecover = 444
+    case btrfsRescueSuperRecover = 445
     case partSetGptGuid = 446
     case partGetGptGuid = 447
+    case btrfsBalanceStatus = 448
+    case btrfsScrubStatus = 449
+    case btrfstuneSeeding = 450
+    case btrfstuneEnableExtendedInodeRefs = 451
+    case btrfstuneEnableSkinnyMetadataExtentRefs = 452
+    case btrfsImage = 453
     case partGetMbrPartType = 454
+    case btrfsReplace = 455
     case setUuidRandom = 456
     case vfsMinimumSize = 457
     case internalFeatureAvailable = 458
@@ -312,6 +350,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetDiskGuid = 460
     case partSetDiskGuidRandom = 461
     case partExpandGpt = 462
+    case btrfsFilesystemShow = 465
     case augTransform = 469
     case fileArchitecture = 475
     case listFilesystems = 476
@@ -353,6 +392,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case findfsPartlabel = 515
     case commandOut = 516
     case shOut = 517
+    case btrfsScrubFull = 518
     case setfiles = 519
 
     /// The action name as libguestfs spells it.
@@ -576,6 +616,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .isZero: return "is_zero"
             case .isZeroDevice: return "is_zero_device"
             case .listDmDevices: return "list_dm_devices"
+            case .btrfsFilesystemResize: return "btrfs_filesystem_resize"
             case .internalWriteAppend: return "internal_write_append"
             case .compressOut: return "compress_out"
             case .compressDeviceOut: return "compress_device_out"
@@ -598,11 +639,22 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lvcreateFree: return "lvcreate_free"
             case .vgmeta: return "vgmeta"
             case .mdStat: return "md_stat"
+            case .mkfsBtrfs: return "mkfs_btrfs"
             case .getE2attrs: return "get_e2attrs"
             case .setE2attrs: return "set_e2attrs"
             case .getE2generation: return "get_e2generation"
             case .setE2generation: return "set_e2generation"
+            case .btrfsSubvolumeSnapshot: return "btrfs_subvolume_snapshot"
+            case .btrfsSubvolumeDelete: return "btrfs_subvolume_delete"
+            case .btrfsSubvolumeCreate: return "btrfs_subvolume_create"
             case .btrfsSubvolumeList: return "btrfs_subvolume_list"
+            case .btrfsSubvolumeSetDefault: return "btrfs_subvolume_set_default"
+            case .btrfsFilesystemSync: return "btrfs_filesystem_sync"
+            case .btrfsFilesystemBalance: return "btrfs_filesystem_balance"
+            case .btrfsDeviceAdd: return "btrfs_device_add"
+            case .btrfsDeviceDelete: return "btrfs_device_delete"
+            case .btrfsSetSeeding: return "btrfs_set_seeding"
+            case .btrfsFsck: return "btrfs_fsck"
             case .filesystemAvailable: return "filesystem_available"
             case .fstrim: return "fstrim"
             case .nrDevices: return "nr_devices"
@@ -658,9 +710,35 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lstatns: return "lstatns"
             case .internalLstatnslist: return "internal_lstatnslist"
             case .blockdevSetra: return "blockdev_setra"
+            case .btrfsSubvolumeGetDefault: return "btrfs_subvolume_get_default"
+            case .btrfsSubvolumeShow: return "btrfs_subvolume_show"
+            case .btrfsQuotaEnable: return "btrfs_quota_enable"
+            case .btrfsQuotaRescan: return "btrfs_quota_rescan"
+            case .btrfsQgroupLimit: return "btrfs_qgroup_limit"
+            case .btrfsQgroupCreate: return "btrfs_qgroup_create"
+            case .btrfsQgroupDestroy: return "btrfs_qgroup_destroy"
+            case .btrfsQgroupShow: return "btrfs_qgroup_show"
+            case .btrfsQgroupAssign: return "btrfs_qgroup_assign"
+            case .btrfsQgroupRemove: return "btrfs_qgroup_remove"
+            case .btrfsScrubStart: return "btrfs_scrub_start"
+            case .btrfsScrubCancel: return "btrfs_scrub_cancel"
+            case .btrfsScrubResume: return "btrfs_scrub_resume"
+            case .btrfsBalancePause: return "btrfs_balance_pause"
+            case .btrfsBalanceCancel: return "btrfs_balance_cancel"
+            case .btrfsBalanceResume: return "btrfs_balance_resume"
+            case .btrfsFilesystemDefragment: return "btrfs_filesystem_defragment"
+            case .btrfsRescueChunkRecover: return "btrfs_rescue_chunk_recover"
+            case .btrfsRescueSuperRecover: return "btrfs_rescue_super_recover"
             case .partSetGptGuid: return "part_set_gpt_guid"
             case .partGetGptGuid: return "part_get_gpt_guid"
+            case .btrfsBalanceStatus: return "btrfs_balance_status"
+            case .btrfsScrubStatus: return "btrfs_scrub_status"
+            case .btrfstuneSeeding: return "btrfstune_seeding"
+            case .btrfstuneEnableExtendedInodeRefs: return "btrfstune_enable_extended_inode_refs"
+            case .btrfstuneEnableSkinnyMetadataExtentRefs: return "btrfstune_enable_skinny_metadata_extent_refs"
+            case .btrfsImage: return "btrfs_image"
             case .partGetMbrPartType: return "part_get_mbr_part_type"
+            case .btrfsReplace: return "btrfs_replace"
             case .setUuidRandom: return "set_uuid_random"
             case .vfsMinimumSize: return "vfs_minimum_size"
             case .internalFeatureAvailable: return "internal_feature_available"
@@ -668,6 +746,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetDiskGuid: return "part_get_disk_guid"
             case .partSetDiskGuidRandom: return "part_set_disk_guid_random"
             case .partExpandGpt: return "part_expand_gpt"
+            case .btrfsFilesystemShow: return "btrfs_filesystem_show"
             case .augTransform: return "aug_transform"
             case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"
@@ -709,6 +788,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .findfsPartlabel: return "findfs_partlabel"
             case .commandOut: return "command_out"
             case .shOut: return "sh_out"
+            case .btrfsScrubFull: return "btrfs_scrub_full"
             case .setfiles: return "setfiles"
         }
     }

@@ -997,9 +997,237 @@ extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setro (guestfs_h *g, const char *
 #define LIBGUESTFS_HAVE_BLOCKDEV_SETRW 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setrw (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_BTRFS_BALANCE_CANCEL 1
+#define LIBGUESTFS_HAVE_BTRFS_BALANCE_CANCEL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_balance_cancel (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_BALANCE_PAUSE 1
+#define LIBGUESTFS_HAVE_BTRFS_BALANCE_PAUSE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_balance_pause (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_BALANCE_RESUME 1
+#define LIBGUESTFS_HAVE_BTRFS_BALANCE_RESUME 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_balance_resume (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_BALANCE_STATUS 1
+#define LIBGUESTFS_HAVE_BTRFS_BALANCE_STATUS 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_btrfsbalance *guestfs_btrfs_balance_status (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_DEVICE_ADD 1
+#define LIBGUESTFS_HAVE_BTRFS_DEVICE_ADD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_device_add (guestfs_h *g, char *const *devices, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_DEVICE_DELETE 1
+#define LIBGUESTFS_HAVE_BTRFS_DEVICE_DELETE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_device_delete (guestfs_h *g, char *const *devices, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_FILESYSTEM_BALANCE 1
+#define LIBGUESTFS_HAVE_BTRFS_FILESYSTEM_BALANCE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_balance (guestfs_h *g, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_FILESYSTEM_DEFRAGMENT 1
+#define LIBGUESTFS_HAVE_BTRFS_FILESYSTEM_DEFRAGMENT 1
+#define GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_FLUSH 0
+#define GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_FLUSH_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_COMPRESS 1
+#define GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_COMPRESS_BITMASK (UINT64_C(1)<<1)
+struct guestfs_btrfs_filesystem_defragment_argv {
+  uint64_t bitmask;
+  int flush;
+  const char *compress;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_defragment (guestfs_h *g, const char *path, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_defragment_va (guestfs_h *g, const char *path, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_defragment_argv (guestfs_h *g, const char *path, const struct guestfs_btrfs_filesystem_defragment_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFS_FILESYSTEM_RESIZE 1
+#define LIBGUESTFS_HAVE_BTRFS_FILESYSTEM_RESIZE 1
+#define GUESTFS_BTRFS_FILESYSTEM_RESIZE_SIZE 0
+#define GUESTFS_BTRFS_FILESYSTEM_RESIZE_SIZE_BITMASK (UINT64_C(1)<<0)
+struct guestfs_btrfs_filesystem_resize_argv {
+  uint64_t bitmask;
+  int64_t size;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_resize (guestfs_h *g, const char *mountpoint, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_resize_va (guestfs_h *g, const char *mountpoint, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_resize_argv (guestfs_h *g, const char *mountpoint, const struct guestfs_btrfs_filesystem_resize_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFS_FILESYSTEM_SHOW 1
+#define LIBGUESTFS_HAVE_BTRFS_FILESYSTEM_SHOW 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_btrfs_filesystem_show (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BTRFS_FILESYSTEM_SYNC 1
+#define LIBGUESTFS_HAVE_BTRFS_FILESYSTEM_SYNC 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_filesystem_sync (guestfs_h *g, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_FSCK 1
+#define LIBGUESTFS_HAVE_BTRFS_FSCK 1
+#define GUESTFS_BTRFS_FSCK_SUPERBLOCK 0
+#define GUESTFS_BTRFS_FSCK_SUPERBLOCK_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_BTRFS_FSCK_REPAIR 1
+#define GUESTFS_BTRFS_FSCK_REPAIR_BITMASK (UINT64_C(1)<<1)
+struct guestfs_btrfs_fsck_argv {
+  uint64_t bitmask;
+  int64_t superblock;
+  int repair;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_fsck (guestfs_h *g, const char *device, ...)
+  GUESTFS_DEPRECATED_REPLACED_BY ("btrfs_scrub_full");
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_fsck_va (guestfs_h *g, const char *device, va_list args)
+  GUESTFS_DEPRECATED_REPLACED_BY ("btrfs_scrub_full");
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_fsck_argv (guestfs_h *g, const char *device, const struct guestfs_btrfs_fsck_argv *optargs)
+  GUESTFS_DEPRECATED_REPLACED_BY ("btrfs_scrub_full");
+
+#define GUESTFS_HAVE_BTRFS_IMAGE 1
+#define LIBGUESTFS_HAVE_BTRFS_IMAGE 1
+#define GUESTFS_BTRFS_IMAGE_COMPRESSLEVEL 0
+#define GUESTFS_BTRFS_IMAGE_COMPRESSLEVEL_BITMASK (UINT64_C(1)<<0)
+struct guestfs_btrfs_image_argv {
+  uint64_t bitmask;
+  int compresslevel;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_image (guestfs_h *g, char *const *source, const char *image, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_image_va (guestfs_h *g, char *const *source, const char *image, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_image_argv (guestfs_h *g, char *const *source, const char *image, const struct guestfs_btrfs_image_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_ASSIGN 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_ASSIGN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_qgroup_assign (guestfs_h *g, const char *src, const char *dst, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_CREATE 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_CREATE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_qgroup_create (guestfs_h *g, const char *qgroupid, const char *subvolume);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_DESTROY 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_DESTROY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_qgroup_destroy (guestfs_h *g, const char *qgroupid, const char *subvolume);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_LIMIT 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_LIMIT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_qgroup_limit (guestfs_h *g, const char *subvolume, int64_t size);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_REMOVE 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_REMOVE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_qgroup_remove (guestfs_h *g, const char *src, const char *dst, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_QGROUP_SHOW 1
+#define LIBGUESTFS_HAVE_BTRFS_QGROUP_SHOW 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_btrfsqgroup_list *guestfs_btrfs_qgroup_show (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_QUOTA_ENABLE 1
+#define LIBGUESTFS_HAVE_BTRFS_QUOTA_ENABLE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_quota_enable (guestfs_h *g, const char *fs, int enable);
+
+#define GUESTFS_HAVE_BTRFS_QUOTA_RESCAN 1
+#define LIBGUESTFS_HAVE_BTRFS_QUOTA_RESCAN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_quota_rescan (guestfs_h *g, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_REPLACE 1
+#define LIBGUESTFS_HAVE_BTRFS_REPLACE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_replace (guestfs_h *g, const char *srcdev, const char *targetdev, const char *mntpoint);
+
+#define GUESTFS_HAVE_BTRFS_RESCUE_CHUNK_RECOVER 1
+#define LIBGUESTFS_HAVE_BTRFS_RESCUE_CHUNK_RECOVER 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_rescue_chunk_recover (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BTRFS_RESCUE_SUPER_RECOVER 1
+#define LIBGUESTFS_HAVE_BTRFS_RESCUE_SUPER_RECOVER 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_rescue_super_recover (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BTRFS_SCRUB_CANCEL 1
+#define LIBGUESTFS_HAVE_BTRFS_SCRUB_CANCEL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_cancel (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_SCRUB_FULL 1
+#define LIBGUESTFS_HAVE_BTRFS_SCRUB_FULL 1
+#define GUESTFS_BTRFS_SCRUB_FULL_READONLY 0
+#define GUESTFS_BTRFS_SCRUB_FULL_READONLY_BITMASK (UINT64_C(1)<<0)
+struct guestfs_btrfs_scrub_full_argv {
+  uint64_t bitmask;
+  int readonly;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_full (guestfs_h *g, const char *path, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_full_va (guestfs_h *g, const char *path, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_full_argv (guestfs_h *g, const char *path, const struct guestfs_btrfs_scrub_full_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFS_SCRUB_RESUME 1
+#define LIBGUESTFS_HAVE_BTRFS_SCRUB_RESUME 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_resume (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_SCRUB_START 1
+#define LIBGUESTFS_HAVE_BTRFS_SCRUB_START 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_scrub_start (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_SCRUB_STATUS 1
+#define LIBGUESTFS_HAVE_BTRFS_SCRUB_STATUS 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_btrfsscrub *guestfs_btrfs_scrub_status (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_BTRFS_SET_SEEDING 1
+#define LIBGUESTFS_HAVE_BTRFS_SET_SEEDING 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_set_seeding (guestfs_h *g, const char *device, int seeding);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_CREATE 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_CREATE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_create (guestfs_h *g, const char *dest);
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_CREATE_OPTS 1
+#define GUESTFS_BTRFS_SUBVOLUME_CREATE_OPTS_QGROUPID 0
+#define GUESTFS_BTRFS_SUBVOLUME_CREATE_OPTS_QGROUPID_BITMASK (UINT64_C(1)<<0)
+struct guestfs_btrfs_subvolume_create_opts_argv {
+  uint64_t bitmask;
+  const char *qgroupid;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_create_opts (guestfs_h *g, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_create_opts_va (guestfs_h *g, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_create_opts_argv (guestfs_h *g, const char *dest, const struct guestfs_btrfs_subvolume_create_opts_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_DELETE 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_DELETE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_delete (guestfs_h *g, const char *subvolume);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_GET_DEFAULT 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_GET_DEFAULT 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_btrfs_subvolume_get_default (guestfs_h *g, const char *fs);
+
 #define GUESTFS_HAVE_BTRFS_SUBVOLUME_LIST 1
 #define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_LIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_btrfssubvolume_list *guestfs_btrfs_subvolume_list (guestfs_h *g, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_SET_DEFAULT 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_SET_DEFAULT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_set_default (guestfs_h *g, int64_t id, const char *fs);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_SHOW 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_SHOW 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_btrfs_subvolume_show (guestfs_h *g, const char *subvolume);
+
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_SNAPSHOT 1
+#define LIBGUESTFS_HAVE_BTRFS_SUBVOLUME_SNAPSHOT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_snapshot (guestfs_h *g, const char *source, const char *dest);
+#define GUESTFS_HAVE_BTRFS_SUBVOLUME_SNAPSHOT_OPTS 1
+#define GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_RO 0
+#define GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_RO_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_QGROUPID 1
+#define GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_QGROUPID_BITMASK (UINT64_C(1)<<1)
+struct guestfs_btrfs_subvolume_snapshot_opts_argv {
+  uint64_t bitmask;
+  int ro;
+  const char *qgroupid;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_snapshot_opts (guestfs_h *g, const char *source, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_snapshot_opts_va (guestfs_h *g, const char *source, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfs_subvolume_snapshot_opts_argv (guestfs_h *g, const char *source, const char *dest, const struct guestfs_btrfs_subvolume_snapshot_opts_argv *optargs);
+
+#define GUESTFS_HAVE_BTRFSTUNE_ENABLE_EXTENDED_INODE_REFS 1
+#define LIBGUESTFS_HAVE_BTRFSTUNE_ENABLE_EXTENDED_INODE_REFS 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfstune_enable_extended_inode_refs (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BTRFSTUNE_ENABLE_SKINNY_METADATA_EXTENT_REFS 1
+#define LIBGUESTFS_HAVE_BTRFSTUNE_ENABLE_SKINNY_METADATA_EXTENT_REFS 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfstune_enable_skinny_metadata_extent_refs (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_BTRFSTUNE_SEEDING 1
+#define LIBGUESTFS_HAVE_BTRFSTUNE_SEEDING 1
+extern GUESTFS_DLL_PUBLIC int guestfs_btrfstune_seeding (guestfs_h *g, const char *device, int seeding);
 
 #define GUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
 #define LIBGUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
@@ -2344,6 +2572,39 @@ struct guestfs_mkfs_opts_argv {
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts (guestfs_h *g, const char *fstype, const char *device, ...);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_argv (guestfs_h *g, const char *fstype, const char *device, const struct guestfs_mkfs_opts_argv *optargs);
+
+#define GUESTFS_HAVE_MKFS_BTRFS 1
+#define LIBGUESTFS_HAVE_MKFS_BTRFS 1
+#define GUESTFS_MKFS_BTRFS_ALLOCSTART 0
+#define GUESTFS_MKFS_BTRFS_ALLOCSTART_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_MKFS_BTRFS_BYTECOUNT 1
+#define GUESTFS_MKFS_BTRFS_BYTECOUNT_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_MKFS_BTRFS_DATATYPE 2
+#define GUESTFS_MKFS_BTRFS_DATATYPE_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_MKFS_BTRFS_LEAFSIZE 3
+#define GUESTFS_MKFS_BTRFS_LEAFSIZE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_MKFS_BTRFS_LABEL 4
+#define GUESTFS_MKFS_BTRFS_LABEL_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_MKFS_BTRFS_METADATA 5
+#define GUESTFS_MKFS_BTRFS_METADATA_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_MKFS_BTRFS_NODESIZE 6
+#define GUESTFS_MKFS_BTRFS_NODESIZE_BITMASK (UINT64_C(1)<<6)
+#define GUESTFS_MKFS_BTRFS_SECTORSIZE 7
+#define GUESTFS_MKFS_BTRFS_SECTORSIZE_BITMASK (UINT64_C(1)<<7)
+struct guestfs_mkfs_btrfs_argv {
+  uint64_t bitmask;
+  int64_t allocstart;
+  int64_t bytecount;
+  const char *datatype;
+  int leafsize;
+  const char *label;
+  const char *metadata;
+  int nodesize;
+  int sectorsize;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_btrfs (guestfs_h *g, char *const *devices, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_btrfs_va (guestfs_h *g, char *const *devices, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_btrfs_argv (guestfs_h *g, char *const *devices, const struct guestfs_mkfs_btrfs_argv *optargs);
 
 #define GUESTFS_HAVE_MKLOST_AND_FOUND 1
 #define LIBGUESTFS_HAVE_MKLOST_AND_FOUND 1

@@ -1045,6 +1045,288 @@ guestfs_aug_transform_va (guestfs_h *g, const char *lens, const char *file, va_l
 }
 
 int
+guestfs_btrfs_filesystem_defragment (guestfs_h *g, const char *path, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, path);
+  r = guestfs_btrfs_filesystem_defragment_va (g, path, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_filesystem_defragment_va (guestfs_h *g, const char *path, va_list args)
+{
+  struct guestfs_btrfs_filesystem_defragment_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_FLUSH:
+      optargs_s.flush = va_arg (args, int);
+      break;
+    case GUESTFS_BTRFS_FILESYSTEM_DEFRAGMENT_COMPRESS:
+      optargs_s.compress = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_filesystem_defragment", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_filesystem_defragment", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_filesystem_defragment_argv (g, path, &optargs_s);
+}
+
+int
+guestfs_btrfs_filesystem_resize (guestfs_h *g, const char *mountpoint, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, mountpoint);
+  r = guestfs_btrfs_filesystem_resize_va (g, mountpoint, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_filesystem_resize_va (guestfs_h *g, const char *mountpoint, va_list args)
+{
+  struct guestfs_btrfs_filesystem_resize_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_FILESYSTEM_RESIZE_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_filesystem_resize", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_filesystem_resize", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_filesystem_resize_argv (g, mountpoint, &optargs_s);
+}
+
+int
+guestfs_btrfs_fsck (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_btrfs_fsck_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_fsck_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_btrfs_fsck_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_FSCK_SUPERBLOCK:
+      optargs_s.superblock = va_arg (args, int64_t);
+      break;
+    case GUESTFS_BTRFS_FSCK_REPAIR:
+      optargs_s.repair = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_fsck", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_fsck", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_fsck_argv (g, device, &optargs_s);
+}
+
+int
+guestfs_btrfs_image (guestfs_h *g, char *const *source, const char *image, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, image);
+  r = guestfs_btrfs_image_va (g, source, image, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_image_va (guestfs_h *g, char *const *source, const char *image, va_list args)
+{
+  struct guestfs_btrfs_image_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_IMAGE_COMPRESSLEVEL:
+      optargs_s.compresslevel = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_image", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_image", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_image_argv (g, source, image, &optargs_s);
+}
+
+int
+guestfs_btrfs_scrub_full (guestfs_h *g, const char *path, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, path);
+  r = guestfs_btrfs_scrub_full_va (g, path, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_scrub_full_va (guestfs_h *g, const char *path, va_list args)
+{
+  struct guestfs_btrfs_scrub_full_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_SCRUB_FULL_READONLY:
+      optargs_s.readonly = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_scrub_full", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_scrub_full", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_scrub_full_argv (g, path, &optargs_s);
+}
+
+int
+guestfs_btrfs_subvolume_create (guestfs_h *g, const char *dest)
+{
+  struct guestfs_btrfs_subvolume_create_opts_argv optargs_s = { .bitmask = 0 };
+  return guestfs_btrfs_subvolume_create_opts_argv (g, dest, &optargs_s);
+}
+
+int
+guestfs_btrfs_subvolume_create_opts (guestfs_h *g, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_btrfs_subvolume_create_opts_va (g, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_subvolume_create_opts_va (guestfs_h *g, const char *dest, va_list args)
+{
+  struct guestfs_btrfs_subvolume_create_opts_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_SUBVOLUME_CREATE_OPTS_QGROUPID:
+      optargs_s.qgroupid = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_subvolume_create_opts", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_subvolume_create_opts", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_subvolume_create_opts_argv (g, dest, &optargs_s);
+}
+
+int
+guestfs_btrfs_subvolume_snapshot (guestfs_h *g, const char *source, const char *dest)
+{
+  struct guestfs_btrfs_subvolume_snapshot_opts_argv optargs_s = { .bitmask = 0 };
+  return guestfs_btrfs_subvolume_snapshot_opts_argv (g, source, dest, &optargs_s);
+}
+
+int
+guestfs_btrfs_subvolume_snapshot_opts (guestfs_h *g, const char *source, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_btrfs_subvolume_snapshot_opts_va (g, source, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_btrfs_subvolume_snapshot_opts_va (guestfs_h *g, const char *source, const char *dest, va_list args)
+{
+  struct guestfs_btrfs_subvolume_snapshot_opts_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_RO:
+      optargs_s.ro = va_arg (args, int);
+      break;
+    case GUESTFS_BTRFS_SUBVOLUME_SNAPSHOT_OPTS_QGROUPID:
+      optargs_s.qgroupid = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "btrfs_subvolume_snapshot_opts", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "btrfs_subvolume_snapshot_opts", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_btrfs_subvolume_snapshot_opts_argv (g, source, dest, &optargs_s);
+}
+
+int
 guestfs_compress_device_out (guestfs_h *g, const char *ctype, const char *device, const char *zdevice, ...)
 {
   va_list optargs;
@@ -2542,6 +2824,64 @@ guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_l
   }
 
   return guestfs_mkfs_opts_argv (g, fstype, device, &optargs_s);
+}
+
+int
+guestfs_mkfs_btrfs (guestfs_h *g, char *const *devices, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, devices);
+  r = guestfs_mkfs_btrfs_va (g, devices, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_mkfs_btrfs_va (guestfs_h *g, char *const *devices, va_list args)
+{
+  struct guestfs_mkfs_btrfs_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MKFS_BTRFS_ALLOCSTART:
+      optargs_s.allocstart = va_arg (args, int64_t);
+      break;
+    case GUESTFS_MKFS_BTRFS_BYTECOUNT:
+      optargs_s.bytecount = va_arg (args, int64_t);
+      break;
+    case GUESTFS_MKFS_BTRFS_DATATYPE:
+      optargs_s.datatype = va_arg (args, const char *);
+      break;
+    case GUESTFS_MKFS_BTRFS_LEAFSIZE:
+      optargs_s.leafsize = va_arg (args, int);
+      break;
+    case GUESTFS_MKFS_BTRFS_LABEL:
+      optargs_s.label = va_arg (args, const char *);
+      break;
+    case GUESTFS_MKFS_BTRFS_METADATA:
+      optargs_s.metadata = va_arg (args, const char *);
+      break;
+    case GUESTFS_MKFS_BTRFS_NODESIZE:
+      optargs_s.nodesize = va_arg (args, int);
+      break;
+    case GUESTFS_MKFS_BTRFS_SECTORSIZE:
+      optargs_s.sectorsize = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mkfs_btrfs", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mkfs_btrfs", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mkfs_btrfs_argv (g, devices, &optargs_s);
 }
 
 int

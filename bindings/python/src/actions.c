@@ -3257,6 +3257,1108 @@ guestfs_int_py_blockdev_setrw (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_btrfs_balance_cancel (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_balance_cancel",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_balance_cancel (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_balance_pause (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_balance_pause",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_balance_pause (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_balance_resume (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_balance_resume",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_balance_resume (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_balance_status (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_btrfsbalance *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_balance_status",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_balance_status (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_btrfsbalance (r);
+  guestfs_free_btrfsbalance (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_device_add (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_devices;
+  char **devices = NULL;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OOs:guestfs_btrfs_device_add",
+                         &py_g, &py_devices, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_device_add (g, devices, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_device_delete (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_devices;
+  char **devices = NULL;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OOs:guestfs_btrfs_device_delete",
+                         &py_g, &py_devices, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_device_delete (g, devices, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_filesystem_balance (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_filesystem_balance",
+                         &py_g, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_filesystem_balance (g, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_filesystem_defragment (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_btrfs_filesystem_defragment_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_flush;
+  PyObject *py_compress;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOO:guestfs_btrfs_filesystem_defragment",
+                         &py_g, &path, &py_flush, &py_compress)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_flush != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.flush = (int) PyLong_AsLong (py_flush);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_compress != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.compress = PyUnicode_AsUTF8 (py_compress);
+    if (!optargs_s.compress) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_filesystem_defragment_argv (g, path, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_filesystem_resize (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountpoint;
+  struct guestfs_btrfs_filesystem_resize_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_btrfs_filesystem_resize",
+                         &py_g, &mountpoint, &py_size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_filesystem_resize_argv (g, mountpoint, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_filesystem_show (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_filesystem_show",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_filesystem_show (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_filesystem_sync (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_filesystem_sync",
+                         &py_g, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_filesystem_sync (g, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_fsck (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_btrfs_fsck_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_superblock;
+  PyObject *py_repair;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOO:guestfs_btrfs_fsck",
+                         &py_g, &device, &py_superblock, &py_repair)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_superblock != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.superblock = PyLong_AsLongLong (py_superblock);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_repair != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.repair = (int) PyLong_AsLong (py_repair);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_fsck_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_image (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_source;
+  char **source = NULL;
+  const char *image;
+  struct guestfs_btrfs_image_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_compresslevel;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OOsO:guestfs_btrfs_image",
+                         &py_g, &py_source, &image, &py_compresslevel)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  source = guestfs_int_py_get_string_list (py_source);
+  if (!source) goto out;
+  if (py_compresslevel != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.compresslevel = (int) PyLong_AsLong (py_compresslevel);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_image_argv (g, source, image, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (source);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_assign (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dst;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_btrfs_qgroup_assign",
+                         &py_g, &src, &dst, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_assign (g, src, dst, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_create (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *qgroupid;
+  const char *subvolume;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_btrfs_qgroup_create",
+                         &py_g, &qgroupid, &subvolume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_create (g, qgroupid, subvolume);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_destroy (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *qgroupid;
+  const char *subvolume;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_btrfs_qgroup_destroy",
+                         &py_g, &qgroupid, &subvolume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_destroy (g, qgroupid, subvolume);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_limit (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *subvolume;
+  long long size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_btrfs_qgroup_limit",
+                         &py_g, &subvolume, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_limit (g, subvolume, (int64_t) size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_remove (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dst;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_btrfs_qgroup_remove",
+                         &py_g, &src, &dst, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_remove (g, src, dst, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_qgroup_show (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_btrfsqgroup_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_qgroup_show",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_qgroup_show (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_btrfsqgroup_list (r);
+  guestfs_free_btrfsqgroup_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_quota_enable (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fs;
+  int enable;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_btrfs_quota_enable",
+                         &py_g, &fs, &enable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_quota_enable (g, fs, enable);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_quota_rescan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_quota_rescan",
+                         &py_g, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_quota_rescan (g, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_replace (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *srcdev;
+  const char *targetdev;
+  const char *mntpoint;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_btrfs_replace",
+                         &py_g, &srcdev, &targetdev, &mntpoint)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_replace (g, srcdev, targetdev, mntpoint);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_rescue_chunk_recover (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_rescue_chunk_recover",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_rescue_chunk_recover (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_rescue_super_recover (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_rescue_super_recover",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_rescue_super_recover (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_scrub_cancel (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_scrub_cancel",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_scrub_cancel (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_scrub_full (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_btrfs_scrub_full_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_readonly;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_btrfs_scrub_full",
+                         &py_g, &path, &py_readonly)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_readonly != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.readonly = (int) PyLong_AsLong (py_readonly);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_scrub_full_argv (g, path, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_scrub_resume (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_scrub_resume",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_scrub_resume (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_scrub_start (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_scrub_start",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_scrub_start (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_scrub_status (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_btrfsscrub *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_scrub_status",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_scrub_status (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_btrfsscrub (r);
+  guestfs_free_btrfsscrub (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_set_seeding (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int seeding;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_btrfs_set_seeding",
+                         &py_g, &device, &seeding)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_set_seeding (g, device, seeding);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_create (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *dest;
+  struct guestfs_btrfs_subvolume_create_opts_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_qgroupid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_btrfs_subvolume_create",
+                         &py_g, &dest, &py_qgroupid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_qgroupid != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.qgroupid = PyUnicode_AsUTF8 (py_qgroupid);
+    if (!optargs_s.qgroupid) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_create_opts_argv (g, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_delete (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *subvolume;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_subvolume_delete",
+                         &py_g, &subvolume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_delete (g, subvolume);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_get_default (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fs;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_subvolume_get_default",
+                         &py_g, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_get_default (g, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_btrfs_subvolume_list (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -3281,6 +4383,208 @@ guestfs_int_py_btrfs_subvolume_list (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_btrfssubvolume_list (r);
   guestfs_free_btrfssubvolume_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_set_default (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long id;
+  const char *fs;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OLs:guestfs_btrfs_subvolume_set_default",
+                         &py_g, &id, &fs)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_set_default (g, (int64_t) id, fs);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_show (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *subvolume;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfs_subvolume_show",
+                         &py_g, &subvolume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_show (g, subvolume);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfs_subvolume_snapshot (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *source;
+  const char *dest;
+  struct guestfs_btrfs_subvolume_snapshot_opts_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_ro;
+  PyObject *py_qgroupid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOO:guestfs_btrfs_subvolume_snapshot",
+                         &py_g, &source, &dest, &py_ro, &py_qgroupid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_ro != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.ro = (int) PyLong_AsLong (py_ro);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_qgroupid != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.qgroupid = PyUnicode_AsUTF8 (py_qgroupid);
+    if (!optargs_s.qgroupid) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfs_subvolume_snapshot_opts_argv (g, source, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfstune_enable_extended_inode_refs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfstune_enable_extended_inode_refs",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfstune_enable_extended_inode_refs (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfstune_enable_skinny_metadata_extent_refs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_btrfstune_enable_skinny_metadata_extent_refs",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfstune_enable_skinny_metadata_extent_refs (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_btrfstune_seeding (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int seeding;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_btrfstune_seeding",
+                         &py_g, &device, &seeding)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_btrfstune_seeding (g, device, seeding);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -12423,6 +13727,90 @@ guestfs_int_py_mkfs (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mkfs_btrfs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_devices;
+  char **devices = NULL;
+  struct guestfs_mkfs_btrfs_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_allocstart;
+  PyObject *py_bytecount;
+  PyObject *py_datatype;
+  PyObject *py_leafsize;
+  PyObject *py_label;
+  PyObject *py_metadata;
+  PyObject *py_nodesize;
+  PyObject *py_sectorsize;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OOOOOOOOOO:guestfs_mkfs_btrfs",
+                         &py_g, &py_devices, &py_allocstart, &py_bytecount, &py_datatype, &py_leafsize, &py_label, &py_metadata, &py_nodesize, &py_sectorsize)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+  if (py_allocstart != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.allocstart = PyLong_AsLongLong (py_allocstart);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_bytecount != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.bytecount = PyLong_AsLongLong (py_bytecount);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_datatype != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.datatype = PyUnicode_AsUTF8 (py_datatype);
+    if (!optargs_s.datatype) goto out;
+  }
+  if (py_leafsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.leafsize = (int) PyLong_AsLong (py_leafsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_label != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.label = PyUnicode_AsUTF8 (py_label);
+    if (!optargs_s.label) goto out;
+  }
+  if (py_metadata != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.metadata = PyUnicode_AsUTF8 (py_metadata);
+    if (!optargs_s.metadata) goto out;
+  }
+  if (py_nodesize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.nodesize = (int) PyLong_AsLong (py_nodesize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_sectorsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 7;
+    optargs_s.sectorsize = (int) PyLong_AsLong (py_sectorsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkfs_btrfs_argv (g, devices, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mklost_and_found (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -18208,7 +19596,46 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "blockdev_setra", guestfs_int_py_blockdev_setra, METH_VARARGS, NULL },
   { (char *) "blockdev_setro", guestfs_int_py_blockdev_setro, METH_VARARGS, NULL },
   { (char *) "blockdev_setrw", guestfs_int_py_blockdev_setrw, METH_VARARGS, NULL },
+  { (char *) "btrfs_balance_cancel", guestfs_int_py_btrfs_balance_cancel, METH_VARARGS, NULL },
+  { (char *) "btrfs_balance_pause", guestfs_int_py_btrfs_balance_pause, METH_VARARGS, NULL },
+  { (char *) "btrfs_balance_resume", guestfs_int_py_btrfs_balance_resume, METH_VARARGS, NULL },
+  { (char *) "btrfs_balance_status", guestfs_int_py_btrfs_balance_status, METH_VARARGS, NULL },
+  { (char *) "btrfs_device_add", guestfs_int_py_btrfs_device_add, METH_VARARGS, NULL },
+  { (char *) "btrfs_device_delete", guestfs_int_py_btrfs_device_delete, METH_VARARGS, NULL },
+  { (char *) "btrfs_filesystem_balance", guestfs_int_py_btrfs_filesystem_balance, METH_VARARGS, NULL },
+  { (char *) "btrfs_filesystem_defragment", guestfs_int_py_btrfs_filesystem_defragment, METH_VARARGS, NULL },
+  { (char *) "btrfs_filesystem_resize", guestfs_int_py_btrfs_filesystem_resize, METH_VARARGS, NULL },
+  { (char *) "btrfs_filesystem_show", guestfs_int_py_btrfs_filesystem_show, METH_VARARGS, NULL },
+  { (char *) "btrfs_filesystem_sync", guestfs_int_py_btrfs_filesystem_sync, METH_VARARGS, NULL },
+  { (char *) "btrfs_fsck", guestfs_int_py_btrfs_fsck, METH_VARARGS, NULL },
+  { (char *) "btrfs_image", guestfs_int_py_btrfs_image, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_assign", guestfs_int_py_btrfs_qgroup_assign, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_create", guestfs_int_py_btrfs_qgroup_create, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_destroy", guestfs_int_py_btrfs_qgroup_destroy, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_limit", guestfs_int_py_btrfs_qgroup_limit, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_remove", guestfs_int_py_btrfs_qgroup_remove, METH_VARARGS, NULL },
+  { (char *) "btrfs_qgroup_show", guestfs_int_py_btrfs_qgroup_show, METH_VARARGS, NULL },
+  { (char *) "btrfs_quota_enable", guestfs_int_py_btrfs_quota_enable, METH_VARARGS, NULL },
+  { (char *) "btrfs_quota_rescan", guestfs_int_py_btrfs_quota_rescan, METH_VARARGS, NULL },
+  { (char *) "btrfs_replace", guestfs_int_py_btrfs_replace, METH_VARARGS, NULL },
+  { (char *) "btrfs_rescue_chunk_recover", guestfs_int_py_btrfs_rescue_chunk_recover, METH_VARARGS, NULL },
+  { (char *) "btrfs_rescue_super_recover", guestfs_int_py_btrfs_rescue_super_recover, METH_VARARGS, NULL },
+  { (char *) "btrfs_scrub_cancel", guestfs_int_py_btrfs_scrub_cancel, METH_VARARGS, NULL },
+  { (char *) "btrfs_scrub_full", guestfs_int_py_btrfs_scrub_full, METH_VARARGS, NULL },
+  { (char *) "btrfs_scrub_resume", guestfs_int_py_btrfs_scrub_resume, METH_VARARGS, NULL },
+  { (char *) "btrfs_scrub_start", guestfs_int_py_btrfs_scrub_start, METH_VARARGS, NULL },
+  { (char *) "btrfs_scrub_status", guestfs_int_py_btrfs_scrub_status, METH_VARARGS, NULL },
+  { (char *) "btrfs_set_seeding", guestfs_int_py_btrfs_set_seeding, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_create", guestfs_int_py_btrfs_subvolume_create, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_delete", guestfs_int_py_btrfs_subvolume_delete, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_get_default", guestfs_int_py_btrfs_subvolume_get_default, METH_VARARGS, NULL },
   { (char *) "btrfs_subvolume_list", guestfs_int_py_btrfs_subvolume_list, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_set_default", guestfs_int_py_btrfs_subvolume_set_default, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_show", guestfs_int_py_btrfs_subvolume_show, METH_VARARGS, NULL },
+  { (char *) "btrfs_subvolume_snapshot", guestfs_int_py_btrfs_subvolume_snapshot, METH_VARARGS, NULL },
+  { (char *) "btrfstune_enable_extended_inode_refs", guestfs_int_py_btrfstune_enable_extended_inode_refs, METH_VARARGS, NULL },
+  { (char *) "btrfstune_enable_skinny_metadata_extent_refs", guestfs_int_py_btrfstune_enable_skinny_metadata_extent_refs, METH_VARARGS, NULL },
+  { (char *) "btrfstune_seeding", guestfs_int_py_btrfstune_seeding, METH_VARARGS, NULL },
   { (char *) "canonical_device_name", guestfs_int_py_canonical_device_name, METH_VARARGS, NULL },
   { (char *) "cap_get_file", guestfs_int_py_cap_get_file, METH_VARARGS, NULL },
   { (char *) "cap_set_file", guestfs_int_py_cap_set_file, METH_VARARGS, NULL },
@@ -18468,6 +19895,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mke2fs", guestfs_int_py_mke2fs, METH_VARARGS, NULL },
   { (char *) "mkfifo", guestfs_int_py_mkfifo, METH_VARARGS, NULL },
   { (char *) "mkfs", guestfs_int_py_mkfs, METH_VARARGS, NULL },
+  { (char *) "mkfs_btrfs", guestfs_int_py_mkfs_btrfs, METH_VARARGS, NULL },
   { (char *) "mklost_and_found", guestfs_int_py_mklost_and_found, METH_VARARGS, NULL },
   { (char *) "mkmountpoint", guestfs_int_py_mkmountpoint, METH_VARARGS, NULL },
   { (char *) "mknod", guestfs_int_py_mknod, METH_VARARGS, NULL },
