@@ -222,8 +222,11 @@ extension Handlers {
     }
 
     func btrfsRescueSuperRecover(_ ctx: CallContext, device: String) throws {
-        try btrfsRun(ctx, "btrfs_rescue_super_recover", ctx.canonicalName(device),
-                     ["btrfs", "rescue", "super-recover", "-y", device])
+        // Exit status 2 means "bad superblocks found and all rewritten": a
+        // success for the caller, not an error (0: nothing needed fixing).
+        let r = try Command.run(["btrfs", "rescue", "super-recover", "-y", device])
+        if r.status == 0 || r.status == 2 { return }
+        throw btrfsFailure(ctx, "btrfs_rescue_super_recover", ctx.canonicalName(device), r, program: "btrfs")
     }
 
     func btrfsImage(_ ctx: CallContext, source: [String], image: String, compresslevel: Int32?) throws {

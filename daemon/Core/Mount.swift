@@ -50,15 +50,22 @@ func sysrootMounts(_ sysroot: Sysroot) -> [MountEntry] {
 func unmountAll(_ sysroot: Sysroot) throws {
     var mounts = sysrootMounts(sysroot)
     var failures: [String] = []
+    // Busy is often only for a moment (a btrfs scrub just started in the
+    // background, a udev probe): wait up to 2 s for it before giving up.
+    var busyWaits = 20
     // Repeat: stacked mounts show up again once the top one is gone.
-    for _ in 0..<8 where !mounts.isEmpty {
+    for _ in 0..<(8 + busyWaits) where !mounts.isEmpty {
+        failures = []
+        var busy = false
         for m in mounts.reversed() {
             if umount2(m.mountpoint, 0) != 0 && errno != EINVAL && errno != ENOENT {
+                busy = busy || errno == EBUSY
                 failures.append("\(m.mountpoint): \(Sys.strerror(errno))")
             }
         }
         mounts = sysrootMounts(sysroot)
         if failures.isEmpty { continue }
+        if busy && busyWaits > 0 { busyWaits -= 1; usleep(100_000); continue }
         break
     }
     if !mounts.isEmpty {
