@@ -16,6 +16,9 @@ extension Handlers {
             var text = r.err.trimmed()
             if text.isEmpty { text = r.out.trimmed() }
             if text.isEmpty { text = "\(argv[0]) exited with status \(r.status)" }
+            // "prog: message" -> "message": the call already says what ran.
+            let prog = argv[0].split(separator: "/").last.map(String.init) ?? argv[0]
+            if text.hasPrefix(prog + ": ") { text = String(text.dropFirst(prog.count + 2)) }
             throw DaemonError(message: "\(op): \(shown): " + ctx.devices.canonicalizeText(text))
         }
         return r
@@ -94,10 +97,14 @@ extension Handlers {
     }
 
     func xfsInfo2(_ ctx: CallContext, pathordevice: String) throws -> [(String, String)] {
-        let (shown, arg) = try fsxDevOrPath(ctx, pathordevice, op: "xfs_info")
-        let r = try fsxTool(ctx, op: "xfs_info", shown: shown, ["xfs_info", arg])
+        try xfsInfoPairs(ctx, pathordevice, op: "xfs_info2")
+    }
+
+    private func xfsInfoPairs(_ ctx: CallContext, _ pathordevice: String, op: String) throws -> [(String, String)] {
+        let (shown, arg) = try fsxDevOrPath(ctx, pathordevice, op: op)
+        let r = try fsxTool(ctx, op: op, shown: shown, ["xfs_info", arg])
         var pairs = Handlers.parseXFSInfo(r.out)
-        if pairs.isEmpty { throw DaemonError(EINVAL, "xfs_info: \(shown): no XFS information in the output") }
+        if pairs.isEmpty { throw DaemonError(EINVAL, "\(op): \(shown): no XFS information in the output") }
         // The section "meta-data" names what was examined: show it as the user knows it.
         for (n, p) in pairs.enumerated() where p.0 == "meta-data" {
             if p.1.hasPrefix("/dev/") {
@@ -110,7 +117,7 @@ extension Handlers {
     }
 
     func xfsInfo(_ ctx: CallContext, pathordevice: String) throws -> XFSInfo {
-        let pairs = try xfsInfo2(ctx, pathordevice: pathordevice)
+        let pairs = try xfsInfoPairs(ctx, pathordevice, op: "xfs_info")
         let shown = pathordevice.hasPrefix("/dev/") ? ctx.canonicalName(pathordevice) : pathordevice
         func value(_ key: String) throws -> String {
             guard let v = pairs.first(where: { $0.0 == key })?.1 else {
@@ -159,7 +166,13 @@ extension Handlers {
         if let uuid { argv += ["-U", uuid] }
         if argv.count == 1 { return }
         argv.append(device)
-        try fsxTool(ctx, op: "xfs_admin", shown: ctx.canonicalName(device), argv)
+        // Some changes run xfs_repair underneath, which reports on stdout too.
+        let r = try Command.run(argv)
+        if !r.ok {
+            var text = (r.err.trimmed() + "\n" + r.out.trimmed()).trimmed()
+            if text.isEmpty { text = "xfs_admin exited with status \(r.status)" }
+            throw DaemonError(message: "xfs_admin: \(ctx.canonicalName(device)): " + ctx.devices.canonicalizeText(text))
+        }
     }
 
     func xfsGrowfs(_ ctx: CallContext, path: String, datasec: Bool?, logsec: Bool?, rtsec: Bool?, datasize: Int64?, logsize: Int64?, rtsize: Int64?, rtextsize: Int64?, maxpct: Int32?) throws {
