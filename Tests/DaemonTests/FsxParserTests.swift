@@ -38,7 +38,7 @@ final class FsxParserTests: XCTestCase {
         XCTAssertEqual(d["realtime"], "none")
         XCTAssertEqual(d["realtime.rtextents"], "0")
         XCTAssertEqual(pairs.first?.0, "meta-data", "report order is kept")
-        XCTAssertEqual(pairs.count, 30)
+        XCTAssertEqual(pairs.count, 35)
     }
 
     func testXFSInfoNoise() {
