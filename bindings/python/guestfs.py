@@ -602,6 +602,21 @@ class GuestFS(object):
         r = libguestfsmod.blockdev_rereadpt(self._o, device)
         return r
 
+    def blockdev_setbsz(self, device, blocksize):
+        """Does nothing. It once set the block size that the kernel uses for device,
+        but that setting only affected the kernel's buffer cache, never the data on
+        the disk, and current kernels do not let it be changed from outside. The
+        arguments are accepted for compatibility and ignored.
+        
+        This call is deprecated and has no replacement.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.blockdev_setbsz is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.blockdev_setbsz(self._o, device, blocksize)
+        return r
+
     def blockdev_setra(self, device, sectors):
         """Sets the read-ahead of device to sectors 512-byte sectors. Negative
         values are an error.
@@ -1375,6 +1390,22 @@ class GuestFS(object):
         r = libguestfsmod.cryptsetup_open(self._o, device, key, mapname, readonly, crypttype, cipher)
         return r
 
+    def dd(self, src, dest):
+        """Copies all of src onto dest, each of which is a device or a file in the
+        mounted guest. A file given as dest is created if needed and truncated to
+        what is copied; a device must be at least as large as src, or the copy
+        fails when the device is full.
+        
+        This call is deprecated: use copy_device_to_device and its relatives,
+        which can also copy ranges.
+        
+        This call is deprecated; use GuestFS.copy_device_to_device instead.
+        """
+        warnings.warn("use GuestFS.copy_device_to_device instead of GuestFS.dd", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.dd(self._o, src, dest)
+        return r
+
     def debug(self, subcmd, extraargs):
         """A back door into the daemon for debugging and testing libguestfs itself. It
         runs the debugging command subcmd with the extra arguments extraargs and
@@ -1611,6 +1642,15 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.exists(self._o, path)
+        return r
+
+    def f2fs_expand(self, device):
+        """Grows the F2FS filesystem on device to fill the device, using
+        resize.f2fs. Enlarge the partition first; the filesystem must not be
+        mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.f2fs_expand(self._o, device)
         return r
 
     def fallocate(self, path, len):
@@ -1927,6 +1967,33 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.get_e2generation(self._o, file)
+        return r
+
+    def get_e2label(self, device):
+        """Returns the label of the ext2/3/4 filesystem on device (empty when it has
+        none).
+        
+        This call is deprecated: use vfs_label, which works for every filesystem
+        type.
+        
+        This call is deprecated; use GuestFS.vfs_label instead.
+        """
+        warnings.warn("use GuestFS.vfs_label instead of GuestFS.get_e2label", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.get_e2label(self._o, device)
+        return r
+
+    def get_e2uuid(self, device):
+        """Returns the UUID of the ext2/3/4 filesystem on device.
+        
+        This call is deprecated: use vfs_uuid, which works for every filesystem
+        type.
+        
+        This call is deprecated; use GuestFS.vfs_uuid instead.
+        """
+        warnings.warn("use GuestFS.vfs_uuid instead of GuestFS.get_e2uuid", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.get_e2uuid(self._o, device)
         return r
 
     def get_hv(self):
@@ -3108,6 +3175,31 @@ class GuestFS(object):
         r = libguestfsmod.is_zero_device(self._o, device)
         return r
 
+    def isoinfo(self, isofile):
+        """Like isoinfo_device, but reads the ISO 9660 primary volume descriptor of
+        the image file isofile in the mounted guest. Fails if the file is not an
+        ISO 9660 image.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.isoinfo(self._o, isofile)
+        return r
+
+    def isoinfo_device(self, device):
+        """Reads the ISO 9660 primary volume descriptor of the CD or DVD image on
+        device and returns it as an isoinfo structure: the system and volume
+        identifiers, the volume size in logical blocks, the volume set size and
+        sequence number, the logical block size, the volume set, publisher, data
+        preparer and application identifiers, the copyright, abstract and
+        bibliographic file names, and the creation, modification, expiration and
+        effective times as seconds since the Unix epoch (-1 when the time is not set).
+        Trailing padding is removed from the identifiers.
+        
+        Fails if device holds no ISO 9660 volume descriptor.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.isoinfo_device(self._o, device)
+        return r
+
     def kill_subprocess(self):
         """Stops the hypervisor subprocess running the appliance.
         
@@ -3454,6 +3546,19 @@ class GuestFS(object):
         r = libguestfsmod.luks_open(self._o, device, key, mapname)
         return r
 
+    def luks_open_ro(self, device, key, mapname):
+        """Like luks_open, but the decrypted device /dev/mapper/mapname is
+        read-only.
+        
+        This call is deprecated: use cryptsetup_open with readonly set.
+        
+        This call is deprecated; use GuestFS.cryptsetup_open instead.
+        """
+        warnings.warn("use GuestFS.cryptsetup_open instead of GuestFS.luks_open_ro", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.luks_open_ro(self._o, device, key, mapname)
+        return r
+
     def luks_uuid(self, device):
         """Returns the UUID in the LUKS header of device.
         """
@@ -3760,6 +3865,86 @@ class GuestFS(object):
         r = libguestfsmod.mke2fs(self._o, device, blockscount, blocksize, fragsize, blockspergroup, numberofgroups, bytesperinode, inodesize, journalsize, numberofinodes, stridesize, stripewidth, maxonlineresize, reservedblockspercentage, mmpupdateinterval, journaldevice, label, lastmounteddir, creatoros, fstype, usagetype, uuid, forcecreate, writesbandgrouponly, lazyitableinit, lazyjournalinit, testfs, discard, quotatype, extent, filetype, flexbg, hasjournal, journaldev, largefile, quota, resizeinode, sparsesuper, uninitbg)
         return r
 
+    def mke2fs_J(self, fstype, blocksize, device, journal):
+        """Makes an ext2/3/4 filesystem of type fstype with blocks of blocksize
+        bytes on device, keeping its journal on the separate journal device
+        journal (made beforehand with mke2journal, with the same block size).
+        
+        This call is deprecated: use mke2fs with the journaldevice option.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2fs_J", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2fs_J(self._o, fstype, blocksize, device, journal)
+        return r
+
+    def mke2fs_JL(self, fstype, blocksize, device, label):
+        """Like mke2fs_J, but names the external journal by its label label (as
+        set with mke2journal_L) instead of by device.
+        
+        This call is deprecated: use mke2fs with the journaldevice option.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2fs_JL", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2fs_JL(self._o, fstype, blocksize, device, label)
+        return r
+
+    def mke2fs_JU(self, fstype, blocksize, device, uuid):
+        """Like mke2fs_J, but names the external journal by its UUID uuid (as set
+        with mke2journal_U) instead of by device.
+        
+        This call is deprecated: use mke2fs with the journaldevice option.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2fs_JU", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2fs_JU(self._o, fstype, blocksize, device, uuid)
+        return r
+
+    def mke2journal(self, blocksize, device):
+        """Turns device into an external ext3/4 journal device with blocks of
+        blocksize bytes. An ext3 or ext4 filesystem created later with
+        mke2fs_J can then keep its journal there.
+        
+        This call is deprecated: use mke2fs with the journaldev option.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2journal", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2journal(self._o, blocksize, device)
+        return r
+
+    def mke2journal_L(self, blocksize, label, device):
+        """Like mke2journal, but also gives the journal device the label label.
+        
+        This call is deprecated: use mke2fs with the journaldev and label
+        options.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2journal_L", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2journal_L(self._o, blocksize, label, device)
+        return r
+
+    def mke2journal_U(self, blocksize, uuid, device):
+        """Like mke2journal, but also gives the journal device the UUID uuid.
+        
+        This call is deprecated: use mke2fs with the journaldev and uuid
+        options.
+        
+        This call is deprecated; use GuestFS.mke2fs instead.
+        """
+        warnings.warn("use GuestFS.mke2fs instead of GuestFS.mke2journal_U", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mke2journal_U(self._o, blocksize, uuid, device)
+        return r
+
     def mkfifo(self, mode, path):
         """Creates the named pipe (FIFO) path with the permission bits mode, reduced by the
         umask; a shorthand for mknod with S_IFIFO. mode must not contain file type
@@ -3789,6 +3974,20 @@ class GuestFS(object):
         return r
 
     mkfs_opts = mkfs
+
+    def mkfs_b(self, fstype, blocksize, device):
+        """Makes a filesystem of type fstype on device with a block size of
+        blocksize bytes; for FAT filesystems the block size is turned into a
+        cluster size and for NTFS it is the cluster size.
+        
+        This call is deprecated: use mkfs with its blocksize option.
+        
+        This call is deprecated; use GuestFS.mkfs instead.
+        """
+        warnings.warn("use GuestFS.mkfs instead of GuestFS.mkfs_b", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mkfs_b(self._o, fstype, blocksize, device)
+        return r
 
     def mkfs_btrfs(self, devices, allocstart=None, bytecount=None, datatype=None, leafsize=None, label=None, metadata=None, nodesize=None, sectorsize=None):
         """Makes a new btrfs filesystem spanning every device in devices (at least one),
@@ -3864,6 +4063,20 @@ class GuestFS(object):
         r = libguestfsmod.mknod_c(self._o, mode, devmajor, devminor, path)
         return r
 
+    def mksquashfs(self, path, filename, compress=None, excludes=None):
+        """Builds a SquashFS image of the directory path of the mounted guest with
+        mksquashfs and downloads it to the local file filename.
+        
+        compress chooses the compression (gzip, the default, or lz4, lzo,
+        xz, zstd, as the tools in the appliance support). excludes lists
+        wildcard patterns, relative to path, of files and directories to leave out.
+        """
+        self._check_not_closed()
+        if excludes is not None:
+            excludes = list(excludes)
+        r = libguestfsmod.mksquashfs(self._o, path, filename, compress, excludes)
+        return r
+
     def mkswap(self, device, label=None, uuid=None):
         """Writes a Linux swap signature on device, turning the whole device into swap
         space. Whatever the device held before is lost.
@@ -3877,6 +4090,30 @@ class GuestFS(object):
         return r
 
     mkswap_opts = mkswap
+
+    def mkswap_L(self, label, device):
+        """Makes a swap area on device with the label label (at most 16 bytes).
+        
+        This call is deprecated: use mkswap with its label option.
+        
+        This call is deprecated; use GuestFS.mkswap instead.
+        """
+        warnings.warn("use GuestFS.mkswap instead of GuestFS.mkswap_L", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mkswap_L(self._o, label, device)
+        return r
+
+    def mkswap_U(self, uuid, device):
+        """Makes a swap area on device with the UUID uuid.
+        
+        This call is deprecated: use mkswap with its uuid option.
+        
+        This call is deprecated; use GuestFS.mkswap instead.
+        """
+        warnings.warn("use GuestFS.mkswap instead of GuestFS.mkswap_U", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mkswap_U(self._o, uuid, device)
+        return r
 
     def mkswap_file(self, path):
         """Formats the existing guest file path as a swap area. The file must already
@@ -4024,6 +4261,110 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.nr_devices(self._o)
+        return r
+
+    def ntfs_3g_probe(self, rw, device):
+        """Asks ntfs-3g.probe whether the NTFS filesystem on device could be
+        mounted, read-write when rw is true and read-only when it is false.
+        
+        The tool's exit status is returned: 0 means it can be mounted; other values
+        give the reason it cannot (for example 12 when there is no NTFS filesystem,
+        14 when Windows left it hibernated and 15 when it is unclean). See
+        ntfs-3g.probe(8) for the full list.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfs_3g_probe(self._o, rw, device)
+        return r
+
+    def ntfs_chmod(self, device, mode, path, recursive=None):
+        """Sets the permissions of path on the unmounted NTFS filesystem device
+        from the Unix mode mode (for example octal 0750), using ntfssecaudit,
+        which turns the mode into a Windows security descriptor. path is the path
+        inside the NTFS filesystem, starting with /. With recursive true the
+        mode is applied to everything below the directory path as well.
+        
+        The permissions matter when the filesystem is mounted with the ntfs-3g
+        permissions option, and to Windows itself.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfs_chmod(self._o, device, mode, path, recursive)
+        return r
+
+    def ntfscat_i(self, device, inode, filename):
+        """Downloads the contents of the file whose MFT record number (inode) is inode
+        on the NTFS filesystem device to the local file filename, using
+        ntfscat. The filesystem is read directly, so it should not be mounted
+        read-write at the same time. This reaches files by number, for instance
+        system files such as $MFT (record 0), that have no usable path.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfscat_i(self._o, device, inode, filename)
+        return r
+
+    def ntfsclone_in(self, backupfile, device):
+        """Restores an NTFS image made by ntfsclone_out (ntfsclone's special image
+        format) from the local file backupfile onto device, overwriting
+        whatever the device held. The device must be at least as large as the
+        filesystem in the image.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfsclone_in(self._o, backupfile, device)
+        return r
+
+    def ntfsclone_out(self, device, backupfile, metadataonly=None, rescue=None, ignorefscheck=None, preservetimestamps=None, force=None):
+        """Saves the NTFS filesystem on device into the local file backupfile in
+        the compact "special image" format of ntfsclone, which stores only the
+        clusters in use. Restore it with ntfsclone_in.
+        
+        metadataonly leaves file contents out (the image is for debugging only);
+        rescue carries on past unreadable sectors; ignorefscheck saves a volume
+        that is marked for a consistency check; preservetimestamps keeps the
+        timestamps in the image as they are; force overrides other safety checks.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfsclone_out(self._o, device, backupfile, metadataonly, rescue, ignorefscheck, preservetimestamps, force)
+        return r
+
+    def ntfsfix(self, device, clearbadsectors=None):
+        """Runs ntfsfix on the NTFS filesystem device: it repairs a few common
+        inconsistencies, resets the journal and marks the volume so that Windows
+        checks it fully at its next boot. It is not a full chkdsk.
+        
+        With clearbadsectors true the list of bad sectors is also emptied, which
+        is useful after cloning onto a new disk.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfsfix(self._o, device, clearbadsectors)
+        return r
+
+    def ntfsresize(self, device, size=None, force=None):
+        """Changes the size of the NTFS filesystem on device with ntfsresize. The
+        partition or device is not touched: to shrink, resize the filesystem first
+        and the partition afterwards; to grow, enlarge the partition first.
+        
+        size is the new size in bytes; without it the filesystem is grown to fill
+        the device. force makes ntfsresize go ahead on a volume that is marked
+        for a consistency check, which a previous resize leaves behind: pass it to
+        resize twice in a row without booting Windows in between (and then let
+        Windows check the volume).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ntfsresize(self._o, device, size, force)
+        return r
+
+    ntfsresize_opts = ntfsresize
+
+    def ntfsresize_size(self, device, size):
+        """Resizes the NTFS filesystem on device to size bytes, like
+        ntfsresize with its size option.
+        
+        This call is deprecated: use ntfsresize.
+        
+        This call is deprecated; use GuestFS.ntfsresize instead.
+        """
+        warnings.warn("use GuestFS.ntfsresize instead of GuestFS.ntfsresize_size", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.ntfsresize_size(self._o, device, size)
         return r
 
     def parse_environment(self):
@@ -4648,6 +4989,39 @@ class GuestFS(object):
         r = libguestfsmod.rmmountpoint(self._o, exemptpath)
         return r
 
+    def scrub_device(self, device):
+        """Overwrites the whole of device with scrub's default sequence of
+        patterns so that its old contents cannot be recovered, even with specialised
+        equipment. Everything on the device is destroyed. Whether the old data is
+        really gone depends on the storage underneath (thin provisioning, snapshots,
+        flash remapping), which scrub cannot see.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.scrub_device(self._o, device)
+        return r
+
+    def scrub_file(self, file):
+        """Overwrites the contents of the regular file file in the mounted guest
+        with scrub's patterns, then removes the file. A symbolic link is followed
+        and the file it points to is scrubbed and removed; file must not be a
+        directory. As with scrub_device, the filesystem and storage underneath may
+        keep copies of the old data.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.scrub_file(self._o, file)
+        return r
+
+    def scrub_freespace(self, dir):
+        """Fills the free space of the filesystem containing dir with scrub
+        patterns, so that the contents of deleted files cannot be recovered. It does
+        this by creating the directory dir, filling it with files until the
+        filesystem is full, and then removing them again. dir must not exist
+        beforehand.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.scrub_freespace(self._o, dir)
+        return r
+
     def set_append(self, append):
         """Sets extra text append to add to the end of the appliance kernel's command line,
         for example for debugging; pass null to remove it. The default comes from the
@@ -4753,6 +5127,34 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.set_e2generation(self._o, file, generation)
+        return r
+
+    def set_e2label(self, device, label):
+        """Sets the label of the ext2/3/4 filesystem on device to label, which is
+        at most 16 bytes long.
+        
+        This call is deprecated: use set_label, which works for other filesystem
+        types too.
+        
+        This call is deprecated; use GuestFS.set_label instead.
+        """
+        warnings.warn("use GuestFS.set_label instead of GuestFS.set_e2label", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.set_e2label(self._o, device, label)
+        return r
+
+    def set_e2uuid(self, device, uuid):
+        """Sets the UUID of the ext2/3/4 filesystem on device to uuid. Besides a
+        UUID string, uuid may be clear (remove the UUID), random (a new
+        random UUID) or time (a new time-based UUID).
+        
+        This call is deprecated: use set_uuid or set_uuid_random.
+        
+        This call is deprecated; use GuestFS.set_uuid instead.
+        """
+        warnings.warn("use GuestFS.set_uuid instead of GuestFS.set_e2uuid", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.set_e2uuid(self._o, device, uuid)
         return r
 
     def set_hv(self, hv):
@@ -4957,6 +5359,91 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.setxattr(self._o, xattr, val, vallen, path)
+        return r
+
+    def sfdisk(self, device, cyls, heads, sectors, lines):
+        """Writes a new MBR partition table on device with sfdisk. Each string in
+        lines describes one partition as start,size,type,bootable, in sectors
+        of 512 bytes, as in the input of sfdisk(8): an empty field takes the
+        default (start right after the previous partition, size up to the end of the
+        disk, type Linux), so , alone makes a partition covering the whole disk. A
+        number followed by K, M or G is a size in kibibytes, mebibytes or
+        gibibytes instead, and + as the size means as large as possible.
+        
+        cyls, heads and sectors set a disk geometry in old versions of the
+        tool; the current sfdisk has no geometry settings, so they are ignored
+        (pass 0). The kernel rereads the partition table afterwards.
+        
+        This call is deprecated: use part_init and part_add.
+        
+        This call is deprecated; use GuestFS.part_add instead.
+        """
+        warnings.warn("use GuestFS.part_add instead of GuestFS.sfdisk", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        lines = list(lines)
+        r = libguestfsmod.sfdisk(self._o, device, cyls, heads, sectors, lines)
+        return r
+
+    def sfdiskM(self, device, lines):
+        """Like sfdisk, but the starts and sizes in lines are given in mebibytes:
+        a bare number in the first two fields is read as that many MiB. The
+        partitions are aligned to whole mebibytes.
+        
+        This call is deprecated: use part_init and part_add.
+        
+        This call is deprecated; use GuestFS.part_add instead.
+        """
+        warnings.warn("use GuestFS.part_add instead of GuestFS.sfdiskM", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        lines = list(lines)
+        r = libguestfsmod.sfdiskM(self._o, device, lines)
+        return r
+
+    def sfdisk_N(self, device, partnum, cyls, heads, sectors, line):
+        """Changes only partition number partnum of the MBR partition table on
+        device to what line says (start,size,type,bootable, as for
+        sfdisk), leaving the other partitions alone. cyls, heads and
+        sectors are ignored, as for sfdisk.
+        
+        This call is deprecated: use part_add and part_del.
+        
+        This call is deprecated; use GuestFS.part_add instead.
+        """
+        warnings.warn("use GuestFS.part_add instead of GuestFS.sfdisk_N", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.sfdisk_N(self._o, device, partnum, cyls, heads, sectors, line)
+        return r
+
+    def sfdisk_disk_geometry(self, device):
+        """Returns the cylinders/heads/sectors geometry recorded for device, as one
+        line of text. Current sfdisk no longer reads a geometry out of the
+        partition table, so this is the same geometry that
+        sfdisk_kernel_geometry reports.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.sfdisk_disk_geometry(self._o, device)
+        return r
+
+    def sfdisk_kernel_geometry(self, device):
+        """Returns the cylinders/heads/sectors geometry that the kernel reports for
+        device, as one line of text from sfdisk -g. Such geometry is
+        a made-up translation that modern disks and partitioning tools ignore.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.sfdisk_kernel_geometry(self._o, device)
+        return r
+
+    def sfdisk_l(self, device):
+        """Returns sfdisk -l's listing of the partition table on device, as
+        human-readable text, with device names as the user sees them.
+        
+        This call is deprecated: use part_list.
+        
+        This call is deprecated; use GuestFS.part_list instead.
+        """
+        warnings.warn("use GuestFS.part_list instead of GuestFS.sfdisk_l", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.sfdisk_l(self._o, device)
         return r
 
     def sh(self, command):
@@ -5537,6 +6024,19 @@ class GuestFS(object):
         r = libguestfsmod.vgs_full(self._o)
         return r
 
+    def vgscan(self):
+        """Rescans all block devices for LVM physical volumes, volume groups and logical
+        volumes and recreates the device nodes of logical volumes.
+        
+        This call is deprecated: use lvm_scan.
+        
+        This call is deprecated; use GuestFS.lvm_scan instead.
+        """
+        warnings.warn("use GuestFS.lvm_scan instead of GuestFS.vgscan", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.vgscan(self._o)
+        return r
+
     def vguuid(self, vgname):
         """Returns the UUID of the volume group vgname in LVM's dashed form. Fails if
         there is no such group.
@@ -5613,6 +6113,102 @@ class GuestFS(object):
         r = libguestfsmod.write_append(self._o, path, content)
         return r
 
+    def xfs_admin(self, device, extunwritten=None, imgfile=None, v2log=None, projid32bit=None, lazycounter=None, label=None, uuid=None):
+        """Changes parameters of the unmounted XFS filesystem on device through the
+        xfs_admin tool. Each optional argument selects one change; with none the
+        call does nothing.
+        
+        extunwritten turns on the unwritten-extent flag, v2log upgrades the log
+        to version 2, projid32bit enables 32-bit project identifiers, and
+        lazycounter switches lazy superblock counters on (true) or off (false).
+        imgfile says that device is a filesystem image held in a regular file
+        rather than a block device. label sets the filesystem label (at most 12
+        bytes) and uuid sets its UUID; besides a UUID string, generate makes a
+        new random one and nil clears it.
+        
+        Several of these switches only apply to old (version 4) filesystems: on a
+        current version 5 filesystem xfs_admin refuses them and this call fails.
+        The filesystem must not be mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.xfs_admin(self._o, device, extunwritten, imgfile, v2log, projid32bit, lazycounter, label, uuid)
+        return r
+
+    def xfs_growfs(self, path, datasec=None, logsec=None, rtsec=None, datasize=None, logsize=None, rtsize=None, rtextsize=None, maxpct=None):
+        """Grows the mounted XFS filesystem whose mount point is path (a path inside
+        the mounted guest) using xfs_growfs. XFS can only be grown, never shrunk,
+        and only while it is mounted.
+        
+        With no optional arguments the data section is grown to fill its device. The
+        booleans datasec, logsec and rtsec ask for the data, internal log or
+        realtime section to be grown to the largest size possible. datasize,
+        logsize and rtsize give an explicit new size of that section in
+        filesystem blocks instead, rtextsize sets the realtime extent size in
+        bytes, and maxpct sets the largest percentage of space that inodes may
+        use. Fails if path is not the mount point of an XFS filesystem.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.xfs_growfs(self._o, path, datasec, logsec, rtsec, datasize, logsize, rtsize, rtextsize, maxpct)
+        return r
+
+    def xfs_info(self, pathordevice):
+        """Describes the geometry of an XFS filesystem: pathordevice is either the
+        device holding it or the mount point (or any path) inside the mounted guest.
+        The answer is an xfsinfo structure with the inode size, allocation group
+        count and size, sector and block sizes, data block count, directory and log
+        parameters and the realtime section; xfs_mntpoint is the device or mount
+        point that xfs_info names in its report (current XFS tools print the device
+        even when asked about a mount point).
+        
+        This call is deprecated because the structure cannot grow with new XFS
+        features: use xfs_info2, which returns every reported field.
+        
+        This call is deprecated; use GuestFS.xfs_info2 instead.
+        """
+        warnings.warn("use GuestFS.xfs_info2 instead of GuestFS.xfs_info", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.xfs_info(self._o, pathordevice)
+        return r
+
+    def xfs_info2(self, pathordevice):
+        """Describes an XFS filesystem as a list of name/value pairs, taken from every
+        field that xfs_info reports. pathordevice is the device holding the
+        filesystem or a path inside the mounted guest.
+        
+        Keys are the section name (meta-data, data, naming, log,
+        realtime) joined by a dot to the field name, for example data.bsize or
+        meta-data.agcount. A section's leading description (such as the device or
+        mount point for meta-data, version 2 for naming or internal log for
+        log) is stored under the bare section name. Values are strings as printed,
+        and counts given in blocks keep their unit (20480 blks). Which keys appear
+        depends on the version of the XFS tools in the appliance.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.xfs_info2(self._o, pathordevice)
+        r = self._maybe_convert_to_dict(r)
+        return r
+
+    def xfs_repair(self, device, forcelogzero=None, nomodify=None, noprefetch=None, forcegeometry=None, maxmem=None, ihashsize=None, bhashsize=None, agstride=None, logdev=None, rtdev=None):
+        """Checks, and unless told otherwise repairs, the unmounted XFS filesystem
+        device with xfs_repair. device may also be the path of a filesystem
+        image file inside the mounted guest.
+        
+        nomodify only checks and reports; forcelogzero throws away a dirty log
+        (losing the changes it held); noprefetch disables read-ahead;
+        forcegeometry makes the tool trust the geometry of a filesystem whose
+        geometry looks inconsistent. maxmem caps memory use in megabytes,
+        ihashsize and bhashsize size the inode and buffer caches, agstride
+        sets how many allocation groups are processed together, and logdev and
+        rtdev name external log and realtime devices.
+        
+        The tool's exit status is returned rather than turned into an error: 0 means
+        the filesystem is clean (or was repaired), 1 (with nomodify) that damage
+        was found, and other values are failures described by xfs_repair.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.xfs_repair(self._o, device, forcelogzero, nomodify, noprefetch, forcegeometry, maxmem, ihashsize, bhashsize, agstride, logdev, rtdev)
+        return r
+
     def zero(self, device):
         """Overwrites the beginning of device with zeroes, enough to destroy
         partition tables, filesystem superblocks and similar signatures so that the
@@ -5653,5 +6249,20 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.zerofree(self._o, device)
+        return r
+
+    def zfile(self, meth, path):
+        """Decompresses the file path with the method meth (gzip or compress,
+        both read by zcat, or bzip2) and returns what file says about the
+        decompressed data, for example ASCII text. Any other meth is an error.
+        
+        This call is deprecated: use file, which already looks inside compressed
+        files.
+        
+        This call is deprecated; use GuestFS.file instead.
+        """
+        warnings.warn("use GuestFS.file instead of GuestFS.zfile", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zfile(self._o, meth, path)
         return r
 

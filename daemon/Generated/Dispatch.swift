@@ -44,6 +44,7 @@ protocol DaemonActionHandlers {
     func pvcreate(_ ctx: CallContext, device: String) throws
     func vgcreate(_ ctx: CallContext, volgroup: String, physvols: [String]) throws
     func lvcreate(_ ctx: CallContext, logvol: String, volgroup: String, mbytes: Int32) throws
+    func sfdisk(_ ctx: CallContext, device: String, cyls: Int32, heads: Int32, sectors: Int32, lines: [String]) throws
     func umount(_ ctx: CallContext, pathordevice: String, force: Bool?, lazyunmount: Bool?) throws
     func mounts(_ ctx: CallContext) throws -> [String]
     func umountAll(_ ctx: CallContext) throws
@@ -58,6 +59,7 @@ protocol DaemonActionHandlers {
     func blockdevGetro(_ ctx: CallContext, device: String) throws -> Bool
     func blockdevGetss(_ ctx: CallContext, device: String) throws -> Int32
     func blockdevGetbsz(_ ctx: CallContext, device: String) throws -> Int32
+    func blockdevSetbsz(_ ctx: CallContext, device: String, blocksize: Int32) throws
     func blockdevGetsz(_ ctx: CallContext, device: String) throws -> Int64
     func blockdevGetsize64(_ ctx: CallContext, device: String) throws -> Int64
     func blockdevFlushbufs(_ ctx: CallContext, device: String) throws
@@ -76,6 +78,10 @@ protocol DaemonActionHandlers {
     func lvremove(_ ctx: CallContext, device: String) throws
     func vgremove(_ ctx: CallContext, vgname: String) throws
     func pvremove(_ ctx: CallContext, device: String) throws
+    func setE2label(_ ctx: CallContext, device: String, label: String) throws
+    func getE2label(_ ctx: CallContext, device: String) throws -> String
+    func setE2uuid(_ ctx: CallContext, device: String, uuid: String) throws
+    func getE2uuid(_ ctx: CallContext, device: String) throws -> String
     func fsck(_ ctx: CallContext, fstype: String, device: String) throws -> Int32
     func zero(_ ctx: CallContext, device: String) throws
     func cp(_ ctx: CallContext, src: String, dest: String) throws
@@ -90,15 +96,23 @@ protocol DaemonActionHandlers {
     func hexdump(_ ctx: CallContext, path: String) throws -> String
     func zerofree(_ ctx: CallContext, device: String) throws
     func pvresize(_ ctx: CallContext, device: String) throws
+    func sfdiskN(_ ctx: CallContext, device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32, line: String) throws
+    func sfdiskL(_ ctx: CallContext, device: String) throws -> String
+    func sfdiskKernelGeometry(_ ctx: CallContext, device: String) throws -> String
+    func sfdiskDiskGeometry(_ ctx: CallContext, device: String) throws -> String
     func vgActivateAll(_ ctx: CallContext, activate: Bool) throws
     func vgActivate(_ ctx: CallContext, activate: Bool, volgroups: [String]) throws
     func lvresize(_ ctx: CallContext, device: String, mbytes: Int32) throws
     func resize2fs(_ ctx: CallContext, device: String) throws
     func e2fsckF(_ ctx: CallContext, device: String) throws
     func sleep(_ ctx: CallContext, secs: Int32) throws
+    func ntfs3gProbe(_ ctx: CallContext, rw: Bool, device: String) throws -> Int32
     func sh(_ ctx: CallContext, command: String) throws -> String
     func shLines(_ ctx: CallContext, command: String) throws -> [String]
     func globExpand(_ ctx: CallContext, pattern: String, directoryslash: Bool?) throws -> [String]
+    func scrubDevice(_ ctx: CallContext, device: String) throws
+    func scrubFile(_ ctx: CallContext, file: String) throws
+    func scrubFreespace(_ ctx: CallContext, dir: String) throws
     func mkdtemp(_ ctx: CallContext, tmpl: String) throws -> String
     func wcL(_ ctx: CallContext, path: String) throws -> Int32
     func wcW(_ ctx: CallContext, path: String) throws -> Int32
@@ -113,11 +127,15 @@ protocol DaemonActionHandlers {
     func initrdList(_ ctx: CallContext, path: String) throws -> [String]
     func mountLoop(_ ctx: CallContext, file: String, mountpoint: String) throws
     func mkswap(_ ctx: CallContext, device: String, label: String?, uuid: String?) throws
+    func mkswapL(_ ctx: CallContext, label: String, device: String) throws
+    func mkswapU(_ ctx: CallContext, uuid: String, device: String) throws
     func mknod(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
     func mkfifo(_ ctx: CallContext, mode: Int32, path: String) throws
     func mknodB(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
     func mknodC(_ ctx: CallContext, mode: Int32, devmajor: Int32, devminor: Int32, path: String) throws
     func umask(_ ctx: CallContext, mask: Int32) throws -> Int32
+    func sfdiskM(_ ctx: CallContext, device: String, lines: [String]) throws
+    func zfile(_ ctx: CallContext, meth: String, path: String) throws -> String
     func getxattrs(_ ctx: CallContext, path: String) throws -> [XAttr]
     func lgetxattrs(_ ctx: CallContext, path: String) throws -> [XAttr]
     func setxattr(_ ctx: CallContext, xattr: String, val: String, vallen: Int32, path: String) throws
@@ -144,6 +162,13 @@ protocol DaemonActionHandlers {
     func swaponUuid(_ ctx: CallContext, uuid: String) throws
     func swapoffUuid(_ ctx: CallContext, uuid: String) throws
     func mkswapFile(_ ctx: CallContext, path: String) throws
+    func mkfsB(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String) throws
+    func mke2journal(_ ctx: CallContext, blocksize: Int32, device: String) throws
+    func mke2journalL(_ ctx: CallContext, blocksize: Int32, label: String, device: String) throws
+    func mke2journalU(_ ctx: CallContext, blocksize: Int32, uuid: String, device: String) throws
+    func mke2fsJ(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String, journal: String) throws
+    func mke2fsJL(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String, label: String) throws
+    func mke2fsJU(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String, uuid: String) throws
     func modprobe(_ ctx: CallContext, modulename: String) throws
     func echoDaemon(_ ctx: CallContext, words: [String]) throws -> String
     func find0(_ ctx: CallContext, directory: String) throws
@@ -165,6 +190,7 @@ protocol DaemonActionHandlers {
     func partList(_ ctx: CallContext, device: String) throws -> [Partition]
     func partGetParttype(_ ctx: CallContext, device: String) throws -> String
     func fill(_ ctx: CallContext, c: Int32, len: Int32, path: String) throws
+    func dd(_ ctx: CallContext, src: String, dest: String) throws
     func filesize(_ ctx: CallContext, file: String) throws -> Int64
     func lvrename(_ ctx: CallContext, logvol: String, newlogvol: String) throws
     func vgrename(_ ctx: CallContext, volgroup: String, newvolgroup: String) throws
@@ -175,6 +201,7 @@ protocol DaemonActionHandlers {
     func vgpvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
     func vglvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
     func zeroDevice(_ ctx: CallContext, device: String) throws
+    func vgscan(_ ctx: CallContext) throws
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws
     func partGetBootable(_ ctx: CallContext, device: String, partnum: Int32) throws -> Bool
     func partGetMbrId(_ ctx: CallContext, device: String, partnum: Int32) throws -> Int32
@@ -191,12 +218,14 @@ protocol DaemonActionHandlers {
     func pwrite(_ ctx: CallContext, path: String, content: [UInt8], offset: Int64) throws -> Int32
     func resize2fsSize(_ ctx: CallContext, device: String, size: Int64) throws
     func pvresizeSize(_ ctx: CallContext, device: String, size: Int64) throws
+    func ntfsresizeSize(_ ctx: CallContext, device: String, size: Int64) throws
     func fallocate64(_ ctx: CallContext, path: String, len: Int64) throws
     func vfsLabel(_ ctx: CallContext, mountable: String) throws -> String
     func vfsUuid(_ ctx: CallContext, mountable: String) throws -> String
     func lvmSetFilter(_ ctx: CallContext, devices: [String]) throws
     func lvmClearFilter(_ ctx: CallContext) throws
     func luksOpen(_ ctx: CallContext, device: String, key: String, mapname: String) throws
+    func luksOpenRo(_ ctx: CallContext, device: String, key: String, mapname: String) throws
     func luksClose(_ ctx: CallContext, device: String) throws
     func luksFormat(_ ctx: CallContext, device: String, key: String, keyslot: Int32) throws
     func luksFormatCipher(_ ctx: CallContext, device: String, key: String, keyslot: Int32, cipher: String) throws
@@ -224,6 +253,7 @@ protocol DaemonActionHandlers {
     func isZero(_ ctx: CallContext, path: String) throws -> Bool
     func isZeroDevice(_ ctx: CallContext, device: String) throws -> Bool
     func listDmDevices(_ ctx: CallContext) throws -> [String]
+    func ntfsresize(_ ctx: CallContext, device: String, size: Int64?, force: Bool?) throws
     func btrfsFilesystemResize(_ ctx: CallContext, mountpoint: String, size: Int64?) throws
     func internalWriteAppend(_ ctx: CallContext, path: String, content: [UInt8]) throws
     func compressOut(_ ctx: CallContext, ctype: String, file: String, level: Int32?) throws
@@ -242,9 +272,14 @@ protocol DaemonActionHandlers {
     func e2fsck(_ ctx: CallContext, device: String, correct: Bool?, forceall: Bool?, forceno: Bool?) throws
     func llz(_ ctx: CallContext, directory: String) throws -> String
     func wipefs(_ ctx: CallContext, device: String) throws
+    func ntfsfix(_ ctx: CallContext, device: String, clearbadsectors: Bool?) throws
+    func ntfscloneOut(_ ctx: CallContext, device: String, metadataonly: Bool?, rescue: Bool?, ignorefscheck: Bool?, preservetimestamps: Bool?, force: Bool?) throws
+    func ntfscloneIn(_ ctx: CallContext, device: String) throws
     func setLabel(_ ctx: CallContext, mountable: String, label: String) throws
     func zeroFreeSpace(_ ctx: CallContext, directory: String) throws
     func lvcreateFree(_ ctx: CallContext, logvol: String, volgroup: String, percent: Int32) throws
+    func isoinfoDevice(_ ctx: CallContext, device: String) throws -> ISOInfo
+    func isoinfo(_ ctx: CallContext, isofile: String) throws -> ISOInfo
     func vgmeta(_ ctx: CallContext, vgname: String) throws -> [UInt8]
     func mdStat(_ ctx: CallContext, md: String) throws -> [MDStat]
     func mkfsBtrfs(_ ctx: CallContext, devices: [String], allocstart: Int64?, bytecount: Int64?, datatype: String?, leafsize: Int32?, label: String?, metadata: String?, nodesize: Int32?, sectorsize: Int32?) throws
@@ -266,13 +301,16 @@ protocol DaemonActionHandlers {
     func filesystemAvailable(_ ctx: CallContext, filesystem: String) throws -> Bool
     func fstrim(_ ctx: CallContext, mountpoint: String, offset: Int64?, length: Int64?, minimumfreeextent: Int64?) throws
     func nrDevices(_ ctx: CallContext) throws -> Int32
+    func xfsInfo(_ ctx: CallContext, pathordevice: String) throws -> XFSInfo
     func pvchangeUuid(_ ctx: CallContext, device: String) throws
     func pvchangeUuidAll(_ ctx: CallContext) throws
     func vgchangeUuid(_ ctx: CallContext, vg: String) throws
     func vgchangeUuidAll(_ ctx: CallContext) throws
     func utsname(_ ctx: CallContext) throws -> UTSName
+    func xfsGrowfs(_ ctx: CallContext, path: String, datasec: Bool?, logsec: Bool?, rtsec: Bool?, datasize: Int64?, logsize: Int64?, rtsize: Int64?, rtextsize: Int64?, maxpct: Int32?) throws
     func ls0(_ ctx: CallContext, dir: String) throws
     func fillDir(_ ctx: CallContext, dir: String, nr: Int32) throws
+    func xfsAdmin(_ ctx: CallContext, device: String, extunwritten: Bool?, imgfile: Bool?, v2log: Bool?, projid32bit: Bool?, lazycounter: Bool?, label: String?, uuid: String?) throws
     func hivexOpen(_ ctx: CallContext, filename: String, verbose: Bool?, debug: Bool?, write: Bool?, unsafe: Bool?) throws
     func hivexClose(_ ctx: CallContext) throws
     func hivexRoot(_ ctx: CallContext) throws -> Int64
@@ -289,6 +327,7 @@ protocol DaemonActionHandlers {
     func hivexNodeAddChild(_ ctx: CallContext, parent: Int64, name: String) throws -> Int64
     func hivexNodeDeleteChild(_ ctx: CallContext, nodeh: Int64) throws
     func hivexNodeSetValue(_ ctx: CallContext, nodeh: Int64, key: String, t: Int64, val: [UInt8]) throws
+    func xfsRepair(_ ctx: CallContext, device: String, forcelogzero: Bool?, nomodify: Bool?, noprefetch: Bool?, forcegeometry: Bool?, maxmem: Int64?, ihashsize: Int64?, bhashsize: Int64?, agstride: Int64?, logdev: String?, rtdev: String?) throws -> Int32
     func rmF(_ ctx: CallContext, path: String) throws
     func mke2fs(_ ctx: CallContext, device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?, blockspergroup: Int64?, numberofgroups: Int64?, bytesperinode: Int64?, inodesize: Int64?, journalsize: Int64?, numberofinodes: Int64?, stridesize: Int64?, stripewidth: Int64?, maxonlineresize: Int64?, reservedblockspercentage: Int32?, mmpupdateinterval: Int32?, journaldevice: String?, label: String?, lastmounteddir: String?, creatoros: String?, fstype: String?, usagetype: String?, uuid: String?, forcecreate: Bool?, writesbandgrouponly: Bool?, lazyitableinit: Bool?, lazyjournalinit: Bool?, testfs: Bool?, discard: Bool?, quotatype: Bool?, extent: Bool?, filetype: Bool?, flexbg: Bool?, hasjournal: Bool?, journaldev: Bool?, largefile: Bool?, quota: Bool?, resizeinode: Bool?, sparsesuper: Bool?, uninitbg: Bool?) throws
     func listDiskLabels(_ ctx: CallContext) throws -> [(String, String)]
@@ -354,8 +393,10 @@ protocol DaemonActionHandlers {
     func partGetDiskGuid(_ ctx: CallContext, device: String) throws -> String
     func partSetDiskGuidRandom(_ ctx: CallContext, device: String) throws
     func partExpandGpt(_ ctx: CallContext, device: String) throws
+    func ntfscatI(_ ctx: CallContext, device: String, inode: Int64) throws
     func btrfsFilesystemShow(_ ctx: CallContext, device: String) throws -> [String]
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
+    func mksquashfs(_ ctx: CallContext, path: String, compress: String?, excludes: [String]?) throws
     func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
     func partResize(_ ctx: CallContext, device: String, partnum: Int32, endsect: Int64) throws
@@ -386,6 +427,7 @@ protocol DaemonActionHandlers {
     func inspectGetDriveMappings(_ ctx: CallContext, root: String) throws -> [(String, String)]
     func partSetGptAttributes(_ ctx: CallContext, device: String, partnum: Int32, attributes: Int64) throws
     func partGetGptAttributes(_ ctx: CallContext, device: String, partnum: Int32) throws -> Int64
+    func f2fsExpand(_ ctx: CallContext, device: String) throws
     func lvmScan(_ ctx: CallContext, activate: Bool) throws
     func luksUuid(_ ctx: CallContext, device: String) throws -> String
     func cryptsetupOpen(_ ctx: CallContext, device: String, key: String, mapname: String, readonly: Bool?, crypttype: String?, cipher: String?) throws
@@ -398,6 +440,8 @@ protocol DaemonActionHandlers {
     func shOut(_ ctx: CallContext, command: String) throws
     func btrfsScrubFull(_ ctx: CallContext, path: String, readonly: Bool?) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
+    func ntfsChmod(_ ctx: CallContext, device: String, mode: Int32, path: String, recursive: Bool?) throws
+    func xfsInfo2(_ ctx: CallContext, pathordevice: String) throws -> [(String, String)]
 }
 
 enum Dispatch {
@@ -602,6 +646,12 @@ enum Dispatch {
                 try d.finish()
                 try h.lvcreate(ctx, logvol: a.logvol, volgroup: a.volgroup, mbytes: a.mbytes)
                 return nil
+            case 43: // sfdisk
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskArgs(from: &d)
+                try d.finish()
+                try h.sfdisk(ctx, device: try ctx.resolveDevice(a.device, "device"), cyls: a.cyls, heads: a.heads, sectors: a.sectors, lines: a.lines)
+                return nil
             case 45: // umount
                 try ctx.checkOptargs(count: 2)
                 let a = try UmountArgs(from: &d)
@@ -675,6 +725,12 @@ enum Dispatch {
                 let a = try BlockdevGetbszArgs(from: &d)
                 try d.finish()
                 return BlockdevGetbszRet(value: try h.blockdevGetbsz(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 61: // blockdev_setbsz
+                try ctx.checkOptargs(count: 0)
+                let a = try BlockdevSetbszArgs(from: &d)
+                try d.finish()
+                try h.blockdevSetbsz(ctx, device: try ctx.resolveDevice(a.device, "device"), blocksize: a.blocksize)
+                return nil
             case 62: // blockdev_getsz
                 try ctx.checkOptargs(count: 0)
                 let a = try BlockdevGetszArgs(from: &d)
@@ -779,6 +835,28 @@ enum Dispatch {
                 try d.finish()
                 try h.pvremove(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 80: // set_e2label
+                try ctx.checkOptargs(count: 0)
+                let a = try SetE2labelArgs(from: &d)
+                try d.finish()
+                try h.setE2label(ctx, device: try ctx.resolveDevice(a.device, "device"), label: a.label)
+                return nil
+            case 81: // get_e2label
+                try ctx.checkOptargs(count: 0)
+                let a = try GetE2labelArgs(from: &d)
+                try d.finish()
+                return GetE2labelRet(value: try h.getE2label(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 82: // set_e2uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try SetE2uuidArgs(from: &d)
+                try d.finish()
+                try h.setE2uuid(ctx, device: try ctx.resolveDevice(a.device, "device"), uuid: a.uuid)
+                return nil
+            case 83: // get_e2uuid
+                try ctx.checkOptargs(count: 0)
+                let a = try GetE2uuidArgs(from: &d)
+                try d.finish()
+                return GetE2uuidRet(value: try h.getE2uuid(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 84: // fsck
                 try ctx.checkOptargs(count: 0)
                 let a = try FsckArgs(from: &d)
@@ -855,6 +933,27 @@ enum Dispatch {
                 try d.finish()
                 try h.pvresize(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 99: // sfdisk_N
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskNArgs(from: &d)
+                try d.finish()
+                try h.sfdiskN(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum, cyls: a.cyls, heads: a.heads, sectors: a.sectors, line: a.line)
+                return nil
+            case 100: // sfdisk_l
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskLArgs(from: &d)
+                try d.finish()
+                return SfdiskLRet(value: ctx.canonicalName(try h.sfdiskL(ctx, device: try ctx.resolveDevice(a.device, "device")))).xdrBytes
+            case 101: // sfdisk_kernel_geometry
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskKernelGeometryArgs(from: &d)
+                try d.finish()
+                return SfdiskKernelGeometryRet(value: try h.sfdiskKernelGeometry(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 102: // sfdisk_disk_geometry
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskDiskGeometryArgs(from: &d)
+                try d.finish()
+                return SfdiskDiskGeometryRet(value: try h.sfdiskDiskGeometry(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 103: // vg_activate_all
                 try ctx.checkOptargs(count: 0)
                 let a = try VgActivateAllArgs(from: &d)
@@ -891,6 +990,11 @@ enum Dispatch {
                 try d.finish()
                 try h.sleep(ctx, secs: a.secs)
                 return nil
+            case 110: // ntfs_3g_probe
+                try ctx.checkOptargs(count: 0)
+                let a = try Ntfs3gProbeArgs(from: &d)
+                try d.finish()
+                return Ntfs3gProbeRet(value: try h.ntfs3gProbe(ctx, rw: a.rw, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
             case 111: // sh
                 try ctx.checkOptargs(count: 0)
                 let a = try ShArgs(from: &d)
@@ -906,6 +1010,24 @@ enum Dispatch {
                 let a = try GlobExpandArgs(from: &d)
                 try d.finish()
                 return GlobExpandRet(value: try h.globExpand(ctx, pattern: try ctx.checkPathname(a.pattern, "pattern"), directoryslash: ctx.has(optarg: 0) ? a.directoryslash : nil)).xdrBytes
+            case 114: // scrub_device
+                try ctx.checkOptargs(count: 0)
+                let a = try ScrubDeviceArgs(from: &d)
+                try d.finish()
+                try h.scrubDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 115: // scrub_file
+                try ctx.checkOptargs(count: 0)
+                let a = try ScrubFileArgs(from: &d)
+                try d.finish()
+                try h.scrubFile(ctx, file: try ctx.checkPathname(a.file, "file"))
+                return nil
+            case 116: // scrub_freespace
+                try ctx.checkOptargs(count: 0)
+                let a = try ScrubFreespaceArgs(from: &d)
+                try d.finish()
+                try h.scrubFreespace(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
+                return nil
             case 117: // mkdtemp
                 try ctx.checkOptargs(count: 0)
                 let a = try MkdtempArgs(from: &d)
@@ -976,6 +1098,18 @@ enum Dispatch {
                 try d.finish()
                 try h.mkswap(ctx, device: try ctx.resolveDevice(a.device, "device"), label: ctx.has(optarg: 0) ? a.label : nil, uuid: ctx.has(optarg: 1) ? a.uuid : nil)
                 return nil
+            case 131: // mkswap_L
+                try ctx.checkOptargs(count: 0)
+                let a = try MkswapLArgs(from: &d)
+                try d.finish()
+                try h.mkswapL(ctx, label: a.label, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 132: // mkswap_U
+                try ctx.checkOptargs(count: 0)
+                let a = try MkswapUArgs(from: &d)
+                try d.finish()
+                try h.mkswapU(ctx, uuid: a.uuid, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 133: // mknod
                 try ctx.checkOptargs(count: 0)
                 let a = try MknodArgs(from: &d)
@@ -1005,6 +1139,17 @@ enum Dispatch {
                 let a = try UmaskArgs(from: &d)
                 try d.finish()
                 return UmaskRet(value: try h.umask(ctx, mask: a.mask)).xdrBytes
+            case 139: // sfdiskM
+                try ctx.checkOptargs(count: 0)
+                let a = try SfdiskMArgs(from: &d)
+                try d.finish()
+                try h.sfdiskM(ctx, device: try ctx.resolveDevice(a.device, "device"), lines: a.lines)
+                return nil
+            case 140: // zfile
+                try ctx.checkOptargs(count: 0)
+                let a = try ZfileArgs(from: &d)
+                try d.finish()
+                return ZfileRet(value: try h.zfile(ctx, meth: a.meth, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
             case 141: // getxattrs
                 try ctx.checkOptargs(count: 0)
                 let a = try GetxattrsArgs(from: &d)
@@ -1155,6 +1300,48 @@ enum Dispatch {
                 try d.finish()
                 try h.mkswapFile(ctx, path: try ctx.checkPathname(a.path, "path"))
                 return nil
+            case 187: // mkfs_b
+                try ctx.checkOptargs(count: 0)
+                let a = try MkfsBArgs(from: &d)
+                try d.finish()
+                try h.mkfsB(ctx, fstype: a.fstype, blocksize: a.blocksize, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 188: // mke2journal
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2journalArgs(from: &d)
+                try d.finish()
+                try h.mke2journal(ctx, blocksize: a.blocksize, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 189: // mke2journal_L
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2journalLArgs(from: &d)
+                try d.finish()
+                try h.mke2journalL(ctx, blocksize: a.blocksize, label: a.label, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 190: // mke2journal_U
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2journalUArgs(from: &d)
+                try d.finish()
+                try h.mke2journalU(ctx, blocksize: a.blocksize, uuid: a.uuid, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 191: // mke2fs_J
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2fsJArgs(from: &d)
+                try d.finish()
+                try h.mke2fsJ(ctx, fstype: a.fstype, blocksize: a.blocksize, device: try ctx.resolveDevice(a.device, "device"), journal: try ctx.resolveDevice(a.journal, "journal"))
+                return nil
+            case 192: // mke2fs_JL
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2fsJLArgs(from: &d)
+                try d.finish()
+                try h.mke2fsJL(ctx, fstype: a.fstype, blocksize: a.blocksize, device: try ctx.resolveDevice(a.device, "device"), label: a.label)
+                return nil
+            case 193: // mke2fs_JU
+                try ctx.checkOptargs(count: 0)
+                let a = try Mke2fsJUArgs(from: &d)
+                try d.finish()
+                try h.mke2fsJU(ctx, fstype: a.fstype, blocksize: a.blocksize, device: try ctx.resolveDevice(a.device, "device"), uuid: a.uuid)
+                return nil
             case 194: // modprobe
                 try ctx.checkOptargs(count: 0)
                 let a = try ModprobeArgs(from: &d)
@@ -1273,6 +1460,12 @@ enum Dispatch {
                 try d.finish()
                 try h.fill(ctx, c: a.c, len: a.len, path: try ctx.checkPathname(a.path, "path"))
                 return nil
+            case 217: // dd
+                try ctx.checkOptargs(count: 0)
+                let a = try DdArgs(from: &d)
+                try d.finish()
+                try h.dd(ctx, src: try ctx.resolveDeviceOrPath(a.src, "src"), dest: try ctx.resolveDeviceOrPath(a.dest, "dest"))
+                return nil
             case 218: // filesize
                 try ctx.checkOptargs(count: 0)
                 let a = try FilesizeArgs(from: &d)
@@ -1325,6 +1518,11 @@ enum Dispatch {
                 let a = try ZeroDeviceArgs(from: &d)
                 try d.finish()
                 try h.zeroDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 232: // vgscan
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.vgscan(ctx)
                 return nil
             case 233: // part_del
                 try ctx.checkOptargs(count: 0)
@@ -1416,6 +1614,12 @@ enum Dispatch {
                 try d.finish()
                 try h.pvresizeSize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: a.size)
                 return nil
+            case 250: // ntfsresize_size
+                try ctx.checkOptargs(count: 0)
+                let a = try NtfsresizeSizeArgs(from: &d)
+                try d.finish()
+                try h.ntfsresizeSize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: a.size)
+                return nil
             case 252: // fallocate64
                 try ctx.checkOptargs(count: 0)
                 let a = try Fallocate64Args(from: &d)
@@ -1448,6 +1652,12 @@ enum Dispatch {
                 let a = try LuksOpenArgs(from: &d)
                 try d.finish()
                 try h.luksOpen(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, mapname: a.mapname)
+                return nil
+            case 258: // luks_open_ro
+                try ctx.checkOptargs(count: 0)
+                let a = try LuksOpenRoArgs(from: &d)
+                try d.finish()
+                try h.luksOpenRo(ctx, device: try ctx.resolveDevice(a.device, "device"), key: a.key, mapname: a.mapname)
                 return nil
             case 259: // luks_close
                 try ctx.checkOptargs(count: 0)
@@ -1592,6 +1802,12 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return ListDmDevicesRet(value: try h.listDmDevices(ctx).map(ctx.canonicalName)).xdrBytes
+            case 288: // ntfsresize
+                try ctx.checkOptargs(count: 2)
+                let a = try NTFSResizeOptsArgs(from: &d)
+                try d.finish()
+                try h.ntfsresize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: ctx.has(optarg: 0) ? a.size : nil, force: ctx.has(optarg: 1) ? a.force : nil)
+                return nil
             case 289: // btrfs_filesystem_resize
                 try ctx.checkOptargs(count: 1)
                 let a = try BTRFSFilesystemResizeArgs(from: &d)
@@ -1696,6 +1912,24 @@ enum Dispatch {
                 try d.finish()
                 try h.wipefs(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 307: // ntfsfix
+                try ctx.checkOptargs(count: 1)
+                let a = try NtfsfixArgs(from: &d)
+                try d.finish()
+                try h.ntfsfix(ctx, device: try ctx.resolveDevice(a.device, "device"), clearbadsectors: ctx.has(optarg: 0) ? a.clearbadsectors : nil)
+                return nil
+            case 308: // ntfsclone_out
+                try ctx.checkOptargs(count: 5)
+                let a = try NtfscloneOutArgs(from: &d)
+                try d.finish()
+                try h.ntfscloneOut(ctx, device: try ctx.resolveDevice(a.device, "device"), metadataonly: ctx.has(optarg: 0) ? a.metadataonly : nil, rescue: ctx.has(optarg: 1) ? a.rescue : nil, ignorefscheck: ctx.has(optarg: 2) ? a.ignorefscheck : nil, preservetimestamps: ctx.has(optarg: 3) ? a.preservetimestamps : nil, force: ctx.has(optarg: 4) ? a.force : nil)
+                return nil
+            case 309: // ntfsclone_in
+                try ctx.checkOptargs(count: 0)
+                let a = try NtfscloneInArgs(from: &d)
+                try d.finish()
+                try h.ntfscloneIn(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 310: // set_label
                 try ctx.checkOptargs(count: 0)
                 let a = try SetLabelArgs(from: &d)
@@ -1714,6 +1948,16 @@ enum Dispatch {
                 try d.finish()
                 try h.lvcreateFree(ctx, logvol: a.logvol, volgroup: a.volgroup, percent: a.percent)
                 return nil
+            case 313: // isoinfo_device
+                try ctx.checkOptargs(count: 0)
+                let a = try IsoinfoDeviceArgs(from: &d)
+                try d.finish()
+                return IsoinfoDeviceRet(value: try h.isoinfoDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 314: // isoinfo
+                try ctx.checkOptargs(count: 0)
+                let a = try IsoinfoArgs(from: &d)
+                try d.finish()
+                return IsoinfoRet(value: try h.isoinfo(ctx, isofile: try ctx.checkPathname(a.isofile, "isofile"))).xdrBytes
             case 315: // vgmeta
                 try ctx.checkOptargs(count: 0)
                 let a = try VgmetaArgs(from: &d)
@@ -1832,6 +2076,11 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return NrDevicesRet(value: try h.nrDevices(ctx)).xdrBytes
+            case 337: // xfs_info
+                try ctx.checkOptargs(count: 0)
+                let a = try XfsInfoArgs(from: &d)
+                try d.finish()
+                return XfsInfoRet(value: try h.xfsInfo(ctx, pathordevice: try ctx.resolveDeviceOrPath(a.pathordevice, "pathordevice"))).xdrBytes
             case 338: // pvchange_uuid
                 try ctx.checkOptargs(count: 0)
                 let a = try PvchangeUuidArgs(from: &d)
@@ -1858,6 +2107,12 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return UtsnameRet(value: try h.utsname(ctx)).xdrBytes
+            case 343: // xfs_growfs
+                try ctx.checkOptargs(count: 8)
+                let a = try XfsGrowfsArgs(from: &d)
+                try d.finish()
+                try h.xfsGrowfs(ctx, path: try ctx.checkPathname(a.path, "path"), datasec: ctx.has(optarg: 0) ? a.datasec : nil, logsec: ctx.has(optarg: 1) ? a.logsec : nil, rtsec: ctx.has(optarg: 2) ? a.rtsec : nil, datasize: ctx.has(optarg: 3) ? a.datasize : nil, logsize: ctx.has(optarg: 4) ? a.logsize : nil, rtsize: ctx.has(optarg: 5) ? a.rtsize : nil, rtextsize: ctx.has(optarg: 6) ? a.rtextsize : nil, maxpct: ctx.has(optarg: 7) ? a.maxpct : nil)
+                return nil
             case 347: // ls0
                 try ctx.checkOptargs(count: 0)
                 let a = try Ls0Args(from: &d)
@@ -1869,6 +2124,12 @@ enum Dispatch {
                 let a = try FillDirArgs(from: &d)
                 try d.finish()
                 try h.fillDir(ctx, dir: try ctx.checkPathname(a.dir, "dir"), nr: a.nr)
+                return nil
+            case 349: // xfs_admin
+                try ctx.checkOptargs(count: 7)
+                let a = try XfsAdminArgs(from: &d)
+                try d.finish()
+                try h.xfsAdmin(ctx, device: try ctx.resolveDevice(a.device, "device"), extunwritten: ctx.has(optarg: 0) ? a.extunwritten : nil, imgfile: ctx.has(optarg: 1) ? a.imgfile : nil, v2log: ctx.has(optarg: 2) ? a.v2log : nil, projid32bit: ctx.has(optarg: 3) ? a.projid32bit : nil, lazycounter: ctx.has(optarg: 4) ? a.lazycounter : nil, label: ctx.has(optarg: 5) ? a.label : nil, uuid: ctx.has(optarg: 6) ? a.uuid : nil)
                 return nil
             case 350: // hivex_open
                 try ctx.checkOptargs(count: 4)
@@ -1953,6 +2214,11 @@ enum Dispatch {
                 try d.finish()
                 try h.hivexNodeSetValue(ctx, nodeh: a.nodeh, key: a.key, t: a.t, val: a.val)
                 return nil
+            case 366: // xfs_repair
+                try ctx.checkOptargs(count: 10)
+                let a = try XfsRepairArgs(from: &d)
+                try d.finish()
+                return XfsRepairRet(value: try h.xfsRepair(ctx, device: try ctx.resolveDeviceOrPath(a.device, "device"), forcelogzero: ctx.has(optarg: 0) ? a.forcelogzero : nil, nomodify: ctx.has(optarg: 1) ? a.nomodify : nil, noprefetch: ctx.has(optarg: 2) ? a.noprefetch : nil, forcegeometry: ctx.has(optarg: 3) ? a.forcegeometry : nil, maxmem: ctx.has(optarg: 4) ? a.maxmem : nil, ihashsize: ctx.has(optarg: 5) ? a.ihashsize : nil, bhashsize: ctx.has(optarg: 6) ? a.bhashsize : nil, agstride: ctx.has(optarg: 7) ? a.agstride : nil, logdev: ctx.has(optarg: 8) ? a.logdev : nil, rtdev: ctx.has(optarg: 9) ? a.rtdev : nil)).xdrBytes
             case 367: // rm_f
                 try ctx.checkOptargs(count: 0)
                 let a = try RmFArgs(from: &d)
@@ -2320,6 +2586,12 @@ enum Dispatch {
                 try d.finish()
                 try h.partExpandGpt(ctx, device: try ctx.resolveDevice(a.device, "device"))
                 return nil
+            case 463: // ntfscat_i
+                try ctx.checkOptargs(count: 0)
+                let a = try NtfscatIArgs(from: &d)
+                try d.finish()
+                try h.ntfscatI(ctx, device: try ctx.resolveMountable(a.device, "device"), inode: a.inode)
+                return nil
             case 465: // btrfs_filesystem_show
                 try ctx.checkOptargs(count: 0)
                 let a = try BTRFSFilesystemsShowArgs(from: &d)
@@ -2330,6 +2602,12 @@ enum Dispatch {
                 let a = try AugTransformArgs(from: &d)
                 try d.finish()
                 try h.augTransform(ctx, lens: a.lens, file: a.file, remove: ctx.has(optarg: 0) ? a.remove : nil)
+                return nil
+            case 471: // mksquashfs
+                try ctx.checkOptargs(count: 2)
+                let a = try MksquashfsArgs(from: &d)
+                try d.finish()
+                try h.mksquashfs(ctx, path: try ctx.checkPathname(a.path, "path"), compress: ctx.has(optarg: 0) ? a.compress : nil, excludes: ctx.has(optarg: 1) ? a.excludes : nil)
                 return nil
             case 475: // file_architecture
                 try ctx.checkOptargs(count: 0)
@@ -2483,6 +2761,12 @@ enum Dispatch {
                 let a = try PartGetGptAttributesArgs(from: &d)
                 try d.finish()
                 return PartGetGptAttributesRet(value: try h.partGetGptAttributes(ctx, device: try ctx.resolveDevice(a.device, "device"), partnum: a.partnum)).xdrBytes
+            case 505: // f2fs_expand
+                try ctx.checkOptargs(count: 0)
+                let a = try F2fsExpandArgs(from: &d)
+                try d.finish()
+                try h.f2fsExpand(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
             case 506: // lvm_scan
                 try ctx.checkOptargs(count: 0)
                 let a = try LvmScanArgs(from: &d)
@@ -2550,15 +2834,27 @@ enum Dispatch {
                 try d.finish()
                 try h.setfiles(ctx, specfile: a.specfile, paths: try a.paths.map { try ctx.checkPathname($0, "paths") }, force: ctx.has(optarg: 0) ? a.force : nil, excludes: ctx.has(optarg: 1) ? a.excludes : nil)
                 return nil
+            case 520: // ntfs_chmod
+                try ctx.checkOptargs(count: 1)
+                let a = try NtfsChmodArgs(from: &d)
+                try d.finish()
+                try h.ntfsChmod(ctx, device: try ctx.resolveDevice(a.device, "device"), mode: a.mode, path: a.path, recursive: ctx.has(optarg: 0) ? a.recursive : nil)
+                return nil
+            case 522: // xfs_info2
+                try ctx.checkOptargs(count: 0)
+                let a = try XfsInfo2Args(from: &d)
+                try d.finish()
+                let r = try h.xfsInfo2(ctx, pathordevice: try ctx.resolveDeviceOrPath(a.pathordevice, "pathordevice"))
+                return XfsInfo2Ret(value: r.flatMap { [$0.0, $0.1] }).xdrBytes
             default:
                 throw DaemonError.unknownProcedure(ctx.procedure)
         }
     }
 
     /// Procedures whose call is followed by a FileIn chunk stream.
-    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273]
+    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273, 309]
     /// Procedures that answer with a FileOut chunk stream after the reply.
-    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 291, 292, 347, 419, 511, 516, 517]
+    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 291, 292, 308, 347, 419, 463, 471, 511, 516, 517]
 
     /// Names of every procedure this daemon serves, for logs.
     static func name(of procedure: UInt32) -> String? {

@@ -686,6 +686,20 @@ extension Guestfs {
         }
     }
 
+    /// Does nothing. It once set the block size that the kernel uses for *device*,
+    /// but that setting only affected the kernel's buffer cache, never the data on
+    /// the disk, and current kernels do not let it be changed from outside. The
+    /// arguments are accepted for compatibility and ignored.
+    ///
+    /// This call is deprecated and has no replacement.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func blockdevSetbsz(_ device: String, _ blocksize: Int32) throws {
+        return try perform("blockdev_setbsz", [.string(device), .int(Int64(blocksize))]) {
+            try self.daemonCall(.blockdevSetbsz, args: BlockdevSetbszArgs(device: device, blocksize: blocksize), optargs: 0)
+        }
+    }
+
     /// Sets the read-ahead of *device* to *sectors* 512-byte sectors. Negative
     /// values are an error.
     public func blockdevSetra(_ device: String, _ sectors: Int32) throws {
@@ -1596,6 +1610,21 @@ extension Guestfs {
         }
     }
 
+    /// Copies all of *src* onto *dest*, each of which is a device or a file in the
+    /// mounted guest. A file given as *dest* is created if needed and truncated to
+    /// what is copied; a device must be at least as large as *src*, or the copy
+    /// fails when the device is full.
+    ///
+    /// This call is deprecated: use `copy_device_to_device` and its relatives,
+    /// which can also copy ranges.
+    ///
+    /// - Note: Deprecated; use ``copyDeviceToDevice`` instead.
+    public func dd(_ src: String, _ dest: String) throws {
+        return try perform("dd", [.string(src), .string(dest)]) {
+            try self.daemonCall(.dd, args: DdArgs(src: src, dest: dest), optargs: 0)
+        }
+    }
+
     /// A back door into the daemon for debugging and testing libguestfs itself. It
     /// runs the debugging command *subcmd* with the extra arguments *extraargs* and
     /// returns its output as a string. `debug help []` lists the commands available.
@@ -1832,6 +1861,17 @@ extension Guestfs {
     public func exists(_ path: String) throws -> Bool {
         return try perform("exists", [.string(path)]) {
             return try self.daemonCall(.exists, args: ExistsArgs(path: path), optargs: 0, returning: ExistsRet.self).value
+        }
+    }
+
+    /// Grows the F2FS filesystem on *device* to fill the device, using
+    /// `resize.f2fs`. Enlarge the partition first; the filesystem must not be
+    /// mounted.
+    ///
+    /// - Note: Part of the optional group `f2fs`: check ``featureAvailable(_:)`` first.
+    public func f2fsExpand(_ device: String) throws {
+        return try perform("f2fs_expand", [.string(device)]) {
+            try self.daemonCall(.f2fsExpand, args: F2fsExpandArgs(device: device), optargs: 0)
         }
     }
 
@@ -2150,6 +2190,31 @@ extension Guestfs {
     public func getE2generation(_ file: String) throws -> Int64 {
         return try perform("get_e2generation", [.string(file)]) {
             return try self.daemonCall(.getE2generation, args: GetE2generationArgs(file: file), optargs: 0, returning: GetE2generationRet.self).value
+        }
+    }
+
+    /// Returns the label of the ext2/3/4 filesystem on *device* (empty when it has
+    /// none).
+    ///
+    /// This call is deprecated: use `vfs_label`, which works for every filesystem
+    /// type.
+    ///
+    /// - Note: Deprecated; use ``vfsLabel`` instead.
+    public func getE2label(_ device: String) throws -> String {
+        return try perform("get_e2label", [.string(device)]) {
+            return try self.daemonCall(.getE2label, args: GetE2labelArgs(device: device), optargs: 0, returning: GetE2labelRet.self).value
+        }
+    }
+
+    /// Returns the UUID of the ext2/3/4 filesystem on *device*.
+    ///
+    /// This call is deprecated: use `vfs_uuid`, which works for every filesystem
+    /// type.
+    ///
+    /// - Note: Deprecated; use ``vfsUuid`` instead.
+    public func getE2uuid(_ device: String) throws -> String {
+        return try perform("get_e2uuid", [.string(device)]) {
+            return try self.daemonCall(.getE2uuid, args: GetE2uuidArgs(device: device), optargs: 0, returning: GetE2uuidRet.self).value
         }
     }
 
@@ -3374,6 +3439,31 @@ extension Guestfs {
         }
     }
 
+    /// Like `isoinfo_device`, but reads the ISO 9660 primary volume descriptor of
+    /// the image file *isofile* in the mounted guest. Fails if the file is not an
+    /// ISO 9660 image.
+    public func isoinfo(_ isofile: String) throws -> ISOInfo {
+        return try perform("isoinfo", [.string(isofile)]) {
+            return try self.daemonCall(.isoinfo, args: IsoinfoArgs(isofile: isofile), optargs: 0, returning: IsoinfoRet.self).value
+        }
+    }
+
+    /// Reads the ISO 9660 primary volume descriptor of the CD or DVD image on
+    /// *device* and returns it as an `isoinfo` structure: the system and volume
+    /// identifiers, the volume size in logical blocks, the volume set size and
+    /// sequence number, the logical block size, the volume set, publisher, data
+    /// preparer and application identifiers, the copyright, abstract and
+    /// bibliographic file names, and the creation, modification, expiration and
+    /// effective times as seconds since the Unix epoch (-1 when the time is not set).
+    /// Trailing padding is removed from the identifiers.
+    ///
+    /// Fails if *device* holds no ISO 9660 volume descriptor.
+    public func isoinfoDevice(_ device: String) throws -> ISOInfo {
+        return try perform("isoinfo_device", [.string(device)]) {
+            return try self.daemonCall(.isoinfoDevice, args: IsoinfoDeviceArgs(device: device), optargs: 0, returning: IsoinfoDeviceRet.self).value
+        }
+    }
+
     /// Stops the hypervisor subprocess running the appliance.
     ///
     /// Deprecated: use `shutdown`, which this now simply calls, and which syncs and shuts the
@@ -3737,6 +3827,20 @@ extension Guestfs {
     public func luksOpen(_ device: String, _ key: String, _ mapname: String) throws {
         return try perform("luks_open", [.string(device), .string(key), .string(mapname)]) {
             try self.daemonCall(.luksOpen, args: LuksOpenArgs(device: device, key: key, mapname: mapname), optargs: 0)
+        }
+    }
+
+    /// Like `luks_open`, but the decrypted device `/dev/mapper/*mapname*` is
+    /// read-only.
+    ///
+    /// This call is deprecated: use `cryptsetup_open` with *readonly* set.
+    ///
+    /// - Note: Deprecated; use ``cryptsetupOpen`` instead.
+    ///
+    /// - Note: Part of the optional group `luks`: check ``featureAvailable(_:)`` first.
+    public func luksOpenRo(_ device: String, _ key: String, _ mapname: String) throws {
+        return try perform("luks_open_ro", [.string(device), .string(key), .string(mapname)]) {
+            try self.daemonCall(.luksOpenRo, args: LuksOpenRoArgs(device: device, key: key, mapname: mapname), optargs: 0)
         }
     }
 
@@ -4122,6 +4226,84 @@ extension Guestfs {
         }
     }
 
+    /// Makes an ext2/3/4 filesystem of type *fstype* with blocks of *blocksize*
+    /// bytes on *device*, keeping its journal on the separate journal device
+    /// *journal* (made beforehand with `mke2journal`, with the same block size).
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldevice* option.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    public func mke2fsJ(_ fstype: String, _ blocksize: Int32, _ device: String, _ journal: String) throws {
+        return try perform("mke2fs_J", [.string(fstype), .int(Int64(blocksize)), .string(device), .string(journal)]) {
+            try self.daemonCall(.mke2fsJ, args: Mke2fsJArgs(fstype: fstype, blocksize: blocksize, device: device, journal: journal), optargs: 0)
+        }
+    }
+
+    /// Like `mke2fs_J`, but names the external journal by its label *label* (as
+    /// set with `mke2journal_L`) instead of by device.
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldevice* option.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    public func mke2fsJL(_ fstype: String, _ blocksize: Int32, _ device: String, _ label: String) throws {
+        return try perform("mke2fs_JL", [.string(fstype), .int(Int64(blocksize)), .string(device), .string(label)]) {
+            try self.daemonCall(.mke2fsJL, args: Mke2fsJLArgs(fstype: fstype, blocksize: blocksize, device: device, label: label), optargs: 0)
+        }
+    }
+
+    /// Like `mke2fs_J`, but names the external journal by its UUID *uuid* (as set
+    /// with `mke2journal_U`) instead of by device.
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldevice* option.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    ///
+    /// - Note: Part of the optional group `linuxfsuuid`: check ``featureAvailable(_:)`` first.
+    public func mke2fsJU(_ fstype: String, _ blocksize: Int32, _ device: String, _ uuid: String) throws {
+        return try perform("mke2fs_JU", [.string(fstype), .int(Int64(blocksize)), .string(device), .string(uuid)]) {
+            try self.daemonCall(.mke2fsJU, args: Mke2fsJUArgs(fstype: fstype, blocksize: blocksize, device: device, uuid: uuid), optargs: 0)
+        }
+    }
+
+    /// Turns *device* into an external ext3/4 journal device with blocks of
+    /// *blocksize* bytes. An ext3 or ext4 filesystem created later with
+    /// `mke2fs_J` can then keep its journal there.
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldev* option.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    public func mke2journal(_ blocksize: Int32, _ device: String) throws {
+        return try perform("mke2journal", [.int(Int64(blocksize)), .string(device)]) {
+            try self.daemonCall(.mke2journal, args: Mke2journalArgs(blocksize: blocksize, device: device), optargs: 0)
+        }
+    }
+
+    /// Like `mke2journal`, but also gives the journal device the label *label*.
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldev* and *label*
+    /// options.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    public func mke2journalL(_ blocksize: Int32, _ label: String, _ device: String) throws {
+        return try perform("mke2journal_L", [.int(Int64(blocksize)), .string(label), .string(device)]) {
+            try self.daemonCall(.mke2journalL, args: Mke2journalLArgs(blocksize: blocksize, label: label, device: device), optargs: 0)
+        }
+    }
+
+    /// Like `mke2journal`, but also gives the journal device the UUID *uuid*.
+    ///
+    /// This call is deprecated: use `mke2fs` with the *journaldev* and *uuid*
+    /// options.
+    ///
+    /// - Note: Deprecated; use ``mke2fs`` instead.
+    ///
+    /// - Note: Part of the optional group `linuxfsuuid`: check ``featureAvailable(_:)`` first.
+    public func mke2journalU(_ blocksize: Int32, _ uuid: String, _ device: String) throws {
+        return try perform("mke2journal_U", [.int(Int64(blocksize)), .string(uuid), .string(device)]) {
+            try self.daemonCall(.mke2journalU, args: Mke2journalUArgs(blocksize: blocksize, uuid: uuid, device: device), optargs: 0)
+        }
+    }
+
     /// Creates the named pipe (FIFO) *path* with the permission bits *mode*, reduced by the
     /// umask; a shorthand for `mknod` with `S_IFIFO`. *mode* must not contain file type
     /// bits.
@@ -4155,6 +4337,19 @@ extension Guestfs {
             if sectorsize != nil { optargs |= 1 << 3 }
             if label != nil { optargs |= 1 << 4 }
             try self.daemonCall(.mkfs, args: MkfsArgs(fstype: fstype, device: device, blocksize: blocksize ?? 0, features: features ?? "", inode: inode ?? 0, sectorsize: sectorsize ?? 0, label: label ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Makes a filesystem of type *fstype* on *device* with a block size of
+    /// *blocksize* bytes; for FAT filesystems the block size is turned into a
+    /// cluster size and for NTFS it is the cluster size.
+    ///
+    /// This call is deprecated: use `mkfs` with its *blocksize* option.
+    ///
+    /// - Note: Deprecated; use ``mkfs`` instead.
+    public func mkfsB(_ fstype: String, _ blocksize: Int32, _ device: String) throws {
+        return try perform("mkfs_b", [.string(fstype), .int(Int64(blocksize)), .string(device)]) {
+            try self.daemonCall(.mkfsB, args: MkfsBArgs(fstype: fstype, blocksize: blocksize, device: device), optargs: 0)
         }
     }
 
@@ -4248,6 +4443,23 @@ extension Guestfs {
         }
     }
 
+    /// Builds a SquashFS image of the directory *path* of the mounted guest with
+    /// `mksquashfs` and downloads it to the local file *filename*.
+    ///
+    /// *compress* chooses the compression (`gzip`, the default, or `lz4`, `lzo`,
+    /// `xz`, `zstd`, as the tools in the appliance support). *excludes* lists
+    /// wildcard patterns, relative to *path*, of files and directories to leave out.
+    ///
+    /// - Note: Part of the optional group `squashfs`: check ``featureAvailable(_:)`` first.
+    public func mksquashfs(_ path: String, _ filename: String, compress: String? = nil, excludes: [String]? = nil) throws {
+        return try perform("mksquashfs", [.string(path), .string(filename), .optional("compress", compress.map { .string($0) }), .optional("excludes", excludes.map { .stringList($0) })]) {
+            var optargs: UInt64 = 0
+            if compress != nil { optargs |= 1 << 0 }
+            if excludes != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.mksquashfs, args: MksquashfsArgs(path: path, compress: compress ?? "", excludes: excludes ?? []), optargs: optargs, fileOut: filename)
+        }
+    }
+
     /// Writes a Linux swap signature on *device*, turning the whole device into swap
     /// space. Whatever the device held before is lost.
     ///
@@ -4260,6 +4472,30 @@ extension Guestfs {
             if label != nil { optargs |= 1 << 0 }
             if uuid != nil { optargs |= 1 << 1 }
             try self.daemonCall(.mkswap, args: MkswapArgs(device: device, label: label ?? "", uuid: uuid ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Makes a swap area on *device* with the label *label* (at most 16 bytes).
+    ///
+    /// This call is deprecated: use `mkswap` with its *label* option.
+    ///
+    /// - Note: Deprecated; use ``mkswap`` instead.
+    public func mkswapL(_ label: String, _ device: String) throws {
+        return try perform("mkswap_L", [.string(label), .string(device)]) {
+            try self.daemonCall(.mkswapL, args: MkswapLArgs(label: label, device: device), optargs: 0)
+        }
+    }
+
+    /// Makes a swap area on *device* with the UUID *uuid*.
+    ///
+    /// This call is deprecated: use `mkswap` with its *uuid* option.
+    ///
+    /// - Note: Deprecated; use ``mkswap`` instead.
+    ///
+    /// - Note: Part of the optional group `linuxfsuuid`: check ``featureAvailable(_:)`` first.
+    public func mkswapU(_ uuid: String, _ device: String) throws {
+        return try perform("mkswap_U", [.string(uuid), .string(device)]) {
+            try self.daemonCall(.mkswapU, args: MkswapUArgs(uuid: uuid, device: device), optargs: 0)
         }
     }
 
@@ -4416,6 +4652,134 @@ extension Guestfs {
     public func nrDevices() throws -> Int32 {
         return try perform("nr_devices", []) {
             return try self.daemonCall(.nrDevices, optargs: 0, returning: NrDevicesRet.self).value
+        }
+    }
+
+    /// Asks `ntfs-3g.probe` whether the NTFS filesystem on *device* could be
+    /// mounted, read-write when *rw* is true and read-only when it is false.
+    ///
+    /// The tool's exit status is returned: 0 means it can be mounted; other values
+    /// give the reason it cannot (for example 12 when there is no NTFS filesystem,
+    /// 14 when Windows left it hibernated and 15 when it is unclean). See
+    /// ntfs-3g.probe(8) for the full list.
+    ///
+    /// - Note: Part of the optional group `ntfs3g`: check ``featureAvailable(_:)`` first.
+    public func ntfs3gProbe(_ rw: Bool, _ device: String) throws -> Int32 {
+        return try perform("ntfs_3g_probe", [.bool(rw), .string(device)]) {
+            return try self.daemonCall(.ntfs3gProbe, args: Ntfs3gProbeArgs(rw: rw, device: device), optargs: 0, returning: Ntfs3gProbeRet.self).value
+        }
+    }
+
+    /// Sets the permissions of *path* on the unmounted NTFS filesystem *device*
+    /// from the Unix mode *mode* (for example octal `0750`), using `ntfssecaudit`,
+    /// which turns the mode into a Windows security descriptor. *path* is the path
+    /// inside the NTFS filesystem, starting with `/`. With *recursive* true the
+    /// mode is applied to everything below the directory *path* as well.
+    ///
+    /// The permissions matter when the filesystem is mounted with the ntfs-3g
+    /// `permissions` option, and to Windows itself.
+    ///
+    /// - Note: Part of the optional group `ntfs3g`: check ``featureAvailable(_:)`` first.
+    public func ntfsChmod(_ device: String, _ mode: Int32, _ path: String, recursive: Bool? = nil) throws {
+        return try perform("ntfs_chmod", [.string(device), .int(Int64(mode)), .string(path), .optional("recursive", recursive.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if recursive != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.ntfsChmod, args: NtfsChmodArgs(device: device, mode: mode, path: path, recursive: recursive ?? false), optargs: optargs)
+        }
+    }
+
+    /// Downloads the contents of the file whose MFT record number (inode) is *inode*
+    /// on the NTFS filesystem *device* to the local file *filename*, using
+    /// `ntfscat`. The filesystem is read directly, so it should not be mounted
+    /// read-write at the same time. This reaches files by number, for instance
+    /// system files such as `$MFT` (record 0), that have no usable path.
+    public func ntfscatI(_ device: String, _ inode: Int64, _ filename: String) throws {
+        return try perform("ntfscat_i", [.string(device), .int(inode), .string(filename)]) {
+            try self.daemonCall(.ntfscatI, args: NtfscatIArgs(device: device, inode: inode), optargs: 0, fileOut: filename)
+        }
+    }
+
+    /// Restores an NTFS image made by `ntfsclone_out` (`ntfsclone`'s special image
+    /// format) from the local file *backupfile* onto *device*, overwriting
+    /// whatever the device held. The device must be at least as large as the
+    /// filesystem in the image.
+    ///
+    /// - Note: Part of the optional group `ntfs3g`: check ``featureAvailable(_:)`` first.
+    public func ntfscloneIn(_ backupfile: String, _ device: String) throws {
+        return try perform("ntfsclone_in", [.string(backupfile), .string(device)]) {
+            try self.daemonCall(.ntfscloneIn, args: NtfscloneInArgs(device: device), optargs: 0, fileIn: backupfile)
+        }
+    }
+
+    /// Saves the NTFS filesystem on *device* into the local file *backupfile* in
+    /// the compact "special image" format of `ntfsclone`, which stores only the
+    /// clusters in use. Restore it with `ntfsclone_in`.
+    ///
+    /// *metadataonly* leaves file contents out (the image is for debugging only);
+    /// *rescue* carries on past unreadable sectors; *ignorefscheck* saves a volume
+    /// that is marked for a consistency check; *preservetimestamps* keeps the
+    /// timestamps in the image as they are; *force* overrides other safety checks.
+    ///
+    /// - Note: Part of the optional group `ntfs3g`: check ``featureAvailable(_:)`` first.
+    public func ntfscloneOut(_ device: String, _ backupfile: String, metadataonly: Bool? = nil, rescue: Bool? = nil, ignorefscheck: Bool? = nil, preservetimestamps: Bool? = nil, force: Bool? = nil) throws {
+        return try perform("ntfsclone_out", [.string(device), .string(backupfile), .optional("metadataonly", metadataonly.map { .bool($0) }), .optional("rescue", rescue.map { .bool($0) }), .optional("ignorefscheck", ignorefscheck.map { .bool($0) }), .optional("preservetimestamps", preservetimestamps.map { .bool($0) }), .optional("force", force.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if metadataonly != nil { optargs |= 1 << 0 }
+            if rescue != nil { optargs |= 1 << 1 }
+            if ignorefscheck != nil { optargs |= 1 << 2 }
+            if preservetimestamps != nil { optargs |= 1 << 3 }
+            if force != nil { optargs |= 1 << 4 }
+            try self.daemonCall(.ntfscloneOut, args: NtfscloneOutArgs(device: device, metadataonly: metadataonly ?? false, rescue: rescue ?? false, ignorefscheck: ignorefscheck ?? false, preservetimestamps: preservetimestamps ?? false, force: force ?? false), optargs: optargs, fileOut: backupfile)
+        }
+    }
+
+    /// Runs `ntfsfix` on the NTFS filesystem *device*: it repairs a few common
+    /// inconsistencies, resets the journal and marks the volume so that Windows
+    /// checks it fully at its next boot. It is not a full `chkdsk`.
+    ///
+    /// With *clearbadsectors* true the list of bad sectors is also emptied, which
+    /// is useful after cloning onto a new disk.
+    ///
+    /// - Note: Part of the optional group `ntfs3g`: check ``featureAvailable(_:)`` first.
+    public func ntfsfix(_ device: String, clearbadsectors: Bool? = nil) throws {
+        return try perform("ntfsfix", [.string(device), .optional("clearbadsectors", clearbadsectors.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if clearbadsectors != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.ntfsfix, args: NtfsfixArgs(device: device, clearbadsectors: clearbadsectors ?? false), optargs: optargs)
+        }
+    }
+
+    /// Changes the size of the NTFS filesystem on *device* with `ntfsresize`. The
+    /// partition or device is not touched: to shrink, resize the filesystem first
+    /// and the partition afterwards; to grow, enlarge the partition first.
+    ///
+    /// *size* is the new size in bytes; without it the filesystem is grown to fill
+    /// the device. *force* makes `ntfsresize` go ahead on a volume that is marked
+    /// for a consistency check, which a previous resize leaves behind: pass it to
+    /// resize twice in a row without booting Windows in between (and then let
+    /// Windows check the volume).
+    ///
+    /// - Note: Part of the optional group `ntfsprogs`: check ``featureAvailable(_:)`` first.
+    public func ntfsresize(_ device: String, size: Int64? = nil, force: Bool? = nil) throws {
+        return try perform("ntfsresize", [.string(device), .optional("size", size.map { .int($0) }), .optional("force", force.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if size != nil { optargs |= 1 << 0 }
+            if force != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.ntfsresize, args: NTFSResizeOptsArgs(device: device, size: size ?? 0, force: force ?? false), optargs: optargs)
+        }
+    }
+
+    /// Resizes the NTFS filesystem on *device* to *size* bytes, like
+    /// `ntfsresize` with its *size* option.
+    ///
+    /// This call is deprecated: use `ntfsresize`.
+    ///
+    /// - Note: Deprecated; use ``ntfsresize`` instead.
+    ///
+    /// - Note: Part of the optional group `ntfsprogs`: check ``featureAvailable(_:)`` first.
+    public func ntfsresizeSize(_ device: String, _ size: Int64) throws {
+        return try perform("ntfsresize_size", [.string(device), .int(size)]) {
+            try self.daemonCall(.ntfsresizeSize, args: NtfsresizeSizeArgs(device: device, size: size), optargs: 0)
         }
     }
 
@@ -5060,6 +5424,45 @@ extension Guestfs {
         }
     }
 
+    /// Overwrites the whole of *device* with `scrub`'s default sequence of
+    /// patterns so that its old contents cannot be recovered, even with specialised
+    /// equipment. Everything on the device is destroyed. Whether the old data is
+    /// really gone depends on the storage underneath (thin provisioning, snapshots,
+    /// flash remapping), which `scrub` cannot see.
+    ///
+    /// - Note: Part of the optional group `scrub`: check ``featureAvailable(_:)`` first.
+    public func scrubDevice(_ device: String) throws {
+        return try perform("scrub_device", [.string(device)]) {
+            try self.daemonCall(.scrubDevice, args: ScrubDeviceArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Overwrites the contents of the regular file *file* in the mounted guest
+    /// with `scrub`'s patterns, then removes the file. A symbolic link is followed
+    /// and the file it points to is scrubbed and removed; *file* must not be a
+    /// directory. As with `scrub_device`, the filesystem and storage underneath may
+    /// keep copies of the old data.
+    ///
+    /// - Note: Part of the optional group `scrub`: check ``featureAvailable(_:)`` first.
+    public func scrubFile(_ file: String) throws {
+        return try perform("scrub_file", [.string(file)]) {
+            try self.daemonCall(.scrubFile, args: ScrubFileArgs(file: file), optargs: 0)
+        }
+    }
+
+    /// Fills the free space of the filesystem containing *dir* with `scrub`
+    /// patterns, so that the contents of deleted files cannot be recovered. It does
+    /// this by creating the directory *dir*, filling it with files until the
+    /// filesystem is full, and then removing them again. *dir* must not exist
+    /// beforehand.
+    ///
+    /// - Note: Part of the optional group `scrub`: check ``featureAvailable(_:)`` first.
+    public func scrubFreespace(_ dir: String) throws {
+        return try perform("scrub_freespace", [.string(dir)]) {
+            try self.daemonCall(.scrubFreespace, args: ScrubFreespaceArgs(dir: dir), optargs: 0)
+        }
+    }
+
     /// Sets extra text *append* to add to the end of the appliance kernel's command line,
     /// for example for debugging; pass null to remove it. The default comes from the
     /// `LIBGUESTFS_APPEND` environment variable and is otherwise none. Can only be called
@@ -5163,6 +5566,32 @@ extension Guestfs {
     public func setE2generation(_ file: String, _ generation: Int64) throws {
         return try perform("set_e2generation", [.string(file), .int(generation)]) {
             try self.daemonCall(.setE2generation, args: SetE2generationArgs(file: file, generation: generation), optargs: 0)
+        }
+    }
+
+    /// Sets the label of the ext2/3/4 filesystem on *device* to *label*, which is
+    /// at most 16 bytes long.
+    ///
+    /// This call is deprecated: use `set_label`, which works for other filesystem
+    /// types too.
+    ///
+    /// - Note: Deprecated; use ``setLabel`` instead.
+    public func setE2label(_ device: String, _ label: String) throws {
+        return try perform("set_e2label", [.string(device), .string(label)]) {
+            try self.daemonCall(.setE2label, args: SetE2labelArgs(device: device, label: label), optargs: 0)
+        }
+    }
+
+    /// Sets the UUID of the ext2/3/4 filesystem on *device* to *uuid*. Besides a
+    /// UUID string, *uuid* may be `clear` (remove the UUID), `random` (a new
+    /// random UUID) or `time` (a new time-based UUID).
+    ///
+    /// This call is deprecated: use `set_uuid` or `set_uuid_random`.
+    ///
+    /// - Note: Deprecated; use ``setUuid`` instead.
+    public func setE2uuid(_ device: String, _ uuid: String) throws {
+        return try perform("set_e2uuid", [.string(device), .string(uuid)]) {
+            try self.daemonCall(.setE2uuid, args: SetE2uuidArgs(device: device, uuid: uuid), optargs: 0)
         }
     }
 
@@ -5369,6 +5798,85 @@ extension Guestfs {
     public func setxattr(_ xattr: String, _ val: String, _ vallen: Int32, _ path: String) throws {
         return try perform("setxattr", [.string(xattr), .string(val), .int(Int64(vallen)), .string(path)]) {
             try self.daemonCall(.setxattr, args: SetxattrArgs(xattr: xattr, val: val, vallen: vallen, path: path), optargs: 0)
+        }
+    }
+
+    /// Writes a new MBR partition table on *device* with `sfdisk`. Each string in
+    /// *lines* describes one partition as `start,size,type,bootable`, in sectors
+    /// of 512 bytes, as in the input of sfdisk(8): an empty field takes the
+    /// default (start right after the previous partition, size up to the end of the
+    /// disk, type Linux), so `,` alone makes a partition covering the whole disk. A
+    /// number followed by `K`, `M` or `G` is a size in kibibytes, mebibytes or
+    /// gibibytes instead, and `+` as the size means as large as possible.
+    ///
+    /// *cyls*, *heads* and *sectors* set a disk geometry in old versions of the
+    /// tool; the current `sfdisk` has no geometry settings, so they are ignored
+    /// (pass 0). The kernel rereads the partition table afterwards.
+    ///
+    /// This call is deprecated: use `part_init` and `part_add`.
+    ///
+    /// - Note: Deprecated; use ``partAdd`` instead.
+    public func sfdisk(_ device: String, _ cyls: Int32, _ heads: Int32, _ sectors: Int32, _ lines: [String]) throws {
+        return try perform("sfdisk", [.string(device), .int(Int64(cyls)), .int(Int64(heads)), .int(Int64(sectors)), .stringList(lines)]) {
+            try self.daemonCall(.sfdisk, args: SfdiskArgs(device: device, cyls: cyls, heads: heads, sectors: sectors, lines: lines), optargs: 0)
+        }
+    }
+
+    /// Like `sfdisk`, but the starts and sizes in *lines* are given in mebibytes:
+    /// a bare number in the first two fields is read as that many MiB. The
+    /// partitions are aligned to whole mebibytes.
+    ///
+    /// This call is deprecated: use `part_init` and `part_add`.
+    ///
+    /// - Note: Deprecated; use ``partAdd`` instead.
+    public func sfdiskM(_ device: String, _ lines: [String]) throws {
+        return try perform("sfdiskM", [.string(device), .stringList(lines)]) {
+            try self.daemonCall(.sfdiskM, args: SfdiskMArgs(device: device, lines: lines), optargs: 0)
+        }
+    }
+
+    /// Changes only partition number *partnum* of the MBR partition table on
+    /// *device* to what *line* says (`start,size,type,bootable`, as for
+    /// `sfdisk`), leaving the other partitions alone. *cyls*, *heads* and
+    /// *sectors* are ignored, as for `sfdisk`.
+    ///
+    /// This call is deprecated: use `part_add` and `part_del`.
+    ///
+    /// - Note: Deprecated; use ``partAdd`` instead.
+    public func sfdiskN(_ device: String, _ partnum: Int32, _ cyls: Int32, _ heads: Int32, _ sectors: Int32, _ line: String) throws {
+        return try perform("sfdisk_N", [.string(device), .int(Int64(partnum)), .int(Int64(cyls)), .int(Int64(heads)), .int(Int64(sectors)), .string(line)]) {
+            try self.daemonCall(.sfdiskN, args: SfdiskNArgs(device: device, partnum: partnum, cyls: cyls, heads: heads, sectors: sectors, line: line), optargs: 0)
+        }
+    }
+
+    /// Returns the cylinders/heads/sectors geometry recorded for *device*, as one
+    /// line of text. Current `sfdisk` no longer reads a geometry out of the
+    /// partition table, so this is the same geometry that
+    /// `sfdisk_kernel_geometry` reports.
+    public func sfdiskDiskGeometry(_ device: String) throws -> String {
+        return try perform("sfdisk_disk_geometry", [.string(device)]) {
+            return try self.daemonCall(.sfdiskDiskGeometry, args: SfdiskDiskGeometryArgs(device: device), optargs: 0, returning: SfdiskDiskGeometryRet.self).value
+        }
+    }
+
+    /// Returns the cylinders/heads/sectors geometry that the kernel reports for
+    /// *device*, as one line of text from `sfdisk -g`. Such geometry is
+    /// a made-up translation that modern disks and partitioning tools ignore.
+    public func sfdiskKernelGeometry(_ device: String) throws -> String {
+        return try perform("sfdisk_kernel_geometry", [.string(device)]) {
+            return try self.daemonCall(.sfdiskKernelGeometry, args: SfdiskKernelGeometryArgs(device: device), optargs: 0, returning: SfdiskKernelGeometryRet.self).value
+        }
+    }
+
+    /// Returns `sfdisk -l`'s listing of the partition table on *device*, as
+    /// human-readable text, with device names as the user sees them.
+    ///
+    /// This call is deprecated: use `part_list`.
+    ///
+    /// - Note: Deprecated; use ``partList`` instead.
+    public func sfdiskL(_ device: String) throws -> String {
+        return try perform("sfdisk_l", [.string(device)]) {
+            return try self.daemonCall(.sfdiskL, args: SfdiskLArgs(device: device), optargs: 0, returning: SfdiskLRet.self).value
         }
     }
 
@@ -5990,6 +6498,18 @@ extension Guestfs {
         }
     }
 
+    /// Rescans all block devices for LVM physical volumes, volume groups and logical
+    /// volumes and recreates the device nodes of logical volumes.
+    ///
+    /// This call is deprecated: use `lvm_scan`.
+    ///
+    /// - Note: Deprecated; use ``lvmScan`` instead.
+    public func vgscan() throws {
+        return try perform("vgscan", []) {
+            try self.daemonCall(.vgscan, optargs: 0)
+        }
+    }
+
     /// Returns the UUID of the volume group *vgname* in LVM's dashed form. Fails if
     /// there is no such group.
     public func vguuid(_ vgname: String) throws -> String {
@@ -6067,6 +6587,143 @@ extension Guestfs {
         }
     }
 
+    /// Changes parameters of the unmounted XFS filesystem on *device* through the
+    /// `xfs_admin` tool. Each optional argument selects one change; with none the
+    /// call does nothing.
+    ///
+    /// *extunwritten* turns on the unwritten-extent flag, *v2log* upgrades the log
+    /// to version 2, *projid32bit* enables 32-bit project identifiers, and
+    /// *lazycounter* switches lazy superblock counters on (true) or off (false).
+    /// *imgfile* says that *device* is a filesystem image held in a regular file
+    /// rather than a block device. *label* sets the filesystem label (at most 12
+    /// bytes) and *uuid* sets its UUID; besides a UUID string, `generate` makes a
+    /// new random one and `nil` clears it.
+    ///
+    /// Several of these switches only apply to old (version 4) filesystems: on a
+    /// current version 5 filesystem `xfs_admin` refuses them and this call fails.
+    /// The filesystem must not be mounted.
+    ///
+    /// - Note: Part of the optional group `xfs`: check ``featureAvailable(_:)`` first.
+    public func xfsAdmin(_ device: String, extunwritten: Bool? = nil, imgfile: Bool? = nil, v2log: Bool? = nil, projid32bit: Bool? = nil, lazycounter: Bool? = nil, label: String? = nil, uuid: String? = nil) throws {
+        return try perform("xfs_admin", [.string(device), .optional("extunwritten", extunwritten.map { .bool($0) }), .optional("imgfile", imgfile.map { .bool($0) }), .optional("v2log", v2log.map { .bool($0) }), .optional("projid32bit", projid32bit.map { .bool($0) }), .optional("lazycounter", lazycounter.map { .bool($0) }), .optional("label", label.map { .string($0) }), .optional("uuid", uuid.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if extunwritten != nil { optargs |= 1 << 0 }
+            if imgfile != nil { optargs |= 1 << 1 }
+            if v2log != nil { optargs |= 1 << 2 }
+            if projid32bit != nil { optargs |= 1 << 3 }
+            if lazycounter != nil { optargs |= 1 << 4 }
+            if label != nil { optargs |= 1 << 5 }
+            if uuid != nil { optargs |= 1 << 6 }
+            try self.daemonCall(.xfsAdmin, args: XfsAdminArgs(device: device, extunwritten: extunwritten ?? false, imgfile: imgfile ?? false, v2log: v2log ?? false, projid32bit: projid32bit ?? false, lazycounter: lazycounter ?? false, label: label ?? "", uuid: uuid ?? ""), optargs: optargs)
+        }
+    }
+
+    /// Grows the mounted XFS filesystem whose mount point is *path* (a path inside
+    /// the mounted guest) using `xfs_growfs`. XFS can only be grown, never shrunk,
+    /// and only while it is mounted.
+    ///
+    /// With no optional arguments the data section is grown to fill its device. The
+    /// booleans *datasec*, *logsec* and *rtsec* ask for the data, internal log or
+    /// realtime section to be grown to the largest size possible. *datasize*,
+    /// *logsize* and *rtsize* give an explicit new size of that section in
+    /// filesystem blocks instead, *rtextsize* sets the realtime extent size in
+    /// bytes, and *maxpct* sets the largest percentage of space that inodes may
+    /// use. Fails if *path* is not the mount point of an XFS filesystem.
+    ///
+    /// - Note: Part of the optional group `xfs`: check ``featureAvailable(_:)`` first.
+    public func xfsGrowfs(_ path: String, datasec: Bool? = nil, logsec: Bool? = nil, rtsec: Bool? = nil, datasize: Int64? = nil, logsize: Int64? = nil, rtsize: Int64? = nil, rtextsize: Int64? = nil, maxpct: Int32? = nil) throws {
+        return try perform("xfs_growfs", [.string(path), .optional("datasec", datasec.map { .bool($0) }), .optional("logsec", logsec.map { .bool($0) }), .optional("rtsec", rtsec.map { .bool($0) }), .optional("datasize", datasize.map { .int($0) }), .optional("logsize", logsize.map { .int($0) }), .optional("rtsize", rtsize.map { .int($0) }), .optional("rtextsize", rtextsize.map { .int($0) }), .optional("maxpct", maxpct.map { .int(Int64($0)) })]) {
+            var optargs: UInt64 = 0
+            if datasec != nil { optargs |= 1 << 0 }
+            if logsec != nil { optargs |= 1 << 1 }
+            if rtsec != nil { optargs |= 1 << 2 }
+            if datasize != nil { optargs |= 1 << 3 }
+            if logsize != nil { optargs |= 1 << 4 }
+            if rtsize != nil { optargs |= 1 << 5 }
+            if rtextsize != nil { optargs |= 1 << 6 }
+            if maxpct != nil { optargs |= 1 << 7 }
+            try self.daemonCall(.xfsGrowfs, args: XfsGrowfsArgs(path: path, datasec: datasec ?? false, logsec: logsec ?? false, rtsec: rtsec ?? false, datasize: datasize ?? 0, logsize: logsize ?? 0, rtsize: rtsize ?? 0, rtextsize: rtextsize ?? 0, maxpct: maxpct ?? 0), optargs: optargs)
+        }
+    }
+
+    /// Describes the geometry of an XFS filesystem: *pathordevice* is either the
+    /// device holding it or the mount point (or any path) inside the mounted guest.
+    /// The answer is an `xfsinfo` structure with the inode size, allocation group
+    /// count and size, sector and block sizes, data block count, directory and log
+    /// parameters and the realtime section; *xfs_mntpoint* is the device or mount
+    /// point that `xfs_info` names in its report (current XFS tools print the device
+    /// even when asked about a mount point).
+    ///
+    /// This call is deprecated because the structure cannot grow with new XFS
+    /// features: use `xfs_info2`, which returns every reported field.
+    ///
+    /// - Note: Deprecated; use ``xfsInfo2`` instead.
+    ///
+    /// - Note: Part of the optional group `xfs`: check ``featureAvailable(_:)`` first.
+    public func xfsInfo(_ pathordevice: String) throws -> XFSInfo {
+        return try perform("xfs_info", [.string(pathordevice)]) {
+            return try self.daemonCall(.xfsInfo, args: XfsInfoArgs(pathordevice: pathordevice), optargs: 0, returning: XfsInfoRet.self).value
+        }
+    }
+
+    /// Describes an XFS filesystem as a list of name/value pairs, taken from every
+    /// field that `xfs_info` reports. *pathordevice* is the device holding the
+    /// filesystem or a path inside the mounted guest.
+    ///
+    /// Keys are the section name (`meta-data`, `data`, `naming`, `log`,
+    /// `realtime`) joined by a dot to the field name, for example `data.bsize` or
+    /// `meta-data.agcount`. A section's leading description (such as the device or
+    /// mount point for `meta-data`, `version 2` for `naming` or `internal log` for
+    /// `log`) is stored under the bare section name. Values are strings as printed,
+    /// and counts given in blocks keep their unit (`20480 blks`). Which keys appear
+    /// depends on the version of the XFS tools in the appliance.
+    ///
+    /// - Note: Part of the optional group `xfs`: check ``featureAvailable(_:)`` first.
+    public func xfsInfo2(_ pathordevice: String) throws -> [String: String] {
+        Dictionary(try xfsInfo2Pairs(pathordevice), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Like ``xfsInfo2``, keeping the pairs in the order the daemon sent them.
+    public func xfsInfo2Pairs(_ pathordevice: String) throws -> [(key: String, value: String)] {
+        return try perform("xfs_info2", [.string(pathordevice)]) {
+            return Guestfs.pairs(try self.daemonCall(.xfsInfo2, args: XfsInfo2Args(pathordevice: pathordevice), optargs: 0, returning: XfsInfo2Ret.self).value)
+        }
+    }
+
+    /// Checks, and unless told otherwise repairs, the unmounted XFS filesystem
+    /// *device* with `xfs_repair`. *device* may also be the path of a filesystem
+    /// image file inside the mounted guest.
+    ///
+    /// *nomodify* only checks and reports; *forcelogzero* throws away a dirty log
+    /// (losing the changes it held); *noprefetch* disables read-ahead;
+    /// *forcegeometry* makes the tool trust the geometry of a filesystem whose
+    /// geometry looks inconsistent. *maxmem* caps memory use in megabytes,
+    /// *ihashsize* and *bhashsize* size the inode and buffer caches, *agstride*
+    /// sets how many allocation groups are processed together, and *logdev* and
+    /// *rtdev* name external log and realtime devices.
+    ///
+    /// The tool's exit status is returned rather than turned into an error: 0 means
+    /// the filesystem is clean (or was repaired), 1 (with *nomodify*) that damage
+    /// was found, and other values are failures described by `xfs_repair`.
+    ///
+    /// - Note: Part of the optional group `xfs`: check ``featureAvailable(_:)`` first.
+    public func xfsRepair(_ device: String, forcelogzero: Bool? = nil, nomodify: Bool? = nil, noprefetch: Bool? = nil, forcegeometry: Bool? = nil, maxmem: Int64? = nil, ihashsize: Int64? = nil, bhashsize: Int64? = nil, agstride: Int64? = nil, logdev: String? = nil, rtdev: String? = nil) throws -> Int32 {
+        return try perform("xfs_repair", [.string(device), .optional("forcelogzero", forcelogzero.map { .bool($0) }), .optional("nomodify", nomodify.map { .bool($0) }), .optional("noprefetch", noprefetch.map { .bool($0) }), .optional("forcegeometry", forcegeometry.map { .bool($0) }), .optional("maxmem", maxmem.map { .int($0) }), .optional("ihashsize", ihashsize.map { .int($0) }), .optional("bhashsize", bhashsize.map { .int($0) }), .optional("agstride", agstride.map { .int($0) }), .optional("logdev", logdev.map { .string($0) }), .optional("rtdev", rtdev.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if forcelogzero != nil { optargs |= 1 << 0 }
+            if nomodify != nil { optargs |= 1 << 1 }
+            if noprefetch != nil { optargs |= 1 << 2 }
+            if forcegeometry != nil { optargs |= 1 << 3 }
+            if maxmem != nil { optargs |= 1 << 4 }
+            if ihashsize != nil { optargs |= 1 << 5 }
+            if bhashsize != nil { optargs |= 1 << 6 }
+            if agstride != nil { optargs |= 1 << 7 }
+            if logdev != nil { optargs |= 1 << 8 }
+            if rtdev != nil { optargs |= 1 << 9 }
+            return try self.daemonCall(.xfsRepair, args: XfsRepairArgs(device: device, forcelogzero: forcelogzero ?? false, nomodify: nomodify ?? false, noprefetch: noprefetch ?? false, forcegeometry: forcegeometry ?? false, maxmem: maxmem ?? 0, ihashsize: ihashsize ?? 0, bhashsize: bhashsize ?? 0, agstride: agstride ?? 0, logdev: logdev ?? "", rtdev: rtdev ?? ""), optargs: optargs, returning: XfsRepairRet.self).value
+        }
+    }
+
     /// Overwrites the beginning of *device* with zeroes, enough to destroy
     /// partition tables, filesystem superblocks and similar signatures so that the
     /// device looks blank. Only the first few blocks are touched, so this is no
@@ -6108,6 +6765,20 @@ extension Guestfs {
     public func zerofree(_ device: String) throws {
         return try perform("zerofree", [.string(device)]) {
             try self.daemonCall(.zerofree, args: ZerofreeArgs(device: device), optargs: 0)
+        }
+    }
+
+    /// Decompresses the file *path* with the method *meth* (`gzip` or `compress`,
+    /// both read by `zcat`, or `bzip2`) and returns what `file` says about the
+    /// decompressed data, for example `ASCII text`. Any other *meth* is an error.
+    ///
+    /// This call is deprecated: use `file`, which already looks inside compressed
+    /// files.
+    ///
+    /// - Note: Deprecated; use ``file`` instead.
+    public func zfile(_ meth: String, _ path: String) throws -> String {
+        return try perform("zfile", [.string(meth), .string(path)]) {
+            return try self.daemonCall(.zfile, args: ZfileArgs(meth: meth, path: path), optargs: 0, returning: ZfileRet.self).value
         }
     }
 

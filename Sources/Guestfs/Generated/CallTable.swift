@@ -154,6 +154,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try blockdevRereadpt(try args[0].string("device"))
                 return .none
+            case "blockdev_setbsz":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try blockdevSetbsz(try args[0].string("device"), try args[1].int32("blocksize"))
+                return .none
             case "blockdev_setra":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try blockdevSetra(try args[0].string("device"), try args[1].int32("sectors"))
@@ -422,6 +426,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: ["readonly", "crypttype", "cipher"])
                 try cryptsetupOpen(try args[0].string("device"), try args[1].string("key"), try args[2].string("mapname"), readonly: try optargs["readonly"].map { try $0.bool("readonly") }, crypttype: try optargs["crypttype"].map { try $0.string("crypttype") }, cipher: try optargs["cipher"].map { try $0.string("cipher") })
                 return .none
+            case "dd":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try dd(try args[0].string("src"), try args[1].string("dest"))
+                return .none
             case "debug":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .string(try debug(try args[0].string("subcmd"), try args[1].stringList("extraargs")))
@@ -488,6 +496,10 @@ extension Guestfs {
             case "exists":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try exists(try args[0].string("path")))
+            case "f2fs_expand":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try f2fsExpand(try args[0].string("device"))
+                return .none
             case "fallocate":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try fallocate(try args[0].string("path"), try args[1].int32("len"))
@@ -579,6 +591,12 @@ extension Guestfs {
             case "get_e2generation":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(try getE2generation(try args[0].string("file")))
+            case "get_e2label":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getE2label(try args[0].string("device")))
+            case "get_e2uuid":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getE2uuid(try args[0].string("device")))
             case "get_hv":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .string(try getHv())
@@ -966,6 +984,12 @@ extension Guestfs {
             case "is_zero_device":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try isZeroDevice(try args[0].string("device")))
+            case "isoinfo":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try isoinfo(try args[0].string("isofile")).fields)
+            case "isoinfo_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try isoinfoDevice(try args[0].string("device")).fields)
             case "kill_subprocess":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try killSubprocess()
@@ -1075,6 +1099,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try luksOpen(try args[0].string("device"), try args[1].string("key"), try args[2].string("mapname"))
                 return .none
+            case "luks_open_ro":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try luksOpenRo(try args[0].string("device"), try args[1].string("key"), try args[2].string("mapname"))
+                return .none
             case "luks_uuid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try luksUuid(try args[0].string("device")))
@@ -1169,6 +1197,30 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["blockscount", "blocksize", "fragsize", "blockspergroup", "numberofgroups", "bytesperinode", "inodesize", "journalsize", "numberofinodes", "stridesize", "stripewidth", "maxonlineresize", "reservedblockspercentage", "mmpupdateinterval", "journaldevice", "label", "lastmounteddir", "creatoros", "fstype", "usagetype", "uuid", "forcecreate", "writesbandgrouponly", "lazyitableinit", "lazyjournalinit", "testfs", "discard", "quotatype", "extent", "filetype", "flexbg", "hasjournal", "journaldev", "largefile", "quota", "resizeinode", "sparsesuper", "uninitbg"])
                 try mke2fs(try args[0].string("device"), blockscount: try optargs["blockscount"].map { try $0.int64("blockscount") }, blocksize: try optargs["blocksize"].map { try $0.int64("blocksize") }, fragsize: try optargs["fragsize"].map { try $0.int64("fragsize") }, blockspergroup: try optargs["blockspergroup"].map { try $0.int64("blockspergroup") }, numberofgroups: try optargs["numberofgroups"].map { try $0.int64("numberofgroups") }, bytesperinode: try optargs["bytesperinode"].map { try $0.int64("bytesperinode") }, inodesize: try optargs["inodesize"].map { try $0.int64("inodesize") }, journalsize: try optargs["journalsize"].map { try $0.int64("journalsize") }, numberofinodes: try optargs["numberofinodes"].map { try $0.int64("numberofinodes") }, stridesize: try optargs["stridesize"].map { try $0.int64("stridesize") }, stripewidth: try optargs["stripewidth"].map { try $0.int64("stripewidth") }, maxonlineresize: try optargs["maxonlineresize"].map { try $0.int64("maxonlineresize") }, reservedblockspercentage: try optargs["reservedblockspercentage"].map { try $0.int32("reservedblockspercentage") }, mmpupdateinterval: try optargs["mmpupdateinterval"].map { try $0.int32("mmpupdateinterval") }, journaldevice: try optargs["journaldevice"].map { try $0.string("journaldevice") }, label: try optargs["label"].map { try $0.string("label") }, lastmounteddir: try optargs["lastmounteddir"].map { try $0.string("lastmounteddir") }, creatoros: try optargs["creatoros"].map { try $0.string("creatoros") }, fstype: try optargs["fstype"].map { try $0.string("fstype") }, usagetype: try optargs["usagetype"].map { try $0.string("usagetype") }, uuid: try optargs["uuid"].map { try $0.string("uuid") }, forcecreate: try optargs["forcecreate"].map { try $0.bool("forcecreate") }, writesbandgrouponly: try optargs["writesbandgrouponly"].map { try $0.bool("writesbandgrouponly") }, lazyitableinit: try optargs["lazyitableinit"].map { try $0.bool("lazyitableinit") }, lazyjournalinit: try optargs["lazyjournalinit"].map { try $0.bool("lazyjournalinit") }, testfs: try optargs["testfs"].map { try $0.bool("testfs") }, discard: try optargs["discard"].map { try $0.bool("discard") }, quotatype: try optargs["quotatype"].map { try $0.bool("quotatype") }, extent: try optargs["extent"].map { try $0.bool("extent") }, filetype: try optargs["filetype"].map { try $0.bool("filetype") }, flexbg: try optargs["flexbg"].map { try $0.bool("flexbg") }, hasjournal: try optargs["hasjournal"].map { try $0.bool("hasjournal") }, journaldev: try optargs["journaldev"].map { try $0.bool("journaldev") }, largefile: try optargs["largefile"].map { try $0.bool("largefile") }, quota: try optargs["quota"].map { try $0.bool("quota") }, resizeinode: try optargs["resizeinode"].map { try $0.bool("resizeinode") }, sparsesuper: try optargs["sparsesuper"].map { try $0.bool("sparsesuper") }, uninitbg: try optargs["uninitbg"].map { try $0.bool("uninitbg") })
                 return .none
+            case "mke2fs_J":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mke2fsJ(try args[0].string("fstype"), try args[1].int32("blocksize"), try args[2].string("device"), try args[3].string("journal"))
+                return .none
+            case "mke2fs_JL":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mke2fsJL(try args[0].string("fstype"), try args[1].int32("blocksize"), try args[2].string("device"), try args[3].string("label"))
+                return .none
+            case "mke2fs_JU":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
+                try mke2fsJU(try args[0].string("fstype"), try args[1].int32("blocksize"), try args[2].string("device"), try args[3].string("uuid"))
+                return .none
+            case "mke2journal":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try mke2journal(try args[0].int32("blocksize"), try args[1].string("device"))
+                return .none
+            case "mke2journal_L":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try mke2journalL(try args[0].int32("blocksize"), try args[1].string("label"), try args[2].string("device"))
+                return .none
+            case "mke2journal_U":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try mke2journalU(try args[0].int32("blocksize"), try args[1].string("uuid"), try args[2].string("device"))
+                return .none
             case "mkfifo":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try mkfifo(try args[0].int32("mode"), try args[1].string("path"))
@@ -1176,6 +1228,10 @@ extension Guestfs {
             case "mkfs", "mkfs_opts":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["blocksize", "features", "inode", "sectorsize", "label"])
                 try mkfs(try args[0].string("fstype"), try args[1].string("device"), blocksize: try optargs["blocksize"].map { try $0.int32("blocksize") }, features: try optargs["features"].map { try $0.string("features") }, inode: try optargs["inode"].map { try $0.int32("inode") }, sectorsize: try optargs["sectorsize"].map { try $0.int32("sectorsize") }, label: try optargs["label"].map { try $0.string("label") })
+                return .none
+            case "mkfs_b":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try mkfsB(try args[0].string("fstype"), try args[1].int32("blocksize"), try args[2].string("device"))
                 return .none
             case "mkfs_btrfs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["allocstart", "bytecount", "datatype", "leafsize", "label", "metadata", "nodesize", "sectorsize"])
@@ -1201,9 +1257,21 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try mknodC(try args[0].int32("mode"), try args[1].int32("devmajor"), try args[2].int32("devminor"), try args[3].string("path"))
                 return .none
+            case "mksquashfs":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["compress", "excludes"])
+                try mksquashfs(try args[0].string("path"), try args[1].string("filename"), compress: try optargs["compress"].map { try $0.string("compress") }, excludes: try optargs["excludes"].map { try $0.stringList("excludes") })
+                return .none
             case "mkswap", "mkswap_opts":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["label", "uuid"])
                 try mkswap(try args[0].string("device"), label: try optargs["label"].map { try $0.string("label") }, uuid: try optargs["uuid"].map { try $0.string("uuid") })
+                return .none
+            case "mkswap_L":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try mkswapL(try args[0].string("label"), try args[1].string("device"))
+                return .none
+            case "mkswap_U":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try mkswapU(try args[0].string("uuid"), try args[1].string("device"))
                 return .none
             case "mkswap_file":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1255,6 +1323,37 @@ extension Guestfs {
             case "nr_devices":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try nrDevices()))
+            case "ntfs_3g_probe":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(Int64(try ntfs3gProbe(try args[0].bool("rw"), try args[1].string("device"))))
+            case "ntfs_chmod":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: ["recursive"])
+                try ntfsChmod(try args[0].string("device"), try args[1].int32("mode"), try args[2].string("path"), recursive: try optargs["recursive"].map { try $0.bool("recursive") })
+                return .none
+            case "ntfscat_i":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try ntfscatI(try args[0].string("device"), try args[1].int64("inode"), try args[2].string("filename"))
+                return .none
+            case "ntfsclone_in":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try ntfscloneIn(try args[0].string("backupfile"), try args[1].string("device"))
+                return .none
+            case "ntfsclone_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["metadataonly", "rescue", "ignorefscheck", "preservetimestamps", "force"])
+                try ntfscloneOut(try args[0].string("device"), try args[1].string("backupfile"), metadataonly: try optargs["metadataonly"].map { try $0.bool("metadataonly") }, rescue: try optargs["rescue"].map { try $0.bool("rescue") }, ignorefscheck: try optargs["ignorefscheck"].map { try $0.bool("ignorefscheck") }, preservetimestamps: try optargs["preservetimestamps"].map { try $0.bool("preservetimestamps") }, force: try optargs["force"].map { try $0.bool("force") })
+                return .none
+            case "ntfsfix":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["clearbadsectors"])
+                try ntfsfix(try args[0].string("device"), clearbadsectors: try optargs["clearbadsectors"].map { try $0.bool("clearbadsectors") })
+                return .none
+            case "ntfsresize", "ntfsresize_opts":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["size", "force"])
+                try ntfsresize(try args[0].string("device"), size: try optargs["size"].map { try $0.int64("size") }, force: try optargs["force"].map { try $0.bool("force") })
+                return .none
+            case "ntfsresize_size":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try ntfsresizeSize(try args[0].string("device"), try args[1].int64("size"))
+                return .none
             case "parse_environment":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try parseEnvironment()
@@ -1470,6 +1569,18 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try rmmountpoint(try args[0].string("exemptpath"))
                 return .none
+            case "scrub_device":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try scrubDevice(try args[0].string("device"))
+                return .none
+            case "scrub_file":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try scrubFile(try args[0].string("file"))
+                return .none
+            case "scrub_freespace":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try scrubFreespace(try args[0].string("dir"))
+                return .none
             case "set_append":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try setAppend(try args[0].optString("append"))
@@ -1509,6 +1620,14 @@ extension Guestfs {
             case "set_e2generation":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try setE2generation(try args[0].string("file"), try args[1].int64("generation"))
+                return .none
+            case "set_e2label":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try setE2label(try args[0].string("device"), try args[1].string("label"))
+                return .none
+            case "set_e2uuid":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try setE2uuid(try args[0].string("device"), try args[1].string("uuid"))
                 return .none
             case "set_hv":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1586,6 +1705,27 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try setxattr(try args[0].string("xattr"), try args[1].string("val"), try args[2].int32("vallen"), try args[3].string("path"))
                 return .none
+            case "sfdisk":
+                try ActionArgument.check(name, args, count: 5, optargs: optargs, allowed: [])
+                try sfdisk(try args[0].string("device"), try args[1].int32("cyls"), try args[2].int32("heads"), try args[3].int32("sectors"), try args[4].stringList("lines"))
+                return .none
+            case "sfdiskM":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try sfdiskM(try args[0].string("device"), try args[1].stringList("lines"))
+                return .none
+            case "sfdisk_N":
+                try ActionArgument.check(name, args, count: 6, optargs: optargs, allowed: [])
+                try sfdiskN(try args[0].string("device"), try args[1].int32("partnum"), try args[2].int32("cyls"), try args[3].int32("heads"), try args[4].int32("sectors"), try args[5].string("line"))
+                return .none
+            case "sfdisk_disk_geometry":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try sfdiskDiskGeometry(try args[0].string("device")))
+            case "sfdisk_kernel_geometry":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try sfdiskKernelGeometry(try args[0].string("device")))
+            case "sfdisk_l":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try sfdiskL(try args[0].string("device")))
             case "sh":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try sh(try args[0].string("command")))
@@ -1784,6 +1924,10 @@ extension Guestfs {
             case "vgs_full":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try vgsFull().map(\.fields))
+            case "vgscan":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try vgscan()
+                return .none
             case "vguuid":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try vguuid(try args[0].string("vgname")))
@@ -1812,6 +1956,23 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try writeAppend(try args[0].string("path"), try args[1].buffer("content"))
                 return .none
+            case "xfs_admin":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["extunwritten", "imgfile", "v2log", "projid32bit", "lazycounter", "label", "uuid"])
+                try xfsAdmin(try args[0].string("device"), extunwritten: try optargs["extunwritten"].map { try $0.bool("extunwritten") }, imgfile: try optargs["imgfile"].map { try $0.bool("imgfile") }, v2log: try optargs["v2log"].map { try $0.bool("v2log") }, projid32bit: try optargs["projid32bit"].map { try $0.bool("projid32bit") }, lazycounter: try optargs["lazycounter"].map { try $0.bool("lazycounter") }, label: try optargs["label"].map { try $0.string("label") }, uuid: try optargs["uuid"].map { try $0.string("uuid") })
+                return .none
+            case "xfs_growfs":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["datasec", "logsec", "rtsec", "datasize", "logsize", "rtsize", "rtextsize", "maxpct"])
+                try xfsGrowfs(try args[0].string("path"), datasec: try optargs["datasec"].map { try $0.bool("datasec") }, logsec: try optargs["logsec"].map { try $0.bool("logsec") }, rtsec: try optargs["rtsec"].map { try $0.bool("rtsec") }, datasize: try optargs["datasize"].map { try $0.int64("datasize") }, logsize: try optargs["logsize"].map { try $0.int64("logsize") }, rtsize: try optargs["rtsize"].map { try $0.int64("rtsize") }, rtextsize: try optargs["rtextsize"].map { try $0.int64("rtextsize") }, maxpct: try optargs["maxpct"].map { try $0.int32("maxpct") })
+                return .none
+            case "xfs_info":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try xfsInfo(try args[0].string("pathordevice")).fields)
+            case "xfs_info2":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .hashtable(try xfsInfo2Pairs(try args[0].string("pathordevice")).map { ($0.key, $0.value) })
+            case "xfs_repair":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["forcelogzero", "nomodify", "noprefetch", "forcegeometry", "maxmem", "ihashsize", "bhashsize", "agstride", "logdev", "rtdev"])
+                return .int(Int64(try xfsRepair(try args[0].string("device"), forcelogzero: try optargs["forcelogzero"].map { try $0.bool("forcelogzero") }, nomodify: try optargs["nomodify"].map { try $0.bool("nomodify") }, noprefetch: try optargs["noprefetch"].map { try $0.bool("noprefetch") }, forcegeometry: try optargs["forcegeometry"].map { try $0.bool("forcegeometry") }, maxmem: try optargs["maxmem"].map { try $0.int64("maxmem") }, ihashsize: try optargs["ihashsize"].map { try $0.int64("ihashsize") }, bhashsize: try optargs["bhashsize"].map { try $0.int64("bhashsize") }, agstride: try optargs["agstride"].map { try $0.int64("agstride") }, logdev: try optargs["logdev"].map { try $0.string("logdev") }, rtdev: try optargs["rtdev"].map { try $0.string("rtdev") })))
             case "zero":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try zero(try args[0].string("device"))
@@ -1828,6 +1989,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try zerofree(try args[0].string("device"))
                 return .none
+            case "zfile":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try zfile(try args[0].string("meth"), try args[1].string("path")))
             default:
                 throw GuestfsError.unknownAction(name)
         }

@@ -1063,6 +1063,15 @@ public func c_guestfs_blockdev_rereadpt(_ g: OpaquePointer?, _ device: UnsafePoi
     }
 }
 
+@_cdecl("guestfs_blockdev_setbsz")
+public func c_guestfs_blockdev_setbsz(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ blocksize: Int32) -> Int32 {
+    return CHandle.call(g, "blockdev_setbsz", errorValue: -1) {
+        h in
+        try h.g.blockdevSetbsz(cString(device, "device"), blocksize)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_blockdev_setra")
 public func c_guestfs_blockdev_setra(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ sectors: Int32) -> Int32 {
     return CHandle.call(g, "blockdev_setra", errorValue: -1) {
@@ -1702,6 +1711,15 @@ public func c_guestfs_cryptsetup_open_argv(_ g: OpaquePointer?, _ device: Unsafe
     }
 }
 
+@_cdecl("guestfs_dd")
+public func c_guestfs_dd(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "dd", errorValue: -1) {
+        h in
+        try h.g.dd(cString(src, "src"), cString(dest, "dest"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_debug")
 public func c_guestfs_debug(_ g: OpaquePointer?, _ subcmd: UnsafePointer<CChar>?, _ extraargs: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "debug", errorValue: nil) {
@@ -1867,6 +1885,15 @@ public func c_guestfs_exists(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?)
     return CHandle.call(g, "exists", errorValue: -1) {
         h in
         return try h.g.exists(cString(path, "path")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_f2fs_expand")
+public func c_guestfs_f2fs_expand(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "f2fs_expand", errorValue: -1) {
+        h in
+        try h.g.f2fsExpand(cString(device, "device"))
+        return 0
     }
 }
 
@@ -2099,6 +2126,22 @@ public func c_guestfs_get_e2generation(_ g: OpaquePointer?, _ file: UnsafePointe
     return CHandle.call(g, "get_e2generation", errorValue: -1) {
         h in
         return try h.g.getE2generation(cString(file, "file"))
+    }
+}
+
+@_cdecl("guestfs_get_e2label")
+public func c_guestfs_get_e2label(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_e2label", errorValue: nil) {
+        h in
+        return cDup(try h.g.getE2label(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_get_e2uuid")
+public func c_guestfs_get_e2uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_e2uuid", errorValue: nil) {
+        h in
+        return cDup(try h.g.getE2uuid(cString(device, "device")))
     }
 }
 
@@ -3121,6 +3164,22 @@ public func c_guestfs_is_zero_device(_ g: OpaquePointer?, _ device: UnsafePointe
     }
 }
 
+@_cdecl("guestfs_isoinfo")
+public func c_guestfs_isoinfo(_ g: OpaquePointer?, _ isofile: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_isoinfo>? {
+    return CHandle.call(g, "isoinfo", errorValue: nil) {
+        h in
+        return cStruct(try h.g.isoinfo(cString(isofile, "isofile")))
+    }
+}
+
+@_cdecl("guestfs_isoinfo_device")
+public func c_guestfs_isoinfo_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_isoinfo>? {
+    return CHandle.call(g, "isoinfo_device", errorValue: nil) {
+        h in
+        return cStruct(try h.g.isoinfoDevice(cString(device, "device")))
+    }
+}
+
 @_cdecl("guestfs_kill_subprocess")
 public func c_guestfs_kill_subprocess(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "kill_subprocess", errorValue: -1) {
@@ -3385,6 +3444,15 @@ public func c_guestfs_luks_open(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_luks_open_ro")
+public func c_guestfs_luks_open_ro(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ key: UnsafePointer<CChar>?, _ mapname: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "luks_open_ro", errorValue: -1) {
+        h in
+        try h.g.luksOpenRo(cString(device, "device"), cString(key, "key"), cString(mapname, "mapname"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_luks_uuid")
 public func c_guestfs_luks_uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "luks_uuid", errorValue: nil) {
@@ -3611,6 +3679,60 @@ public func c_guestfs_mke2fs_argv(_ g: OpaquePointer?, _ device: UnsafePointer<C
     }
 }
 
+@_cdecl("guestfs_mke2fs_J")
+public func c_guestfs_mke2fs_J(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ blocksize: Int32, _ device: UnsafePointer<CChar>?, _ journal: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2fs_J", errorValue: -1) {
+        h in
+        try h.g.mke2fsJ(cString(fstype, "fstype"), blocksize, cString(device, "device"), cString(journal, "journal"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mke2fs_JL")
+public func c_guestfs_mke2fs_JL(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ blocksize: Int32, _ device: UnsafePointer<CChar>?, _ label: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2fs_JL", errorValue: -1) {
+        h in
+        try h.g.mke2fsJL(cString(fstype, "fstype"), blocksize, cString(device, "device"), cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mke2fs_JU")
+public func c_guestfs_mke2fs_JU(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ blocksize: Int32, _ device: UnsafePointer<CChar>?, _ uuid: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2fs_JU", errorValue: -1) {
+        h in
+        try h.g.mke2fsJU(cString(fstype, "fstype"), blocksize, cString(device, "device"), cString(uuid, "uuid"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mke2journal")
+public func c_guestfs_mke2journal(_ g: OpaquePointer?, _ blocksize: Int32, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2journal", errorValue: -1) {
+        h in
+        try h.g.mke2journal(blocksize, cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mke2journal_L")
+public func c_guestfs_mke2journal_L(_ g: OpaquePointer?, _ blocksize: Int32, _ label: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2journal_L", errorValue: -1) {
+        h in
+        try h.g.mke2journalL(blocksize, cString(label, "label"), cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mke2journal_U")
+public func c_guestfs_mke2journal_U(_ g: OpaquePointer?, _ blocksize: Int32, _ uuid: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mke2journal_U", errorValue: -1) {
+        h in
+        try h.g.mke2journalU(blocksize, cString(uuid, "uuid"), cString(device, "device"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_mkfifo")
 public func c_guestfs_mkfifo(_ g: OpaquePointer?, _ mode: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "mkfifo", errorValue: -1) {
@@ -3626,6 +3748,15 @@ public func c_guestfs_mkfs_opts_argv(_ g: OpaquePointer?, _ fstype: UnsafePointe
         h in
         let mask = optargs?.pointee.bitmask ?? 0
         try h.g.mkfs(cString(fstype, "fstype"), cString(device, "device"), blocksize: mask & (1 << 0) != 0 ? optargs!.pointee.blocksize : nil, features: mask & (1 << 1) != 0 ? cString(optargs!.pointee.features, "features") : nil, inode: mask & (1 << 2) != 0 ? optargs!.pointee.inode : nil, sectorsize: mask & (1 << 3) != 0 ? optargs!.pointee.sectorsize : nil, label: mask & (1 << 4) != 0 ? cString(optargs!.pointee.label, "label") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mkfs_b")
+public func c_guestfs_mkfs_b(_ g: OpaquePointer?, _ fstype: UnsafePointer<CChar>?, _ blocksize: Int32, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mkfs_b", errorValue: -1) {
+        h in
+        try h.g.mkfsB(cString(fstype, "fstype"), blocksize, cString(device, "device"))
         return 0
     }
 }
@@ -3685,12 +3816,40 @@ public func c_guestfs_mknod_c(_ g: OpaquePointer?, _ mode: Int32, _ devmajor: In
     }
 }
 
+@_cdecl("guestfs_mksquashfs_argv")
+public func c_guestfs_mksquashfs_argv(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mksquashfs_argv>?) -> Int32 {
+    return CHandle.call(g, "mksquashfs", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mksquashfs(cString(path, "path"), cString(filename, "filename"), compress: mask & (1 << 0) != 0 ? cString(optargs!.pointee.compress, "compress") : nil, excludes: mask & (1 << 1) != 0 ? cStringList(optargs!.pointee.excludes, "excludes") : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_mkswap_opts_argv")
 public func c_guestfs_mkswap_opts_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mkswap_opts_argv>?) -> Int32 {
     return CHandle.call(g, "mkswap", errorValue: -1) {
         h in
         let mask = optargs?.pointee.bitmask ?? 0
         try h.g.mkswap(cString(device, "device"), label: mask & (1 << 0) != 0 ? cString(optargs!.pointee.label, "label") : nil, uuid: mask & (1 << 1) != 0 ? cString(optargs!.pointee.uuid, "uuid") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mkswap_L")
+public func c_guestfs_mkswap_L(_ g: OpaquePointer?, _ label: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mkswap_L", errorValue: -1) {
+        h in
+        try h.g.mkswapL(cString(label, "label"), cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mkswap_U")
+public func c_guestfs_mkswap_U(_ g: OpaquePointer?, _ uuid: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "mkswap_U", errorValue: -1) {
+        h in
+        try h.g.mkswapU(cString(uuid, "uuid"), cString(device, "device"))
         return 0
     }
 }
@@ -3813,6 +3972,81 @@ public func c_guestfs_nr_devices(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "nr_devices", errorValue: -1) {
         h in
         return try h.g.nrDevices()
+    }
+}
+
+@_cdecl("guestfs_ntfs_3g_probe")
+public func c_guestfs_ntfs_3g_probe(_ g: OpaquePointer?, _ rw: Int32, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "ntfs_3g_probe", errorValue: -1) {
+        h in
+        return try h.g.ntfs3gProbe(rw != 0, cString(device, "device"))
+    }
+}
+
+@_cdecl("guestfs_ntfs_chmod_argv")
+public func c_guestfs_ntfs_chmod_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ mode: Int32, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_ntfs_chmod_argv>?) -> Int32 {
+    return CHandle.call(g, "ntfs_chmod", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.ntfsChmod(cString(device, "device"), mode, cString(path, "path"), recursive: mask & (1 << 0) != 0 ? optargs!.pointee.recursive != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfscat_i")
+public func c_guestfs_ntfscat_i(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ inode: Int64, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "ntfscat_i", errorValue: -1) {
+        h in
+        try h.g.ntfscatI(cString(device, "device"), inode, cString(filename, "filename"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfsclone_in")
+public func c_guestfs_ntfsclone_in(_ g: OpaquePointer?, _ backupfile: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "ntfsclone_in", errorValue: -1) {
+        h in
+        try h.g.ntfscloneIn(cString(backupfile, "backupfile"), cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfsclone_out_argv")
+public func c_guestfs_ntfsclone_out_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ backupfile: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_ntfsclone_out_argv>?) -> Int32 {
+    return CHandle.call(g, "ntfsclone_out", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.ntfscloneOut(cString(device, "device"), cString(backupfile, "backupfile"), metadataonly: mask & (1 << 0) != 0 ? optargs!.pointee.metadataonly != 0 : nil, rescue: mask & (1 << 1) != 0 ? optargs!.pointee.rescue != 0 : nil, ignorefscheck: mask & (1 << 2) != 0 ? optargs!.pointee.ignorefscheck != 0 : nil, preservetimestamps: mask & (1 << 3) != 0 ? optargs!.pointee.preservetimestamps != 0 : nil, force: mask & (1 << 4) != 0 ? optargs!.pointee.force != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfsfix_argv")
+public func c_guestfs_ntfsfix_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_ntfsfix_argv>?) -> Int32 {
+    return CHandle.call(g, "ntfsfix", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.ntfsfix(cString(device, "device"), clearbadsectors: mask & (1 << 0) != 0 ? optargs!.pointee.clearbadsectors != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfsresize_opts_argv")
+public func c_guestfs_ntfsresize_opts_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_ntfsresize_opts_argv>?) -> Int32 {
+    return CHandle.call(g, "ntfsresize", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.ntfsresize(cString(device, "device"), size: mask & (1 << 0) != 0 ? optargs!.pointee.size : nil, force: mask & (1 << 1) != 0 ? optargs!.pointee.force != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ntfsresize_size")
+public func c_guestfs_ntfsresize_size(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
+    return CHandle.call(g, "ntfsresize_size", errorValue: -1) {
+        h in
+        try h.g.ntfsresizeSize(cString(device, "device"), size)
+        return 0
     }
 }
 
@@ -4332,6 +4566,33 @@ public func c_guestfs_rmmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePoin
     }
 }
 
+@_cdecl("guestfs_scrub_device")
+public func c_guestfs_scrub_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "scrub_device", errorValue: -1) {
+        h in
+        try h.g.scrubDevice(cString(device, "device"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_scrub_file")
+public func c_guestfs_scrub_file(_ g: OpaquePointer?, _ file: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "scrub_file", errorValue: -1) {
+        h in
+        try h.g.scrubFile(cString(file, "file"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_scrub_freespace")
+public func c_guestfs_scrub_freespace(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "scrub_freespace", errorValue: -1) {
+        h in
+        try h.g.scrubFreespace(cString(dir, "dir"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_set_append")
 public func c_guestfs_set_append(_ g: OpaquePointer?, _ append: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_append", errorValue: -1) {
@@ -4419,6 +4680,24 @@ public func c_guestfs_set_e2generation(_ g: OpaquePointer?, _ file: UnsafePointe
     return CHandle.call(g, "set_e2generation", errorValue: -1) {
         h in
         try h.g.setE2generation(cString(file, "file"), generation)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_e2label")
+public func c_guestfs_set_e2label(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ label: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "set_e2label", errorValue: -1) {
+        h in
+        try h.g.setE2label(cString(device, "device"), cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_e2uuid")
+public func c_guestfs_set_e2uuid(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ uuid: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "set_e2uuid", errorValue: -1) {
+        h in
+        try h.g.setE2uuid(cString(device, "device"), cString(uuid, "uuid"))
         return 0
     }
 }
@@ -4592,6 +4871,57 @@ public func c_guestfs_setxattr(_ g: OpaquePointer?, _ xattr: UnsafePointer<CChar
         h in
         try h.g.setxattr(cString(xattr, "xattr"), cString(val, "val"), vallen, cString(path, "path"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_sfdisk")
+public func c_guestfs_sfdisk(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ cyls: Int32, _ heads: Int32, _ sectors: Int32, _ lines: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    return CHandle.call(g, "sfdisk", errorValue: -1) {
+        h in
+        try h.g.sfdisk(cString(device, "device"), cyls, heads, sectors, cStringList(lines, "lines"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_sfdiskM")
+public func c_guestfs_sfdiskM(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ lines: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    return CHandle.call(g, "sfdiskM", errorValue: -1) {
+        h in
+        try h.g.sfdiskM(cString(device, "device"), cStringList(lines, "lines"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_sfdisk_N")
+public func c_guestfs_sfdisk_N(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ partnum: Int32, _ cyls: Int32, _ heads: Int32, _ sectors: Int32, _ line: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "sfdisk_N", errorValue: -1) {
+        h in
+        try h.g.sfdiskN(cString(device, "device"), partnum, cyls, heads, sectors, cString(line, "line"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_sfdisk_disk_geometry")
+public func c_guestfs_sfdisk_disk_geometry(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "sfdisk_disk_geometry", errorValue: nil) {
+        h in
+        return cDup(try h.g.sfdiskDiskGeometry(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_sfdisk_kernel_geometry")
+public func c_guestfs_sfdisk_kernel_geometry(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "sfdisk_kernel_geometry", errorValue: nil) {
+        h in
+        return cDup(try h.g.sfdiskKernelGeometry(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_sfdisk_l")
+public func c_guestfs_sfdisk_l(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "sfdisk_l", errorValue: nil) {
+        h in
+        return cDup(try h.g.sfdiskL(cString(device, "device")))
     }
 }
 
@@ -5072,6 +5402,15 @@ public func c_guestfs_vgs_full(_ g: OpaquePointer?) -> UnsafeMutablePointer<gues
     }
 }
 
+@_cdecl("guestfs_vgscan")
+public func c_guestfs_vgscan(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "vgscan", errorValue: -1) {
+        h in
+        try h.g.vgscan()
+        return 0
+    }
+}
+
 @_cdecl("guestfs_vguuid")
 public func c_guestfs_vguuid(_ g: OpaquePointer?, _ vgname: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "vguuid", errorValue: nil) {
@@ -5140,6 +5479,51 @@ public func c_guestfs_write_append(_ g: OpaquePointer?, _ path: UnsafePointer<CC
     }
 }
 
+@_cdecl("guestfs_xfs_admin_argv")
+public func c_guestfs_xfs_admin_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_xfs_admin_argv>?) -> Int32 {
+    return CHandle.call(g, "xfs_admin", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.xfsAdmin(cString(device, "device"), extunwritten: mask & (1 << 0) != 0 ? optargs!.pointee.extunwritten != 0 : nil, imgfile: mask & (1 << 1) != 0 ? optargs!.pointee.imgfile != 0 : nil, v2log: mask & (1 << 2) != 0 ? optargs!.pointee.v2log != 0 : nil, projid32bit: mask & (1 << 3) != 0 ? optargs!.pointee.projid32bit != 0 : nil, lazycounter: mask & (1 << 4) != 0 ? optargs!.pointee.lazycounter != 0 : nil, label: mask & (1 << 5) != 0 ? cString(optargs!.pointee.label, "label") : nil, uuid: mask & (1 << 6) != 0 ? cString(optargs!.pointee.uuid, "uuid") : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_xfs_growfs_argv")
+public func c_guestfs_xfs_growfs_argv(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_xfs_growfs_argv>?) -> Int32 {
+    return CHandle.call(g, "xfs_growfs", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.xfsGrowfs(cString(path, "path"), datasec: mask & (1 << 0) != 0 ? optargs!.pointee.datasec != 0 : nil, logsec: mask & (1 << 1) != 0 ? optargs!.pointee.logsec != 0 : nil, rtsec: mask & (1 << 2) != 0 ? optargs!.pointee.rtsec != 0 : nil, datasize: mask & (1 << 3) != 0 ? optargs!.pointee.datasize : nil, logsize: mask & (1 << 4) != 0 ? optargs!.pointee.logsize : nil, rtsize: mask & (1 << 5) != 0 ? optargs!.pointee.rtsize : nil, rtextsize: mask & (1 << 6) != 0 ? optargs!.pointee.rtextsize : nil, maxpct: mask & (1 << 7) != 0 ? optargs!.pointee.maxpct : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_xfs_info")
+public func c_guestfs_xfs_info(_ g: OpaquePointer?, _ pathordevice: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_xfsinfo>? {
+    return CHandle.call(g, "xfs_info", errorValue: nil) {
+        h in
+        return cStruct(try h.g.xfsInfo(cString(pathordevice, "pathordevice")))
+    }
+}
+
+@_cdecl("guestfs_xfs_info2")
+public func c_guestfs_xfs_info2(_ g: OpaquePointer?, _ pathordevice: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "xfs_info2", errorValue: nil) {
+        h in
+        return cHashtable(try h.g.xfsInfo2Pairs(cString(pathordevice, "pathordevice")))
+    }
+}
+
+@_cdecl("guestfs_xfs_repair_argv")
+public func c_guestfs_xfs_repair_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_xfs_repair_argv>?) -> Int32 {
+    return CHandle.call(g, "xfs_repair", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        return try h.g.xfsRepair(cString(device, "device"), forcelogzero: mask & (1 << 0) != 0 ? optargs!.pointee.forcelogzero != 0 : nil, nomodify: mask & (1 << 1) != 0 ? optargs!.pointee.nomodify != 0 : nil, noprefetch: mask & (1 << 2) != 0 ? optargs!.pointee.noprefetch != 0 : nil, forcegeometry: mask & (1 << 3) != 0 ? optargs!.pointee.forcegeometry != 0 : nil, maxmem: mask & (1 << 4) != 0 ? optargs!.pointee.maxmem : nil, ihashsize: mask & (1 << 5) != 0 ? optargs!.pointee.ihashsize : nil, bhashsize: mask & (1 << 6) != 0 ? optargs!.pointee.bhashsize : nil, agstride: mask & (1 << 7) != 0 ? optargs!.pointee.agstride : nil, logdev: mask & (1 << 8) != 0 ? cString(optargs!.pointee.logdev, "logdev") : nil, rtdev: mask & (1 << 9) != 0 ? cString(optargs!.pointee.rtdev, "rtdev") : nil)
+    }
+}
+
 @_cdecl("guestfs_zero")
 public func c_guestfs_zero(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "zero", errorValue: -1) {
@@ -5173,6 +5557,14 @@ public func c_guestfs_zerofree(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
         h in
         try h.g.zerofree(cString(device, "device"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_zfile")
+public func c_guestfs_zfile(_ g: OpaquePointer?, _ meth: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "zfile", errorValue: nil) {
+        h in
+        return cDup(try h.g.zfile(cString(meth, "meth"), cString(path, "path")))
     }
 }
 

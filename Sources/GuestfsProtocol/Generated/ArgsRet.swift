@@ -729,6 +729,39 @@ public struct LvcreateArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `sfdisk` (procedure 43): required args, then optargs.
+public struct SfdiskArgs: XDRCodable, Sendable {
+    public var device: String
+    public var cyls: Int32
+    public var heads: Int32
+    public var sectors: Int32
+    public var lines: [String]
+
+    public init(device: String, cyls: Int32, heads: Int32, sectors: Int32, lines: [String]) {
+        self.device = device
+        self.cyls = cyls
+        self.heads = heads
+        self.sectors = sectors
+        self.lines = lines
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        cyls = try d.decodeInt32()
+        heads = try d.decodeInt32()
+        sectors = try d.decodeInt32()
+        lines = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(cyls)
+        e.encode(heads)
+        e.encode(sectors)
+        e.encode(lines)
+    }
+}
+
 /// Arguments of `umount` (procedure 45): required args, then optargs.
 public struct UmountArgs: XDRCodable, Sendable {
     public var pathordevice: String
@@ -1029,6 +1062,27 @@ public struct BlockdevGetbszRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `blockdev_setbsz` (procedure 61): required args, then optargs.
+public struct BlockdevSetbszArgs: XDRCodable, Sendable {
+    public var device: String
+    public var blocksize: Int32
+
+    public init(device: String, blocksize: Int32) {
+        self.device = device
+        self.blocksize = blocksize
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        blocksize = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(blocksize)
     }
 }
 
@@ -1463,6 +1517,106 @@ public struct PvremoveArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `set_e2label` (procedure 80): required args, then optargs.
+public struct SetE2labelArgs: XDRCodable, Sendable {
+    public var device: String
+    public var label: String
+
+    public init(device: String, label: String) {
+        self.device = device
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(label)
+    }
+}
+
+/// Arguments of `get_e2label` (procedure 81): required args, then optargs.
+public struct GetE2labelArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `get_e2label` (procedure 81).
+public struct GetE2labelRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `set_e2uuid` (procedure 82): required args, then optargs.
+public struct SetE2uuidArgs: XDRCodable, Sendable {
+    public var device: String
+    public var uuid: String
+
+    public init(device: String, uuid: String) {
+        self.device = device
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(uuid)
+    }
+}
+
+/// Arguments of `get_e2uuid` (procedure 83): required args, then optargs.
+public struct GetE2uuidArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `get_e2uuid` (procedure 83).
+public struct GetE2uuidRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `fsck` (procedure 84): required args, then optargs.
 public struct FsckArgs: XDRCodable, Sendable {
     public var fstype: String
@@ -1763,6 +1917,130 @@ public struct PvresizeArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `sfdisk_N` (procedure 99): required args, then optargs.
+public struct SfdiskNArgs: XDRCodable, Sendable {
+    public var device: String
+    public var partnum: Int32
+    public var cyls: Int32
+    public var heads: Int32
+    public var sectors: Int32
+    public var line: String
+
+    public init(device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32, line: String) {
+        self.device = device
+        self.partnum = partnum
+        self.cyls = cyls
+        self.heads = heads
+        self.sectors = sectors
+        self.line = line
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        partnum = try d.decodeInt32()
+        cyls = try d.decodeInt32()
+        heads = try d.decodeInt32()
+        sectors = try d.decodeInt32()
+        line = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(partnum)
+        e.encode(cyls)
+        e.encode(heads)
+        e.encode(sectors)
+        e.encode(line)
+    }
+}
+
+/// Arguments of `sfdisk_l` (procedure 100): required args, then optargs.
+public struct SfdiskLArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `sfdisk_l` (procedure 100).
+public struct SfdiskLRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `sfdisk_kernel_geometry` (procedure 101): required args, then optargs.
+public struct SfdiskKernelGeometryArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `sfdisk_kernel_geometry` (procedure 101).
+public struct SfdiskKernelGeometryRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `sfdisk_disk_geometry` (procedure 102): required args, then optargs.
+public struct SfdiskDiskGeometryArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `sfdisk_disk_geometry` (procedure 102).
+public struct SfdiskDiskGeometryRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `vg_activate_all` (procedure 103): required args, then optargs.
 public struct VgActivateAllArgs: XDRCodable, Sendable {
     public var activate: Bool
@@ -1873,6 +2151,39 @@ public struct SleepArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `ntfs_3g_probe` (procedure 110): required args, then optargs.
+public struct Ntfs3gProbeArgs: XDRCodable, Sendable {
+    public var rw: Bool
+    public var device: String
+
+    public init(rw: Bool, device: String) {
+        self.rw = rw
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        rw = try d.decodeBool()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(rw)
+        e.encode(device)
+    }
+}
+
+/// Reply of `ntfs_3g_probe` (procedure 110).
+public struct Ntfs3gProbeRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `sh` (procedure 111): required args, then optargs.
 public struct ShArgs: XDRCodable, Sendable {
     public var command: String
@@ -1961,6 +2272,57 @@ public struct GlobExpandRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `scrub_device` (procedure 114): required args, then optargs.
+public struct ScrubDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `scrub_file` (procedure 115): required args, then optargs.
+public struct ScrubFileArgs: XDRCodable, Sendable {
+    public var file: String
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        file = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(file)
+    }
+}
+
+/// Arguments of `scrub_freespace` (procedure 116): required args, then optargs.
+public struct ScrubFreespaceArgs: XDRCodable, Sendable {
+    public var dir: String
+
+    public init(dir: String) {
+        self.dir = dir
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        dir = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(dir)
     }
 }
 
@@ -2332,6 +2694,48 @@ public struct MkswapArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `mkswap_L` (procedure 131): required args, then optargs.
+public struct MkswapLArgs: XDRCodable, Sendable {
+    public var label: String
+    public var device: String
+
+    public init(label: String, device: String) {
+        self.label = label
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        label = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(label)
+        e.encode(device)
+    }
+}
+
+/// Arguments of `mkswap_U` (procedure 132): required args, then optargs.
+public struct MkswapUArgs: XDRCodable, Sendable {
+    public var uuid: String
+    public var device: String
+
+    public init(uuid: String, device: String) {
+        self.uuid = uuid
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        uuid = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(uuid)
+        e.encode(device)
+    }
+}
+
 /// Arguments of `mknod` (procedure 133): required args, then optargs.
 public struct MknodArgs: XDRCodable, Sendable {
     public var mode: Int32
@@ -2463,6 +2867,60 @@ public struct UmaskRet: XDRCodable, Sendable {
     public init(value: Int32) { self.value = value }
     public init(from d: inout XDRDecoder) throws(XDRError) {
         value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `sfdiskM` (procedure 139): required args, then optargs.
+public struct SfdiskMArgs: XDRCodable, Sendable {
+    public var device: String
+    public var lines: [String]
+
+    public init(device: String, lines: [String]) {
+        self.device = device
+        self.lines = lines
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        lines = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(lines)
+    }
+}
+
+/// Arguments of `zfile` (procedure 140): required args, then optargs.
+public struct ZfileArgs: XDRCodable, Sendable {
+    public var meth: String
+    public var path: String
+
+    public init(meth: String, path: String) {
+        self.meth = meth
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        meth = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(meth)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zfile` (procedure 140).
+public struct ZfileRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
@@ -3038,6 +3496,189 @@ public struct MkswapFileArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `mkfs_b` (procedure 187): required args, then optargs.
+public struct MkfsBArgs: XDRCodable, Sendable {
+    public var fstype: String
+    public var blocksize: Int32
+    public var device: String
+
+    public init(fstype: String, blocksize: Int32, device: String) {
+        self.fstype = fstype
+        self.blocksize = blocksize
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fstype = try d.decodeString()
+        blocksize = try d.decodeInt32()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fstype)
+        e.encode(blocksize)
+        e.encode(device)
+    }
+}
+
+/// Arguments of `mke2journal` (procedure 188): required args, then optargs.
+public struct Mke2journalArgs: XDRCodable, Sendable {
+    public var blocksize: Int32
+    public var device: String
+
+    public init(blocksize: Int32, device: String) {
+        self.blocksize = blocksize
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        blocksize = try d.decodeInt32()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(blocksize)
+        e.encode(device)
+    }
+}
+
+/// Arguments of `mke2journal_L` (procedure 189): required args, then optargs.
+public struct Mke2journalLArgs: XDRCodable, Sendable {
+    public var blocksize: Int32
+    public var label: String
+    public var device: String
+
+    public init(blocksize: Int32, label: String, device: String) {
+        self.blocksize = blocksize
+        self.label = label
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        blocksize = try d.decodeInt32()
+        label = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(blocksize)
+        e.encode(label)
+        e.encode(device)
+    }
+}
+
+/// Arguments of `mke2journal_U` (procedure 190): required args, then optargs.
+public struct Mke2journalUArgs: XDRCodable, Sendable {
+    public var blocksize: Int32
+    public var uuid: String
+    public var device: String
+
+    public init(blocksize: Int32, uuid: String, device: String) {
+        self.blocksize = blocksize
+        self.uuid = uuid
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        blocksize = try d.decodeInt32()
+        uuid = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(blocksize)
+        e.encode(uuid)
+        e.encode(device)
+    }
+}
+
+/// Arguments of `mke2fs_J` (procedure 191): required args, then optargs.
+public struct Mke2fsJArgs: XDRCodable, Sendable {
+    public var fstype: String
+    public var blocksize: Int32
+    public var device: String
+    public var journal: String
+
+    public init(fstype: String, blocksize: Int32, device: String, journal: String) {
+        self.fstype = fstype
+        self.blocksize = blocksize
+        self.device = device
+        self.journal = journal
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fstype = try d.decodeString()
+        blocksize = try d.decodeInt32()
+        device = try d.decodeString()
+        journal = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fstype)
+        e.encode(blocksize)
+        e.encode(device)
+        e.encode(journal)
+    }
+}
+
+/// Arguments of `mke2fs_JL` (procedure 192): required args, then optargs.
+public struct Mke2fsJLArgs: XDRCodable, Sendable {
+    public var fstype: String
+    public var blocksize: Int32
+    public var device: String
+    public var label: String
+
+    public init(fstype: String, blocksize: Int32, device: String, label: String) {
+        self.fstype = fstype
+        self.blocksize = blocksize
+        self.device = device
+        self.label = label
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fstype = try d.decodeString()
+        blocksize = try d.decodeInt32()
+        device = try d.decodeString()
+        label = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fstype)
+        e.encode(blocksize)
+        e.encode(device)
+        e.encode(label)
+    }
+}
+
+/// Arguments of `mke2fs_JU` (procedure 193): required args, then optargs.
+public struct Mke2fsJUArgs: XDRCodable, Sendable {
+    public var fstype: String
+    public var blocksize: Int32
+    public var device: String
+    public var uuid: String
+
+    public init(fstype: String, blocksize: Int32, device: String, uuid: String) {
+        self.fstype = fstype
+        self.blocksize = blocksize
+        self.device = device
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        fstype = try d.decodeString()
+        blocksize = try d.decodeInt32()
+        device = try d.decodeString()
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(fstype)
+        e.encode(blocksize)
+        e.encode(device)
+        e.encode(uuid)
+    }
+}
+
 /// Arguments of `modprobe` (procedure 194): required args, then optargs.
 public struct ModprobeArgs: XDRCodable, Sendable {
     public var modulename: String
@@ -3580,6 +4221,27 @@ public struct FillArgs: XDRCodable, Sendable {
         e.encode(c)
         e.encode(len)
         e.encode(path)
+    }
+}
+
+/// Arguments of `dd` (procedure 217): required args, then optargs.
+public struct DdArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+
+    public init(src: String, dest: String) {
+        self.src = src
+        self.dest = dest
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
     }
 }
 
@@ -4224,6 +4886,27 @@ public struct PvresizeSizeArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `ntfsresize_size` (procedure 250): required args, then optargs.
+public struct NtfsresizeSizeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var size: Int64
+
+    public init(device: String, size: Int64) {
+        self.device = device
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(size)
+    }
+}
+
 /// Arguments of `fallocate64` (procedure 252): required args, then optargs.
 public struct Fallocate64Args: XDRCodable, Sendable {
     public var path: String
@@ -4322,6 +5005,31 @@ public struct LvmSetFilterArgs: XDRCodable, Sendable {
 
 /// Arguments of `luks_open` (procedure 257): required args, then optargs.
 public struct LuksOpenArgs: XDRCodable, Sendable {
+    public var device: String
+    public var key: String
+    public var mapname: String
+
+    public init(device: String, key: String, mapname: String) {
+        self.device = device
+        self.key = key
+        self.mapname = mapname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        key = try d.decodeString()
+        mapname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(key)
+        e.encode(mapname)
+    }
+}
+
+/// Arguments of `luks_open_ro` (procedure 258): required args, then optargs.
+public struct LuksOpenRoArgs: XDRCodable, Sendable {
     public var device: String
     public var key: String
     public var mapname: String
@@ -5090,6 +5798,31 @@ public struct ListDmDevicesRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `ntfsresize` (procedure 288): required args, then optargs.
+public struct NTFSResizeOptsArgs: XDRCodable, Sendable {
+    public var device: String
+    public var size: Int64
+    public var force: Bool
+
+    public init(device: String, size: Int64 = 0, force: Bool = false) {
+        self.device = device
+        self.size = size
+        self.force = force
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        size = try d.decodeInt64()
+        force = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(size)
+        e.encode(force)
+    }
+}
+
 /// Arguments of `btrfs_filesystem_resize` (procedure 289): required args, then optargs.
 public struct BTRFSFilesystemResizeArgs: XDRCodable, Sendable {
     public var mountpoint: String
@@ -5636,6 +6369,81 @@ public struct WipefsArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `ntfsfix` (procedure 307): required args, then optargs.
+public struct NtfsfixArgs: XDRCodable, Sendable {
+    public var device: String
+    public var clearbadsectors: Bool
+
+    public init(device: String, clearbadsectors: Bool = false) {
+        self.device = device
+        self.clearbadsectors = clearbadsectors
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        clearbadsectors = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(clearbadsectors)
+    }
+}
+
+/// Arguments of `ntfsclone_out` (procedure 308): required args, then optargs.
+public struct NtfscloneOutArgs: XDRCodable, Sendable {
+    public var device: String
+    public var metadataonly: Bool
+    public var rescue: Bool
+    public var ignorefscheck: Bool
+    public var preservetimestamps: Bool
+    public var force: Bool
+
+    public init(device: String, metadataonly: Bool = false, rescue: Bool = false, ignorefscheck: Bool = false, preservetimestamps: Bool = false, force: Bool = false) {
+        self.device = device
+        self.metadataonly = metadataonly
+        self.rescue = rescue
+        self.ignorefscheck = ignorefscheck
+        self.preservetimestamps = preservetimestamps
+        self.force = force
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        metadataonly = try d.decodeBool()
+        rescue = try d.decodeBool()
+        ignorefscheck = try d.decodeBool()
+        preservetimestamps = try d.decodeBool()
+        force = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(metadataonly)
+        e.encode(rescue)
+        e.encode(ignorefscheck)
+        e.encode(preservetimestamps)
+        e.encode(force)
+    }
+}
+
+/// Arguments of `ntfsclone_in` (procedure 309): required args, then optargs.
+public struct NtfscloneInArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `set_label` (procedure 310): required args, then optargs.
 public struct SetLabelArgs: XDRCodable, Sendable {
     public var mountable: String
@@ -5696,6 +6504,64 @@ public struct LvcreateFreeArgs: XDRCodable, Sendable {
         e.encode(logvol)
         e.encode(volgroup)
         e.encode(percent)
+    }
+}
+
+/// Arguments of `isoinfo_device` (procedure 313): required args, then optargs.
+public struct IsoinfoDeviceArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Reply of `isoinfo_device` (procedure 313).
+public struct IsoinfoDeviceRet: XDRCodable, Sendable {
+    public var value: ISOInfo
+    public init(value: ISOInfo) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try ISOInfo(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `isoinfo` (procedure 314): required args, then optargs.
+public struct IsoinfoArgs: XDRCodable, Sendable {
+    public var isofile: String
+
+    public init(isofile: String) {
+        self.isofile = isofile
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        isofile = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(isofile)
+    }
+}
+
+/// Reply of `isoinfo` (procedure 314).
+public struct IsoinfoRet: XDRCodable, Sendable {
+    public var value: ISOInfo
+    public init(value: ISOInfo) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try ISOInfo(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -6219,6 +7085,35 @@ public struct NrDevicesRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `xfs_info` (procedure 337): required args, then optargs.
+public struct XfsInfoArgs: XDRCodable, Sendable {
+    public var pathordevice: String
+
+    public init(pathordevice: String) {
+        self.pathordevice = pathordevice
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pathordevice = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pathordevice)
+    }
+}
+
+/// Reply of `xfs_info` (procedure 337).
+public struct XfsInfoRet: XDRCodable, Sendable {
+    public var value: XFSInfo
+    public init(value: XFSInfo) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try XFSInfo(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `pvchange_uuid` (procedure 338): required args, then optargs.
 public struct PvchangeUuidArgs: XDRCodable, Sendable {
     public var device: String
@@ -6265,6 +7160,55 @@ public struct UtsnameRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `xfs_growfs` (procedure 343): required args, then optargs.
+public struct XfsGrowfsArgs: XDRCodable, Sendable {
+    public var path: String
+    public var datasec: Bool
+    public var logsec: Bool
+    public var rtsec: Bool
+    public var datasize: Int64
+    public var logsize: Int64
+    public var rtsize: Int64
+    public var rtextsize: Int64
+    public var maxpct: Int32
+
+    public init(path: String, datasec: Bool = false, logsec: Bool = false, rtsec: Bool = false, datasize: Int64 = 0, logsize: Int64 = 0, rtsize: Int64 = 0, rtextsize: Int64 = 0, maxpct: Int32 = 0) {
+        self.path = path
+        self.datasec = datasec
+        self.logsec = logsec
+        self.rtsec = rtsec
+        self.datasize = datasize
+        self.logsize = logsize
+        self.rtsize = rtsize
+        self.rtextsize = rtextsize
+        self.maxpct = maxpct
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        datasec = try d.decodeBool()
+        logsec = try d.decodeBool()
+        rtsec = try d.decodeBool()
+        datasize = try d.decodeInt64()
+        logsize = try d.decodeInt64()
+        rtsize = try d.decodeInt64()
+        rtextsize = try d.decodeInt64()
+        maxpct = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(datasec)
+        e.encode(logsec)
+        e.encode(rtsec)
+        e.encode(datasize)
+        e.encode(logsize)
+        e.encode(rtsize)
+        e.encode(rtextsize)
+        e.encode(maxpct)
+    }
+}
+
 /// Arguments of `ls0` (procedure 347): required args, then optargs.
 public struct Ls0Args: XDRCodable, Sendable {
     public var dir: String
@@ -6300,6 +7244,51 @@ public struct FillDirArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(dir)
         e.encode(nr)
+    }
+}
+
+/// Arguments of `xfs_admin` (procedure 349): required args, then optargs.
+public struct XfsAdminArgs: XDRCodable, Sendable {
+    public var device: String
+    public var extunwritten: Bool
+    public var imgfile: Bool
+    public var v2log: Bool
+    public var projid32bit: Bool
+    public var lazycounter: Bool
+    public var label: String
+    public var uuid: String
+
+    public init(device: String, extunwritten: Bool = false, imgfile: Bool = false, v2log: Bool = false, projid32bit: Bool = false, lazycounter: Bool = false, label: String = "", uuid: String = "") {
+        self.device = device
+        self.extunwritten = extunwritten
+        self.imgfile = imgfile
+        self.v2log = v2log
+        self.projid32bit = projid32bit
+        self.lazycounter = lazycounter
+        self.label = label
+        self.uuid = uuid
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        extunwritten = try d.decodeBool()
+        imgfile = try d.decodeBool()
+        v2log = try d.decodeBool()
+        projid32bit = try d.decodeBool()
+        lazycounter = try d.decodeBool()
+        label = try d.decodeString()
+        uuid = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(extunwritten)
+        e.encode(imgfile)
+        e.encode(v2log)
+        e.encode(projid32bit)
+        e.encode(lazycounter)
+        e.encode(label)
+        e.encode(uuid)
     }
 }
 
@@ -6710,6 +7699,75 @@ public struct HivexNodeSetValueArgs: XDRCodable, Sendable {
         e.encode(key)
         e.encode(t)
         e.encodeOpaque(val)
+    }
+}
+
+/// Arguments of `xfs_repair` (procedure 366): required args, then optargs.
+public struct XfsRepairArgs: XDRCodable, Sendable {
+    public var device: String
+    public var forcelogzero: Bool
+    public var nomodify: Bool
+    public var noprefetch: Bool
+    public var forcegeometry: Bool
+    public var maxmem: Int64
+    public var ihashsize: Int64
+    public var bhashsize: Int64
+    public var agstride: Int64
+    public var logdev: String
+    public var rtdev: String
+
+    public init(device: String, forcelogzero: Bool = false, nomodify: Bool = false, noprefetch: Bool = false, forcegeometry: Bool = false, maxmem: Int64 = 0, ihashsize: Int64 = 0, bhashsize: Int64 = 0, agstride: Int64 = 0, logdev: String = "", rtdev: String = "") {
+        self.device = device
+        self.forcelogzero = forcelogzero
+        self.nomodify = nomodify
+        self.noprefetch = noprefetch
+        self.forcegeometry = forcegeometry
+        self.maxmem = maxmem
+        self.ihashsize = ihashsize
+        self.bhashsize = bhashsize
+        self.agstride = agstride
+        self.logdev = logdev
+        self.rtdev = rtdev
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        forcelogzero = try d.decodeBool()
+        nomodify = try d.decodeBool()
+        noprefetch = try d.decodeBool()
+        forcegeometry = try d.decodeBool()
+        maxmem = try d.decodeInt64()
+        ihashsize = try d.decodeInt64()
+        bhashsize = try d.decodeInt64()
+        agstride = try d.decodeInt64()
+        logdev = try d.decodeString()
+        rtdev = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(forcelogzero)
+        e.encode(nomodify)
+        e.encode(noprefetch)
+        e.encode(forcegeometry)
+        e.encode(maxmem)
+        e.encode(ihashsize)
+        e.encode(bhashsize)
+        e.encode(agstride)
+        e.encode(logdev)
+        e.encode(rtdev)
+    }
+}
+
+/// Reply of `xfs_repair` (procedure 366).
+public struct XfsRepairRet: XDRCodable, Sendable {
+    public var value: Int32
+    public init(value: Int32) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt32()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -8384,6 +9442,27 @@ public struct PartExpandGptArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `ntfscat_i` (procedure 463): required args, then optargs.
+public struct NtfscatIArgs: XDRCodable, Sendable {
+    public var device: String
+    public var inode: Int64
+
+    public init(device: String, inode: Int64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        inode = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(inode)
+    }
+}
+
 /// Arguments of `btrfs_filesystem_show` (procedure 465): required args, then optargs.
 public struct BTRFSFilesystemsShowArgs: XDRCodable, Sendable {
     public var device: String
@@ -8435,6 +9514,31 @@ public struct AugTransformArgs: XDRCodable, Sendable {
         e.encode(lens)
         e.encode(file)
         e.encode(remove)
+    }
+}
+
+/// Arguments of `mksquashfs` (procedure 471): required args, then optargs.
+public struct MksquashfsArgs: XDRCodable, Sendable {
+    public var path: String
+    public var compress: String
+    public var excludes: [String]
+
+    public init(path: String, compress: String = "", excludes: [String] = []) {
+        self.path = path
+        self.compress = compress
+        self.excludes = excludes
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        compress = try d.decodeString()
+        excludes = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(compress)
+        e.encode(excludes)
     }
 }
 
@@ -9253,6 +10357,23 @@ public struct PartGetGptAttributesRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `f2fs_expand` (procedure 505): required args, then optargs.
+public struct F2fsExpandArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
 /// Arguments of `lvm_scan` (procedure 506): required args, then optargs.
 public struct LvmScanArgs: XDRCodable, Sendable {
     public var activate: Bool
@@ -9522,6 +10643,64 @@ public struct SetfilesArgs: XDRCodable, Sendable {
         e.encode(paths)
         e.encode(force)
         e.encode(excludes)
+    }
+}
+
+/// Arguments of `ntfs_chmod` (procedure 520): required args, then optargs.
+public struct NtfsChmodArgs: XDRCodable, Sendable {
+    public var device: String
+    public var mode: Int32
+    public var path: String
+    public var recursive: Bool
+
+    public init(device: String, mode: Int32, path: String, recursive: Bool = false) {
+        self.device = device
+        self.mode = mode
+        self.path = path
+        self.recursive = recursive
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        mode = try d.decodeInt32()
+        path = try d.decodeString()
+        recursive = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(mode)
+        e.encode(path)
+        e.encode(recursive)
+    }
+}
+
+/// Arguments of `xfs_info2` (procedure 522): required args, then optargs.
+public struct XfsInfo2Args: XDRCodable, Sendable {
+    public var pathordevice: String
+
+    public init(pathordevice: String) {
+        self.pathordevice = pathordevice
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pathordevice = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pathordevice)
+    }
+}
+
+/// Reply of `xfs_info2` (procedure 522).
+public struct XfsInfo2Ret: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 

@@ -40,6 +40,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case pvcreate = 39
     case vgcreate = 40
     case lvcreate = 41
+    case sfdisk = 43
     case umount = 45
     case mounts = 46
     case umountAll = 47
@@ -54,6 +55,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case blockdevGetro = 58
     case blockdevGetss = 59
     case blockdevGetbsz = 60
+    case blockdevSetbsz = 61
     case blockdevGetsz = 62
     case blockdevGetsize64 = 63
     case blockdevFlushbufs = 64
@@ -72,6 +74,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lvremove = 77
     case vgremove = 78
     case pvremove = 79
+    case setE2label = 80
+    case getE2label = 81
+    case setE2uuid = 82
+    case getE2uuid = 83
     case fsck = 84
     case zero = 85
     case cp = 87
@@ -86,15 +92,23 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case hexdump = 96
     case zerofree = 97
     case pvresize = 98
+    case sfdiskN = 99
+    case sfdiskL = 100
+    case sfdiskKernelGeometry = 101
+    case sfdiskDiskGeometry = 102
     case vgActivateAll = 103
     case vgActivate = 104
     case lvresize = 105
     case resize2fs = 106
     case e2fsckF = 108
     case sleep = 109
+    case ntfs3gProbe = 110
     case sh = 111
     case shLines = 112
     case globExpand = 113
+    case scrubDevice = 114
+    case scrubFile = 115
+    case scrubFreespace = 116
     case mkdtemp = 117
     case wcL = 118
     case wcW = 119
@@ -109,11 +123,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case initrdList = 128
     case mountLoop = 129
     case mkswap = 130
+    case mkswapL = 131
+    case mkswapU = 132
     case mknod = 133
     case mkfifo = 134
     case mknodB = 135
     case mknodC = 136
     case umask = 137
+    case sfdiskM = 139
+    case zfile = 140
     case getxattrs = 141
     case lgetxattrs = 142
     case setxattr = 143
@@ -140,6 +158,13 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case swaponUuid = 176
     case swapoffUuid = 177
     case mkswapFile = 178
+    case mkfsB = 187
+    case mke2journal = 188
+    case mke2journalL = 189
+    case mke2journalU = 190
+    case mke2fsJ = 191
+    case mke2fsJL = 192
+    case mke2fsJU = 193
     case modprobe = 194
     case echoDaemon = 195
     case find0 = 196
@@ -161,6 +186,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partList = 213
     case partGetParttype = 214
     case fill = 215
+    case dd = 217
     case filesize = 218
     case lvrename = 219
     case vgrename = 220
@@ -171,6 +197,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case vgpvuuids = 225
     case vglvuuids = 226
     case zeroDevice = 228
+    case vgscan = 232
     case partDel = 233
     case partGetBootable = 234
     case partGetMbrId = 235
@@ -187,12 +214,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case pwrite = 247
     case resize2fsSize = 248
     case pvresizeSize = 249
+    case ntfsresizeSize = 250
     case fallocate64 = 252
     case vfsLabel = 253
     case vfsUuid = 254
     case lvmSetFilter = 255
     case lvmClearFilter = 256
     case luksOpen = 257
+    case luksOpenRo = 258
     case luksClose = 259
     case luksFormat = 260
     case luksFormatCipher = 261
@@ -220,6 +249,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case isZero = 283
     case isZeroDevice = 284
     case listDmDevices = 287
+    case ntfsresize = 288
     case btrfsFilesystemResize = 289
     case internalWriteAppend = 290
     case compressOut = 291
@@ -238,9 +268,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case e2fsck = 304
     case llz = 305
     case wipefs = 306
+    case ntfsfix = 307
+    case ntfscloneOut = 308
+    case ntfscloneIn = 309
     case setLabel = 310
     case zeroFreeSpace = 311
     case lvcreateFree = 312
+    case isoinfoDevice = 313
+    case isoinfo = 314
     case vgmeta = 315
     case mdStat = 316
     case mkfsBtrfs = 317
@@ -262,13 +297,16 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case filesystemAvailable = 333
     case fstrim = 334
     case nrDevices = 336
+    case xfsInfo = 337
     case pvchangeUuid = 338
     case pvchangeUuidAll = 339
     case vgchangeUuid = 340
     case vgchangeUuidAll = 341
     case utsname = 342
+    case xfsGrowfs = 343
     case ls0 = 347
     case fillDir = 348
+    case xfsAdmin = 349
     case hivexOpen = 350
     case hivexClose = 351
     case hivexRoot = 352
@@ -285,6 +323,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case hivexNodeAddChild = 363
     case hivexNodeDeleteChild = 364
     case hivexNodeSetValue = 365
+    case xfsRepair = 366
     case rmF = 367
     case mke2fs = 368
     case listDiskLabels = 369
@@ -350,8 +389,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetDiskGuid = 460
     case partSetDiskGuidRandom = 461
     case partExpandGpt = 462
+    case ntfscatI = 463
     case btrfsFilesystemShow = 465
     case augTransform = 469
+    case mksquashfs = 471
     case fileArchitecture = 475
     case listFilesystems = 476
     case partResize = 477
@@ -382,6 +423,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case inspectGetDriveMappings = 502
     case partSetGptAttributes = 503
     case partGetGptAttributes = 504
+    case f2fsExpand = 505
     case lvmScan = 506
     case luksUuid = 507
     case cryptsetupOpen = 508
@@ -394,6 +436,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case shOut = 517
     case btrfsScrubFull = 518
     case setfiles = 519
+    case ntfsChmod = 520
+    case xfsInfo2 = 522
 
     /// The action name as libguestfs spells it.
     public var actionName: String {
@@ -436,6 +480,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .pvcreate: return "pvcreate"
             case .vgcreate: return "vgcreate"
             case .lvcreate: return "lvcreate"
+            case .sfdisk: return "sfdisk"
             case .umount: return "umount"
             case .mounts: return "mounts"
             case .umountAll: return "umount_all"
@@ -450,6 +495,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .blockdevGetro: return "blockdev_getro"
             case .blockdevGetss: return "blockdev_getss"
             case .blockdevGetbsz: return "blockdev_getbsz"
+            case .blockdevSetbsz: return "blockdev_setbsz"
             case .blockdevGetsz: return "blockdev_getsz"
             case .blockdevGetsize64: return "blockdev_getsize64"
             case .blockdevFlushbufs: return "blockdev_flushbufs"
@@ -468,6 +514,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lvremove: return "lvremove"
             case .vgremove: return "vgremove"
             case .pvremove: return "pvremove"
+            case .setE2label: return "set_e2label"
+            case .getE2label: return "get_e2label"
+            case .setE2uuid: return "set_e2uuid"
+            case .getE2uuid: return "get_e2uuid"
             case .fsck: return "fsck"
             case .zero: return "zero"
             case .cp: return "cp"
@@ -482,15 +532,23 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .hexdump: return "hexdump"
             case .zerofree: return "zerofree"
             case .pvresize: return "pvresize"
+            case .sfdiskN: return "sfdisk_N"
+            case .sfdiskL: return "sfdisk_l"
+            case .sfdiskKernelGeometry: return "sfdisk_kernel_geometry"
+            case .sfdiskDiskGeometry: return "sfdisk_disk_geometry"
             case .vgActivateAll: return "vg_activate_all"
             case .vgActivate: return "vg_activate"
             case .lvresize: return "lvresize"
             case .resize2fs: return "resize2fs"
             case .e2fsckF: return "e2fsck_f"
             case .sleep: return "sleep"
+            case .ntfs3gProbe: return "ntfs_3g_probe"
             case .sh: return "sh"
             case .shLines: return "sh_lines"
             case .globExpand: return "glob_expand"
+            case .scrubDevice: return "scrub_device"
+            case .scrubFile: return "scrub_file"
+            case .scrubFreespace: return "scrub_freespace"
             case .mkdtemp: return "mkdtemp"
             case .wcL: return "wc_l"
             case .wcW: return "wc_w"
@@ -505,11 +563,15 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .initrdList: return "initrd_list"
             case .mountLoop: return "mount_loop"
             case .mkswap: return "mkswap"
+            case .mkswapL: return "mkswap_L"
+            case .mkswapU: return "mkswap_U"
             case .mknod: return "mknod"
             case .mkfifo: return "mkfifo"
             case .mknodB: return "mknod_b"
             case .mknodC: return "mknod_c"
             case .umask: return "umask"
+            case .sfdiskM: return "sfdiskM"
+            case .zfile: return "zfile"
             case .getxattrs: return "getxattrs"
             case .lgetxattrs: return "lgetxattrs"
             case .setxattr: return "setxattr"
@@ -536,6 +598,13 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .swaponUuid: return "swapon_uuid"
             case .swapoffUuid: return "swapoff_uuid"
             case .mkswapFile: return "mkswap_file"
+            case .mkfsB: return "mkfs_b"
+            case .mke2journal: return "mke2journal"
+            case .mke2journalL: return "mke2journal_L"
+            case .mke2journalU: return "mke2journal_U"
+            case .mke2fsJ: return "mke2fs_J"
+            case .mke2fsJL: return "mke2fs_JL"
+            case .mke2fsJU: return "mke2fs_JU"
             case .modprobe: return "modprobe"
             case .echoDaemon: return "echo_daemon"
             case .find0: return "find0"
@@ -557,6 +626,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partList: return "part_list"
             case .partGetParttype: return "part_get_parttype"
             case .fill: return "fill"
+            case .dd: return "dd"
             case .filesize: return "filesize"
             case .lvrename: return "lvrename"
             case .vgrename: return "vgrename"
@@ -567,6 +637,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .vgpvuuids: return "vgpvuuids"
             case .vglvuuids: return "vglvuuids"
             case .zeroDevice: return "zero_device"
+            case .vgscan: return "vgscan"
             case .partDel: return "part_del"
             case .partGetBootable: return "part_get_bootable"
             case .partGetMbrId: return "part_get_mbr_id"
@@ -583,12 +654,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .pwrite: return "pwrite"
             case .resize2fsSize: return "resize2fs_size"
             case .pvresizeSize: return "pvresize_size"
+            case .ntfsresizeSize: return "ntfsresize_size"
             case .fallocate64: return "fallocate64"
             case .vfsLabel: return "vfs_label"
             case .vfsUuid: return "vfs_uuid"
             case .lvmSetFilter: return "lvm_set_filter"
             case .lvmClearFilter: return "lvm_clear_filter"
             case .luksOpen: return "luks_open"
+            case .luksOpenRo: return "luks_open_ro"
             case .luksClose: return "luks_close"
             case .luksFormat: return "luks_format"
             case .luksFormatCipher: return "luks_format_cipher"
@@ -616,6 +689,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .isZero: return "is_zero"
             case .isZeroDevice: return "is_zero_device"
             case .listDmDevices: return "list_dm_devices"
+            case .ntfsresize: return "ntfsresize"
             case .btrfsFilesystemResize: return "btrfs_filesystem_resize"
             case .internalWriteAppend: return "internal_write_append"
             case .compressOut: return "compress_out"
@@ -634,9 +708,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .e2fsck: return "e2fsck"
             case .llz: return "llz"
             case .wipefs: return "wipefs"
+            case .ntfsfix: return "ntfsfix"
+            case .ntfscloneOut: return "ntfsclone_out"
+            case .ntfscloneIn: return "ntfsclone_in"
             case .setLabel: return "set_label"
             case .zeroFreeSpace: return "zero_free_space"
             case .lvcreateFree: return "lvcreate_free"
+            case .isoinfoDevice: return "isoinfo_device"
+            case .isoinfo: return "isoinfo"
             case .vgmeta: return "vgmeta"
             case .mdStat: return "md_stat"
             case .mkfsBtrfs: return "mkfs_btrfs"
@@ -658,13 +737,16 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .filesystemAvailable: return "filesystem_available"
             case .fstrim: return "fstrim"
             case .nrDevices: return "nr_devices"
+            case .xfsInfo: return "xfs_info"
             case .pvchangeUuid: return "pvchange_uuid"
             case .pvchangeUuidAll: return "pvchange_uuid_all"
             case .vgchangeUuid: return "vgchange_uuid"
             case .vgchangeUuidAll: return "vgchange_uuid_all"
             case .utsname: return "utsname"
+            case .xfsGrowfs: return "xfs_growfs"
             case .ls0: return "ls0"
             case .fillDir: return "fill_dir"
+            case .xfsAdmin: return "xfs_admin"
             case .hivexOpen: return "hivex_open"
             case .hivexClose: return "hivex_close"
             case .hivexRoot: return "hivex_root"
@@ -681,6 +763,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .hivexNodeAddChild: return "hivex_node_add_child"
             case .hivexNodeDeleteChild: return "hivex_node_delete_child"
             case .hivexNodeSetValue: return "hivex_node_set_value"
+            case .xfsRepair: return "xfs_repair"
             case .rmF: return "rm_f"
             case .mke2fs: return "mke2fs"
             case .listDiskLabels: return "list_disk_labels"
@@ -746,8 +829,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetDiskGuid: return "part_get_disk_guid"
             case .partSetDiskGuidRandom: return "part_set_disk_guid_random"
             case .partExpandGpt: return "part_expand_gpt"
+            case .ntfscatI: return "ntfscat_i"
             case .btrfsFilesystemShow: return "btrfs_filesystem_show"
             case .augTransform: return "aug_transform"
+            case .mksquashfs: return "mksquashfs"
             case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"
             case .partResize: return "part_resize"
@@ -778,6 +863,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .inspectGetDriveMappings: return "inspect_get_drive_mappings"
             case .partSetGptAttributes: return "part_set_gpt_attributes"
             case .partGetGptAttributes: return "part_get_gpt_attributes"
+            case .f2fsExpand: return "f2fs_expand"
             case .lvmScan: return "lvm_scan"
             case .luksUuid: return "luks_uuid"
             case .cryptsetupOpen: return "cryptsetup_open"
@@ -790,6 +876,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .shOut: return "sh_out"
             case .btrfsScrubFull: return "btrfs_scrub_full"
             case .setfiles: return "setfiles"
+            case .ntfsChmod: return "ntfs_chmod"
+            case .xfsInfo2: return "xfs_info2"
         }
     }
 }

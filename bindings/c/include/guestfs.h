@@ -985,6 +985,11 @@ extern GUESTFS_DLL_PUBLIC int64_t guestfs_blockdev_getsz (guestfs_h *g, const ch
 #define LIBGUESTFS_HAVE_BLOCKDEV_REREADPT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_rereadpt (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_BLOCKDEV_SETBSZ 1
+#define LIBGUESTFS_HAVE_BLOCKDEV_SETBSZ 1
+extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setbsz (guestfs_h *g, const char *device, int blocksize)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
 #define GUESTFS_HAVE_BLOCKDEV_SETRA 1
 #define LIBGUESTFS_HAVE_BLOCKDEV_SETRA 1
 extern GUESTFS_DLL_PUBLIC int guestfs_blockdev_setra (guestfs_h *g, const char *device, int sectors);
@@ -1476,6 +1481,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_open (guestfs_h *g, const char 
 extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_open_va (guestfs_h *g, const char *device, const char *key, const char *mapname, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_cryptsetup_open_argv (guestfs_h *g, const char *device, const char *key, const char *mapname, const struct guestfs_cryptsetup_open_argv *optargs);
 
+#define GUESTFS_HAVE_DD 1
+#define LIBGUESTFS_HAVE_DD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_dd (guestfs_h *g, const char *src, const char *dest)
+  GUESTFS_DEPRECATED_REPLACED_BY ("copy_device_to_device");
+
 #define GUESTFS_HAVE_DEVICE_INDEX 1
 #define LIBGUESTFS_HAVE_DEVICE_INDEX 1
 extern GUESTFS_DLL_PUBLIC int guestfs_device_index (guestfs_h *g, const char *device);
@@ -1582,6 +1592,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_equal (guestfs_h *g, const char *file1, co
 #define GUESTFS_HAVE_EXISTS 1
 #define LIBGUESTFS_HAVE_EXISTS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_exists (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_F2FS_EXPAND 1
+#define LIBGUESTFS_HAVE_F2FS_EXPAND 1
+extern GUESTFS_DLL_PUBLIC int guestfs_f2fs_expand (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_FALLOCATE 1
 #define LIBGUESTFS_HAVE_FALLOCATE 1
@@ -1711,6 +1725,16 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_get_e2attrs (guestfs_h *g, const char *f
 #define GUESTFS_HAVE_GET_E2GENERATION 1
 #define LIBGUESTFS_HAVE_GET_E2GENERATION 1
 extern GUESTFS_DLL_PUBLIC int64_t guestfs_get_e2generation (guestfs_h *g, const char *file);
+
+#define GUESTFS_HAVE_GET_E2LABEL 1
+#define LIBGUESTFS_HAVE_GET_E2LABEL 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_e2label (guestfs_h *g, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("vfs_label");
+
+#define GUESTFS_HAVE_GET_E2UUID 1
+#define LIBGUESTFS_HAVE_GET_E2UUID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_e2uuid (guestfs_h *g, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("vfs_uuid");
 
 #define GUESTFS_HAVE_GET_HV 1
 #define LIBGUESTFS_HAVE_GET_HV 1
@@ -2170,6 +2194,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_is_zero (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_IS_ZERO_DEVICE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_is_zero_device (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_ISOINFO 1
+#define LIBGUESTFS_HAVE_ISOINFO 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_isoinfo *guestfs_isoinfo (guestfs_h *g, const char *isofile);
+
+#define GUESTFS_HAVE_ISOINFO_DEVICE 1
+#define LIBGUESTFS_HAVE_ISOINFO_DEVICE 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_isoinfo *guestfs_isoinfo_device (guestfs_h *g, const char *device);
+
 #define GUESTFS_HAVE_KILL_SUBPROCESS 1
 #define LIBGUESTFS_HAVE_KILL_SUBPROCESS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_kill_subprocess (guestfs_h *g)
@@ -2298,6 +2330,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_luks_kill_slot (guestfs_h *g, const char *
 #define GUESTFS_HAVE_LUKS_OPEN 1
 #define LIBGUESTFS_HAVE_LUKS_OPEN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_luks_open (guestfs_h *g, const char *device, const char *key, const char *mapname)
+  GUESTFS_DEPRECATED_REPLACED_BY ("cryptsetup_open");
+
+#define GUESTFS_HAVE_LUKS_OPEN_RO 1
+#define LIBGUESTFS_HAVE_LUKS_OPEN_RO 1
+extern GUESTFS_DLL_PUBLIC int guestfs_luks_open_ro (guestfs_h *g, const char *device, const char *key, const char *mapname)
   GUESTFS_DEPRECATED_REPLACED_BY ("cryptsetup_open");
 
 #define GUESTFS_HAVE_LUKS_UUID 1
@@ -2543,6 +2580,36 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs (guestfs_h *g, const char *device, 
 extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_va (guestfs_h *g, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_argv (guestfs_h *g, const char *device, const struct guestfs_mke2fs_argv *optargs);
 
+#define GUESTFS_HAVE_MKE2FS_J 1
+#define LIBGUESTFS_HAVE_MKE2FS_J 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_J (guestfs_h *g, const char *fstype, int blocksize, const char *device, const char *journal)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
+#define GUESTFS_HAVE_MKE2FS_JL 1
+#define LIBGUESTFS_HAVE_MKE2FS_JL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_JL (guestfs_h *g, const char *fstype, int blocksize, const char *device, const char *label)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
+#define GUESTFS_HAVE_MKE2FS_JU 1
+#define LIBGUESTFS_HAVE_MKE2FS_JU 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2fs_JU (guestfs_h *g, const char *fstype, int blocksize, const char *device, const char *uuid)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
+#define GUESTFS_HAVE_MKE2JOURNAL 1
+#define LIBGUESTFS_HAVE_MKE2JOURNAL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2journal (guestfs_h *g, int blocksize, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
+#define GUESTFS_HAVE_MKE2JOURNAL_L 1
+#define LIBGUESTFS_HAVE_MKE2JOURNAL_L 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2journal_L (guestfs_h *g, int blocksize, const char *label, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
+#define GUESTFS_HAVE_MKE2JOURNAL_U 1
+#define LIBGUESTFS_HAVE_MKE2JOURNAL_U 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mke2journal_U (guestfs_h *g, int blocksize, const char *uuid, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mke2fs");
+
 #define GUESTFS_HAVE_MKFIFO 1
 #define LIBGUESTFS_HAVE_MKFIFO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfifo (guestfs_h *g, int mode, const char *path);
@@ -2572,6 +2639,11 @@ struct guestfs_mkfs_opts_argv {
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts (guestfs_h *g, const char *fstype, const char *device, ...);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_va (guestfs_h *g, const char *fstype, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_opts_argv (guestfs_h *g, const char *fstype, const char *device, const struct guestfs_mkfs_opts_argv *optargs);
+
+#define GUESTFS_HAVE_MKFS_B 1
+#define LIBGUESTFS_HAVE_MKFS_B 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkfs_b (guestfs_h *g, const char *fstype, int blocksize, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mkfs");
 
 #define GUESTFS_HAVE_MKFS_BTRFS 1
 #define LIBGUESTFS_HAVE_MKFS_BTRFS 1
@@ -2626,6 +2698,21 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mknod_b (guestfs_h *g, int mode, int devma
 #define LIBGUESTFS_HAVE_MKNOD_C 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mknod_c (guestfs_h *g, int mode, int devmajor, int devminor, const char *path);
 
+#define GUESTFS_HAVE_MKSQUASHFS 1
+#define LIBGUESTFS_HAVE_MKSQUASHFS 1
+#define GUESTFS_MKSQUASHFS_COMPRESS 0
+#define GUESTFS_MKSQUASHFS_COMPRESS_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_MKSQUASHFS_EXCLUDES 1
+#define GUESTFS_MKSQUASHFS_EXCLUDES_BITMASK (UINT64_C(1)<<1)
+struct guestfs_mksquashfs_argv {
+  uint64_t bitmask;
+  const char *compress;
+  char *const *excludes;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_mksquashfs (guestfs_h *g, const char *path, const char *filename, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_mksquashfs_va (guestfs_h *g, const char *path, const char *filename, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_mksquashfs_argv (guestfs_h *g, const char *path, const char *filename, const struct guestfs_mksquashfs_argv *optargs);
+
 #define GUESTFS_HAVE_MKSWAP 1
 #define LIBGUESTFS_HAVE_MKSWAP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mkswap (guestfs_h *g, const char *device);
@@ -2642,6 +2729,16 @@ struct guestfs_mkswap_opts_argv {
 extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts (guestfs_h *g, const char *device, ...);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts_va (guestfs_h *g, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_opts_argv (guestfs_h *g, const char *device, const struct guestfs_mkswap_opts_argv *optargs);
+
+#define GUESTFS_HAVE_MKSWAP_L 1
+#define LIBGUESTFS_HAVE_MKSWAP_L 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_L (guestfs_h *g, const char *label, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mkswap");
+
+#define GUESTFS_HAVE_MKSWAP_U 1
+#define LIBGUESTFS_HAVE_MKSWAP_U 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mkswap_U (guestfs_h *g, const char *uuid, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("mkswap");
 
 #define GUESTFS_HAVE_MKSWAP_FILE 1
 #define LIBGUESTFS_HAVE_MKSWAP_FILE 1
@@ -2706,6 +2803,88 @@ extern GUESTFS_DLL_PUBLIC int guestfs_mv (guestfs_h *g, const char *src, const c
 #define GUESTFS_HAVE_NR_DEVICES 1
 #define LIBGUESTFS_HAVE_NR_DEVICES 1
 extern GUESTFS_DLL_PUBLIC int guestfs_nr_devices (guestfs_h *g);
+
+#define GUESTFS_HAVE_NTFS_3G_PROBE 1
+#define LIBGUESTFS_HAVE_NTFS_3G_PROBE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfs_3g_probe (guestfs_h *g, int rw, const char *device);
+
+#define GUESTFS_HAVE_NTFS_CHMOD 1
+#define LIBGUESTFS_HAVE_NTFS_CHMOD 1
+#define GUESTFS_NTFS_CHMOD_RECURSIVE 0
+#define GUESTFS_NTFS_CHMOD_RECURSIVE_BITMASK (UINT64_C(1)<<0)
+struct guestfs_ntfs_chmod_argv {
+  uint64_t bitmask;
+  int recursive;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfs_chmod (guestfs_h *g, const char *device, int mode, const char *path, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfs_chmod_va (guestfs_h *g, const char *device, int mode, const char *path, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfs_chmod_argv (guestfs_h *g, const char *device, int mode, const char *path, const struct guestfs_ntfs_chmod_argv *optargs);
+
+#define GUESTFS_HAVE_NTFSCAT_I 1
+#define LIBGUESTFS_HAVE_NTFSCAT_I 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfscat_i (guestfs_h *g, const char *device, int64_t inode, const char *filename);
+
+#define GUESTFS_HAVE_NTFSCLONE_IN 1
+#define LIBGUESTFS_HAVE_NTFSCLONE_IN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsclone_in (guestfs_h *g, const char *backupfile, const char *device);
+
+#define GUESTFS_HAVE_NTFSCLONE_OUT 1
+#define LIBGUESTFS_HAVE_NTFSCLONE_OUT 1
+#define GUESTFS_NTFSCLONE_OUT_METADATAONLY 0
+#define GUESTFS_NTFSCLONE_OUT_METADATAONLY_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_NTFSCLONE_OUT_RESCUE 1
+#define GUESTFS_NTFSCLONE_OUT_RESCUE_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_NTFSCLONE_OUT_IGNOREFSCHECK 2
+#define GUESTFS_NTFSCLONE_OUT_IGNOREFSCHECK_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_NTFSCLONE_OUT_PRESERVETIMESTAMPS 3
+#define GUESTFS_NTFSCLONE_OUT_PRESERVETIMESTAMPS_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_NTFSCLONE_OUT_FORCE 4
+#define GUESTFS_NTFSCLONE_OUT_FORCE_BITMASK (UINT64_C(1)<<4)
+struct guestfs_ntfsclone_out_argv {
+  uint64_t bitmask;
+  int metadataonly;
+  int rescue;
+  int ignorefscheck;
+  int preservetimestamps;
+  int force;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsclone_out (guestfs_h *g, const char *device, const char *backupfile, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsclone_out_va (guestfs_h *g, const char *device, const char *backupfile, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsclone_out_argv (guestfs_h *g, const char *device, const char *backupfile, const struct guestfs_ntfsclone_out_argv *optargs);
+
+#define GUESTFS_HAVE_NTFSFIX 1
+#define LIBGUESTFS_HAVE_NTFSFIX 1
+#define GUESTFS_NTFSFIX_CLEARBADSECTORS 0
+#define GUESTFS_NTFSFIX_CLEARBADSECTORS_BITMASK (UINT64_C(1)<<0)
+struct guestfs_ntfsfix_argv {
+  uint64_t bitmask;
+  int clearbadsectors;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsfix (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsfix_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsfix_argv (guestfs_h *g, const char *device, const struct guestfs_ntfsfix_argv *optargs);
+
+#define GUESTFS_HAVE_NTFSRESIZE 1
+#define LIBGUESTFS_HAVE_NTFSRESIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsresize (guestfs_h *g, const char *device);
+#define GUESTFS_HAVE_NTFSRESIZE_OPTS 1
+#define GUESTFS_NTFSRESIZE_OPTS_SIZE 0
+#define GUESTFS_NTFSRESIZE_OPTS_SIZE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_NTFSRESIZE_OPTS_FORCE 1
+#define GUESTFS_NTFSRESIZE_OPTS_FORCE_BITMASK (UINT64_C(1)<<1)
+struct guestfs_ntfsresize_opts_argv {
+  uint64_t bitmask;
+  int64_t size;
+  int force;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsresize_opts (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsresize_opts_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsresize_opts_argv (guestfs_h *g, const char *device, const struct guestfs_ntfsresize_opts_argv *optargs);
+
+#define GUESTFS_HAVE_NTFSRESIZE_SIZE 1
+#define LIBGUESTFS_HAVE_NTFSRESIZE_SIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ntfsresize_size (guestfs_h *g, const char *device, int64_t size)
+  GUESTFS_DEPRECATED_REPLACED_BY ("ntfsresize");
 
 #define GUESTFS_HAVE_PARSE_ENVIRONMENT 1
 #define LIBGUESTFS_HAVE_PARSE_ENVIRONMENT 1
@@ -2956,6 +3135,18 @@ extern GUESTFS_DLL_PUBLIC int guestfs_rmdir (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_RMMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rmmountpoint (guestfs_h *g, const char *exemptpath);
 
+#define GUESTFS_HAVE_SCRUB_DEVICE 1
+#define LIBGUESTFS_HAVE_SCRUB_DEVICE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_scrub_device (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_SCRUB_FILE 1
+#define LIBGUESTFS_HAVE_SCRUB_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_scrub_file (guestfs_h *g, const char *file);
+
+#define GUESTFS_HAVE_SCRUB_FREESPACE 1
+#define LIBGUESTFS_HAVE_SCRUB_FREESPACE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_scrub_freespace (guestfs_h *g, const char *dir);
+
 #define GUESTFS_HAVE_SET_APPEND 1
 #define LIBGUESTFS_HAVE_SET_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_append (guestfs_h *g, const char *append);
@@ -3005,6 +3196,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_set_e2attrs_argv (guestfs_h *g, const char
 #define GUESTFS_HAVE_SET_E2GENERATION 1
 #define LIBGUESTFS_HAVE_SET_E2GENERATION 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_e2generation (guestfs_h *g, const char *file, int64_t generation);
+
+#define GUESTFS_HAVE_SET_E2LABEL 1
+#define LIBGUESTFS_HAVE_SET_E2LABEL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2label (guestfs_h *g, const char *device, const char *label)
+  GUESTFS_DEPRECATED_REPLACED_BY ("set_label");
+
+#define GUESTFS_HAVE_SET_E2UUID 1
+#define LIBGUESTFS_HAVE_SET_E2UUID 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_e2uuid (guestfs_h *g, const char *device, const char *uuid)
+  GUESTFS_DEPRECATED_REPLACED_BY ("set_uuid");
 
 #define GUESTFS_HAVE_SET_HV 1
 #define LIBGUESTFS_HAVE_SET_HV 1
@@ -3094,6 +3295,34 @@ extern GUESTFS_DLL_PUBLIC int guestfs_setfiles_argv (guestfs_h *g, const char *s
 #define GUESTFS_HAVE_SETXATTR 1
 #define LIBGUESTFS_HAVE_SETXATTR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_setxattr (guestfs_h *g, const char *xattr, const char *val, int vallen, const char *path);
+
+#define GUESTFS_HAVE_SFDISK 1
+#define LIBGUESTFS_HAVE_SFDISK 1
+extern GUESTFS_DLL_PUBLIC int guestfs_sfdisk (guestfs_h *g, const char *device, int cyls, int heads, int sectors, char *const *lines)
+  GUESTFS_DEPRECATED_REPLACED_BY ("part_add");
+
+#define GUESTFS_HAVE_SFDISKM 1
+#define LIBGUESTFS_HAVE_SFDISKM 1
+extern GUESTFS_DLL_PUBLIC int guestfs_sfdiskM (guestfs_h *g, const char *device, char *const *lines)
+  GUESTFS_DEPRECATED_REPLACED_BY ("part_add");
+
+#define GUESTFS_HAVE_SFDISK_N 1
+#define LIBGUESTFS_HAVE_SFDISK_N 1
+extern GUESTFS_DLL_PUBLIC int guestfs_sfdisk_N (guestfs_h *g, const char *device, int partnum, int cyls, int heads, int sectors, const char *line)
+  GUESTFS_DEPRECATED_REPLACED_BY ("part_add");
+
+#define GUESTFS_HAVE_SFDISK_DISK_GEOMETRY 1
+#define LIBGUESTFS_HAVE_SFDISK_DISK_GEOMETRY 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_sfdisk_disk_geometry (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_SFDISK_KERNEL_GEOMETRY 1
+#define LIBGUESTFS_HAVE_SFDISK_KERNEL_GEOMETRY 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_sfdisk_kernel_geometry (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_SFDISK_L 1
+#define LIBGUESTFS_HAVE_SFDISK_L 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_sfdisk_l (guestfs_h *g, const char *device)
+  GUESTFS_DEPRECATED_REPLACED_BY ("part_list");
 
 #define GUESTFS_HAVE_SH 1
 #define LIBGUESTFS_HAVE_SH 1
@@ -3413,6 +3642,11 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_vgs (guestfs_h *g);
 #define LIBGUESTFS_HAVE_VGS_FULL 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_vg_list *guestfs_vgs_full (guestfs_h *g);
 
+#define GUESTFS_HAVE_VGSCAN 1
+#define LIBGUESTFS_HAVE_VGSCAN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_vgscan (guestfs_h *g)
+  GUESTFS_DEPRECATED_REPLACED_BY ("lvm_scan");
+
 #define GUESTFS_HAVE_VGUUID 1
 #define LIBGUESTFS_HAVE_VGUUID 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_vguuid (guestfs_h *g, const char *vgname);
@@ -3446,6 +3680,117 @@ extern GUESTFS_DLL_PUBLIC int guestfs_write (guestfs_h *g, const char *path, con
 #define LIBGUESTFS_HAVE_WRITE_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_write_append (guestfs_h *g, const char *path, const char *content, size_t content_size);
 
+#define GUESTFS_HAVE_XFS_ADMIN 1
+#define LIBGUESTFS_HAVE_XFS_ADMIN 1
+#define GUESTFS_XFS_ADMIN_EXTUNWRITTEN 0
+#define GUESTFS_XFS_ADMIN_EXTUNWRITTEN_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_XFS_ADMIN_IMGFILE 1
+#define GUESTFS_XFS_ADMIN_IMGFILE_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_XFS_ADMIN_V2LOG 2
+#define GUESTFS_XFS_ADMIN_V2LOG_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_XFS_ADMIN_PROJID32BIT 3
+#define GUESTFS_XFS_ADMIN_PROJID32BIT_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_XFS_ADMIN_LAZYCOUNTER 4
+#define GUESTFS_XFS_ADMIN_LAZYCOUNTER_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_XFS_ADMIN_LABEL 5
+#define GUESTFS_XFS_ADMIN_LABEL_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_XFS_ADMIN_UUID 6
+#define GUESTFS_XFS_ADMIN_UUID_BITMASK (UINT64_C(1)<<6)
+struct guestfs_xfs_admin_argv {
+  uint64_t bitmask;
+  int extunwritten;
+  int imgfile;
+  int v2log;
+  int projid32bit;
+  int lazycounter;
+  const char *label;
+  const char *uuid;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_admin (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_admin_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_admin_argv (guestfs_h *g, const char *device, const struct guestfs_xfs_admin_argv *optargs);
+
+#define GUESTFS_HAVE_XFS_GROWFS 1
+#define LIBGUESTFS_HAVE_XFS_GROWFS 1
+#define GUESTFS_XFS_GROWFS_DATASEC 0
+#define GUESTFS_XFS_GROWFS_DATASEC_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_XFS_GROWFS_LOGSEC 1
+#define GUESTFS_XFS_GROWFS_LOGSEC_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_XFS_GROWFS_RTSEC 2
+#define GUESTFS_XFS_GROWFS_RTSEC_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_XFS_GROWFS_DATASIZE 3
+#define GUESTFS_XFS_GROWFS_DATASIZE_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_XFS_GROWFS_LOGSIZE 4
+#define GUESTFS_XFS_GROWFS_LOGSIZE_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_XFS_GROWFS_RTSIZE 5
+#define GUESTFS_XFS_GROWFS_RTSIZE_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_XFS_GROWFS_RTEXTSIZE 6
+#define GUESTFS_XFS_GROWFS_RTEXTSIZE_BITMASK (UINT64_C(1)<<6)
+#define GUESTFS_XFS_GROWFS_MAXPCT 7
+#define GUESTFS_XFS_GROWFS_MAXPCT_BITMASK (UINT64_C(1)<<7)
+struct guestfs_xfs_growfs_argv {
+  uint64_t bitmask;
+  int datasec;
+  int logsec;
+  int rtsec;
+  int64_t datasize;
+  int64_t logsize;
+  int64_t rtsize;
+  int64_t rtextsize;
+  int maxpct;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_growfs (guestfs_h *g, const char *path, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_growfs_va (guestfs_h *g, const char *path, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_growfs_argv (guestfs_h *g, const char *path, const struct guestfs_xfs_growfs_argv *optargs);
+
+#define GUESTFS_HAVE_XFS_INFO 1
+#define LIBGUESTFS_HAVE_XFS_INFO 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_xfsinfo *guestfs_xfs_info (guestfs_h *g, const char *pathordevice)
+  GUESTFS_DEPRECATED_REPLACED_BY ("xfs_info2");
+
+#define GUESTFS_HAVE_XFS_INFO2 1
+#define LIBGUESTFS_HAVE_XFS_INFO2 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_xfs_info2 (guestfs_h *g, const char *pathordevice);
+
+#define GUESTFS_HAVE_XFS_REPAIR 1
+#define LIBGUESTFS_HAVE_XFS_REPAIR 1
+#define GUESTFS_XFS_REPAIR_FORCELOGZERO 0
+#define GUESTFS_XFS_REPAIR_FORCELOGZERO_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_XFS_REPAIR_NOMODIFY 1
+#define GUESTFS_XFS_REPAIR_NOMODIFY_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_XFS_REPAIR_NOPREFETCH 2
+#define GUESTFS_XFS_REPAIR_NOPREFETCH_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_XFS_REPAIR_FORCEGEOMETRY 3
+#define GUESTFS_XFS_REPAIR_FORCEGEOMETRY_BITMASK (UINT64_C(1)<<3)
+#define GUESTFS_XFS_REPAIR_MAXMEM 4
+#define GUESTFS_XFS_REPAIR_MAXMEM_BITMASK (UINT64_C(1)<<4)
+#define GUESTFS_XFS_REPAIR_IHASHSIZE 5
+#define GUESTFS_XFS_REPAIR_IHASHSIZE_BITMASK (UINT64_C(1)<<5)
+#define GUESTFS_XFS_REPAIR_BHASHSIZE 6
+#define GUESTFS_XFS_REPAIR_BHASHSIZE_BITMASK (UINT64_C(1)<<6)
+#define GUESTFS_XFS_REPAIR_AGSTRIDE 7
+#define GUESTFS_XFS_REPAIR_AGSTRIDE_BITMASK (UINT64_C(1)<<7)
+#define GUESTFS_XFS_REPAIR_LOGDEV 8
+#define GUESTFS_XFS_REPAIR_LOGDEV_BITMASK (UINT64_C(1)<<8)
+#define GUESTFS_XFS_REPAIR_RTDEV 9
+#define GUESTFS_XFS_REPAIR_RTDEV_BITMASK (UINT64_C(1)<<9)
+struct guestfs_xfs_repair_argv {
+  uint64_t bitmask;
+  int forcelogzero;
+  int nomodify;
+  int noprefetch;
+  int forcegeometry;
+  int64_t maxmem;
+  int64_t ihashsize;
+  int64_t bhashsize;
+  int64_t agstride;
+  const char *logdev;
+  const char *rtdev;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_argv (guestfs_h *g, const char *device, const struct guestfs_xfs_repair_argv *optargs);
+
 #define GUESTFS_HAVE_ZERO 1
 #define LIBGUESTFS_HAVE_ZERO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zero (guestfs_h *g, const char *device);
@@ -3461,6 +3806,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_zero_free_space (guestfs_h *g, const char 
 #define GUESTFS_HAVE_ZEROFREE 1
 #define LIBGUESTFS_HAVE_ZEROFREE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zerofree (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_ZFILE 1
+#define LIBGUESTFS_HAVE_ZFILE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_zfile (guestfs_h *g, const char *meth, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("file");
 
 #ifdef GUESTFS_PRIVATE
 /* Internal and test-only actions: no stable API. */

@@ -2885,6 +2885,46 @@ guestfs_mkfs_btrfs_va (guestfs_h *g, char *const *devices, va_list args)
 }
 
 int
+guestfs_mksquashfs (guestfs_h *g, const char *path, const char *filename, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, filename);
+  r = guestfs_mksquashfs_va (g, path, filename, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_mksquashfs_va (guestfs_h *g, const char *path, const char *filename, va_list args)
+{
+  struct guestfs_mksquashfs_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MKSQUASHFS_COMPRESS:
+      optargs_s.compress = va_arg (args, const char *);
+      break;
+    case GUESTFS_MKSQUASHFS_EXCLUDES:
+      optargs_s.excludes = va_arg (args, char *const *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mksquashfs", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mksquashfs", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mksquashfs_argv (g, path, filename, &optargs_s);
+}
+
+int
 guestfs_mkswap (guestfs_h *g, const char *device)
 {
   struct guestfs_mkswap_opts_argv optargs_s = { .bitmask = 0 };
@@ -2966,6 +3006,176 @@ guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args)
   }
 
   return guestfs_mktemp_argv (g, tmpl, &optargs_s);
+}
+
+int
+guestfs_ntfs_chmod (guestfs_h *g, const char *device, int mode, const char *path, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, path);
+  r = guestfs_ntfs_chmod_va (g, device, mode, path, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_ntfs_chmod_va (guestfs_h *g, const char *device, int mode, const char *path, va_list args)
+{
+  struct guestfs_ntfs_chmod_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_NTFS_CHMOD_RECURSIVE:
+      optargs_s.recursive = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "ntfs_chmod", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "ntfs_chmod", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_ntfs_chmod_argv (g, device, mode, path, &optargs_s);
+}
+
+int
+guestfs_ntfsclone_out (guestfs_h *g, const char *device, const char *backupfile, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, backupfile);
+  r = guestfs_ntfsclone_out_va (g, device, backupfile, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_ntfsclone_out_va (guestfs_h *g, const char *device, const char *backupfile, va_list args)
+{
+  struct guestfs_ntfsclone_out_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_NTFSCLONE_OUT_METADATAONLY:
+      optargs_s.metadataonly = va_arg (args, int);
+      break;
+    case GUESTFS_NTFSCLONE_OUT_RESCUE:
+      optargs_s.rescue = va_arg (args, int);
+      break;
+    case GUESTFS_NTFSCLONE_OUT_IGNOREFSCHECK:
+      optargs_s.ignorefscheck = va_arg (args, int);
+      break;
+    case GUESTFS_NTFSCLONE_OUT_PRESERVETIMESTAMPS:
+      optargs_s.preservetimestamps = va_arg (args, int);
+      break;
+    case GUESTFS_NTFSCLONE_OUT_FORCE:
+      optargs_s.force = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "ntfsclone_out", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "ntfsclone_out", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_ntfsclone_out_argv (g, device, backupfile, &optargs_s);
+}
+
+int
+guestfs_ntfsfix (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_ntfsfix_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_ntfsfix_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_ntfsfix_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_NTFSFIX_CLEARBADSECTORS:
+      optargs_s.clearbadsectors = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "ntfsfix", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "ntfsfix", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_ntfsfix_argv (g, device, &optargs_s);
+}
+
+int
+guestfs_ntfsresize (guestfs_h *g, const char *device)
+{
+  struct guestfs_ntfsresize_opts_argv optargs_s = { .bitmask = 0 };
+  return guestfs_ntfsresize_opts_argv (g, device, &optargs_s);
+}
+
+int
+guestfs_ntfsresize_opts (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_ntfsresize_opts_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_ntfsresize_opts_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_ntfsresize_opts_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_NTFSRESIZE_OPTS_SIZE:
+      optargs_s.size = va_arg (args, int64_t);
+      break;
+    case GUESTFS_NTFSRESIZE_OPTS_FORCE:
+      optargs_s.force = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "ntfsresize_opts", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "ntfsresize_opts", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_ntfsresize_opts_argv (g, device, &optargs_s);
 }
 
 int
@@ -3306,5 +3516,182 @@ guestfs_umount_opts_va (guestfs_h *g, const char *pathordevice, va_list args)
   }
 
   return guestfs_umount_opts_argv (g, pathordevice, &optargs_s);
+}
+
+int
+guestfs_xfs_admin (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_xfs_admin_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_xfs_admin_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_xfs_admin_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_XFS_ADMIN_EXTUNWRITTEN:
+      optargs_s.extunwritten = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_ADMIN_IMGFILE:
+      optargs_s.imgfile = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_ADMIN_V2LOG:
+      optargs_s.v2log = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_ADMIN_PROJID32BIT:
+      optargs_s.projid32bit = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_ADMIN_LAZYCOUNTER:
+      optargs_s.lazycounter = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_ADMIN_LABEL:
+      optargs_s.label = va_arg (args, const char *);
+      break;
+    case GUESTFS_XFS_ADMIN_UUID:
+      optargs_s.uuid = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "xfs_admin", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "xfs_admin", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_xfs_admin_argv (g, device, &optargs_s);
+}
+
+int
+guestfs_xfs_growfs (guestfs_h *g, const char *path, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, path);
+  r = guestfs_xfs_growfs_va (g, path, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_xfs_growfs_va (guestfs_h *g, const char *path, va_list args)
+{
+  struct guestfs_xfs_growfs_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_XFS_GROWFS_DATASEC:
+      optargs_s.datasec = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_GROWFS_LOGSEC:
+      optargs_s.logsec = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_GROWFS_RTSEC:
+      optargs_s.rtsec = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_GROWFS_DATASIZE:
+      optargs_s.datasize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_GROWFS_LOGSIZE:
+      optargs_s.logsize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_GROWFS_RTSIZE:
+      optargs_s.rtsize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_GROWFS_RTEXTSIZE:
+      optargs_s.rtextsize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_GROWFS_MAXPCT:
+      optargs_s.maxpct = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "xfs_growfs", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "xfs_growfs", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_xfs_growfs_argv (g, path, &optargs_s);
+}
+
+int
+guestfs_xfs_repair (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_xfs_repair_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_xfs_repair_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_xfs_repair_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_XFS_REPAIR_FORCELOGZERO:
+      optargs_s.forcelogzero = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_REPAIR_NOMODIFY:
+      optargs_s.nomodify = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_REPAIR_NOPREFETCH:
+      optargs_s.noprefetch = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_REPAIR_FORCEGEOMETRY:
+      optargs_s.forcegeometry = va_arg (args, int);
+      break;
+    case GUESTFS_XFS_REPAIR_MAXMEM:
+      optargs_s.maxmem = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_REPAIR_IHASHSIZE:
+      optargs_s.ihashsize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_REPAIR_BHASHSIZE:
+      optargs_s.bhashsize = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_REPAIR_AGSTRIDE:
+      optargs_s.agstride = va_arg (args, int64_t);
+      break;
+    case GUESTFS_XFS_REPAIR_LOGDEV:
+      optargs_s.logdev = va_arg (args, const char *);
+      break;
+    case GUESTFS_XFS_REPAIR_RTDEV:
+      optargs_s.rtdev = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "xfs_repair", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "xfs_repair", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_xfs_repair_argv (g, device, &optargs_s);
 }
 

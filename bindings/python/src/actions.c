@@ -3163,6 +3163,38 @@ guestfs_int_py_blockdev_rereadpt (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_blockdev_setbsz (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int blocksize;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_blockdev_setbsz",
+                         &py_g, &device, &blocksize)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_blockdev_setbsz (g, device, blocksize);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_blockdev_setra (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -5685,6 +5717,38 @@ guestfs_int_py_cryptsetup_open (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_dd (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_dd",
+                         &py_g, &src, &dest)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_dd (g, src, dest);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_debug (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6354,6 +6418,37 @@ guestfs_int_py_exists (PyObject *self, PyObject *args)
   }
 
   py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_f2fs_expand (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_f2fs_expand",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_f2fs_expand (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -7240,6 +7335,68 @@ guestfs_int_py_get_e2generation (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_e2label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_get_e2label",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_e2label (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_e2uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_get_e2uuid",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_e2uuid (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -11562,6 +11719,68 @@ guestfs_int_py_is_zero_device (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_isoinfo (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *isofile;
+  struct guestfs_isoinfo *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_isoinfo",
+                         &py_g, &isofile)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_isoinfo (g, isofile);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_isoinfo (r);
+  guestfs_free_isoinfo (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_isoinfo_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_isoinfo *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_isoinfo_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_isoinfo_device (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_isoinfo (r);
+  guestfs_free_isoinfo (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_kill_subprocess (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12534,6 +12753,39 @@ guestfs_int_py_luks_open (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_luks_open (g, device, key, mapname);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_luks_open_ro (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *key;
+  const char *mapname;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osss:guestfs_luks_open_ro",
+                         &py_g, &device, &key, &mapname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_luks_open_ro (g, device, key, mapname);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -13632,6 +13884,206 @@ guestfs_int_py_mke2fs (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mke2fs_J (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fstype;
+  int blocksize;
+  const char *device;
+  const char *journal;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osiss:guestfs_mke2fs_J",
+                         &py_g, &fstype, &blocksize, &device, &journal)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2fs_J (g, fstype, blocksize, device, journal);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mke2fs_JL (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fstype;
+  int blocksize;
+  const char *device;
+  const char *label;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osiss:guestfs_mke2fs_JL",
+                         &py_g, &fstype, &blocksize, &device, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2fs_JL (g, fstype, blocksize, device, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mke2fs_JU (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fstype;
+  int blocksize;
+  const char *device;
+  const char *uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osiss:guestfs_mke2fs_JU",
+                         &py_g, &fstype, &blocksize, &device, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2fs_JU (g, fstype, blocksize, device, uuid);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mke2journal (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int blocksize;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ois:guestfs_mke2journal",
+                         &py_g, &blocksize, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2journal (g, blocksize, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mke2journal_L (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int blocksize;
+  const char *label;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oiss:guestfs_mke2journal_L",
+                         &py_g, &blocksize, &label, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2journal_L (g, blocksize, label, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mke2journal_U (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int blocksize;
+  const char *uuid;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oiss:guestfs_mke2journal_U",
+                         &py_g, &blocksize, &uuid, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mke2journal_U (g, blocksize, uuid, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mkfifo (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -13711,6 +14163,39 @@ guestfs_int_py_mkfs (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_mkfs_opts_argv (g, fstype, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mkfs_b (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *fstype;
+  int blocksize;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osis:guestfs_mkfs_b",
+                         &py_g, &fstype, &blocksize, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkfs_b (g, fstype, blocksize, device);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -13975,6 +14460,52 @@ guestfs_int_py_mknod_c (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mksquashfs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *filename;
+  struct guestfs_mksquashfs_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_compress;
+  PyObject *py_excludes;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOO:guestfs_mksquashfs",
+                         &py_g, &path, &filename, &py_compress, &py_excludes)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_compress != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.compress = PyUnicode_AsUTF8 (py_compress);
+    if (!optargs_s.compress) goto out;
+  }
+  if (py_excludes != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.excludes = guestfs_int_py_get_string_list (py_excludes);
+    if (!optargs_s.excludes) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mksquashfs_argv (g, path, filename, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  if (optargs_s.bitmask & (UINT64_C(1) << 1)) guestfs_int_py_free_string_list ((char **) optargs_s.excludes);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mkswap (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -14003,6 +14534,70 @@ guestfs_int_py_mkswap (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_mkswap_opts_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mkswap_L (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *label;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_mkswap_L",
+                         &py_g, &label, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkswap_L (g, label, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mkswap_U (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *uuid;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_mkswap_U",
+                         &py_g, &uuid, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mkswap_U (g, uuid, device);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -14458,6 +15053,319 @@ guestfs_int_py_nr_devices (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfs_3g_probe (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int rw;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ois:guestfs_ntfs_3g_probe",
+                         &py_g, &rw, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfs_3g_probe (g, rw, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfs_chmod (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int mode;
+  const char *path;
+  struct guestfs_ntfs_chmod_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_recursive;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsisO:guestfs_ntfs_chmod",
+                         &py_g, &device, &mode, &path, &py_recursive)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_recursive != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.recursive = (int) PyLong_AsLong (py_recursive);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfs_chmod_argv (g, device, mode, path, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfscat_i (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long inode;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsLs:guestfs_ntfscat_i",
+                         &py_g, &device, &inode, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfscat_i (g, device, (int64_t) inode, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfsclone_in (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *backupfile;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_ntfsclone_in",
+                         &py_g, &backupfile, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfsclone_in (g, backupfile, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfsclone_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *backupfile;
+  struct guestfs_ntfsclone_out_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_metadataonly;
+  PyObject *py_rescue;
+  PyObject *py_ignorefscheck;
+  PyObject *py_preservetimestamps;
+  PyObject *py_force;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOOOOO:guestfs_ntfsclone_out",
+                         &py_g, &device, &backupfile, &py_metadataonly, &py_rescue, &py_ignorefscheck, &py_preservetimestamps, &py_force)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_metadataonly != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.metadataonly = (int) PyLong_AsLong (py_metadataonly);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_rescue != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.rescue = (int) PyLong_AsLong (py_rescue);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_ignorefscheck != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.ignorefscheck = (int) PyLong_AsLong (py_ignorefscheck);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_preservetimestamps != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.preservetimestamps = (int) PyLong_AsLong (py_preservetimestamps);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_force != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.force = (int) PyLong_AsLong (py_force);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfsclone_out_argv (g, device, backupfile, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfsfix (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_ntfsfix_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_clearbadsectors;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_ntfsfix",
+                         &py_g, &device, &py_clearbadsectors)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_clearbadsectors != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.clearbadsectors = (int) PyLong_AsLong (py_clearbadsectors);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfsfix_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfsresize (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_ntfsresize_opts_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_size;
+  PyObject *py_force;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOO:guestfs_ntfsresize",
+                         &py_g, &device, &py_size, &py_force)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_size != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.size = PyLong_AsLongLong (py_size);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_force != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.force = (int) PyLong_AsLong (py_force);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfsresize_opts_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ntfsresize_size (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_ntfsresize_size",
+                         &py_g, &device, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ntfsresize_size (g, device, (int64_t) size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -16375,6 +17283,99 @@ guestfs_int_py_rmmountpoint (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_scrub_device (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_scrub_device",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_scrub_device (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_scrub_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *file;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_scrub_file",
+                         &py_g, &file)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_scrub_file (g, file);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_scrub_freespace (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *dir;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_scrub_freespace",
+                         &py_g, &dir)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_scrub_freespace (g, dir);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_set_append (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -16683,6 +17684,70 @@ guestfs_int_py_set_e2generation (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_set_e2generation (g, file, (int64_t) generation);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_e2label (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *label;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_set_e2label",
+                         &py_g, &device, &label)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_e2label (g, device, label);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_e2uuid (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_set_e2uuid",
+                         &py_g, &device, &uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_e2uuid (g, device, uuid);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -17305,6 +18370,210 @@ guestfs_int_py_setxattr (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdisk (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int cyls;
+  int heads;
+  int sectors;
+  PyObject *py_lines;
+  char **lines = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsiiiO:guestfs_sfdisk",
+                         &py_g, &device, &cyls, &heads, &sectors, &py_lines)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  lines = guestfs_int_py_get_string_list (py_lines);
+  if (!lines) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdisk (g, device, cyls, heads, sectors, lines);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (lines);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdiskM (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  PyObject *py_lines;
+  char **lines = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_sfdiskM",
+                         &py_g, &device, &py_lines)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  lines = guestfs_int_py_get_string_list (py_lines);
+  if (!lines) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdiskM (g, device, lines);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (lines);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdisk_N (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  int partnum;
+  int cyls;
+  int heads;
+  int sectors;
+  const char *line;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osiiiis:guestfs_sfdisk_N",
+                         &py_g, &device, &partnum, &cyls, &heads, &sectors, &line)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdisk_N (g, device, partnum, cyls, heads, sectors, line);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdisk_disk_geometry (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_sfdisk_disk_geometry",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdisk_disk_geometry (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdisk_kernel_geometry (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_sfdisk_kernel_geometry",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdisk_kernel_geometry (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_sfdisk_l (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_sfdisk_l",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_sfdisk_l (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
 
  out:
   (void) self;
@@ -19176,6 +20445,36 @@ guestfs_int_py_vgs_full (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_vgscan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_vgscan",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_vgscan (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_vguuid (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -19424,6 +20723,313 @@ guestfs_int_py_write_append (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_xfs_admin (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_xfs_admin_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_extunwritten;
+  PyObject *py_imgfile;
+  PyObject *py_v2log;
+  PyObject *py_projid32bit;
+  PyObject *py_lazycounter;
+  PyObject *py_label;
+  PyObject *py_uuid;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOOO:guestfs_xfs_admin",
+                         &py_g, &device, &py_extunwritten, &py_imgfile, &py_v2log, &py_projid32bit, &py_lazycounter, &py_label, &py_uuid)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_extunwritten != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.extunwritten = (int) PyLong_AsLong (py_extunwritten);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_imgfile != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.imgfile = (int) PyLong_AsLong (py_imgfile);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_v2log != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.v2log = (int) PyLong_AsLong (py_v2log);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_projid32bit != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.projid32bit = (int) PyLong_AsLong (py_projid32bit);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_lazycounter != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.lazycounter = (int) PyLong_AsLong (py_lazycounter);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_label != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.label = PyUnicode_AsUTF8 (py_label);
+    if (!optargs_s.label) goto out;
+  }
+  if (py_uuid != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.uuid = PyUnicode_AsUTF8 (py_uuid);
+    if (!optargs_s.uuid) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_xfs_admin_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_xfs_growfs (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_xfs_growfs_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_datasec;
+  PyObject *py_logsec;
+  PyObject *py_rtsec;
+  PyObject *py_datasize;
+  PyObject *py_logsize;
+  PyObject *py_rtsize;
+  PyObject *py_rtextsize;
+  PyObject *py_maxpct;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOOOO:guestfs_xfs_growfs",
+                         &py_g, &path, &py_datasec, &py_logsec, &py_rtsec, &py_datasize, &py_logsize, &py_rtsize, &py_rtextsize, &py_maxpct)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_datasec != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.datasec = (int) PyLong_AsLong (py_datasec);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_logsec != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.logsec = (int) PyLong_AsLong (py_logsec);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_rtsec != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.rtsec = (int) PyLong_AsLong (py_rtsec);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_datasize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.datasize = PyLong_AsLongLong (py_datasize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_logsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.logsize = PyLong_AsLongLong (py_logsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_rtsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.rtsize = PyLong_AsLongLong (py_rtsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_rtextsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.rtextsize = PyLong_AsLongLong (py_rtextsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_maxpct != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 7;
+    optargs_s.maxpct = (int) PyLong_AsLong (py_maxpct);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_xfs_growfs_argv (g, path, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_xfs_info (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pathordevice;
+  struct guestfs_xfsinfo *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_xfs_info",
+                         &py_g, &pathordevice)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_xfs_info (g, pathordevice);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_xfsinfo (r);
+  guestfs_free_xfsinfo (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_xfs_info2 (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pathordevice;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_xfs_info2",
+                         &py_g, &pathordevice)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_xfs_info2 (g, pathordevice);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_xfs_repair (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_xfs_repair_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_forcelogzero;
+  PyObject *py_nomodify;
+  PyObject *py_noprefetch;
+  PyObject *py_forcegeometry;
+  PyObject *py_maxmem;
+  PyObject *py_ihashsize;
+  PyObject *py_bhashsize;
+  PyObject *py_agstride;
+  PyObject *py_logdev;
+  PyObject *py_rtdev;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOOOOOOOO:guestfs_xfs_repair",
+                         &py_g, &device, &py_forcelogzero, &py_nomodify, &py_noprefetch, &py_forcegeometry, &py_maxmem, &py_ihashsize, &py_bhashsize, &py_agstride, &py_logdev, &py_rtdev)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_forcelogzero != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.forcelogzero = (int) PyLong_AsLong (py_forcelogzero);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_nomodify != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.nomodify = (int) PyLong_AsLong (py_nomodify);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_noprefetch != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.noprefetch = (int) PyLong_AsLong (py_noprefetch);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_forcegeometry != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.forcegeometry = (int) PyLong_AsLong (py_forcegeometry);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_maxmem != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 4;
+    optargs_s.maxmem = PyLong_AsLongLong (py_maxmem);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_ihashsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 5;
+    optargs_s.ihashsize = PyLong_AsLongLong (py_ihashsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_bhashsize != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 6;
+    optargs_s.bhashsize = PyLong_AsLongLong (py_bhashsize);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_agstride != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 7;
+    optargs_s.agstride = PyLong_AsLongLong (py_agstride);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_logdev != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 8;
+    optargs_s.logdev = PyUnicode_AsUTF8 (py_logdev);
+    if (!optargs_s.logdev) goto out;
+  }
+  if (py_rtdev != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 9;
+    optargs_s.rtdev = PyUnicode_AsUTF8 (py_rtdev);
+    if (!optargs_s.rtdev) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_xfs_repair_argv (g, device, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_zero (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -19547,6 +21153,38 @@ guestfs_int_py_zerofree (PyObject *self, PyObject *args)
   return py_r;
 }
 
+PyObject *
+guestfs_int_py_zfile (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *meth;
+  const char *path;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zfile",
+                         &py_g, &meth, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zfile (g, meth, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
 PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "create", guestfs_int_py_create, METH_VARARGS, NULL },
   { (char *) "close", guestfs_int_py_close, METH_VARARGS, NULL },
@@ -19593,6 +21231,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "blockdev_getss", guestfs_int_py_blockdev_getss, METH_VARARGS, NULL },
   { (char *) "blockdev_getsz", guestfs_int_py_blockdev_getsz, METH_VARARGS, NULL },
   { (char *) "blockdev_rereadpt", guestfs_int_py_blockdev_rereadpt, METH_VARARGS, NULL },
+  { (char *) "blockdev_setbsz", guestfs_int_py_blockdev_setbsz, METH_VARARGS, NULL },
   { (char *) "blockdev_setra", guestfs_int_py_blockdev_setra, METH_VARARGS, NULL },
   { (char *) "blockdev_setro", guestfs_int_py_blockdev_setro, METH_VARARGS, NULL },
   { (char *) "blockdev_setrw", guestfs_int_py_blockdev_setrw, METH_VARARGS, NULL },
@@ -19664,6 +21303,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "cpio_out", guestfs_int_py_cpio_out, METH_VARARGS, NULL },
   { (char *) "cryptsetup_close", guestfs_int_py_cryptsetup_close, METH_VARARGS, NULL },
   { (char *) "cryptsetup_open", guestfs_int_py_cryptsetup_open, METH_VARARGS, NULL },
+  { (char *) "dd", guestfs_int_py_dd, METH_VARARGS, NULL },
   { (char *) "debug", guestfs_int_py_debug, METH_VARARGS, NULL },
   { (char *) "debug_drives", guestfs_int_py_debug_drives, METH_VARARGS, NULL },
   { (char *) "device_index", guestfs_int_py_device_index, METH_VARARGS, NULL },
@@ -19684,6 +21324,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "echo_daemon", guestfs_int_py_echo_daemon, METH_VARARGS, NULL },
   { (char *) "equal", guestfs_int_py_equal, METH_VARARGS, NULL },
   { (char *) "exists", guestfs_int_py_exists, METH_VARARGS, NULL },
+  { (char *) "f2fs_expand", guestfs_int_py_f2fs_expand, METH_VARARGS, NULL },
   { (char *) "fallocate", guestfs_int_py_fallocate, METH_VARARGS, NULL },
   { (char *) "fallocate64", guestfs_int_py_fallocate64, METH_VARARGS, NULL },
   { (char *) "feature_available", guestfs_int_py_feature_available, METH_VARARGS, NULL },
@@ -19712,6 +21353,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "get_direct", guestfs_int_py_get_direct, METH_VARARGS, NULL },
   { (char *) "get_e2attrs", guestfs_int_py_get_e2attrs, METH_VARARGS, NULL },
   { (char *) "get_e2generation", guestfs_int_py_get_e2generation, METH_VARARGS, NULL },
+  { (char *) "get_e2label", guestfs_int_py_get_e2label, METH_VARARGS, NULL },
+  { (char *) "get_e2uuid", guestfs_int_py_get_e2uuid, METH_VARARGS, NULL },
   { (char *) "get_hv", guestfs_int_py_get_hv, METH_VARARGS, NULL },
   { (char *) "get_identifier", guestfs_int_py_get_identifier, METH_VARARGS, NULL },
   { (char *) "get_memsize", guestfs_int_py_get_memsize, METH_VARARGS, NULL },
@@ -19836,6 +21479,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "is_whole_device", guestfs_int_py_is_whole_device, METH_VARARGS, NULL },
   { (char *) "is_zero", guestfs_int_py_is_zero, METH_VARARGS, NULL },
   { (char *) "is_zero_device", guestfs_int_py_is_zero_device, METH_VARARGS, NULL },
+  { (char *) "isoinfo", guestfs_int_py_isoinfo, METH_VARARGS, NULL },
+  { (char *) "isoinfo_device", guestfs_int_py_isoinfo_device, METH_VARARGS, NULL },
   { (char *) "kill_subprocess", guestfs_int_py_kill_subprocess, METH_VARARGS, NULL },
   { (char *) "launch", guestfs_int_py_launch, METH_VARARGS, NULL },
   { (char *) "lchown", guestfs_int_py_lchown, METH_VARARGS, NULL },
@@ -19867,6 +21512,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "luks_format_cipher", guestfs_int_py_luks_format_cipher, METH_VARARGS, NULL },
   { (char *) "luks_kill_slot", guestfs_int_py_luks_kill_slot, METH_VARARGS, NULL },
   { (char *) "luks_open", guestfs_int_py_luks_open, METH_VARARGS, NULL },
+  { (char *) "luks_open_ro", guestfs_int_py_luks_open_ro, METH_VARARGS, NULL },
   { (char *) "luks_uuid", guestfs_int_py_luks_uuid, METH_VARARGS, NULL },
   { (char *) "lvcreate", guestfs_int_py_lvcreate, METH_VARARGS, NULL },
   { (char *) "lvcreate_free", guestfs_int_py_lvcreate_free, METH_VARARGS, NULL },
@@ -19893,15 +21539,25 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mkdir_p", guestfs_int_py_mkdir_p, METH_VARARGS, NULL },
   { (char *) "mkdtemp", guestfs_int_py_mkdtemp, METH_VARARGS, NULL },
   { (char *) "mke2fs", guestfs_int_py_mke2fs, METH_VARARGS, NULL },
+  { (char *) "mke2fs_J", guestfs_int_py_mke2fs_J, METH_VARARGS, NULL },
+  { (char *) "mke2fs_JL", guestfs_int_py_mke2fs_JL, METH_VARARGS, NULL },
+  { (char *) "mke2fs_JU", guestfs_int_py_mke2fs_JU, METH_VARARGS, NULL },
+  { (char *) "mke2journal", guestfs_int_py_mke2journal, METH_VARARGS, NULL },
+  { (char *) "mke2journal_L", guestfs_int_py_mke2journal_L, METH_VARARGS, NULL },
+  { (char *) "mke2journal_U", guestfs_int_py_mke2journal_U, METH_VARARGS, NULL },
   { (char *) "mkfifo", guestfs_int_py_mkfifo, METH_VARARGS, NULL },
   { (char *) "mkfs", guestfs_int_py_mkfs, METH_VARARGS, NULL },
+  { (char *) "mkfs_b", guestfs_int_py_mkfs_b, METH_VARARGS, NULL },
   { (char *) "mkfs_btrfs", guestfs_int_py_mkfs_btrfs, METH_VARARGS, NULL },
   { (char *) "mklost_and_found", guestfs_int_py_mklost_and_found, METH_VARARGS, NULL },
   { (char *) "mkmountpoint", guestfs_int_py_mkmountpoint, METH_VARARGS, NULL },
   { (char *) "mknod", guestfs_int_py_mknod, METH_VARARGS, NULL },
   { (char *) "mknod_b", guestfs_int_py_mknod_b, METH_VARARGS, NULL },
   { (char *) "mknod_c", guestfs_int_py_mknod_c, METH_VARARGS, NULL },
+  { (char *) "mksquashfs", guestfs_int_py_mksquashfs, METH_VARARGS, NULL },
   { (char *) "mkswap", guestfs_int_py_mkswap, METH_VARARGS, NULL },
+  { (char *) "mkswap_L", guestfs_int_py_mkswap_L, METH_VARARGS, NULL },
+  { (char *) "mkswap_U", guestfs_int_py_mkswap_U, METH_VARARGS, NULL },
   { (char *) "mkswap_file", guestfs_int_py_mkswap_file, METH_VARARGS, NULL },
   { (char *) "mktemp", guestfs_int_py_mktemp, METH_VARARGS, NULL },
   { (char *) "modprobe", guestfs_int_py_modprobe, METH_VARARGS, NULL },
@@ -19916,6 +21572,14 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mounts", guestfs_int_py_mounts, METH_VARARGS, NULL },
   { (char *) "mv", guestfs_int_py_mv, METH_VARARGS, NULL },
   { (char *) "nr_devices", guestfs_int_py_nr_devices, METH_VARARGS, NULL },
+  { (char *) "ntfs_3g_probe", guestfs_int_py_ntfs_3g_probe, METH_VARARGS, NULL },
+  { (char *) "ntfs_chmod", guestfs_int_py_ntfs_chmod, METH_VARARGS, NULL },
+  { (char *) "ntfscat_i", guestfs_int_py_ntfscat_i, METH_VARARGS, NULL },
+  { (char *) "ntfsclone_in", guestfs_int_py_ntfsclone_in, METH_VARARGS, NULL },
+  { (char *) "ntfsclone_out", guestfs_int_py_ntfsclone_out, METH_VARARGS, NULL },
+  { (char *) "ntfsfix", guestfs_int_py_ntfsfix, METH_VARARGS, NULL },
+  { (char *) "ntfsresize", guestfs_int_py_ntfsresize, METH_VARARGS, NULL },
+  { (char *) "ntfsresize_size", guestfs_int_py_ntfsresize_size, METH_VARARGS, NULL },
   { (char *) "parse_environment", guestfs_int_py_parse_environment, METH_VARARGS, NULL },
   { (char *) "parse_environment_list", guestfs_int_py_parse_environment_list, METH_VARARGS, NULL },
   { (char *) "part_add", guestfs_int_py_part_add, METH_VARARGS, NULL },
@@ -19976,6 +21640,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "rm_rf", guestfs_int_py_rm_rf, METH_VARARGS, NULL },
   { (char *) "rmdir", guestfs_int_py_rmdir, METH_VARARGS, NULL },
   { (char *) "rmmountpoint", guestfs_int_py_rmmountpoint, METH_VARARGS, NULL },
+  { (char *) "scrub_device", guestfs_int_py_scrub_device, METH_VARARGS, NULL },
+  { (char *) "scrub_file", guestfs_int_py_scrub_file, METH_VARARGS, NULL },
+  { (char *) "scrub_freespace", guestfs_int_py_scrub_freespace, METH_VARARGS, NULL },
   { (char *) "set_append", guestfs_int_py_set_append, METH_VARARGS, NULL },
   { (char *) "set_attach_method", guestfs_int_py_set_attach_method, METH_VARARGS, NULL },
   { (char *) "set_autosync", guestfs_int_py_set_autosync, METH_VARARGS, NULL },
@@ -19986,6 +21653,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_direct", guestfs_int_py_set_direct, METH_VARARGS, NULL },
   { (char *) "set_e2attrs", guestfs_int_py_set_e2attrs, METH_VARARGS, NULL },
   { (char *) "set_e2generation", guestfs_int_py_set_e2generation, METH_VARARGS, NULL },
+  { (char *) "set_e2label", guestfs_int_py_set_e2label, METH_VARARGS, NULL },
+  { (char *) "set_e2uuid", guestfs_int_py_set_e2uuid, METH_VARARGS, NULL },
   { (char *) "set_hv", guestfs_int_py_set_hv, METH_VARARGS, NULL },
   { (char *) "set_identifier", guestfs_int_py_set_identifier, METH_VARARGS, NULL },
   { (char *) "set_label", guestfs_int_py_set_label, METH_VARARGS, NULL },
@@ -20005,6 +21674,12 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_verbose", guestfs_int_py_set_verbose, METH_VARARGS, NULL },
   { (char *) "setfiles", guestfs_int_py_setfiles, METH_VARARGS, NULL },
   { (char *) "setxattr", guestfs_int_py_setxattr, METH_VARARGS, NULL },
+  { (char *) "sfdisk", guestfs_int_py_sfdisk, METH_VARARGS, NULL },
+  { (char *) "sfdiskM", guestfs_int_py_sfdiskM, METH_VARARGS, NULL },
+  { (char *) "sfdisk_N", guestfs_int_py_sfdisk_N, METH_VARARGS, NULL },
+  { (char *) "sfdisk_disk_geometry", guestfs_int_py_sfdisk_disk_geometry, METH_VARARGS, NULL },
+  { (char *) "sfdisk_kernel_geometry", guestfs_int_py_sfdisk_kernel_geometry, METH_VARARGS, NULL },
+  { (char *) "sfdisk_l", guestfs_int_py_sfdisk_l, METH_VARARGS, NULL },
   { (char *) "sh", guestfs_int_py_sh, METH_VARARGS, NULL },
   { (char *) "sh_lines", guestfs_int_py_sh_lines, METH_VARARGS, NULL },
   { (char *) "sh_out", guestfs_int_py_sh_out, METH_VARARGS, NULL },
@@ -20060,6 +21735,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "vgrename", guestfs_int_py_vgrename, METH_VARARGS, NULL },
   { (char *) "vgs", guestfs_int_py_vgs, METH_VARARGS, NULL },
   { (char *) "vgs_full", guestfs_int_py_vgs_full, METH_VARARGS, NULL },
+  { (char *) "vgscan", guestfs_int_py_vgscan, METH_VARARGS, NULL },
   { (char *) "vguuid", guestfs_int_py_vguuid, METH_VARARGS, NULL },
   { (char *) "wait_ready", guestfs_int_py_wait_ready, METH_VARARGS, NULL },
   { (char *) "wc_c", guestfs_int_py_wc_c, METH_VARARGS, NULL },
@@ -20068,9 +21744,15 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "wipefs", guestfs_int_py_wipefs, METH_VARARGS, NULL },
   { (char *) "write", guestfs_int_py_write, METH_VARARGS, NULL },
   { (char *) "write_append", guestfs_int_py_write_append, METH_VARARGS, NULL },
+  { (char *) "xfs_admin", guestfs_int_py_xfs_admin, METH_VARARGS, NULL },
+  { (char *) "xfs_growfs", guestfs_int_py_xfs_growfs, METH_VARARGS, NULL },
+  { (char *) "xfs_info", guestfs_int_py_xfs_info, METH_VARARGS, NULL },
+  { (char *) "xfs_info2", guestfs_int_py_xfs_info2, METH_VARARGS, NULL },
+  { (char *) "xfs_repair", guestfs_int_py_xfs_repair, METH_VARARGS, NULL },
   { (char *) "zero", guestfs_int_py_zero, METH_VARARGS, NULL },
   { (char *) "zero_device", guestfs_int_py_zero_device, METH_VARARGS, NULL },
   { (char *) "zero_free_space", guestfs_int_py_zero_free_space, METH_VARARGS, NULL },
   { (char *) "zerofree", guestfs_int_py_zerofree, METH_VARARGS, NULL },
+  { (char *) "zfile", guestfs_int_py_zfile, METH_VARARGS, NULL },
   { NULL, NULL, 0, NULL }
 };
