@@ -57,8 +57,13 @@ let package = Package(
         .systemLibrary(name: "CAugeas", path: "daemon/CAugeas", pkgConfig: "augeas", providers: [.apt(["libaugeas-dev"])]),
         // <sys/xattr.h> and <sys/sysmacros.h> (header-only) for xattrs and mknod.
         .systemLibrary(name: "CXattr", path: "daemon/CXattr"),
-        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm", "CAugeas", "CXattr"], path: "daemon",
-                exclude: ["Main", "CSys", "CHivex", "CRpm", "CAugeas", "CXattr"], sources: ["Core", "Generated"]),
+        // libsystemd's sd-journal for the journal_* actions.
+        .systemLibrary(name: "CSystemd", path: "daemon/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The Sleuth Kit's headers (libtsk-dev); the library itself is dlopened.
+        .systemLibrary(name: "CTsk", path: "daemon/CTsk", providers: [.apt(["libtsk-dev"])]),
+        .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm", "CAugeas", "CXattr",
+                                                          "CSystemd", "CTsk"], path: "daemon",
+                exclude: ["Main", "CSys", "CHivex", "CRpm", "CAugeas", "CXattr", "CSystemd", "CTsk"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

@@ -11,7 +11,7 @@ log() { printf '\n==> %s\n' "$*"; }
 
 install_packages() {
     local pkgs=(make gcc pkg-config perl qemu-system-x86 qemu-utils supermin linux-image-amd64
-                libaugeas-dev libhivex-dev librpm-dev python3 python3-yaml
+                libaugeas-dev libhivex-dev librpm-dev libsystemd-dev libtsk-dev python3 python3-yaml
                 libvirt-dev libvirt0 libxml2-dev)
     # Everything the appliance is made of must be installed on the host (supermin copies it).
     mapfile -t -O "${#pkgs[@]}" pkgs < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' appliance/packages.txt | grep -v '^$')
@@ -20,6 +20,8 @@ install_packages() {
         pkgs+=(libguestfs-tools python3-guestfs)
         # rpm(8) makes the RPM database of the phony Fedora guest.
         pkgs+=(rpm)
+        # systemd-journal-remote writes the journal file the journal tests read.
+        pkgs+=(systemd-journal-remote)
     fi
     local missing=()
     for p in "${pkgs[@]}"; do

@@ -292,29 +292,11 @@ enum Builtins {
             throw FishError("copy-in: target '\(remote)' is not a directory")
         }
         for local in locals {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: local, isDirectory: &isDir) else {
+            guard FileManager.default.fileExists(atPath: local) else {
                 throw FishError("copy-in: \(local): No such file or directory")
             }
-            var path = local
-            while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-            let parent = (path as NSString).deletingLastPathComponent
-            let name = (path as NSString).lastPathComponent
-            let tar = Process()
-            tar.executableURL = URL(fileURLWithPath: "/bin/sh")
-            tar.arguments = ["-c", "exec tar -C \"$1\" -cf - -- \"$2\"", "tar", parent.isEmpty ? "." : parent, name]
-            let pipe = Pipe()
-            tar.standardOutput = pipe
-            try tar.run()
-            let readFd = pipe.fileHandleForReading.fileDescriptor
-            var callError: Error?
-            do {
-                try sh.call("tar_in", [.string("/dev/fd/\(readFd)"), .string(remote)])
-            } catch { callError = error }
-            try? pipe.fileHandleForReading.close()
-            tar.waitUntilExit()
-            if let callError { throw callError }
-            if tar.terminationStatus != 0 { throw FishError("copy-in: tar command failed") }
+            // The library's copy_in runs the local tar and streams it with tar_in.
+            try sh.call("copy_in", [.string(local), .string(remote)])
         }
     }
 
@@ -324,34 +306,12 @@ enum Builtins {
             throw FishError("copy-out: target '\(local)' is not a directory")
         }
         for remote in remotes {
-            if sh.bool(try sh.call("is_file", [.string(remote)])) {
-                let name = (remote as NSString).lastPathComponent
-                try sh.call("download", [.string(remote), .string("\(local)/\(name)")])
-            } else if sh.bool(try sh.call("is_dir", [.string(remote)])) {
-                var name = (remote as NSString).lastPathComponent
-                if name == "/" || name.isEmpty { name = "" }
-                let dest = name.isEmpty ? local : "\(local)/\(name)"
-                if !name.isEmpty {
-                    try? FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: false)
-                }
-                let tar = Process()
-                tar.executableURL = URL(fileURLWithPath: "/bin/sh")
-                tar.arguments = ["-c", "exec tar -C \"$1\" -xf -", "tar", dest]
-                let pipe = Pipe()
-                tar.standardInput = pipe
-                try tar.run()
-                let writeFd = pipe.fileHandleForWriting.fileDescriptor
-                var callError: Error?
-                do {
-                    try sh.call("tar_out", [.string(remote), .string("/dev/fd/\(writeFd)")])
-                } catch { callError = error }
-                try? pipe.fileHandleForWriting.close()
-                tar.waitUntilExit()
-                if let callError { throw callError }
-                if tar.terminationStatus != 0 { throw FishError("copy-out: tar command failed") }
-            } else {
+            let isFile = sh.bool(try sh.call("is_file", [.string(remote)]))
+            guard try isFile || sh.bool(sh.call("is_dir", [.string(remote)])) else {
                 throw FishError("copy-out: '\(remote)' is not a file or directory")
             }
+            // The library's copy_out downloads a file, or unpacks tar_out's stream locally.
+            try sh.call("copy_out", [.string(remote), .string(local)])
         }
     }
 

@@ -18,8 +18,8 @@ extension Handlers {
         "acl": ["getfacl", "setfacl"], "augeas": [], "blkdiscard": ["blkdiscard"],
         "blkdiscardzeroes": ["blkdiscard"], "btrfs": ["btrfs", "mkfs.btrfs", "btrfstune"], "clevisluks": ["clevis-luks-unlock"],
         "extlinux": ["extlinux"], "f2fs": ["resize.f2fs"], "fstrim": ["fstrim"], "gdisk": ["sgdisk"],
-        "grub": ["grub-install"], "hivex": [], "inotify": [], "journal": ["journalctl"],
-        "ldm": ["ldmtool"], "libtsk": ["fls"], "libyara": ["yara"], "linuxcaps": ["getcap", "setcap"],
+        "grub": ["grub-install"], "hivex": [], "inotify": [], "journal": [],
+        "ldm": ["ldmtool"], "libtsk": [], "libyara": ["yara"], "linuxcaps": ["getcap", "setcap"],
         "linuxfsuuid": ["mkswap", "tune2fs"], "linuxmodules": ["modprobe"], "linuxxattrs": [],
         "luks": ["cryptsetup"], "lvm2": ["lvm"], "mdadm": ["mdadm"], "mknod": [], "ntfs3g": ["ntfs-3g"],
         "ntfsprogs": ["ntfsresize"], "realpath": [], "rsync": ["rsync"], "scrub": ["scrub"],
@@ -34,6 +34,8 @@ extension Handlers {
             throw DaemonError(ENOENT, "\(group): unknown optional group")
         }
         if group == "selinux" { return Sys.exists("/sys/fs/selinux") ? 0 : 1 }
+        // libtsk is loaded on demand (SleuthKit.swift), not linked.
+        if group == "libtsk" { return TSKLibrary.shared != nil ? 0 : 1 }
         return progs.allSatisfy(Command.exists) ? 0 : 1
     }
 }

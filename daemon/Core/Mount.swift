@@ -48,6 +48,8 @@ func sysrootMounts(_ sysroot: Sysroot) -> [MountEntry] {
 
 /// Unmounts everything under the sysroot, deepest/most recent first.
 func unmountAll(_ sysroot: Sysroot) throws {
+    // An open journal holds its files open and would keep the mount busy.
+    Handlers.closeJournal()
     var mounts = sysrootMounts(sysroot)
     var failures: [String] = []
     // Busy is often only for a moment (a btrfs scrub just started in the

@@ -1772,6 +1772,43 @@ guestfs_disk_create_va (guestfs_h *g, const char *filename, const char *format, 
 }
 
 int
+guestfs_download_blocks (guestfs_h *g, const char *device, int64_t start, int64_t stop, const char *filename, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, filename);
+  r = guestfs_download_blocks_va (g, device, start, stop, filename, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_download_blocks_va (guestfs_h *g, const char *device, int64_t start, int64_t stop, const char *filename, va_list args)
+{
+  struct guestfs_download_blocks_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_DOWNLOAD_BLOCKS_UNALLOCATED:
+      optargs_s.unallocated = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "download_blocks", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "download_blocks", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_download_blocks_argv (g, device, start, stop, filename, &optargs_s);
+}
+
+int
 guestfs_e2fsck (guestfs_h *g, const char *device, ...)
 {
   va_list optargs;
