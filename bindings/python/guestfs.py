@@ -1314,6 +1314,47 @@ class GuestFS(object):
         r = libguestfsmod.copy_file_to_file(self._o, src, dest, srcoffset, destoffset, size, sparse, append)
         return r
 
+    def copy_in(self, localpath, remotedir):
+        """Copies the local file or directory localpath into the existing guest
+        directory remotedir, keeping its last name: copy_in("/home/me/site",
+        "/srv") creates /srv/site. Directories are copied with all their
+        contents; permissions, ownership and symbolic links come along. It runs
+        the local tar(1) and streams the archive with tar_in, so the local
+        tar program is needed. Fails if localpath does not exist or
+        remotedir is not a directory.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_in(self._o, localpath, remotedir)
+        return r
+
+    def copy_out(self, remotepath, localdir):
+        """Copies the guest file or directory remotepath into the existing local
+        directory localdir, keeping its last name. A regular file is
+        downloaded; a directory is streamed with tar_out and unpacked by the
+        local tar(1) into a directory of the same name under localdir, with
+        all its contents. Fails if remotepath is neither a file nor a
+        directory, or localdir is not a local directory.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.copy_out(self._o, remotepath, localdir)
+        return r
+
+    def copy_size(self, src, dest, size):
+        """Deprecated: use copy_device_to_device, copy_device_to_file,
+        copy_file_to_device or copy_file_to_file with their size option.
+        Copies the first size bytes of src to the start of dest; each may
+        be a device or a guest file (a missing destination file is created, an
+        existing one is overwritten in place but not shortened). Fails if the
+        source holds fewer than size bytes. Long copies send progress
+        notifications.
+        
+        This call is deprecated; use GuestFS.copy_device_to_device instead.
+        """
+        warnings.warn("use GuestFS.copy_device_to_device instead of GuestFS.copy_size", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.copy_size(self._o, src, dest, size)
+        return r
+
     def cp(self, src, dest):
         """Copies the file src to dest, both paths inside the guest. If dest is
         an existing directory the copy is placed inside it under the same name;
@@ -1549,6 +1590,32 @@ class GuestFS(object):
         r = libguestfsmod.download(self._o, remotefilename, filename)
         return r
 
+    def download_blocks(self, device, start, stop, filename, unallocated=None):
+        """Downloads the data units (blocks) numbered start up to and including
+        stop of the filesystem on device to the local file filename,
+        reading them from the device with The Sleuth Kit's blkls. Block numbers
+        count in the filesystem's own block size. By default every block of the
+        range is written out; with unallocated set only the blocks that no file
+        uses are, which is where the data of deleted files may still be found.
+        Fails if start is negative or stop is not greater than start.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.download_blocks(self._o, device, start, stop, filename, unallocated)
+        return r
+
+    def download_inode(self, device, inode, filename):
+        """Downloads the contents of the file with inode number inode on the
+        filesystem in device to the local file filename, reading the blocks
+        straight from the device with The Sleuth Kit's icat (slack space not
+        included). The inode does not need a name, so the data of deleted files
+        whose blocks have not been reused can be recovered this way. The
+        filesystem should be unmounted, or at least synced, so the device holds
+        the current data. Fails if inode is negative or not in use.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.download_inode(self._o, device, inode, filename)
+        return r
+
     def download_offset(self, remotefilename, filename, offset, size):
         """Copies part of the guest file or device remotefilename to the host file
         filename: size bytes starting at byte offset.
@@ -1624,6 +1691,30 @@ class GuestFS(object):
         r = libguestfsmod.echo_daemon(self._o, words)
         return r
 
+    def egrep(self, regex, path):
+        """Deprecated: use grep with extended set. Returns the lines of the guest
+        file path matching the extended regular expression regex (so |,
+        + and ? are operators). An empty list means nothing matched.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.egrep", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.egrep(self._o, regex, path)
+        return r
+
+    def egrepi(self, regex, path):
+        """Deprecated: use grep with extended and insensitive set. Returns the
+        lines of the guest file path matching the extended regular expression
+        regex with case ignored.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.egrepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.egrepi(self._o, regex, path)
+        return r
+
     def equal(self, file1, file2):
         """Compares the contents of the files file1 and file2 byte by byte and returns
         true when they are the same. Names, permissions and other metadata are not compared.
@@ -1694,6 +1785,30 @@ class GuestFS(object):
         r = libguestfsmod.feature_available(self._o, groups)
         return r
 
+    def fgrep(self, pattern, path):
+        """Deprecated: use grep with fixed set. Returns the lines of the guest
+        file path that contain pattern as a literal string: characters such as
+        . and  have no special meaning.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.fgrep", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.fgrep(self._o, pattern, path)
+        return r
+
+    def fgrepi(self, pattern, path):
+        """Deprecated: use grep with fixed and insensitive set. Returns the
+        lines of the guest file path that contain the literal string pattern,
+        ignoring case.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.fgrepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.fgrepi(self._o, pattern, path)
+        return r
+
     def file(self, path):
         """Returns a short description of what path contains, as given by the
         file tool, for example ASCII text or empty.
@@ -1741,6 +1856,31 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.filesystem_available(self._o, filesystem)
+        return r
+
+    def filesystem_walk(self, device):
+        """Walks every directory of the filesystem on device with The Sleuth Kit
+        library and returns one tsk_dirent per entry found, including entries
+        of deleted files that are still recorded in the directories. The
+        filesystem is read from the device directly, so it should be unmounted
+        or synced first.
+        
+        Each entry has: tsk_inode (inode number), tsk_type (r regular
+        file, d directory, l symbolic link, b block device, c
+        character device, f FIFO, s socket, h shadow inode, w
+        whiteout, u unknown), tsk_size (bytes, -1 when the inode could not
+        be read), tsk_name (path relative to the filesystem root, without a
+        leading slash; the root itself is .), tsk_flags (bit 0 set when the
+        entry is in use; bit 1 when the entry is deleted but its inode has been
+        taken by another file; bit 2 when the data is compressed; 0 for a deleted
+        entry), the access, modification, status change and creation times as
+        seconds and nanoseconds (0 where the filesystem does not record them),
+        tsk_nlink (number of hard links) and tsk_link (target of a symbolic
+        link, else empty). The . and .. entries of subdirectories are left
+        out.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.filesystem_walk(self._o, device)
         return r
 
     def fill(self, c, len, path):
@@ -1809,6 +1949,17 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.find0(self._o, directory, files)
+        return r
+
+    def find_inode(self, device, inode):
+        """Returns the directory entries of the filesystem on device that point to
+        the inode number inode: every name of a file with several hard links,
+        and names of deleted entries that still refer to it. The fields are those
+        of filesystem_walk, which does the same walk over the whole
+        filesystem. An inode nothing refers to gives an empty list.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.find_inode(self._o, device, inode)
         return r
 
     def findfs_label(self, label):
@@ -2212,6 +2363,19 @@ class GuestFS(object):
 
     grep_opts = grep
 
+    def grepi(self, regex, path):
+        """Deprecated: use grep with insensitive set. Returns the lines of the
+        guest file path that match the basic regular expression regex, ignoring
+        the difference between upper and lower case. An empty list means no line
+        matched; a missing file or a bad expression is an error.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.grepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.grepi(self._o, regex, path)
+        return r
+
     def head(self, path):
         """Returns the first 10 lines of the guest file path as a list of strings,
         without line terminators. A shorter file gives all of its lines. Fails if the
@@ -2443,6 +2607,72 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.initrd_list(self._o, path)
+        return r
+
+    def inotify_add_watch(self, path, mask):
+        """Watches the guest file or directory path for the events selected by
+        the bit mask mask (the IN_ constants of inotify(7), for example
+        4095 for IN_ALL_EVENTS). Returns the watch descriptor, which events
+        carry and which inotify_rm_watch takes. Watching a path twice updates
+        its mask and gives the same descriptor. Fails if inotify_init was not
+        called or the path is missing.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_add_watch(self._o, path, mask)
+        return r
+
+    def inotify_close(self):
+        """Closes the inotify instance made by inotify_init, dropping all of its
+        watches and unread events. Fails if there is none.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_close(self._o)
+        return r
+
+    def inotify_files(self):
+        """Reads every queued inotify event (like calling inotify_read until it
+        returns nothing) and returns the names the events were about, sorted and
+        each listed once. Handy to learn which files changed during some
+        operation.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_files(self._o)
+        return r
+
+    def inotify_init(self, maxevents):
+        """Starts watching guest files with the Linux inotify mechanism: creates a
+        fresh inotify instance in the daemon, throwing away any earlier one with
+        its watches and queued events. maxevents is the most events the kernel
+        queues before it drops further ones (and reports an overflow); 0 keeps
+        the kernel's current limit, a negative value is an error. Then add
+        watches with inotify_add_watch and collect events with inotify_read
+        or inotify_files. Only changes made while the watch exists are seen,
+        and the mount under the watch must stay mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_init(self._o, maxevents)
+        return r
+
+    def inotify_read(self):
+        """Returns the events queued so far on the inotify instance, without waiting
+        for more: an empty list means nothing happened since the last read. Each
+        inotify_event has the watch descriptor in_wd, the event bits
+        in_mask, the in_cookie that pairs up the two halves of a rename,
+        and in_name, the name of the entry inside a watched directory (empty
+        when the event is about the watched path itself). One call returns at
+        most what fits in one read of the kernel queue; call it again until it
+        returns an empty list to drain everything.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_read(self._o)
+        return r
+
+    def inotify_rm_watch(self, wd):
+        """Stops the watch with descriptor wd (from inotify_add_watch). Fails
+        if there is no such watch.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inotify_rm_watch(self._o, wd)
         return r
 
     def inspect_get_arch(self, root):
@@ -2722,12 +2952,39 @@ class GuestFS(object):
         r = libguestfsmod.internal_feature_available(self._o, group)
         return r
 
+    def internal_filesystem_walk(self, device, filename):
+        """Internal plumbing for filesystem_walk: the daemon streams the walk's
+        entries to filename as XDR-encoded tsk_dirent records, one after
+        another, which the library then decodes.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_filesystem_walk(self._o, device, filename)
+        return r
+
+    def internal_find_inode(self, device, inode, filename):
+        """Internal plumbing for find_inode: the daemon streams the matching
+        entries to filename as XDR-encoded tsk_dirent records, which the
+        library decodes.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_find_inode(self._o, device, inode, filename)
+        return r
+
     def internal_get_console_socket(self):
         """Internal plumbing for tools that attach to the appliance console: returns a file
         descriptor connected to the console of a running appliance. Not for general use.
         """
         self._check_not_closed()
         r = libguestfsmod.internal_get_console_socket(self._o)
+        return r
+
+    def internal_journal_get(self, filename):
+        """Internal plumbing for journal_get: the daemon writes each field of the
+        current entry to filename as a 64-bit big-endian length followed by
+        that many bytes of NAME=value, and the library splits them up.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_journal_get(self._o, filename)
         return r
 
     def internal_list_rpm_applications(self):
@@ -3198,6 +3455,87 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.isoinfo_device(self._o, device)
+        return r
+
+    def journal_close(self):
+        """Closes the journal opened by journal_open. Fails if none is open.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_close(self._o)
+        return r
+
+    def journal_get(self):
+        """Returns the fields of the journal entry at the current read position, as
+        a list of xattr structs: attrname is the field name (such as
+        MESSAGE or _PID) and attrval its value, which may be binary. A
+        field that appears more than once in the entry is returned once per
+        value. Fields larger than the data threshold (see
+        journal_set_data_threshold) are cut short. Fails if no journal is open
+        or the position is not on an entry.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_get(self._o)
+        return r
+
+    def journal_get_data_threshold(self):
+        """Returns the data threshold of the open journal: the largest number of
+        bytes of one field that journal_get returns (larger fields, which may
+        be compressed, are shortened). 0 means there is no limit. The default is
+        the one of the systemd journal library (64 KiB).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_get_data_threshold(self._o)
+        return r
+
+    def journal_get_realtime_usec(self):
+        """Returns the time the current journal entry was written, as microseconds
+        since the Unix epoch (wall-clock time). Fails if the position is not on
+        an entry.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_get_realtime_usec(self._o)
+        return r
+
+    def journal_next(self):
+        """Moves the read position of the open journal to the next entry. Returns
+        true if there is such an entry (which journal_get then returns) and
+        false once the end of the journal is reached. The first call after
+        journal_open moves to the first entry.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_next(self._o)
+        return r
+
+    def journal_open(self, directory):
+        """Opens the systemd journal files found in the guest directory directory
+        (for example /var/log/journal, where the files sit in one subdirectory
+        per machine ID) so that the other journal_ calls can read them. Only
+        one journal is open at a time per handle; opening another closes the
+        first. The read position starts before the first entry, so call
+        journal_next before journal_get. Close it with journal_close.
+        Fails if the directory does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_open(self._o, directory)
+        return r
+
+    def journal_set_data_threshold(self, threshold):
+        """Sets the data threshold of the open journal to threshold bytes: fields
+        longer than that come back shortened from journal_get. 0 lifts the
+        limit altogether. A negative value is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_set_data_threshold(self._o, threshold)
+        return r
+
+    def journal_skip(self, skip):
+        """Moves the read position of the open journal forward by skip entries and
+        returns how many it really moved, which is smaller than skip when the
+        end is reached first. A skip of 0 returns 0; a negative one is an
+        error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.journal_skip(self._o, skip)
         return r
 
     def kill_subprocess(self):
@@ -5774,6 +6112,32 @@ class GuestFS(object):
         r = self._maybe_convert_to_dict(r)
         return r
 
+    def txz_in(self, tarball, directory):
+        """Deprecated: use tar_in with compress set to xz. Sends the local
+        xz-compressed tar archive tarball to the appliance and unpacks it into
+        the existing guest directory directory. Fails if the data is not an
+        xz-compressed tar archive or the directory is missing.
+        
+        This call is deprecated; use GuestFS.tar_in instead.
+        """
+        warnings.warn("use GuestFS.tar_in instead of GuestFS.txz_in", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.txz_in(self._o, tarball, directory)
+        return r
+
+    def txz_out(self, directory, tarball):
+        """Deprecated: use tar_out with compress set to xz. Packs the contents
+        of the guest directory directory into an xz-compressed tar archive and
+        downloads it to the local file tarball. Fails if the directory does not
+        exist.
+        
+        This call is deprecated; use GuestFS.tar_out instead.
+        """
+        warnings.warn("use GuestFS.tar_out instead of GuestFS.txz_out", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.txz_out(self._o, directory, tarball)
+        return r
+
     def umask(self, mask):
         """Sets the file mode creation mask of the daemon to mask (only the
         permission bits, mask & 0777, are used) and returns the previous mask. The
@@ -6113,6 +6477,20 @@ class GuestFS(object):
         r = libguestfsmod.write_append(self._o, path, content)
         return r
 
+    def write_file(self, path, content, size):
+        """Deprecated: use write, which takes binary content. Creates or replaces
+        the guest file path with the first size bytes of the string
+        content. When size is 0 the whole string is written. Since
+        content is a C string it cannot hold zero bytes; a size that is
+        negative or larger than the string is an error.
+        
+        This call is deprecated; use GuestFS.write instead.
+        """
+        warnings.warn("use GuestFS.write instead of GuestFS.write_file", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.write_file(self._o, path, content, size)
+        return r
+
     def xfs_admin(self, device, extunwritten=None, imgfile=None, v2log=None, projid32bit=None, lazycounter=None, label=None, uuid=None):
         """Changes parameters of the unmounted XFS filesystem on device through the
         xfs_admin tool. Each optional argument selects one change; with none the
@@ -6209,6 +6587,30 @@ class GuestFS(object):
         r = libguestfsmod.xfs_repair(self._o, device, forcelogzero, nomodify, noprefetch, forcegeometry, maxmem, ihashsize, bhashsize, agstride, logdev, rtdev)
         return r
 
+    def zegrep(self, regex, path):
+        """Deprecated: use grep with compressed and extended set. Searches the
+        possibly compressed guest file path for lines matching the extended
+        regular expression regex.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zegrep", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zegrep(self._o, regex, path)
+        return r
+
+    def zegrepi(self, regex, path):
+        """Deprecated: use grep with compressed, extended and insensitive
+        set. Searches the possibly compressed guest file path for lines matching
+        the extended regular expression regex, ignoring case.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zegrepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zegrepi(self._o, regex, path)
+        return r
+
     def zero(self, device):
         """Overwrites the beginning of device with zeroes, enough to destroy
         partition tables, filesystem superblocks and similar signatures so that the
@@ -6251,6 +6653,30 @@ class GuestFS(object):
         r = libguestfsmod.zerofree(self._o, device)
         return r
 
+    def zfgrep(self, pattern, path):
+        """Deprecated: use grep with compressed and fixed set. Returns the
+        lines of the possibly compressed guest file path containing the literal
+        string pattern.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zfgrep", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zfgrep(self._o, pattern, path)
+        return r
+
+    def zfgrepi(self, pattern, path):
+        """Deprecated: use grep with compressed, fixed and insensitive set.
+        Returns the lines of the possibly compressed guest file path containing
+        the literal string pattern, ignoring case.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zfgrepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zfgrepi(self._o, pattern, path)
+        return r
+
     def zfile(self, meth, path):
         """Decompresses the file path with the method meth (gzip or compress,
         both read by zcat, or bzip2) and returns what file says about the
@@ -6264,5 +6690,30 @@ class GuestFS(object):
         warnings.warn("use GuestFS.file instead of GuestFS.zfile", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.zfile(self._o, meth, path)
+        return r
+
+    def zgrep(self, regex, path):
+        """Deprecated: use grep with compressed set. Like grep with a basic
+        regular expression, but path may be compressed (gzip, bzip2, xz and the
+        other formats the appliance's zgrep knows): the search runs over the
+        uncompressed text. Plain files are searched as they are.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zgrep", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zgrep(self._o, regex, path)
+        return r
+
+    def zgrepi(self, regex, path):
+        """Deprecated: use grep with compressed and insensitive set. Searches
+        the possibly compressed guest file path for lines matching the basic
+        regular expression regex, ignoring case.
+        
+        This call is deprecated; use GuestFS.grep instead.
+        """
+        warnings.warn("use GuestFS.grep instead of GuestFS.zgrepi", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.zgrepi(self._o, regex, path)
         return r
 

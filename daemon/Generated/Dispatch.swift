@@ -45,6 +45,7 @@ protocol DaemonActionHandlers {
     func vgcreate(_ ctx: CallContext, volgroup: String, physvols: [String]) throws
     func lvcreate(_ ctx: CallContext, logvol: String, volgroup: String, mbytes: Int32) throws
     func sfdisk(_ ctx: CallContext, device: String, cyls: Int32, heads: Int32, sectors: Int32, lines: [String]) throws
+    func writeFile(_ ctx: CallContext, path: String, content: String, size: Int32) throws
     func umount(_ ctx: CallContext, pathordevice: String, force: Bool?, lazyunmount: Bool?) throws
     func mounts(_ ctx: CallContext) throws -> [String]
     func umountAll(_ ctx: CallContext) throws
@@ -146,6 +147,17 @@ protocol DaemonActionHandlers {
     func mkmountpoint(_ ctx: CallContext, exemptpath: String) throws
     func rmmountpoint(_ ctx: CallContext, exemptpath: String) throws
     func grep(_ ctx: CallContext, regex: String, path: String, extended: Bool?, fixed: Bool?, insensitive: Bool?, compressed: Bool?) throws -> [String]
+    func egrep(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func fgrep(_ ctx: CallContext, pattern: String, path: String) throws -> [String]
+    func grepi(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func egrepi(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func fgrepi(_ ctx: CallContext, pattern: String, path: String) throws -> [String]
+    func zgrep(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func zegrep(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func zfgrep(_ ctx: CallContext, pattern: String, path: String) throws -> [String]
+    func zgrepi(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func zegrepi(_ ctx: CallContext, regex: String, path: String) throws -> [String]
+    func zfgrepi(_ ctx: CallContext, pattern: String, path: String) throws -> [String]
     func realpath(_ ctx: CallContext, path: String) throws -> String
     func ln(_ ctx: CallContext, target: String, linkname: String) throws
     func lnF(_ ctx: CallContext, target: String, linkname: String) throws
@@ -162,6 +174,12 @@ protocol DaemonActionHandlers {
     func swaponUuid(_ ctx: CallContext, uuid: String) throws
     func swapoffUuid(_ ctx: CallContext, uuid: String) throws
     func mkswapFile(_ ctx: CallContext, path: String) throws
+    func inotifyInit(_ ctx: CallContext, maxevents: Int32) throws
+    func inotifyAddWatch(_ ctx: CallContext, path: String, mask: Int32) throws -> Int64
+    func inotifyRmWatch(_ ctx: CallContext, wd: Int32) throws
+    func inotifyRead(_ ctx: CallContext) throws -> [INotifyEvent]
+    func inotifyFiles(_ ctx: CallContext) throws -> [String]
+    func inotifyClose(_ ctx: CallContext) throws
     func mkfsB(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String) throws
     func mke2journal(_ ctx: CallContext, blocksize: Int32, device: String) throws
     func mke2journalL(_ ctx: CallContext, blocksize: Int32, label: String, device: String) throws
@@ -200,7 +218,10 @@ protocol DaemonActionHandlers {
     func lvuuid(_ ctx: CallContext, device: String) throws -> String
     func vgpvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
     func vglvuuids(_ ctx: CallContext, vgname: String) throws -> [String]
+    func copySize(_ ctx: CallContext, src: String, dest: String, size: Int64) throws
     func zeroDevice(_ ctx: CallContext, device: String) throws
+    func txzIn(_ ctx: CallContext, directory: String) throws
+    func txzOut(_ ctx: CallContext, directory: String) throws
     func vgscan(_ ctx: CallContext) throws
     func partDel(_ ctx: CallContext, device: String, partnum: Int32) throws
     func partGetBootable(_ ctx: CallContext, device: String, partnum: Int32) throws -> Bool
@@ -345,6 +366,13 @@ protocol DaemonActionHandlers {
     func cpR(_ ctx: CallContext, src: String, dest: String) throws
     func remount(_ ctx: CallContext, mountpoint: String, rw: Bool?) throws
     func setUuid(_ ctx: CallContext, device: String, uuid: String) throws
+    func journalOpen(_ ctx: CallContext, directory: String) throws
+    func journalClose(_ ctx: CallContext) throws
+    func journalNext(_ ctx: CallContext) throws -> Bool
+    func journalSkip(_ ctx: CallContext, skip: Int64) throws -> Int64
+    func internalJournalGet(_ ctx: CallContext) throws
+    func journalGetDataThreshold(_ ctx: CallContext) throws -> Int64
+    func journalSetDataThreshold(_ ctx: CallContext, threshold: Int64) throws
     func augSetm(_ ctx: CallContext, base: String, sub: String?, val: String) throws -> Int32
     func augLabel(_ ctx: CallContext, augpath: String) throws -> String
     func internalExit(_ ctx: CallContext) throws
@@ -353,6 +381,7 @@ protocol DaemonActionHandlers {
     func blkdiscard(_ ctx: CallContext, device: String) throws
     func blkdiscardzeroes(_ ctx: CallContext, device: String) throws -> Bool
     func cpioOut(_ ctx: CallContext, directory: String, format: String?) throws
+    func journalGetRealtimeUsec(_ ctx: CallContext) throws -> Int64
     func statns(_ ctx: CallContext, path: String) throws -> StatNS
     func lstatns(_ ctx: CallContext, path: String) throws -> StatNS
     func internalLstatnslist(_ ctx: CallContext, path: String, names: [String]) throws -> [StatNS]
@@ -394,8 +423,12 @@ protocol DaemonActionHandlers {
     func partSetDiskGuidRandom(_ ctx: CallContext, device: String) throws
     func partExpandGpt(_ ctx: CallContext, device: String) throws
     func ntfscatI(_ ctx: CallContext, device: String, inode: Int64) throws
+    func downloadInode(_ ctx: CallContext, device: String, inode: Int64) throws
     func btrfsFilesystemShow(_ ctx: CallContext, device: String) throws -> [String]
+    func internalFilesystemWalk(_ ctx: CallContext, device: String) throws
+    func downloadBlocks(_ ctx: CallContext, device: String, start: Int64, stop: Int64, unallocated: Bool?) throws
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
+    func internalFindInode(_ ctx: CallContext, device: String, inode: Int64) throws
     func mksquashfs(_ ctx: CallContext, path: String, compress: String?, excludes: [String]?) throws
     func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
@@ -651,6 +684,12 @@ enum Dispatch {
                 let a = try SfdiskArgs(from: &d)
                 try d.finish()
                 try h.sfdisk(ctx, device: try ctx.resolveDevice(a.device, "device"), cyls: a.cyls, heads: a.heads, sectors: a.sectors, lines: a.lines)
+                return nil
+            case 44: // write_file
+                try ctx.checkOptargs(count: 0)
+                let a = try WriteFileArgs(from: &d)
+                try d.finish()
+                try h.writeFile(ctx, path: try ctx.checkPathname(a.path, "path"), content: a.content, size: a.size)
                 return nil
             case 45: // umount
                 try ctx.checkOptargs(count: 2)
@@ -1206,6 +1245,61 @@ enum Dispatch {
                 let a = try GrepArgs(from: &d)
                 try d.finish()
                 return GrepRet(value: try h.grep(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"), extended: ctx.has(optarg: 0) ? a.extended : nil, fixed: ctx.has(optarg: 1) ? a.fixed : nil, insensitive: ctx.has(optarg: 2) ? a.insensitive : nil, compressed: ctx.has(optarg: 3) ? a.compressed : nil)).xdrBytes
+            case 152: // egrep
+                try ctx.checkOptargs(count: 0)
+                let a = try EgrepArgs(from: &d)
+                try d.finish()
+                return EgrepRet(value: try h.egrep(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 153: // fgrep
+                try ctx.checkOptargs(count: 0)
+                let a = try FgrepArgs(from: &d)
+                try d.finish()
+                return FgrepRet(value: try h.fgrep(ctx, pattern: a.pattern, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 154: // grepi
+                try ctx.checkOptargs(count: 0)
+                let a = try GrepiArgs(from: &d)
+                try d.finish()
+                return GrepiRet(value: try h.grepi(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 155: // egrepi
+                try ctx.checkOptargs(count: 0)
+                let a = try EgrepiArgs(from: &d)
+                try d.finish()
+                return EgrepiRet(value: try h.egrepi(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 156: // fgrepi
+                try ctx.checkOptargs(count: 0)
+                let a = try FgrepiArgs(from: &d)
+                try d.finish()
+                return FgrepiRet(value: try h.fgrepi(ctx, pattern: a.pattern, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 157: // zgrep
+                try ctx.checkOptargs(count: 0)
+                let a = try ZgrepArgs(from: &d)
+                try d.finish()
+                return ZgrepRet(value: try h.zgrep(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 158: // zegrep
+                try ctx.checkOptargs(count: 0)
+                let a = try ZegrepArgs(from: &d)
+                try d.finish()
+                return ZegrepRet(value: try h.zegrep(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 159: // zfgrep
+                try ctx.checkOptargs(count: 0)
+                let a = try ZfgrepArgs(from: &d)
+                try d.finish()
+                return ZfgrepRet(value: try h.zfgrep(ctx, pattern: a.pattern, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 160: // zgrepi
+                try ctx.checkOptargs(count: 0)
+                let a = try ZgrepiArgs(from: &d)
+                try d.finish()
+                return ZgrepiRet(value: try h.zgrepi(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 161: // zegrepi
+                try ctx.checkOptargs(count: 0)
+                let a = try ZegrepiArgs(from: &d)
+                try d.finish()
+                return ZegrepiRet(value: try h.zegrepi(ctx, regex: a.regex, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
+            case 162: // zfgrepi
+                try ctx.checkOptargs(count: 0)
+                let a = try ZfgrepiArgs(from: &d)
+                try d.finish()
+                return ZfgrepiRet(value: try h.zfgrepi(ctx, pattern: a.pattern, path: try ctx.checkPathname(a.path, "path"))).xdrBytes
             case 163: // realpath
                 try ctx.checkOptargs(count: 0)
                 let a = try RealpathArgs(from: &d)
@@ -1299,6 +1393,36 @@ enum Dispatch {
                 let a = try MkswapFileArgs(from: &d)
                 try d.finish()
                 try h.mkswapFile(ctx, path: try ctx.checkPathname(a.path, "path"))
+                return nil
+            case 179: // inotify_init
+                try ctx.checkOptargs(count: 0)
+                let a = try InotifyInitArgs(from: &d)
+                try d.finish()
+                try h.inotifyInit(ctx, maxevents: a.maxevents)
+                return nil
+            case 180: // inotify_add_watch
+                try ctx.checkOptargs(count: 0)
+                let a = try InotifyAddWatchArgs(from: &d)
+                try d.finish()
+                return InotifyAddWatchRet(value: try h.inotifyAddWatch(ctx, path: try ctx.checkPathname(a.path, "path"), mask: a.mask)).xdrBytes
+            case 181: // inotify_rm_watch
+                try ctx.checkOptargs(count: 0)
+                let a = try InotifyRmWatchArgs(from: &d)
+                try d.finish()
+                try h.inotifyRmWatch(ctx, wd: a.wd)
+                return nil
+            case 182: // inotify_read
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return InotifyReadRet(value: try h.inotifyRead(ctx)).xdrBytes
+            case 183: // inotify_files
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return InotifyFilesRet(value: try h.inotifyFiles(ctx)).xdrBytes
+            case 184: // inotify_close
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.inotifyClose(ctx)
                 return nil
             case 187: // mkfs_b
                 try ctx.checkOptargs(count: 0)
@@ -1513,11 +1637,29 @@ enum Dispatch {
                 let a = try VglvuuidsArgs(from: &d)
                 try d.finish()
                 return VglvuuidsRet(value: try h.vglvuuids(ctx, vgname: a.vgname)).xdrBytes
+            case 227: // copy_size
+                try ctx.checkOptargs(count: 0)
+                let a = try CopySizeArgs(from: &d)
+                try d.finish()
+                try h.copySize(ctx, src: try ctx.resolveDeviceOrPath(a.src, "src"), dest: try ctx.resolveDeviceOrPath(a.dest, "dest"), size: a.size)
+                return nil
             case 228: // zero_device
                 try ctx.checkOptargs(count: 0)
                 let a = try ZeroDeviceArgs(from: &d)
                 try d.finish()
                 try h.zeroDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 229: // txz_in
+                try ctx.checkOptargs(count: 0)
+                let a = try TxzInArgs(from: &d)
+                try d.finish()
+                try h.txzIn(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
+                return nil
+            case 230: // txz_out
+                try ctx.checkOptargs(count: 0)
+                let a = try TxzOutArgs(from: &d)
+                try d.finish()
+                try h.txzOut(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
                 return nil
             case 232: // vgscan
                 try ctx.checkOptargs(count: 0)
@@ -2315,6 +2457,41 @@ enum Dispatch {
                 try d.finish()
                 try h.setUuid(ctx, device: try ctx.resolveDevice(a.device, "device"), uuid: a.uuid)
                 return nil
+            case 404: // journal_open
+                try ctx.checkOptargs(count: 0)
+                let a = try JournalOpenArgs(from: &d)
+                try d.finish()
+                try h.journalOpen(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
+                return nil
+            case 405: // journal_close
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.journalClose(ctx)
+                return nil
+            case 406: // journal_next
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return JournalNextRet(value: try h.journalNext(ctx)).xdrBytes
+            case 407: // journal_skip
+                try ctx.checkOptargs(count: 0)
+                let a = try JournalSkipArgs(from: &d)
+                try d.finish()
+                return JournalSkipRet(value: try h.journalSkip(ctx, skip: a.skip)).xdrBytes
+            case 408: // internal_journal_get
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.internalJournalGet(ctx)
+                return nil
+            case 409: // journal_get_data_threshold
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return JournalGetDataThresholdRet(value: try h.journalGetDataThreshold(ctx)).xdrBytes
+            case 410: // journal_set_data_threshold
+                try ctx.checkOptargs(count: 0)
+                let a = try JournalSetDataThresholdArgs(from: &d)
+                try d.finish()
+                try h.journalSetDataThreshold(ctx, threshold: a.threshold)
+                return nil
             case 411: // aug_setm
                 try ctx.checkOptargs(count: 0)
                 let a = try AugSetmArgs(from: &d)
@@ -2358,6 +2535,10 @@ enum Dispatch {
                 try d.finish()
                 try h.cpioOut(ctx, directory: a.directory, format: ctx.has(optarg: 0) ? a.format : nil)
                 return nil
+            case 420: // journal_get_realtime_usec
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return JournalGetRealtimeUsecRet(value: try h.journalGetRealtimeUsec(ctx)).xdrBytes
             case 421: // statns
                 try ctx.checkOptargs(count: 0)
                 let a = try StatnsArgs(from: &d)
@@ -2592,16 +2773,40 @@ enum Dispatch {
                 try d.finish()
                 try h.ntfscatI(ctx, device: try ctx.resolveMountable(a.device, "device"), inode: a.inode)
                 return nil
+            case 464: // download_inode
+                try ctx.checkOptargs(count: 0)
+                let a = try DownloadInodeArgs(from: &d)
+                try d.finish()
+                try h.downloadInode(ctx, device: try ctx.resolveMountable(a.device, "device"), inode: a.inode)
+                return nil
             case 465: // btrfs_filesystem_show
                 try ctx.checkOptargs(count: 0)
                 let a = try BTRFSFilesystemsShowArgs(from: &d)
                 try d.finish()
                 return BTRFSFilesystemsShowRet(value: try h.btrfsFilesystemShow(ctx, device: try ctx.resolveDevice(a.device, "device")).map(ctx.canonicalName)).xdrBytes
+            case 466: // internal_filesystem_walk
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalFilesystemWalkArgs(from: &d)
+                try d.finish()
+                try h.internalFilesystemWalk(ctx, device: try ctx.resolveMountable(a.device, "device"))
+                return nil
+            case 468: // download_blocks
+                try ctx.checkOptargs(count: 1)
+                let a = try DownloadBlocksArgs(from: &d)
+                try d.finish()
+                try h.downloadBlocks(ctx, device: try ctx.resolveMountable(a.device, "device"), start: a.start, stop: a.stop, unallocated: ctx.has(optarg: 0) ? a.unallocated : nil)
+                return nil
             case 469: // aug_transform
                 try ctx.checkOptargs(count: 1)
                 let a = try AugTransformArgs(from: &d)
                 try d.finish()
                 try h.augTransform(ctx, lens: a.lens, file: a.file, remove: ctx.has(optarg: 0) ? a.remove : nil)
+                return nil
+            case 470: // internal_find_inode
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalFindInodeArgs(from: &d)
+                try d.finish()
+                try h.internalFindInode(ctx, device: try ctx.resolveMountable(a.device, "device"), inode: a.inode)
                 return nil
             case 471: // mksquashfs
                 try ctx.checkOptargs(count: 2)
@@ -2852,9 +3057,9 @@ enum Dispatch {
     }
 
     /// Procedures whose call is followed by a FileIn chunk stream.
-    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 242, 273, 309]
+    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 229, 242, 273, 309]
     /// Procedures that answer with a FileOut chunk stream after the reply.
-    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 243, 244, 274, 291, 292, 308, 347, 419, 463, 471, 511, 516, 517]
+    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 230, 243, 244, 274, 291, 292, 308, 347, 408, 419, 463, 464, 466, 468, 470, 471, 511, 516, 517]
 
     /// Names of every procedure this daemon serves, for logs.
     static func name(of procedure: UInt32) -> String? {

@@ -19,6 +19,8 @@ protocol LibraryActionImplementations {
     func impl_cat(_ path: String) throws -> String
     func impl_clear_backend_setting(_ name: String) throws -> Int32
     func impl_config(_ hvparam: String, _ hvvalue: String?) throws
+    func impl_copy_in(_ localpath: String, _ remotedir: String) throws
+    func impl_copy_out(_ remotepath: String, _ localdir: String) throws
     func impl_debug_drives() throws -> [String]
     func impl_device_index(_ device: String) throws -> Int32
     func impl_device_name(_ index: Int32) throws -> String
@@ -27,7 +29,9 @@ protocol LibraryActionImplementations {
     func impl_disk_has_backing_file(_ filename: String) throws -> Bool
     func impl_disk_virtual_size(_ filename: String) throws -> Int64
     func impl_feature_available(_ groups: [String]) throws -> Bool
+    func impl_filesystem_walk(_ device: String) throws -> [TSKDirent]
     func impl_find(_ directory: String) throws -> [String]
+    func impl_find_inode(_ device: String, _ inode: Int64) throws -> [TSKDirent]
     func impl_get_append() throws -> String?
     func impl_get_attach_method() throws -> String
     func impl_get_autosync() throws -> Bool
@@ -88,6 +92,7 @@ protocol LibraryActionImplementations {
     func impl_is_config() throws -> Bool
     func impl_is_launching() throws -> Bool
     func impl_is_ready() throws -> Bool
+    func impl_journal_get() throws -> [XAttr]
     func impl_kill_subprocess() throws
     func impl_launch() throws
     func impl_ls(_ directory: String) throws -> [String]
@@ -1524,6 +1529,46 @@ extension Guestfs {
         }
     }
 
+    /// Copies the local file or directory *localpath* into the existing guest
+    /// directory *remotedir*, keeping its last name: `copy_in("/home/me/site",
+    /// "/srv")` creates `/srv/site`. Directories are copied with all their
+    /// contents; permissions, ownership and symbolic links come along. It runs
+    /// the local tar(1) and streams the archive with `tar_in`, so the local
+    /// `tar` program is needed. Fails if *localpath* does not exist or
+    /// *remotedir* is not a directory.
+    public func copyIn(_ localpath: String, _ remotedir: String) throws {
+        return try perform("copy_in", [.string(localpath), .string(remotedir)]) {
+            try self.impl_copy_in(localpath, remotedir)
+        }
+    }
+
+    /// Copies the guest file or directory *remotepath* into the existing local
+    /// directory *localdir*, keeping its last name. A regular file is
+    /// downloaded; a directory is streamed with `tar_out` and unpacked by the
+    /// local tar(1) into a directory of the same name under *localdir*, with
+    /// all its contents. Fails if *remotepath* is neither a file nor a
+    /// directory, or *localdir* is not a local directory.
+    public func copyOut(_ remotepath: String, _ localdir: String) throws {
+        return try perform("copy_out", [.string(remotepath), .string(localdir)]) {
+            try self.impl_copy_out(remotepath, localdir)
+        }
+    }
+
+    /// Deprecated: use `copy_device_to_device`, `copy_device_to_file`,
+    /// `copy_file_to_device` or `copy_file_to_file` with their *size* option.
+    /// Copies the first *size* bytes of *src* to the start of *dest*; each may
+    /// be a device or a guest file (a missing destination file is created, an
+    /// existing one is overwritten in place but not shortened). Fails if the
+    /// source holds fewer than *size* bytes. Long copies send progress
+    /// notifications.
+    ///
+    /// - Note: Deprecated; use ``copyDeviceToDevice`` instead.
+    public func copySize(_ src: String, _ dest: String, _ size: Int64) throws {
+        return try perform("copy_size", [.string(src), .string(dest), .int(size)]) {
+            try self.daemonCall(.copySize, args: CopySizeArgs(src: src, dest: dest, size: size), optargs: 0)
+        }
+    }
+
     /// Copies the file *src* to *dest*, both paths inside the guest. If *dest* is
     /// an existing directory the copy is placed inside it under the same name;
     /// otherwise *dest* is created or overwritten.
@@ -1767,6 +1812,38 @@ extension Guestfs {
         }
     }
 
+    /// Downloads the data units (blocks) numbered *start* up to and including
+    /// *stop* of the filesystem on *device* to the local file *filename*,
+    /// reading them from the device with The Sleuth Kit's `blkls`. Block numbers
+    /// count in the filesystem's own block size. By default every block of the
+    /// range is written out; with *unallocated* set only the blocks that no file
+    /// uses are, which is where the data of deleted files may still be found.
+    /// Fails if *start* is negative or *stop* is not greater than *start*.
+    ///
+    /// - Note: Part of the optional group `sleuthkit`: check ``featureAvailable(_:)`` first.
+    public func downloadBlocks(_ device: String, _ start: Int64, _ stop: Int64, _ filename: String, unallocated: Bool? = nil) throws {
+        return try perform("download_blocks", [.string(device), .int(start), .int(stop), .string(filename), .optional("unallocated", unallocated.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if unallocated != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.downloadBlocks, args: DownloadBlocksArgs(device: device, start: start, stop: stop, unallocated: unallocated ?? false), optargs: optargs, fileOut: filename)
+        }
+    }
+
+    /// Downloads the contents of the file with inode number *inode* on the
+    /// filesystem in *device* to the local file *filename*, reading the blocks
+    /// straight from the device with The Sleuth Kit's `icat` (slack space not
+    /// included). The inode does not need a name, so the data of deleted files
+    /// whose blocks have not been reused can be recovered this way. The
+    /// filesystem should be unmounted, or at least synced, so the device holds
+    /// the current data. Fails if *inode* is negative or not in use.
+    ///
+    /// - Note: Part of the optional group `sleuthkit`: check ``featureAvailable(_:)`` first.
+    public func downloadInode(_ device: String, _ inode: Int64, _ filename: String) throws {
+        return try perform("download_inode", [.string(device), .int(inode), .string(filename)]) {
+            try self.daemonCall(.downloadInode, args: DownloadInodeArgs(device: device, inode: inode), optargs: 0, fileOut: filename)
+        }
+    }
+
     /// Copies part of the guest file or device *remotefilename* to the host file
     /// *filename*: *size* bytes starting at byte *offset*.
     ///
@@ -1844,6 +1921,28 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `grep` with *extended* set. Returns the lines of the guest
+    /// file *path* matching the extended regular expression *regex* (so `|`,
+    /// `+` and `?` are operators). An empty list means nothing matched.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func egrep(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("egrep", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.egrep, args: EgrepArgs(regex: regex, path: path), optargs: 0, returning: EgrepRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *extended* and *insensitive* set. Returns the
+    /// lines of the guest file *path* matching the extended regular expression
+    /// *regex* with case ignored.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func egrepi(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("egrepi", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.egrepi, args: EgrepiArgs(regex: regex, path: path), optargs: 0, returning: EgrepiRet.self).value
+        }
+    }
+
     /// Compares the contents of the files *file1* and *file2* byte by byte and returns
     /// true when they are the same. Names, permissions and other metadata are not compared.
     /// Fails when either file cannot be read.
@@ -1914,6 +2013,28 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `grep` with *fixed* set. Returns the lines of the guest
+    /// file *path* that contain *pattern* as a literal string: characters such as
+    /// `.` and `*` have no special meaning.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func fgrep(_ pattern: String, _ path: String) throws -> [String] {
+        return try perform("fgrep", [.string(pattern), .string(path)]) {
+            return try self.daemonCall(.fgrep, args: FgrepArgs(pattern: pattern, path: path), optargs: 0, returning: FgrepRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *fixed* and *insensitive* set. Returns the
+    /// lines of the guest file *path* that contain the literal string *pattern*,
+    /// ignoring case.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func fgrepi(_ pattern: String, _ path: String) throws -> [String] {
+        return try perform("fgrepi", [.string(pattern), .string(path)]) {
+            return try self.daemonCall(.fgrepi, args: FgrepiArgs(pattern: pattern, path: path), optargs: 0, returning: FgrepiRet.self).value
+        }
+    }
+
     /// Returns a short description of what *path* contains, as given by the
     /// `file` tool, for example `ASCII text` or `empty`.
     ///
@@ -1960,6 +2081,33 @@ extension Guestfs {
     public func filesystemAvailable(_ filesystem: String) throws -> Bool {
         return try perform("filesystem_available", [.string(filesystem)]) {
             return try self.daemonCall(.filesystemAvailable, args: FilesystemAvailableArgs(filesystem: filesystem), optargs: 0, returning: FilesystemAvailableRet.self).value
+        }
+    }
+
+    /// Walks every directory of the filesystem on *device* with The Sleuth Kit
+    /// library and returns one `tsk_dirent` per entry found, including entries
+    /// of deleted files that are still recorded in the directories. The
+    /// filesystem is read from the device directly, so it should be unmounted
+    /// or synced first.
+    ///
+    /// Each entry has: `tsk_inode` (inode number), `tsk_type` (`r` regular
+    /// file, `d` directory, `l` symbolic link, `b` block device, `c`
+    /// character device, `f` FIFO, `s` socket, `h` shadow inode, `w`
+    /// whiteout, `u` unknown), `tsk_size` (bytes, -1 when the inode could not
+    /// be read), `tsk_name` (path relative to the filesystem root, without a
+    /// leading slash; the root itself is `.`), `tsk_flags` (bit 0 set when the
+    /// entry is in use; bit 1 when the entry is deleted but its inode has been
+    /// taken by another file; bit 2 when the data is compressed; 0 for a deleted
+    /// entry), the access, modification, status change and creation times as
+    /// seconds and nanoseconds (0 where the filesystem does not record them),
+    /// `tsk_nlink` (number of hard links) and `tsk_link` (target of a symbolic
+    /// link, else empty). The `.` and `..` entries of subdirectories are left
+    /// out.
+    ///
+    /// - Note: Part of the optional group `libtsk`: check ``featureAvailable(_:)`` first.
+    public func filesystemWalk(_ device: String) throws -> [TSKDirent] {
+        return try perform("filesystem_walk", [.string(device)]) {
+            try self.impl_filesystem_walk(device)
         }
     }
 
@@ -2028,6 +2176,19 @@ extension Guestfs {
     public func find0(_ directory: String, _ files: String) throws {
         return try perform("find0", [.string(directory), .string(files)]) {
             try self.daemonCall(.find0, args: Find0Args(directory: directory), optargs: 0, fileOut: files)
+        }
+    }
+
+    /// Returns the directory entries of the filesystem on *device* that point to
+    /// the inode number *inode*: every name of a file with several hard links,
+    /// and names of deleted entries that still refer to it. The fields are those
+    /// of `filesystem_walk`, which does the same walk over the whole
+    /// filesystem. An inode nothing refers to gives an empty list.
+    ///
+    /// - Note: Part of the optional group `libtsk`: check ``featureAvailable(_:)`` first.
+    public func findInode(_ device: String, _ inode: Int64) throws -> [TSKDirent] {
+        return try perform("find_inode", [.string(device), .int(inode)]) {
+            try self.impl_find_inode(device, inode)
         }
     }
 
@@ -2439,6 +2600,18 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `grep` with *insensitive* set. Returns the lines of the
+    /// guest file *path* that match the basic regular expression *regex*, ignoring
+    /// the difference between upper and lower case. An empty list means no line
+    /// matched; a missing file or a bad expression is an error.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func grepi(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("grepi", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.grepi, args: GrepiArgs(regex: regex, path: path), optargs: 0, returning: GrepiRet.self).value
+        }
+    }
+
     /// Returns the first 10 lines of the guest file *path* as a list of strings,
     /// without line terminators. A shorter file gives all of its lines. Fails if the
     /// file does not exist. See `head_n` for other counts and `tail` for the end of
@@ -2709,6 +2882,84 @@ extension Guestfs {
     public func initrdList(_ path: String) throws -> [String] {
         return try perform("initrd_list", [.string(path)]) {
             return try self.daemonCall(.initrdList, args: InitrdListArgs(path: path), optargs: 0, returning: InitrdListRet.self).value
+        }
+    }
+
+    /// Watches the guest file or directory *path* for the events selected by
+    /// the bit mask *mask* (the `IN_*` constants of inotify(7), for example
+    /// 4095 for `IN_ALL_EVENTS`). Returns the watch descriptor, which events
+    /// carry and which `inotify_rm_watch` takes. Watching a path twice updates
+    /// its mask and gives the same descriptor. Fails if `inotify_init` was not
+    /// called or the path is missing.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyAddWatch(_ path: String, _ mask: Int32) throws -> Int64 {
+        return try perform("inotify_add_watch", [.string(path), .int(Int64(mask))]) {
+            return try self.daemonCall(.inotifyAddWatch, args: InotifyAddWatchArgs(path: path, mask: mask), optargs: 0, returning: InotifyAddWatchRet.self).value
+        }
+    }
+
+    /// Closes the inotify instance made by `inotify_init`, dropping all of its
+    /// watches and unread events. Fails if there is none.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyClose() throws {
+        return try perform("inotify_close", []) {
+            try self.daemonCall(.inotifyClose, optargs: 0)
+        }
+    }
+
+    /// Reads every queued inotify event (like calling `inotify_read` until it
+    /// returns nothing) and returns the names the events were about, sorted and
+    /// each listed once. Handy to learn which files changed during some
+    /// operation.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyFiles() throws -> [String] {
+        return try perform("inotify_files", []) {
+            return try self.daemonCall(.inotifyFiles, optargs: 0, returning: InotifyFilesRet.self).value
+        }
+    }
+
+    /// Starts watching guest files with the Linux inotify mechanism: creates a
+    /// fresh inotify instance in the daemon, throwing away any earlier one with
+    /// its watches and queued events. *maxevents* is the most events the kernel
+    /// queues before it drops further ones (and reports an overflow); 0 keeps
+    /// the kernel's current limit, a negative value is an error. Then add
+    /// watches with `inotify_add_watch` and collect events with `inotify_read`
+    /// or `inotify_files`. Only changes made while the watch exists are seen,
+    /// and the mount under the watch must stay mounted.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyInit(_ maxevents: Int32) throws {
+        return try perform("inotify_init", [.int(Int64(maxevents))]) {
+            try self.daemonCall(.inotifyInit, args: InotifyInitArgs(maxevents: maxevents), optargs: 0)
+        }
+    }
+
+    /// Returns the events queued so far on the inotify instance, without waiting
+    /// for more: an empty list means nothing happened since the last read. Each
+    /// `inotify_event` has the watch descriptor `in_wd`, the event bits
+    /// `in_mask`, the `in_cookie` that pairs up the two halves of a rename,
+    /// and `in_name`, the name of the entry inside a watched directory (empty
+    /// when the event is about the watched path itself). One call returns at
+    /// most what fits in one read of the kernel queue; call it again until it
+    /// returns an empty list to drain everything.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyRead() throws -> [INotifyEvent] {
+        return try perform("inotify_read", []) {
+            return try self.daemonCall(.inotifyRead, optargs: 0, returning: InotifyReadRet.self).value
+        }
+    }
+
+    /// Stops the watch with descriptor *wd* (from `inotify_add_watch`). Fails
+    /// if there is no such watch.
+    ///
+    /// - Note: Part of the optional group `inotify`: check ``featureAvailable(_:)`` first.
+    public func inotifyRmWatch(_ wd: Int32) throws {
+        return try perform("inotify_rm_watch", [.int(Int64(wd))]) {
+            try self.daemonCall(.inotifyRmWatch, args: InotifyRmWatchArgs(wd: wd), optargs: 0)
         }
     }
 
@@ -2992,11 +3243,44 @@ extension Guestfs {
         }
     }
 
+    /// Internal plumbing for `filesystem_walk`: the daemon streams the walk's
+    /// entries to *filename* as XDR-encoded `tsk_dirent` records, one after
+    /// another, which the library then decodes.
+    ///
+    /// - Note: Part of the optional group `libtsk`: check ``featureAvailable(_:)`` first.
+    public func internalFilesystemWalk(_ device: String, _ filename: String) throws {
+        return try perform("internal_filesystem_walk", [.string(device), .string(filename)]) {
+            try self.daemonCall(.internalFilesystemWalk, args: InternalFilesystemWalkArgs(device: device), optargs: 0, fileOut: filename)
+        }
+    }
+
+    /// Internal plumbing for `find_inode`: the daemon streams the matching
+    /// entries to *filename* as XDR-encoded `tsk_dirent` records, which the
+    /// library decodes.
+    ///
+    /// - Note: Part of the optional group `libtsk`: check ``featureAvailable(_:)`` first.
+    public func internalFindInode(_ device: String, _ inode: Int64, _ filename: String) throws {
+        return try perform("internal_find_inode", [.string(device), .int(inode), .string(filename)]) {
+            try self.daemonCall(.internalFindInode, args: InternalFindInodeArgs(device: device, inode: inode), optargs: 0, fileOut: filename)
+        }
+    }
+
     /// Internal plumbing for tools that attach to the appliance console: returns a file
     /// descriptor connected to the console of a running appliance. Not for general use.
     public func internalGetConsoleSocket() throws -> Int32 {
         return try perform("internal_get_console_socket", []) {
             try self.impl_internal_get_console_socket()
+        }
+    }
+
+    /// Internal plumbing for `journal_get`: the daemon writes each field of the
+    /// current entry to *filename* as a 64-bit big-endian length followed by
+    /// that many bytes of `NAME=value`, and the library splits them up.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func internalJournalGet(_ filename: String) throws {
+        return try perform("internal_journal_get", [.string(filename)]) {
+            try self.daemonCall(.internalJournalGet, optargs: 0, fileOut: filename)
         }
     }
 
@@ -3461,6 +3745,103 @@ extension Guestfs {
     public func isoinfoDevice(_ device: String) throws -> ISOInfo {
         return try perform("isoinfo_device", [.string(device)]) {
             return try self.daemonCall(.isoinfoDevice, args: IsoinfoDeviceArgs(device: device), optargs: 0, returning: IsoinfoDeviceRet.self).value
+        }
+    }
+
+    /// Closes the journal opened by `journal_open`. Fails if none is open.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalClose() throws {
+        return try perform("journal_close", []) {
+            try self.daemonCall(.journalClose, optargs: 0)
+        }
+    }
+
+    /// Returns the fields of the journal entry at the current read position, as
+    /// a list of `xattr` structs: `attrname` is the field name (such as
+    /// `MESSAGE` or `_PID`) and `attrval` its value, which may be binary. A
+    /// field that appears more than once in the entry is returned once per
+    /// value. Fields larger than the data threshold (see
+    /// `journal_set_data_threshold`) are cut short. Fails if no journal is open
+    /// or the position is not on an entry.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalGet() throws -> [XAttr] {
+        return try perform("journal_get", []) {
+            try self.impl_journal_get()
+        }
+    }
+
+    /// Returns the data threshold of the open journal: the largest number of
+    /// bytes of one field that `journal_get` returns (larger fields, which may
+    /// be compressed, are shortened). 0 means there is no limit. The default is
+    /// the one of the systemd journal library (64 KiB).
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalGetDataThreshold() throws -> Int64 {
+        return try perform("journal_get_data_threshold", []) {
+            return try self.daemonCall(.journalGetDataThreshold, optargs: 0, returning: JournalGetDataThresholdRet.self).value
+        }
+    }
+
+    /// Returns the time the current journal entry was written, as microseconds
+    /// since the Unix epoch (wall-clock time). Fails if the position is not on
+    /// an entry.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalGetRealtimeUsec() throws -> Int64 {
+        return try perform("journal_get_realtime_usec", []) {
+            return try self.daemonCall(.journalGetRealtimeUsec, optargs: 0, returning: JournalGetRealtimeUsecRet.self).value
+        }
+    }
+
+    /// Moves the read position of the open journal to the next entry. Returns
+    /// true if there is such an entry (which `journal_get` then returns) and
+    /// false once the end of the journal is reached. The first call after
+    /// `journal_open` moves to the first entry.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalNext() throws -> Bool {
+        return try perform("journal_next", []) {
+            return try self.daemonCall(.journalNext, optargs: 0, returning: JournalNextRet.self).value
+        }
+    }
+
+    /// Opens the systemd journal files found in the guest directory *directory*
+    /// (for example `/var/log/journal`, where the files sit in one subdirectory
+    /// per machine ID) so that the other `journal_*` calls can read them. Only
+    /// one journal is open at a time per handle; opening another closes the
+    /// first. The read position starts before the first entry, so call
+    /// `journal_next` before `journal_get`. Close it with `journal_close`.
+    /// Fails if the directory does not exist.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalOpen(_ directory: String) throws {
+        return try perform("journal_open", [.string(directory)]) {
+            try self.daemonCall(.journalOpen, args: JournalOpenArgs(directory: directory), optargs: 0)
+        }
+    }
+
+    /// Sets the data threshold of the open journal to *threshold* bytes: fields
+    /// longer than that come back shortened from `journal_get`. 0 lifts the
+    /// limit altogether. A negative value is an error.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalSetDataThreshold(_ threshold: Int64) throws {
+        return try perform("journal_set_data_threshold", [.int(threshold)]) {
+            try self.daemonCall(.journalSetDataThreshold, args: JournalSetDataThresholdArgs(threshold: threshold), optargs: 0)
+        }
+    }
+
+    /// Moves the read position of the open journal forward by *skip* entries and
+    /// returns how many it really moved, which is smaller than *skip* when the
+    /// end is reached first. A *skip* of 0 returns 0; a negative one is an
+    /// error.
+    ///
+    /// - Note: Part of the optional group `journal`: check ``featureAvailable(_:)`` first.
+    public func journalSkip(_ skip: Int64) throws -> Int64 {
+        return try perform("journal_skip", [.int(skip)]) {
+            return try self.daemonCall(.journalSkip, args: JournalSkipArgs(skip: skip), optargs: 0, returning: JournalSkipRet.self).value
         }
     }
 
@@ -6231,6 +6612,34 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `tar_in` with *compress* set to `xz`. Sends the local
+    /// xz-compressed tar archive *tarball* to the appliance and unpacks it into
+    /// the existing guest directory *directory*. Fails if the data is not an
+    /// xz-compressed tar archive or the directory is missing.
+    ///
+    /// - Note: Deprecated; use ``tarIn`` instead.
+    ///
+    /// - Note: Part of the optional group `xz`: check ``featureAvailable(_:)`` first.
+    public func txzIn(_ tarball: String, _ directory: String) throws {
+        return try perform("txz_in", [.string(tarball), .string(directory)]) {
+            try self.daemonCall(.txzIn, args: TxzInArgs(directory: directory), optargs: 0, fileIn: tarball)
+        }
+    }
+
+    /// Deprecated: use `tar_out` with *compress* set to `xz`. Packs the contents
+    /// of the guest directory *directory* into an xz-compressed tar archive and
+    /// downloads it to the local file *tarball*. Fails if the directory does not
+    /// exist.
+    ///
+    /// - Note: Deprecated; use ``tarOut`` instead.
+    ///
+    /// - Note: Part of the optional group `xz`: check ``featureAvailable(_:)`` first.
+    public func txzOut(_ directory: String, _ tarball: String) throws {
+        return try perform("txz_out", [.string(directory), .string(tarball)]) {
+            try self.daemonCall(.txzOut, args: TxzOutArgs(directory: directory), optargs: 0, fileOut: tarball)
+        }
+    }
+
     /// Sets the file mode creation mask of the daemon to *mask* (only the
     /// permission bits, `mask & 0777`, are used) and returns the previous mask. The
     /// mask removes permission bits from files, directories and device nodes created
@@ -6587,6 +6996,19 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `write`, which takes binary content. Creates or replaces
+    /// the guest file *path* with the first *size* bytes of the string
+    /// *content*. When *size* is 0 the whole string is written. Since
+    /// *content* is a C string it cannot hold zero bytes; a *size* that is
+    /// negative or larger than the string is an error.
+    ///
+    /// - Note: Deprecated; use ``write`` instead.
+    public func writeFile(_ path: String, _ content: String, _ size: Int32) throws {
+        return try perform("write_file", [.string(path), .string(content), .int(Int64(size))]) {
+            try self.daemonCall(.writeFile, args: WriteFileArgs(path: path, content: content, size: size), optargs: 0)
+        }
+    }
+
     /// Changes parameters of the unmounted XFS filesystem on *device* through the
     /// `xfs_admin` tool. Each optional argument selects one change; with none the
     /// call does nothing.
@@ -6724,6 +7146,28 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `grep` with *compressed* and *extended* set. Searches the
+    /// possibly compressed guest file *path* for lines matching the extended
+    /// regular expression *regex*.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zegrep(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("zegrep", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.zegrep, args: ZegrepArgs(regex: regex, path: path), optargs: 0, returning: ZegrepRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *compressed*, *extended* and *insensitive*
+    /// set. Searches the possibly compressed guest file *path* for lines matching
+    /// the extended regular expression *regex*, ignoring case.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zegrepi(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("zegrepi", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.zegrepi, args: ZegrepiArgs(regex: regex, path: path), optargs: 0, returning: ZegrepiRet.self).value
+        }
+    }
+
     /// Overwrites the beginning of *device* with zeroes, enough to destroy
     /// partition tables, filesystem superblocks and similar signatures so that the
     /// device looks blank. Only the first few blocks are touched, so this is no
@@ -6768,6 +7212,28 @@ extension Guestfs {
         }
     }
 
+    /// Deprecated: use `grep` with *compressed* and *fixed* set. Returns the
+    /// lines of the possibly compressed guest file *path* containing the literal
+    /// string *pattern*.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zfgrep(_ pattern: String, _ path: String) throws -> [String] {
+        return try perform("zfgrep", [.string(pattern), .string(path)]) {
+            return try self.daemonCall(.zfgrep, args: ZfgrepArgs(pattern: pattern, path: path), optargs: 0, returning: ZfgrepRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *compressed*, *fixed* and *insensitive* set.
+    /// Returns the lines of the possibly compressed guest file *path* containing
+    /// the literal string *pattern*, ignoring case.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zfgrepi(_ pattern: String, _ path: String) throws -> [String] {
+        return try perform("zfgrepi", [.string(pattern), .string(path)]) {
+            return try self.daemonCall(.zfgrepi, args: ZfgrepiArgs(pattern: pattern, path: path), optargs: 0, returning: ZfgrepiRet.self).value
+        }
+    }
+
     /// Decompresses the file *path* with the method *meth* (`gzip` or `compress`,
     /// both read by `zcat`, or `bzip2`) and returns what `file` says about the
     /// decompressed data, for example `ASCII text`. Any other *meth* is an error.
@@ -6779,6 +7245,29 @@ extension Guestfs {
     public func zfile(_ meth: String, _ path: String) throws -> String {
         return try perform("zfile", [.string(meth), .string(path)]) {
             return try self.daemonCall(.zfile, args: ZfileArgs(meth: meth, path: path), optargs: 0, returning: ZfileRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *compressed* set. Like `grep` with a basic
+    /// regular expression, but *path* may be compressed (gzip, bzip2, xz and the
+    /// other formats the appliance's `zgrep` knows): the search runs over the
+    /// uncompressed text. Plain files are searched as they are.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zgrep(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("zgrep", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.zgrep, args: ZgrepArgs(regex: regex, path: path), optargs: 0, returning: ZgrepRet.self).value
+        }
+    }
+
+    /// Deprecated: use `grep` with *compressed* and *insensitive* set. Searches
+    /// the possibly compressed guest file *path* for lines matching the basic
+    /// regular expression *regex*, ignoring case.
+    ///
+    /// - Note: Deprecated; use ``grep`` instead.
+    public func zgrepi(_ regex: String, _ path: String) throws -> [String] {
+        return try perform("zgrepi", [.string(regex), .string(path)]) {
+            return try self.daemonCall(.zgrepi, args: ZgrepiArgs(regex: regex, path: path), optargs: 0, returning: ZgrepiRet.self).value
         }
     }
 

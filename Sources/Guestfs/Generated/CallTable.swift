@@ -402,6 +402,18 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["srcoffset", "destoffset", "size", "sparse", "append"])
                 try copyFileToFile(try args[0].string("src"), try args[1].string("dest"), srcoffset: try optargs["srcoffset"].map { try $0.int64("srcoffset") }, destoffset: try optargs["destoffset"].map { try $0.int64("destoffset") }, size: try optargs["size"].map { try $0.int64("size") }, sparse: try optargs["sparse"].map { try $0.bool("sparse") }, append: try optargs["append"].map { try $0.bool("append") })
                 return .none
+            case "copy_in":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try copyIn(try args[0].string("localpath"), try args[1].string("remotedir"))
+                return .none
+            case "copy_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try copyOut(try args[0].string("remotepath"), try args[1].string("localdir"))
+                return .none
+            case "copy_size":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try copySize(try args[0].string("src"), try args[1].string("dest"), try args[2].int64("size"))
+                return .none
             case "cp":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try cp(try args[0].string("src"), try args[1].string("dest"))
@@ -468,6 +480,14 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try download(try args[0].string("remotefilename"), try args[1].string("filename"))
                 return .none
+            case "download_blocks":
+                try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: ["unallocated"])
+                try downloadBlocks(try args[0].string("device"), try args[1].int64("start"), try args[2].int64("stop"), try args[3].string("filename"), unallocated: try optargs["unallocated"].map { try $0.bool("unallocated") })
+                return .none
+            case "download_inode":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try downloadInode(try args[0].string("device"), try args[1].int64("inode"), try args[2].string("filename"))
+                return .none
             case "download_offset":
                 try ActionArgument.check(name, args, count: 4, optargs: optargs, allowed: [])
                 try downloadOffset(try args[0].string("remotefilename"), try args[1].string("filename"), try args[2].int64("offset"), try args[3].int64("size"))
@@ -490,6 +510,12 @@ extension Guestfs {
             case "echo_daemon":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try echoDaemon(try args[0].stringList("words")))
+            case "egrep":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try egrep(try args[0].string("regex"), try args[1].string("path")))
+            case "egrepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try egrepi(try args[0].string("regex"), try args[1].string("path")))
             case "equal":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .bool(try equal(try args[0].string("file1"), try args[1].string("file2")))
@@ -511,6 +537,12 @@ extension Guestfs {
             case "feature_available":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try featureAvailable(try args[0].stringList("groups")))
+            case "fgrep":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try fgrep(try args[0].string("pattern"), try args[1].string("path")))
+            case "fgrepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try fgrepi(try args[0].string("pattern"), try args[1].string("path")))
             case "file":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try file(try args[0].string("path")))
@@ -523,6 +555,9 @@ extension Guestfs {
             case "filesystem_available":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try filesystemAvailable(try args[0].string("filesystem")))
+            case "filesystem_walk":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try filesystemWalk(try args[0].string("device")).map(\.fields))
             case "fill":
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try fill(try args[0].int32("c"), try args[1].int32("len"), try args[2].string("path"))
@@ -542,6 +577,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try find0(try args[0].string("directory"), try args[1].string("files"))
                 return .none
+            case "find_inode":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .structList(try findInode(try args[0].string("device"), try args[1].int64("inode")).map(\.fields))
             case "findfs_label":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try findfsLabel(try args[0].string("label")))
@@ -663,6 +701,9 @@ extension Guestfs {
             case "grep", "grep_opts":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["extended", "fixed", "insensitive", "compressed"])
                 return .stringList(try grep(try args[0].string("regex"), try args[1].string("path"), extended: try optargs["extended"].map { try $0.bool("extended") }, fixed: try optargs["fixed"].map { try $0.bool("fixed") }, insensitive: try optargs["insensitive"].map { try $0.bool("insensitive") }, compressed: try optargs["compressed"].map { try $0.bool("compressed") }))
+            case "grepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try grepi(try args[0].string("regex"), try args[1].string("path")))
             case "head":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try head(try args[0].string("path")))
@@ -737,6 +778,27 @@ extension Guestfs {
             case "initrd_list":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try initrdList(try args[0].string("path")))
+            case "inotify_add_watch":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .int(try inotifyAddWatch(try args[0].string("path"), try args[1].int32("mask")))
+            case "inotify_close":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try inotifyClose()
+                return .none
+            case "inotify_files":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try inotifyFiles())
+            case "inotify_init":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try inotifyInit(try args[0].int32("maxevents"))
+                return .none
+            case "inotify_read":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .structList(try inotifyRead().map(\.fields))
+            case "inotify_rm_watch":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try inotifyRmWatch(try args[0].int32("wd"))
+                return .none
             case "inspect_get_arch":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetArch(try args[0].string("root")))
@@ -826,9 +888,21 @@ extension Guestfs {
             case "internal_feature_available":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try internalFeatureAvailable(try args[0].string("group"))))
+            case "internal_filesystem_walk":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try internalFilesystemWalk(try args[0].string("device"), try args[1].string("filename"))
+                return .none
+            case "internal_find_inode":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try internalFindInode(try args[0].string("device"), try args[1].int64("inode"), try args[2].string("filename"))
+                return .none
             case "internal_get_console_socket":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try internalGetConsoleSocket()))
+            case "internal_journal_get":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try internalJournalGet(try args[0].string("filename"))
+                return .none
             case "internal_list_rpm_applications":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .structList(try internalListRpmApplications().map(\.fields))
@@ -990,6 +1064,33 @@ extension Guestfs {
             case "isoinfo_device":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structure(try isoinfoDevice(try args[0].string("device")).fields)
+            case "journal_close":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try journalClose()
+                return .none
+            case "journal_get":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .structList(try journalGet().map(\.fields))
+            case "journal_get_data_threshold":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .int(try journalGetDataThreshold())
+            case "journal_get_realtime_usec":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .int(try journalGetRealtimeUsec())
+            case "journal_next":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .bool(try journalNext())
+            case "journal_open":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try journalOpen(try args[0].string("directory"))
+                return .none
+            case "journal_set_data_threshold":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try journalSetDataThreshold(try args[0].int64("threshold"))
+                return .none
+            case "journal_skip":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .int(try journalSkip(try args[0].int64("skip")))
             case "kill_subprocess":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try killSubprocess()
@@ -1836,6 +1937,14 @@ extension Guestfs {
             case "tune2fs_l":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .hashtable(try tune2fsLPairs(try args[0].string("device")).map { ($0.key, $0.value) })
+            case "txz_in":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try txzIn(try args[0].string("tarball"), try args[1].string("directory"))
+                return .none
+            case "txz_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try txzOut(try args[0].string("directory"), try args[1].string("tarball"))
+                return .none
             case "umask":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try umask(try args[0].int32("mask"))))
@@ -1956,6 +2065,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try writeAppend(try args[0].string("path"), try args[1].buffer("content"))
                 return .none
+            case "write_file":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try writeFile(try args[0].string("path"), try args[1].string("content"), try args[2].int32("size"))
+                return .none
             case "xfs_admin":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["extunwritten", "imgfile", "v2log", "projid32bit", "lazycounter", "label", "uuid"])
                 try xfsAdmin(try args[0].string("device"), extunwritten: try optargs["extunwritten"].map { try $0.bool("extunwritten") }, imgfile: try optargs["imgfile"].map { try $0.bool("imgfile") }, v2log: try optargs["v2log"].map { try $0.bool("v2log") }, projid32bit: try optargs["projid32bit"].map { try $0.bool("projid32bit") }, lazycounter: try optargs["lazycounter"].map { try $0.bool("lazycounter") }, label: try optargs["label"].map { try $0.string("label") }, uuid: try optargs["uuid"].map { try $0.string("uuid") })
@@ -1973,6 +2086,12 @@ extension Guestfs {
             case "xfs_repair":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["forcelogzero", "nomodify", "noprefetch", "forcegeometry", "maxmem", "ihashsize", "bhashsize", "agstride", "logdev", "rtdev"])
                 return .int(Int64(try xfsRepair(try args[0].string("device"), forcelogzero: try optargs["forcelogzero"].map { try $0.bool("forcelogzero") }, nomodify: try optargs["nomodify"].map { try $0.bool("nomodify") }, noprefetch: try optargs["noprefetch"].map { try $0.bool("noprefetch") }, forcegeometry: try optargs["forcegeometry"].map { try $0.bool("forcegeometry") }, maxmem: try optargs["maxmem"].map { try $0.int64("maxmem") }, ihashsize: try optargs["ihashsize"].map { try $0.int64("ihashsize") }, bhashsize: try optargs["bhashsize"].map { try $0.int64("bhashsize") }, agstride: try optargs["agstride"].map { try $0.int64("agstride") }, logdev: try optargs["logdev"].map { try $0.string("logdev") }, rtdev: try optargs["rtdev"].map { try $0.string("rtdev") })))
+            case "zegrep":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zegrep(try args[0].string("regex"), try args[1].string("path")))
+            case "zegrepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zegrepi(try args[0].string("regex"), try args[1].string("path")))
             case "zero":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try zero(try args[0].string("device"))
@@ -1989,9 +2108,21 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try zerofree(try args[0].string("device"))
                 return .none
+            case "zfgrep":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zfgrep(try args[0].string("pattern"), try args[1].string("path")))
+            case "zfgrepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zfgrepi(try args[0].string("pattern"), try args[1].string("path")))
             case "zfile":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .string(try zfile(try args[0].string("meth"), try args[1].string("path")))
+            case "zgrep":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zgrep(try args[0].string("regex"), try args[1].string("path")))
+            case "zgrepi":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try zgrepi(try args[0].string("regex"), try args[1].string("path")))
             default:
                 throw GuestfsError.unknownAction(name)
         }

@@ -1655,6 +1655,33 @@ public func c_guestfs_copy_file_to_file_argv(_ g: OpaquePointer?, _ src: UnsafeP
     }
 }
 
+@_cdecl("guestfs_copy_in")
+public func c_guestfs_copy_in(_ g: OpaquePointer?, _ localpath: UnsafePointer<CChar>?, _ remotedir: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "copy_in", errorValue: -1) {
+        h in
+        try h.g.copyIn(cString(localpath, "localpath"), cString(remotedir, "remotedir"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_out")
+public func c_guestfs_copy_out(_ g: OpaquePointer?, _ remotepath: UnsafePointer<CChar>?, _ localdir: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "copy_out", errorValue: -1) {
+        h in
+        try h.g.copyOut(cString(remotepath, "remotepath"), cString(localdir, "localdir"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_copy_size")
+public func c_guestfs_copy_size(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ size: Int64) -> Int32 {
+    return CHandle.call(g, "copy_size", errorValue: -1) {
+        h in
+        try h.g.copySize(cString(src, "src"), cString(dest, "dest"), size)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_cp")
 public func c_guestfs_cp(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "cp", errorValue: -1) {
@@ -1819,6 +1846,25 @@ public func c_guestfs_download(_ g: OpaquePointer?, _ remotefilename: UnsafePoin
     }
 }
 
+@_cdecl("guestfs_download_blocks_argv")
+public func c_guestfs_download_blocks_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ start: Int64, _ stop: Int64, _ filename: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_download_blocks_argv>?) -> Int32 {
+    return CHandle.call(g, "download_blocks", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.downloadBlocks(cString(device, "device"), start, stop, cString(filename, "filename"), unallocated: mask & (1 << 0) != 0 ? optargs!.pointee.unallocated != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_download_inode")
+public func c_guestfs_download_inode(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ inode: Int64, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "download_inode", errorValue: -1) {
+        h in
+        try h.g.downloadInode(cString(device, "device"), inode, cString(filename, "filename"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_download_offset")
 public func c_guestfs_download_offset(_ g: OpaquePointer?, _ remotefilename: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?, _ offset: Int64, _ size: Int64) -> Int32 {
     return CHandle.call(g, "download_offset", errorValue: -1) {
@@ -1869,6 +1915,22 @@ public func c_guestfs_echo_daemon(_ g: OpaquePointer?, _ words: UnsafePointer<Un
     return CHandle.call(g, "echo_daemon", errorValue: nil) {
         h in
         return cDup(try h.g.echoDaemon(cStringList(words, "words")))
+    }
+}
+
+@_cdecl("guestfs_egrep")
+public func c_guestfs_egrep(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "egrep", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.egrep(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_egrepi")
+public func c_guestfs_egrepi(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "egrepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.egrepi(cString(regex, "regex"), cString(path, "path")))
     }
 }
 
@@ -1923,6 +1985,22 @@ public func c_guestfs_feature_available(_ g: OpaquePointer?, _ groups: UnsafePoi
     }
 }
 
+@_cdecl("guestfs_fgrep")
+public func c_guestfs_fgrep(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "fgrep", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.fgrep(cString(pattern, "pattern"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_fgrepi")
+public func c_guestfs_fgrepi(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "fgrepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.fgrepi(cString(pattern, "pattern"), cString(path, "path")))
+    }
+}
+
 @_cdecl("guestfs_file")
 public func c_guestfs_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "file", errorValue: nil) {
@@ -1952,6 +2030,14 @@ public func c_guestfs_filesystem_available(_ g: OpaquePointer?, _ filesystem: Un
     return CHandle.call(g, "filesystem_available", errorValue: -1) {
         h in
         return try h.g.filesystemAvailable(cString(filesystem, "filesystem")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_filesystem_walk")
+public func c_guestfs_filesystem_walk(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_tsk_dirent_list>? {
+    return CHandle.call(g, "filesystem_walk", errorValue: nil) {
+        h in
+        return cStructList(try h.g.filesystemWalk(cString(device, "device")))
     }
 }
 
@@ -1996,6 +2082,14 @@ public func c_guestfs_find0(_ g: OpaquePointer?, _ directory: UnsafePointer<CCha
         h in
         try h.g.find0(cString(directory, "directory"), cString(files, "files"))
         return 0
+    }
+}
+
+@_cdecl("guestfs_find_inode")
+public func c_guestfs_find_inode(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ inode: Int64) -> UnsafeMutablePointer<guestfs_tsk_dirent_list>? {
+    return CHandle.call(g, "find_inode", errorValue: nil) {
+        h in
+        return cStructList(try h.g.findInode(cString(device, "device"), inode))
     }
 }
 
@@ -2323,6 +2417,14 @@ public func c_guestfs_grep_opts_argv(_ g: OpaquePointer?, _ regex: UnsafePointer
     }
 }
 
+@_cdecl("guestfs_grepi")
+public func c_guestfs_grepi(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "grepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.grepi(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
 @_cdecl("guestfs_head")
 public func c_guestfs_head(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     return CHandle.call(g, "head", errorValue: nil) {
@@ -2510,6 +2612,57 @@ public func c_guestfs_initrd_list(_ g: OpaquePointer?, _ path: UnsafePointer<CCh
     return CHandle.call(g, "initrd_list", errorValue: nil) {
         h in
         return cStringArray(try h.g.initrdList(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_inotify_add_watch")
+public func c_guestfs_inotify_add_watch(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ mask: Int32) -> Int64 {
+    return CHandle.call(g, "inotify_add_watch", errorValue: -1) {
+        h in
+        return try h.g.inotifyAddWatch(cString(path, "path"), mask)
+    }
+}
+
+@_cdecl("guestfs_inotify_close")
+public func c_guestfs_inotify_close(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "inotify_close", errorValue: -1) {
+        h in
+        try h.g.inotifyClose()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_inotify_files")
+public func c_guestfs_inotify_files(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "inotify_files", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.inotifyFiles())
+    }
+}
+
+@_cdecl("guestfs_inotify_init")
+public func c_guestfs_inotify_init(_ g: OpaquePointer?, _ maxevents: Int32) -> Int32 {
+    return CHandle.call(g, "inotify_init", errorValue: -1) {
+        h in
+        try h.g.inotifyInit(maxevents)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_inotify_read")
+public func c_guestfs_inotify_read(_ g: OpaquePointer?) -> UnsafeMutablePointer<guestfs_inotify_event_list>? {
+    return CHandle.call(g, "inotify_read", errorValue: nil) {
+        h in
+        return cStructList(try h.g.inotifyRead())
+    }
+}
+
+@_cdecl("guestfs_inotify_rm_watch")
+public func c_guestfs_inotify_rm_watch(_ g: OpaquePointer?, _ wd: Int32) -> Int32 {
+    return CHandle.call(g, "inotify_rm_watch", errorValue: -1) {
+        h in
+        try h.g.inotifyRmWatch(wd)
+        return 0
     }
 }
 
@@ -2747,11 +2900,38 @@ public func c_guestfs_internal_feature_available(_ g: OpaquePointer?, _ group: U
     }
 }
 
+@_cdecl("guestfs_internal_filesystem_walk")
+public func c_guestfs_internal_filesystem_walk(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "internal_filesystem_walk", errorValue: -1) {
+        h in
+        try h.g.internalFilesystemWalk(cString(device, "device"), cString(filename, "filename"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_internal_find_inode")
+public func c_guestfs_internal_find_inode(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ inode: Int64, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "internal_find_inode", errorValue: -1) {
+        h in
+        try h.g.internalFindInode(cString(device, "device"), inode, cString(filename, "filename"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_internal_get_console_socket")
 public func c_guestfs_internal_get_console_socket(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "internal_get_console_socket", errorValue: -1) {
         h in
         return try h.g.internalGetConsoleSocket()
+    }
+}
+
+@_cdecl("guestfs_internal_journal_get")
+public func c_guestfs_internal_journal_get(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "internal_journal_get", errorValue: -1) {
+        h in
+        try h.g.internalJournalGet(cString(filename, "filename"))
+        return 0
     }
 }
 
@@ -3177,6 +3357,73 @@ public func c_guestfs_isoinfo_device(_ g: OpaquePointer?, _ device: UnsafePointe
     return CHandle.call(g, "isoinfo_device", errorValue: nil) {
         h in
         return cStruct(try h.g.isoinfoDevice(cString(device, "device")))
+    }
+}
+
+@_cdecl("guestfs_journal_close")
+public func c_guestfs_journal_close(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "journal_close", errorValue: -1) {
+        h in
+        try h.g.journalClose()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_journal_get")
+public func c_guestfs_journal_get(_ g: OpaquePointer?) -> UnsafeMutablePointer<guestfs_xattr_list>? {
+    return CHandle.call(g, "journal_get", errorValue: nil) {
+        h in
+        return cStructList(try h.g.journalGet())
+    }
+}
+
+@_cdecl("guestfs_journal_get_data_threshold")
+public func c_guestfs_journal_get_data_threshold(_ g: OpaquePointer?) -> Int64 {
+    return CHandle.call(g, "journal_get_data_threshold", errorValue: -1) {
+        h in
+        return try h.g.journalGetDataThreshold()
+    }
+}
+
+@_cdecl("guestfs_journal_get_realtime_usec")
+public func c_guestfs_journal_get_realtime_usec(_ g: OpaquePointer?) -> Int64 {
+    return CHandle.call(g, "journal_get_realtime_usec", errorValue: -1) {
+        h in
+        return try h.g.journalGetRealtimeUsec()
+    }
+}
+
+@_cdecl("guestfs_journal_next")
+public func c_guestfs_journal_next(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "journal_next", errorValue: -1) {
+        h in
+        return try h.g.journalNext() ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_journal_open")
+public func c_guestfs_journal_open(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "journal_open", errorValue: -1) {
+        h in
+        try h.g.journalOpen(cString(directory, "directory"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_journal_set_data_threshold")
+public func c_guestfs_journal_set_data_threshold(_ g: OpaquePointer?, _ threshold: Int64) -> Int32 {
+    return CHandle.call(g, "journal_set_data_threshold", errorValue: -1) {
+        h in
+        try h.g.journalSetDataThreshold(threshold)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_journal_skip")
+public func c_guestfs_journal_skip(_ g: OpaquePointer?, _ skip: Int64) -> Int64 {
+    return CHandle.call(g, "journal_skip", errorValue: -1) {
+        h in
+        return try h.g.journalSkip(skip)
     }
 }
 
@@ -5188,6 +5435,24 @@ public func c_guestfs_tune2fs_l(_ g: OpaquePointer?, _ device: UnsafePointer<CCh
     }
 }
 
+@_cdecl("guestfs_txz_in")
+public func c_guestfs_txz_in(_ g: OpaquePointer?, _ tarball: UnsafePointer<CChar>?, _ directory: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "txz_in", errorValue: -1) {
+        h in
+        try h.g.txzIn(cString(tarball, "tarball"), cString(directory, "directory"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_txz_out")
+public func c_guestfs_txz_out(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?, _ tarball: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "txz_out", errorValue: -1) {
+        h in
+        try h.g.txzOut(cString(directory, "directory"), cString(tarball, "tarball"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_umask")
 public func c_guestfs_umask(_ g: OpaquePointer?, _ mask: Int32) -> Int32 {
     return CHandle.call(g, "umask", errorValue: -1) {
@@ -5479,6 +5744,15 @@ public func c_guestfs_write_append(_ g: OpaquePointer?, _ path: UnsafePointer<CC
     }
 }
 
+@_cdecl("guestfs_write_file")
+public func c_guestfs_write_file(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ content: UnsafePointer<CChar>?, _ size: Int32) -> Int32 {
+    return CHandle.call(g, "write_file", errorValue: -1) {
+        h in
+        try h.g.writeFile(cString(path, "path"), cString(content, "content"), size)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_xfs_admin_argv")
 public func c_guestfs_xfs_admin_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_xfs_admin_argv>?) -> Int32 {
     return CHandle.call(g, "xfs_admin", errorValue: -1) {
@@ -5524,6 +5798,22 @@ public func c_guestfs_xfs_repair_argv(_ g: OpaquePointer?, _ device: UnsafePoint
     }
 }
 
+@_cdecl("guestfs_zegrep")
+public func c_guestfs_zegrep(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zegrep", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zegrep(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_zegrepi")
+public func c_guestfs_zegrepi(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zegrepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zegrepi(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
 @_cdecl("guestfs_zero")
 public func c_guestfs_zero(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "zero", errorValue: -1) {
@@ -5560,11 +5850,43 @@ public func c_guestfs_zerofree(_ g: OpaquePointer?, _ device: UnsafePointer<CCha
     }
 }
 
+@_cdecl("guestfs_zfgrep")
+public func c_guestfs_zfgrep(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zfgrep", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zfgrep(cString(pattern, "pattern"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_zfgrepi")
+public func c_guestfs_zfgrepi(_ g: OpaquePointer?, _ pattern: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zfgrepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zfgrepi(cString(pattern, "pattern"), cString(path, "path")))
+    }
+}
+
 @_cdecl("guestfs_zfile")
 public func c_guestfs_zfile(_ g: OpaquePointer?, _ meth: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "zfile", errorValue: nil) {
         h in
         return cDup(try h.g.zfile(cString(meth, "meth"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_zgrep")
+public func c_guestfs_zgrep(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zgrep", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zgrep(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_zgrepi")
+public func c_guestfs_zgrepi(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "zgrepi", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.zgrepi(cString(regex, "regex"), cString(path, "path")))
     }
 }
 

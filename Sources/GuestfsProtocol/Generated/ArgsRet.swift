@@ -762,6 +762,31 @@ public struct SfdiskArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `write_file` (procedure 44): required args, then optargs.
+public struct WriteFileArgs: XDRCodable, Sendable {
+    public var path: String
+    public var content: String
+    public var size: Int32
+
+    public init(path: String, content: String, size: Int32) {
+        self.path = path
+        self.content = content
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        content = try d.decodeString()
+        size = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(content)
+        e.encode(size)
+    }
+}
+
 /// Arguments of `umount` (procedure 45): required args, then optargs.
 public struct UmountArgs: XDRCodable, Sendable {
     public var pathordevice: String
@@ -3180,6 +3205,369 @@ public struct GrepRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `egrep` (procedure 152): required args, then optargs.
+public struct EgrepArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `egrep` (procedure 152).
+public struct EgrepRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `fgrep` (procedure 153): required args, then optargs.
+public struct FgrepArgs: XDRCodable, Sendable {
+    public var pattern: String
+    public var path: String
+
+    public init(pattern: String, path: String) {
+        self.pattern = pattern
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pattern = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pattern)
+        e.encode(path)
+    }
+}
+
+/// Reply of `fgrep` (procedure 153).
+public struct FgrepRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `grepi` (procedure 154): required args, then optargs.
+public struct GrepiArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `grepi` (procedure 154).
+public struct GrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `egrepi` (procedure 155): required args, then optargs.
+public struct EgrepiArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `egrepi` (procedure 155).
+public struct EgrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `fgrepi` (procedure 156): required args, then optargs.
+public struct FgrepiArgs: XDRCodable, Sendable {
+    public var pattern: String
+    public var path: String
+
+    public init(pattern: String, path: String) {
+        self.pattern = pattern
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pattern = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pattern)
+        e.encode(path)
+    }
+}
+
+/// Reply of `fgrepi` (procedure 156).
+public struct FgrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zgrep` (procedure 157): required args, then optargs.
+public struct ZgrepArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zgrep` (procedure 157).
+public struct ZgrepRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zegrep` (procedure 158): required args, then optargs.
+public struct ZegrepArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zegrep` (procedure 158).
+public struct ZegrepRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zfgrep` (procedure 159): required args, then optargs.
+public struct ZfgrepArgs: XDRCodable, Sendable {
+    public var pattern: String
+    public var path: String
+
+    public init(pattern: String, path: String) {
+        self.pattern = pattern
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pattern = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pattern)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zfgrep` (procedure 159).
+public struct ZfgrepRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zgrepi` (procedure 160): required args, then optargs.
+public struct ZgrepiArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zgrepi` (procedure 160).
+public struct ZgrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zegrepi` (procedure 161): required args, then optargs.
+public struct ZegrepiArgs: XDRCodable, Sendable {
+    public var regex: String
+    public var path: String
+
+    public init(regex: String, path: String) {
+        self.regex = regex
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        regex = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(regex)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zegrepi` (procedure 161).
+public struct ZegrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `zfgrepi` (procedure 162): required args, then optargs.
+public struct ZfgrepiArgs: XDRCodable, Sendable {
+    public var pattern: String
+    public var path: String
+
+    public init(pattern: String, path: String) {
+        self.pattern = pattern
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        pattern = try d.decodeString()
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(pattern)
+        e.encode(path)
+    }
+}
+
+/// Reply of `zfgrepi` (procedure 162).
+public struct ZfgrepiRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `realpath` (procedure 163): required args, then optargs.
 public struct RealpathArgs: XDRCodable, Sendable {
     public var path: String
@@ -3493,6 +3881,97 @@ public struct MkswapFileArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(path)
+    }
+}
+
+/// Arguments of `inotify_init` (procedure 179): required args, then optargs.
+public struct InotifyInitArgs: XDRCodable, Sendable {
+    public var maxevents: Int32
+
+    public init(maxevents: Int32) {
+        self.maxevents = maxevents
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        maxevents = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(maxevents)
+    }
+}
+
+/// Arguments of `inotify_add_watch` (procedure 180): required args, then optargs.
+public struct InotifyAddWatchArgs: XDRCodable, Sendable {
+    public var path: String
+    public var mask: Int32
+
+    public init(path: String, mask: Int32) {
+        self.path = path
+        self.mask = mask
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+        mask = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
+        e.encode(mask)
+    }
+}
+
+/// Reply of `inotify_add_watch` (procedure 180).
+public struct InotifyAddWatchRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `inotify_rm_watch` (procedure 181): required args, then optargs.
+public struct InotifyRmWatchArgs: XDRCodable, Sendable {
+    public var wd: Int32
+
+    public init(wd: Int32) {
+        self.wd = wd
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        wd = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(wd)
+    }
+}
+
+/// Reply of `inotify_read` (procedure 182).
+public struct InotifyReadRet: XDRCodable, Sendable {
+    public var value: [INotifyEvent]
+    public init(value: [INotifyEvent]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeArray(of: INotifyEvent.self)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `inotify_files` (procedure 183).
+public struct InotifyFilesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -4494,6 +4973,31 @@ public struct VglvuuidsRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `copy_size` (procedure 227): required args, then optargs.
+public struct CopySizeArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var size: Int64
+
+    public init(src: String, dest: String, size: Int64) {
+        self.src = src
+        self.dest = dest
+        self.size = size
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        size = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(size)
+    }
+}
+
 /// Arguments of `zero_device` (procedure 228): required args, then optargs.
 public struct ZeroDeviceArgs: XDRCodable, Sendable {
     public var device: String
@@ -4508,6 +5012,40 @@ public struct ZeroDeviceArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(device)
+    }
+}
+
+/// Arguments of `txz_in` (procedure 229): required args, then optargs.
+public struct TxzInArgs: XDRCodable, Sendable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
+    }
+}
+
+/// Arguments of `txz_out` (procedure 230): required args, then optargs.
+public struct TxzOutArgs: XDRCodable, Sendable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
     }
 }
 
@@ -8315,6 +8853,93 @@ public struct SetUuidArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `journal_open` (procedure 404): required args, then optargs.
+public struct JournalOpenArgs: XDRCodable, Sendable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
+    }
+}
+
+/// Reply of `journal_next` (procedure 406).
+public struct JournalNextRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `journal_skip` (procedure 407): required args, then optargs.
+public struct JournalSkipArgs: XDRCodable, Sendable {
+    public var skip: Int64
+
+    public init(skip: Int64) {
+        self.skip = skip
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        skip = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(skip)
+    }
+}
+
+/// Reply of `journal_skip` (procedure 407).
+public struct JournalSkipRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `journal_get_data_threshold` (procedure 409).
+public struct JournalGetDataThresholdRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `journal_set_data_threshold` (procedure 410): required args, then optargs.
+public struct JournalSetDataThresholdArgs: XDRCodable, Sendable {
+    public var threshold: Int64
+
+    public init(threshold: Int64) {
+        self.threshold = threshold
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        threshold = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(threshold)
+    }
+}
+
 /// Arguments of `aug_setm` (procedure 411): required args, then optargs.
 public struct AugSetmArgs: XDRCodable, Sendable {
     public var base: String
@@ -8515,6 +9140,18 @@ public struct CpioOutArgs: XDRCodable, Sendable {
     public func encode(to e: inout XDREncoder) {
         e.encode(directory)
         e.encode(format)
+    }
+}
+
+/// Reply of `journal_get_realtime_usec` (procedure 420).
+public struct JournalGetRealtimeUsecRet: XDRCodable, Sendable {
+    public var value: Int64
+    public init(value: Int64) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeInt64()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 
@@ -9463,6 +10100,27 @@ public struct NtfscatIArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `download_inode` (procedure 464): required args, then optargs.
+public struct DownloadInodeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var inode: Int64
+
+    public init(device: String, inode: Int64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        inode = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(inode)
+    }
+}
+
 /// Arguments of `btrfs_filesystem_show` (procedure 465): required args, then optargs.
 public struct BTRFSFilesystemsShowArgs: XDRCodable, Sendable {
     public var device: String
@@ -9492,6 +10150,52 @@ public struct BTRFSFilesystemsShowRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `internal_filesystem_walk` (procedure 466): required args, then optargs.
+public struct InternalFilesystemWalkArgs: XDRCodable, Sendable {
+    public var device: String
+
+    public init(device: String) {
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+    }
+}
+
+/// Arguments of `download_blocks` (procedure 468): required args, then optargs.
+public struct DownloadBlocksArgs: XDRCodable, Sendable {
+    public var device: String
+    public var start: Int64
+    public var stop: Int64
+    public var unallocated: Bool
+
+    public init(device: String, start: Int64, stop: Int64, unallocated: Bool = false) {
+        self.device = device
+        self.start = start
+        self.stop = stop
+        self.unallocated = unallocated
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        start = try d.decodeInt64()
+        stop = try d.decodeInt64()
+        unallocated = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(start)
+        e.encode(stop)
+        e.encode(unallocated)
+    }
+}
+
 /// Arguments of `aug_transform` (procedure 469): required args, then optargs.
 public struct AugTransformArgs: XDRCodable, Sendable {
     public var lens: String
@@ -9514,6 +10218,27 @@ public struct AugTransformArgs: XDRCodable, Sendable {
         e.encode(lens)
         e.encode(file)
         e.encode(remove)
+    }
+}
+
+/// Arguments of `internal_find_inode` (procedure 470): required args, then optargs.
+public struct InternalFindInodeArgs: XDRCodable, Sendable {
+    public var device: String
+    public var inode: Int64
+
+    public init(device: String, inode: Int64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        inode = try d.decodeInt64()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(inode)
     }
 }
 

@@ -41,6 +41,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case vgcreate = 40
     case lvcreate = 41
     case sfdisk = 43
+    case writeFile = 44
     case umount = 45
     case mounts = 46
     case umountAll = 47
@@ -142,6 +143,17 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case mkmountpoint = 148
     case rmmountpoint = 149
     case grep = 151
+    case egrep = 152
+    case fgrep = 153
+    case grepi = 154
+    case egrepi = 155
+    case fgrepi = 156
+    case zgrep = 157
+    case zegrep = 158
+    case zfgrep = 159
+    case zgrepi = 160
+    case zegrepi = 161
+    case zfgrepi = 162
     case realpath = 163
     case ln = 164
     case lnF = 165
@@ -158,6 +170,12 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case swaponUuid = 176
     case swapoffUuid = 177
     case mkswapFile = 178
+    case inotifyInit = 179
+    case inotifyAddWatch = 180
+    case inotifyRmWatch = 181
+    case inotifyRead = 182
+    case inotifyFiles = 183
+    case inotifyClose = 184
     case mkfsB = 187
     case mke2journal = 188
     case mke2journalL = 189
@@ -196,7 +214,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lvuuid = 224
     case vgpvuuids = 225
     case vglvuuids = 226
+    case copySize = 227
     case zeroDevice = 228
+    case txzIn = 229
+    case txzOut = 230
     case vgscan = 232
     case partDel = 233
     case partGetBootable = 234
@@ -341,6 +362,13 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case cpR = 401
     case remount = 402
     case setUuid = 403
+    case journalOpen = 404
+    case journalClose = 405
+    case journalNext = 406
+    case journalSkip = 407
+    case internalJournalGet = 408
+    case journalGetDataThreshold = 409
+    case journalSetDataThreshold = 410
     case augSetm = 411
     case augLabel = 412
     case internalExit = 414
@@ -349,6 +377,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case blkdiscard = 417
     case blkdiscardzeroes = 418
     case cpioOut = 419
+    case journalGetRealtimeUsec = 420
     case statns = 421
     case lstatns = 422
     case internalLstatnslist = 423
@@ -390,8 +419,12 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partSetDiskGuidRandom = 461
     case partExpandGpt = 462
     case ntfscatI = 463
+    case downloadInode = 464
     case btrfsFilesystemShow = 465
+    case internalFilesystemWalk = 466
+    case downloadBlocks = 468
     case augTransform = 469
+    case internalFindInode = 470
     case mksquashfs = 471
     case fileArchitecture = 475
     case listFilesystems = 476
@@ -481,6 +514,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .vgcreate: return "vgcreate"
             case .lvcreate: return "lvcreate"
             case .sfdisk: return "sfdisk"
+            case .writeFile: return "write_file"
             case .umount: return "umount"
             case .mounts: return "mounts"
             case .umountAll: return "umount_all"
@@ -582,6 +616,17 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .mkmountpoint: return "mkmountpoint"
             case .rmmountpoint: return "rmmountpoint"
             case .grep: return "grep"
+            case .egrep: return "egrep"
+            case .fgrep: return "fgrep"
+            case .grepi: return "grepi"
+            case .egrepi: return "egrepi"
+            case .fgrepi: return "fgrepi"
+            case .zgrep: return "zgrep"
+            case .zegrep: return "zegrep"
+            case .zfgrep: return "zfgrep"
+            case .zgrepi: return "zgrepi"
+            case .zegrepi: return "zegrepi"
+            case .zfgrepi: return "zfgrepi"
             case .realpath: return "realpath"
             case .ln: return "ln"
             case .lnF: return "ln_f"
@@ -598,6 +643,12 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .swaponUuid: return "swapon_uuid"
             case .swapoffUuid: return "swapoff_uuid"
             case .mkswapFile: return "mkswap_file"
+            case .inotifyInit: return "inotify_init"
+            case .inotifyAddWatch: return "inotify_add_watch"
+            case .inotifyRmWatch: return "inotify_rm_watch"
+            case .inotifyRead: return "inotify_read"
+            case .inotifyFiles: return "inotify_files"
+            case .inotifyClose: return "inotify_close"
             case .mkfsB: return "mkfs_b"
             case .mke2journal: return "mke2journal"
             case .mke2journalL: return "mke2journal_L"
@@ -636,7 +687,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lvuuid: return "lvuuid"
             case .vgpvuuids: return "vgpvuuids"
             case .vglvuuids: return "vglvuuids"
+            case .copySize: return "copy_size"
             case .zeroDevice: return "zero_device"
+            case .txzIn: return "txz_in"
+            case .txzOut: return "txz_out"
             case .vgscan: return "vgscan"
             case .partDel: return "part_del"
             case .partGetBootable: return "part_get_bootable"
@@ -781,6 +835,13 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .cpR: return "cp_r"
             case .remount: return "remount"
             case .setUuid: return "set_uuid"
+            case .journalOpen: return "journal_open"
+            case .journalClose: return "journal_close"
+            case .journalNext: return "journal_next"
+            case .journalSkip: return "journal_skip"
+            case .internalJournalGet: return "internal_journal_get"
+            case .journalGetDataThreshold: return "journal_get_data_threshold"
+            case .journalSetDataThreshold: return "journal_set_data_threshold"
             case .augSetm: return "aug_setm"
             case .augLabel: return "aug_label"
             case .internalExit: return "internal_exit"
@@ -789,6 +850,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .blkdiscard: return "blkdiscard"
             case .blkdiscardzeroes: return "blkdiscardzeroes"
             case .cpioOut: return "cpio_out"
+            case .journalGetRealtimeUsec: return "journal_get_realtime_usec"
             case .statns: return "statns"
             case .lstatns: return "lstatns"
             case .internalLstatnslist: return "internal_lstatnslist"
@@ -830,8 +892,12 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partSetDiskGuidRandom: return "part_set_disk_guid_random"
             case .partExpandGpt: return "part_expand_gpt"
             case .ntfscatI: return "ntfscat_i"
+            case .downloadInode: return "download_inode"
             case .btrfsFilesystemShow: return "btrfs_filesystem_show"
+            case .internalFilesystemWalk: return "internal_filesystem_walk"
+            case .downloadBlocks: return "download_blocks"
             case .augTransform: return "aug_transform"
+            case .internalFindInode: return "internal_find_inode"
             case .mksquashfs: return "mksquashfs"
             case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"

@@ -1435,6 +1435,19 @@ extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file (guestfs_h *g, const cha
 extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file_va (guestfs_h *g, const char *src, const char *dest, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_copy_file_to_file_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_copy_file_to_file_argv *optargs);
 
+#define GUESTFS_HAVE_COPY_IN 1
+#define LIBGUESTFS_HAVE_COPY_IN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_in (guestfs_h *g, const char *localpath, const char *remotedir);
+
+#define GUESTFS_HAVE_COPY_OUT 1
+#define LIBGUESTFS_HAVE_COPY_OUT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_out (guestfs_h *g, const char *remotepath, const char *localdir);
+
+#define GUESTFS_HAVE_COPY_SIZE 1
+#define LIBGUESTFS_HAVE_COPY_SIZE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_copy_size (guestfs_h *g, const char *src, const char *dest, int64_t size)
+  GUESTFS_DEPRECATED_REPLACED_BY ("copy_device_to_device");
+
 #define GUESTFS_HAVE_CP 1
 #define LIBGUESTFS_HAVE_CP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_cp (guestfs_h *g, const char *src, const char *dest);
@@ -1546,6 +1559,22 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_dmesg (guestfs_h *g);
 #define LIBGUESTFS_HAVE_DOWNLOAD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_download (guestfs_h *g, const char *remotefilename, const char *filename);
 
+#define GUESTFS_HAVE_DOWNLOAD_BLOCKS 1
+#define LIBGUESTFS_HAVE_DOWNLOAD_BLOCKS 1
+#define GUESTFS_DOWNLOAD_BLOCKS_UNALLOCATED 0
+#define GUESTFS_DOWNLOAD_BLOCKS_UNALLOCATED_BITMASK (UINT64_C(1)<<0)
+struct guestfs_download_blocks_argv {
+  uint64_t bitmask;
+  int unallocated;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_download_blocks (guestfs_h *g, const char *device, int64_t start, int64_t stop, const char *filename, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_download_blocks_va (guestfs_h *g, const char *device, int64_t start, int64_t stop, const char *filename, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_download_blocks_argv (guestfs_h *g, const char *device, int64_t start, int64_t stop, const char *filename, const struct guestfs_download_blocks_argv *optargs);
+
+#define GUESTFS_HAVE_DOWNLOAD_INODE 1
+#define LIBGUESTFS_HAVE_DOWNLOAD_INODE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_download_inode (guestfs_h *g, const char *device, int64_t inode, const char *filename);
+
 #define GUESTFS_HAVE_DOWNLOAD_OFFSET 1
 #define LIBGUESTFS_HAVE_DOWNLOAD_OFFSET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_download_offset (guestfs_h *g, const char *remotefilename, const char *filename, int64_t offset, int64_t size);
@@ -1585,6 +1614,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_e2fsck_f (guestfs_h *g, const char *device
 #define LIBGUESTFS_HAVE_ECHO_DAEMON 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_echo_daemon (guestfs_h *g, char *const *words);
 
+#define GUESTFS_HAVE_EGREP 1
+#define LIBGUESTFS_HAVE_EGREP 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_egrep (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_EGREPI 1
+#define LIBGUESTFS_HAVE_EGREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_egrepi (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
 #define GUESTFS_HAVE_EQUAL 1
 #define LIBGUESTFS_HAVE_EQUAL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_equal (guestfs_h *g, const char *file1, const char *file2);
@@ -1610,6 +1649,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_fallocate64 (guestfs_h *g, const char *pat
 #define LIBGUESTFS_HAVE_FEATURE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_feature_available (guestfs_h *g, char *const *groups);
 
+#define GUESTFS_HAVE_FGREP 1
+#define LIBGUESTFS_HAVE_FGREP 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_fgrep (guestfs_h *g, const char *pattern, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_FGREPI 1
+#define LIBGUESTFS_HAVE_FGREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_fgrepi (guestfs_h *g, const char *pattern, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
 #define GUESTFS_HAVE_FILE 1
 #define LIBGUESTFS_HAVE_FILE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_file (guestfs_h *g, const char *path);
@@ -1625,6 +1674,10 @@ extern GUESTFS_DLL_PUBLIC int64_t guestfs_filesize (guestfs_h *g, const char *fi
 #define GUESTFS_HAVE_FILESYSTEM_AVAILABLE 1
 #define LIBGUESTFS_HAVE_FILESYSTEM_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_filesystem_available (guestfs_h *g, const char *filesystem);
+
+#define GUESTFS_HAVE_FILESYSTEM_WALK 1
+#define LIBGUESTFS_HAVE_FILESYSTEM_WALK 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_tsk_dirent_list *guestfs_filesystem_walk (guestfs_h *g, const char *device);
 
 #define GUESTFS_HAVE_FILL 1
 #define LIBGUESTFS_HAVE_FILL 1
@@ -1645,6 +1698,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_find (guestfs_h *g, const char *directo
 #define GUESTFS_HAVE_FIND0 1
 #define LIBGUESTFS_HAVE_FIND0 1
 extern GUESTFS_DLL_PUBLIC int guestfs_find0 (guestfs_h *g, const char *directory, const char *files);
+
+#define GUESTFS_HAVE_FIND_INODE 1
+#define LIBGUESTFS_HAVE_FIND_INODE 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_tsk_dirent_list *guestfs_find_inode (guestfs_h *g, const char *device, int64_t inode);
 
 #define GUESTFS_HAVE_FINDFS_LABEL 1
 #define LIBGUESTFS_HAVE_FINDFS_LABEL 1
@@ -1855,6 +1912,11 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts (guestfs_h *g, const char *re
 extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts_va (guestfs_h *g, const char *regex, const char *path, va_list args);
 extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts_argv (guestfs_h *g, const char *regex, const char *path, const struct guestfs_grep_opts_argv *optargs);
 
+#define GUESTFS_HAVE_GREPI 1
+#define LIBGUESTFS_HAVE_GREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_grepi (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
 #define GUESTFS_HAVE_HEAD 1
 #define LIBGUESTFS_HAVE_HEAD 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_head (guestfs_h *g, const char *path);
@@ -1964,6 +2026,30 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_initrd_cat (guestfs_h *g, const char *in
 #define GUESTFS_HAVE_INITRD_LIST 1
 #define LIBGUESTFS_HAVE_INITRD_LIST 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_initrd_list (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_INOTIFY_ADD_WATCH 1
+#define LIBGUESTFS_HAVE_INOTIFY_ADD_WATCH 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_inotify_add_watch (guestfs_h *g, const char *path, int mask);
+
+#define GUESTFS_HAVE_INOTIFY_CLOSE 1
+#define LIBGUESTFS_HAVE_INOTIFY_CLOSE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inotify_close (guestfs_h *g);
+
+#define GUESTFS_HAVE_INOTIFY_FILES 1
+#define LIBGUESTFS_HAVE_INOTIFY_FILES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_inotify_files (guestfs_h *g);
+
+#define GUESTFS_HAVE_INOTIFY_INIT 1
+#define LIBGUESTFS_HAVE_INOTIFY_INIT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inotify_init (guestfs_h *g, int maxevents);
+
+#define GUESTFS_HAVE_INOTIFY_READ 1
+#define LIBGUESTFS_HAVE_INOTIFY_READ 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_inotify_event_list *guestfs_inotify_read (guestfs_h *g);
+
+#define GUESTFS_HAVE_INOTIFY_RM_WATCH 1
+#define LIBGUESTFS_HAVE_INOTIFY_RM_WATCH 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inotify_rm_watch (guestfs_h *g, int wd);
 
 #define GUESTFS_HAVE_INSPECT_GET_ARCH 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_ARCH 1
@@ -2201,6 +2287,38 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_isoinfo *guestfs_isoinfo (guestfs_h *g,
 #define GUESTFS_HAVE_ISOINFO_DEVICE 1
 #define LIBGUESTFS_HAVE_ISOINFO_DEVICE 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_isoinfo *guestfs_isoinfo_device (guestfs_h *g, const char *device);
+
+#define GUESTFS_HAVE_JOURNAL_CLOSE 1
+#define LIBGUESTFS_HAVE_JOURNAL_CLOSE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_journal_close (guestfs_h *g);
+
+#define GUESTFS_HAVE_JOURNAL_GET 1
+#define LIBGUESTFS_HAVE_JOURNAL_GET 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_journal_get (guestfs_h *g);
+
+#define GUESTFS_HAVE_JOURNAL_GET_DATA_THRESHOLD 1
+#define LIBGUESTFS_HAVE_JOURNAL_GET_DATA_THRESHOLD 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_journal_get_data_threshold (guestfs_h *g);
+
+#define GUESTFS_HAVE_JOURNAL_GET_REALTIME_USEC 1
+#define LIBGUESTFS_HAVE_JOURNAL_GET_REALTIME_USEC 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_journal_get_realtime_usec (guestfs_h *g);
+
+#define GUESTFS_HAVE_JOURNAL_NEXT 1
+#define LIBGUESTFS_HAVE_JOURNAL_NEXT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_journal_next (guestfs_h *g);
+
+#define GUESTFS_HAVE_JOURNAL_OPEN 1
+#define LIBGUESTFS_HAVE_JOURNAL_OPEN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_journal_open (guestfs_h *g, const char *directory);
+
+#define GUESTFS_HAVE_JOURNAL_SET_DATA_THRESHOLD 1
+#define LIBGUESTFS_HAVE_JOURNAL_SET_DATA_THRESHOLD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_journal_set_data_threshold (guestfs_h *g, int64_t threshold);
+
+#define GUESTFS_HAVE_JOURNAL_SKIP 1
+#define LIBGUESTFS_HAVE_JOURNAL_SKIP 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_journal_skip (guestfs_h *g, int64_t skip);
 
 #define GUESTFS_HAVE_KILL_SUBPROCESS 1
 #define LIBGUESTFS_HAVE_KILL_SUBPROCESS 1
@@ -3529,6 +3647,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_tune2fs_argv (guestfs_h *g, const char *de
 #define LIBGUESTFS_HAVE_TUNE2FS_L 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_tune2fs_l (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_TXZ_IN 1
+#define LIBGUESTFS_HAVE_TXZ_IN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_txz_in (guestfs_h *g, const char *tarball, const char *directory)
+  GUESTFS_DEPRECATED_REPLACED_BY ("tar_in");
+
+#define GUESTFS_HAVE_TXZ_OUT 1
+#define LIBGUESTFS_HAVE_TXZ_OUT 1
+extern GUESTFS_DLL_PUBLIC int guestfs_txz_out (guestfs_h *g, const char *directory, const char *tarball)
+  GUESTFS_DEPRECATED_REPLACED_BY ("tar_out");
+
 #define GUESTFS_HAVE_UMASK 1
 #define LIBGUESTFS_HAVE_UMASK 1
 extern GUESTFS_DLL_PUBLIC int guestfs_umask (guestfs_h *g, int mask);
@@ -3680,6 +3808,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_write (guestfs_h *g, const char *path, con
 #define LIBGUESTFS_HAVE_WRITE_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_write_append (guestfs_h *g, const char *path, const char *content, size_t content_size);
 
+#define GUESTFS_HAVE_WRITE_FILE 1
+#define LIBGUESTFS_HAVE_WRITE_FILE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_write_file (guestfs_h *g, const char *path, const char *content, int size)
+  GUESTFS_DEPRECATED_REPLACED_BY ("write");
+
 #define GUESTFS_HAVE_XFS_ADMIN 1
 #define LIBGUESTFS_HAVE_XFS_ADMIN 1
 #define GUESTFS_XFS_ADMIN_EXTUNWRITTEN 0
@@ -3791,6 +3924,16 @@ extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair (guestfs_h *g, const char *devi
 extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_va (guestfs_h *g, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_argv (guestfs_h *g, const char *device, const struct guestfs_xfs_repair_argv *optargs);
 
+#define GUESTFS_HAVE_ZEGREP 1
+#define LIBGUESTFS_HAVE_ZEGREP 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zegrep (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_ZEGREPI 1
+#define LIBGUESTFS_HAVE_ZEGREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zegrepi (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
 #define GUESTFS_HAVE_ZERO 1
 #define LIBGUESTFS_HAVE_ZERO 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zero (guestfs_h *g, const char *device);
@@ -3807,10 +3950,30 @@ extern GUESTFS_DLL_PUBLIC int guestfs_zero_free_space (guestfs_h *g, const char 
 #define LIBGUESTFS_HAVE_ZEROFREE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_zerofree (guestfs_h *g, const char *device);
 
+#define GUESTFS_HAVE_ZFGREP 1
+#define LIBGUESTFS_HAVE_ZFGREP 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zfgrep (guestfs_h *g, const char *pattern, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_ZFGREPI 1
+#define LIBGUESTFS_HAVE_ZFGREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zfgrepi (guestfs_h *g, const char *pattern, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
 #define GUESTFS_HAVE_ZFILE 1
 #define LIBGUESTFS_HAVE_ZFILE 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_zfile (guestfs_h *g, const char *meth, const char *path)
   GUESTFS_DEPRECATED_REPLACED_BY ("file");
+
+#define GUESTFS_HAVE_ZGREP 1
+#define LIBGUESTFS_HAVE_ZGREP 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zgrep (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_ZGREPI 1
+#define LIBGUESTFS_HAVE_ZGREPI 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_zgrepi (guestfs_h *g, const char *regex, const char *path)
+  GUESTFS_DEPRECATED_REPLACED_BY ("grep");
 
 #ifdef GUESTFS_PRIVATE
 /* Internal and test-only actions: no stable API. */
@@ -3830,8 +3993,17 @@ extern GUESTFS_DLL_PUBLIC int guestfs_internal_exit (guestfs_h *g);
 #define GUESTFS_HAVE_INTERNAL_FEATURE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_feature_available (guestfs_h *g, const char *group);
 
+#define GUESTFS_HAVE_INTERNAL_FILESYSTEM_WALK 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_filesystem_walk (guestfs_h *g, const char *device, const char *filename);
+
+#define GUESTFS_HAVE_INTERNAL_FIND_INODE 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_find_inode (guestfs_h *g, const char *device, int64_t inode, const char *filename);
+
 #define GUESTFS_HAVE_INTERNAL_GET_CONSOLE_SOCKET 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_get_console_socket (guestfs_h *g);
+
+#define GUESTFS_HAVE_INTERNAL_JOURNAL_GET 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_journal_get (guestfs_h *g, const char *filename);
 
 #define GUESTFS_HAVE_INTERNAL_LIST_RPM_APPLICATIONS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_application2_list *guestfs_internal_list_rpm_applications (guestfs_h *g);

@@ -5499,6 +5499,103 @@ guestfs_int_py_copy_file_to_file (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_copy_in (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *localpath;
+  const char *remotedir;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_copy_in",
+                         &py_g, &localpath, &remotedir)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_in (g, localpath, remotedir);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *remotepath;
+  const char *localdir;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_copy_out",
+                         &py_g, &remotepath, &localdir)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_out (g, remotepath, localdir);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_copy_size (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  long long size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssL:guestfs_copy_size",
+                         &py_g, &src, &dest, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_copy_size (g, src, dest, (int64_t) size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_cp (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6153,6 +6250,80 @@ guestfs_int_py_download (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_download_blocks (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long start;
+  long long stop;
+  const char *filename;
+  struct guestfs_download_blocks_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_unallocated;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsLLsO:guestfs_download_blocks",
+                         &py_g, &device, &start, &stop, &filename, &py_unallocated)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_unallocated != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.unallocated = (int) PyLong_AsLong (py_unallocated);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_download_blocks_argv (g, device, (int64_t) start, (int64_t) stop, filename, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_download_inode (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long inode;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsLs:guestfs_download_inode",
+                         &py_g, &device, &inode, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_download_inode (g, device, (int64_t) inode, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_download_offset (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6364,6 +6535,70 @@ guestfs_int_py_echo_daemon (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_egrep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_egrep",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_egrep (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_egrepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_egrepi",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_egrepi (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_equal (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6554,6 +6789,70 @@ guestfs_int_py_feature_available (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_fgrep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pattern;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_fgrep",
+                         &py_g, &pattern, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_fgrep (g, pattern, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_fgrepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pattern;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_fgrepi",
+                         &py_g, &pattern, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_fgrepi (g, pattern, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_file (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6669,6 +6968,37 @@ guestfs_int_py_filesystem_available (PyObject *self, PyObject *args)
   }
 
   py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_filesystem_walk (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_tsk_dirent_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_filesystem_walk",
+                         &py_g, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_filesystem_walk (g, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_tsk_dirent_list (r);
+  guestfs_free_tsk_dirent_list (r);
 
  out:
   (void) self;
@@ -6830,6 +7160,38 @@ guestfs_int_py_find0 (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_find_inode (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long inode;
+  struct guestfs_tsk_dirent_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsL:guestfs_find_inode",
+                         &py_g, &device, &inode)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_find_inode (g, device, (int64_t) inode);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_tsk_dirent_list (r);
+  guestfs_free_tsk_dirent_list (r);
 
  out:
   (void) self;
@@ -8088,6 +8450,38 @@ guestfs_int_py_grep (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_grepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_grepi",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_grepi (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_head (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -8822,6 +9216,189 @@ guestfs_int_py_initrd_list (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_string_list (r);
   { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_add_watch (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  int mask;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_inotify_add_watch",
+                         &py_g, &path, &mask)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_add_watch (g, path, mask);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_close (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_inotify_close",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_close (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_files (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_inotify_files",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_files (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_init (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int maxevents;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_inotify_init",
+                         &py_g, &maxevents)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_init (g, maxevents);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_read (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  struct guestfs_inotify_event_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_inotify_read",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_read (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_inotify_event_list (r);
+  guestfs_free_inotify_event_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inotify_rm_watch (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int wd;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_inotify_rm_watch",
+                         &py_g, &wd)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inotify_rm_watch (g, wd);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -9718,6 +10295,71 @@ guestfs_int_py_internal_feature_available (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_internal_filesystem_walk (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_internal_filesystem_walk",
+                         &py_g, &device, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_filesystem_walk (g, device, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_internal_find_inode (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  long long inode;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsLs:guestfs_internal_find_inode",
+                         &py_g, &device, &inode, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_find_inode (g, device, (int64_t) inode, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_internal_get_console_socket (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -9740,6 +10382,37 @@ guestfs_int_py_internal_get_console_socket (PyObject *self, PyObject *args)
   }
 
   py_r = PyLong_FromLong ((long) r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_internal_journal_get (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_internal_journal_get",
+                         &py_g, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_journal_get (g, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -11774,6 +12447,245 @@ guestfs_int_py_isoinfo_device (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_isoinfo (r);
   guestfs_free_isoinfo (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_close (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_journal_close",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_close (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_get (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  struct guestfs_xattr_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_journal_get",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_get (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_xattr_list (r);
+  guestfs_free_xattr_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_get_data_threshold (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_journal_get_data_threshold",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_get_data_threshold (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_get_realtime_usec (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_journal_get_realtime_usec",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_get_realtime_usec (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_next (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_journal_next",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_next (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_open (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *directory;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_journal_open",
+                         &py_g, &directory)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_open (g, directory);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_set_data_threshold (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long threshold;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_journal_set_data_threshold",
+                         &py_g, &threshold)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_set_data_threshold (g, (int64_t) threshold);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_journal_skip (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  long long skip;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OL:guestfs_journal_skip",
+                         &py_g, &skip)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_journal_skip (g, (int64_t) skip);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
 
  out:
   (void) self;
@@ -19647,6 +20559,70 @@ guestfs_int_py_tune2fs_l (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_txz_in (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *tarball;
+  const char *directory;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_txz_in",
+                         &py_g, &tarball, &directory)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_txz_in (g, tarball, directory);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_txz_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *directory;
+  const char *tarball;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_txz_out",
+                         &py_g, &directory, &tarball)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_txz_out (g, directory, tarball);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_umask (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -20723,6 +21699,39 @@ guestfs_int_py_write_append (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_write_file (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *content;
+  int size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossi:guestfs_write_file",
+                         &py_g, &path, &content, &size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_write_file (g, path, content, size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_xfs_admin (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -21030,6 +22039,70 @@ guestfs_int_py_xfs_repair (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_zegrep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zegrep",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zegrep (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_zegrepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zegrepi",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zegrepi (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_zero (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -21154,6 +22227,70 @@ guestfs_int_py_zerofree (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_zfgrep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pattern;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zfgrep",
+                         &py_g, &pattern, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zfgrep (g, pattern, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_zfgrepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *pattern;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zfgrepi",
+                         &py_g, &pattern, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zfgrepi (g, pattern, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_zfile (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -21179,6 +22316,70 @@ guestfs_int_py_zfile (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_fromstring (r);
   free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_zgrep (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zgrep",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zgrep (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_zgrepi (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *regex;
+  const char *path;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_zgrepi",
+                         &py_g, &regex, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_zgrepi (g, regex, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
   (void) self;
@@ -21297,6 +22498,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "copy_device_to_file", guestfs_int_py_copy_device_to_file, METH_VARARGS, NULL },
   { (char *) "copy_file_to_device", guestfs_int_py_copy_file_to_device, METH_VARARGS, NULL },
   { (char *) "copy_file_to_file", guestfs_int_py_copy_file_to_file, METH_VARARGS, NULL },
+  { (char *) "copy_in", guestfs_int_py_copy_in, METH_VARARGS, NULL },
+  { (char *) "copy_out", guestfs_int_py_copy_out, METH_VARARGS, NULL },
+  { (char *) "copy_size", guestfs_int_py_copy_size, METH_VARARGS, NULL },
   { (char *) "cp", guestfs_int_py_cp, METH_VARARGS, NULL },
   { (char *) "cp_a", guestfs_int_py_cp_a, METH_VARARGS, NULL },
   { (char *) "cp_r", guestfs_int_py_cp_r, METH_VARARGS, NULL },
@@ -21316,27 +22520,35 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "disk_virtual_size", guestfs_int_py_disk_virtual_size, METH_VARARGS, NULL },
   { (char *) "dmesg", guestfs_int_py_dmesg, METH_VARARGS, NULL },
   { (char *) "download", guestfs_int_py_download, METH_VARARGS, NULL },
+  { (char *) "download_blocks", guestfs_int_py_download_blocks, METH_VARARGS, NULL },
+  { (char *) "download_inode", guestfs_int_py_download_inode, METH_VARARGS, NULL },
   { (char *) "download_offset", guestfs_int_py_download_offset, METH_VARARGS, NULL },
   { (char *) "drop_caches", guestfs_int_py_drop_caches, METH_VARARGS, NULL },
   { (char *) "du", guestfs_int_py_du, METH_VARARGS, NULL },
   { (char *) "e2fsck", guestfs_int_py_e2fsck, METH_VARARGS, NULL },
   { (char *) "e2fsck_f", guestfs_int_py_e2fsck_f, METH_VARARGS, NULL },
   { (char *) "echo_daemon", guestfs_int_py_echo_daemon, METH_VARARGS, NULL },
+  { (char *) "egrep", guestfs_int_py_egrep, METH_VARARGS, NULL },
+  { (char *) "egrepi", guestfs_int_py_egrepi, METH_VARARGS, NULL },
   { (char *) "equal", guestfs_int_py_equal, METH_VARARGS, NULL },
   { (char *) "exists", guestfs_int_py_exists, METH_VARARGS, NULL },
   { (char *) "f2fs_expand", guestfs_int_py_f2fs_expand, METH_VARARGS, NULL },
   { (char *) "fallocate", guestfs_int_py_fallocate, METH_VARARGS, NULL },
   { (char *) "fallocate64", guestfs_int_py_fallocate64, METH_VARARGS, NULL },
   { (char *) "feature_available", guestfs_int_py_feature_available, METH_VARARGS, NULL },
+  { (char *) "fgrep", guestfs_int_py_fgrep, METH_VARARGS, NULL },
+  { (char *) "fgrepi", guestfs_int_py_fgrepi, METH_VARARGS, NULL },
   { (char *) "file", guestfs_int_py_file, METH_VARARGS, NULL },
   { (char *) "file_architecture", guestfs_int_py_file_architecture, METH_VARARGS, NULL },
   { (char *) "filesize", guestfs_int_py_filesize, METH_VARARGS, NULL },
   { (char *) "filesystem_available", guestfs_int_py_filesystem_available, METH_VARARGS, NULL },
+  { (char *) "filesystem_walk", guestfs_int_py_filesystem_walk, METH_VARARGS, NULL },
   { (char *) "fill", guestfs_int_py_fill, METH_VARARGS, NULL },
   { (char *) "fill_dir", guestfs_int_py_fill_dir, METH_VARARGS, NULL },
   { (char *) "fill_pattern", guestfs_int_py_fill_pattern, METH_VARARGS, NULL },
   { (char *) "find", guestfs_int_py_find, METH_VARARGS, NULL },
   { (char *) "find0", guestfs_int_py_find0, METH_VARARGS, NULL },
+  { (char *) "find_inode", guestfs_int_py_find_inode, METH_VARARGS, NULL },
   { (char *) "findfs_label", guestfs_int_py_findfs_label, METH_VARARGS, NULL },
   { (char *) "findfs_partlabel", guestfs_int_py_findfs_partlabel, METH_VARARGS, NULL },
   { (char *) "findfs_partuuid", guestfs_int_py_findfs_partuuid, METH_VARARGS, NULL },
@@ -21377,6 +22589,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "getxattrs", guestfs_int_py_getxattrs, METH_VARARGS, NULL },
   { (char *) "glob_expand", guestfs_int_py_glob_expand, METH_VARARGS, NULL },
   { (char *) "grep", guestfs_int_py_grep, METH_VARARGS, NULL },
+  { (char *) "grepi", guestfs_int_py_grepi, METH_VARARGS, NULL },
   { (char *) "head", guestfs_int_py_head, METH_VARARGS, NULL },
   { (char *) "head_n", guestfs_int_py_head_n, METH_VARARGS, NULL },
   { (char *) "hexdump", guestfs_int_py_hexdump, METH_VARARGS, NULL },
@@ -21400,6 +22613,12 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "hivex_value_value", guestfs_int_py_hivex_value_value, METH_VARARGS, NULL },
   { (char *) "initrd_cat", guestfs_int_py_initrd_cat, METH_VARARGS, NULL },
   { (char *) "initrd_list", guestfs_int_py_initrd_list, METH_VARARGS, NULL },
+  { (char *) "inotify_add_watch", guestfs_int_py_inotify_add_watch, METH_VARARGS, NULL },
+  { (char *) "inotify_close", guestfs_int_py_inotify_close, METH_VARARGS, NULL },
+  { (char *) "inotify_files", guestfs_int_py_inotify_files, METH_VARARGS, NULL },
+  { (char *) "inotify_init", guestfs_int_py_inotify_init, METH_VARARGS, NULL },
+  { (char *) "inotify_read", guestfs_int_py_inotify_read, METH_VARARGS, NULL },
+  { (char *) "inotify_rm_watch", guestfs_int_py_inotify_rm_watch, METH_VARARGS, NULL },
   { (char *) "inspect_get_arch", guestfs_int_py_inspect_get_arch, METH_VARARGS, NULL },
   { (char *) "inspect_get_distro", guestfs_int_py_inspect_get_distro, METH_VARARGS, NULL },
   { (char *) "inspect_get_drive_mappings", guestfs_int_py_inspect_get_drive_mappings, METH_VARARGS, NULL },
@@ -21429,7 +22648,10 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_autosync", guestfs_int_py_internal_autosync, METH_VARARGS, NULL },
   { (char *) "internal_exit", guestfs_int_py_internal_exit, METH_VARARGS, NULL },
   { (char *) "internal_feature_available", guestfs_int_py_internal_feature_available, METH_VARARGS, NULL },
+  { (char *) "internal_filesystem_walk", guestfs_int_py_internal_filesystem_walk, METH_VARARGS, NULL },
+  { (char *) "internal_find_inode", guestfs_int_py_internal_find_inode, METH_VARARGS, NULL },
   { (char *) "internal_get_console_socket", guestfs_int_py_internal_get_console_socket, METH_VARARGS, NULL },
+  { (char *) "internal_journal_get", guestfs_int_py_internal_journal_get, METH_VARARGS, NULL },
   { (char *) "internal_list_rpm_applications", guestfs_int_py_internal_list_rpm_applications, METH_VARARGS, NULL },
   { (char *) "internal_lstatnslist", guestfs_int_py_internal_lstatnslist, METH_VARARGS, NULL },
   { (char *) "internal_lxattrlist", guestfs_int_py_internal_lxattrlist, METH_VARARGS, NULL },
@@ -21481,6 +22703,14 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "is_zero_device", guestfs_int_py_is_zero_device, METH_VARARGS, NULL },
   { (char *) "isoinfo", guestfs_int_py_isoinfo, METH_VARARGS, NULL },
   { (char *) "isoinfo_device", guestfs_int_py_isoinfo_device, METH_VARARGS, NULL },
+  { (char *) "journal_close", guestfs_int_py_journal_close, METH_VARARGS, NULL },
+  { (char *) "journal_get", guestfs_int_py_journal_get, METH_VARARGS, NULL },
+  { (char *) "journal_get_data_threshold", guestfs_int_py_journal_get_data_threshold, METH_VARARGS, NULL },
+  { (char *) "journal_get_realtime_usec", guestfs_int_py_journal_get_realtime_usec, METH_VARARGS, NULL },
+  { (char *) "journal_next", guestfs_int_py_journal_next, METH_VARARGS, NULL },
+  { (char *) "journal_open", guestfs_int_py_journal_open, METH_VARARGS, NULL },
+  { (char *) "journal_set_data_threshold", guestfs_int_py_journal_set_data_threshold, METH_VARARGS, NULL },
+  { (char *) "journal_skip", guestfs_int_py_journal_skip, METH_VARARGS, NULL },
   { (char *) "kill_subprocess", guestfs_int_py_kill_subprocess, METH_VARARGS, NULL },
   { (char *) "launch", guestfs_int_py_launch, METH_VARARGS, NULL },
   { (char *) "lchown", guestfs_int_py_lchown, METH_VARARGS, NULL },
@@ -21710,6 +22940,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "truncate_size", guestfs_int_py_truncate_size, METH_VARARGS, NULL },
   { (char *) "tune2fs", guestfs_int_py_tune2fs, METH_VARARGS, NULL },
   { (char *) "tune2fs_l", guestfs_int_py_tune2fs_l, METH_VARARGS, NULL },
+  { (char *) "txz_in", guestfs_int_py_txz_in, METH_VARARGS, NULL },
+  { (char *) "txz_out", guestfs_int_py_txz_out, METH_VARARGS, NULL },
   { (char *) "umask", guestfs_int_py_umask, METH_VARARGS, NULL },
   { (char *) "umount", guestfs_int_py_umount, METH_VARARGS, NULL },
   { (char *) "umount_all", guestfs_int_py_umount_all, METH_VARARGS, NULL },
@@ -21744,15 +22976,22 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "wipefs", guestfs_int_py_wipefs, METH_VARARGS, NULL },
   { (char *) "write", guestfs_int_py_write, METH_VARARGS, NULL },
   { (char *) "write_append", guestfs_int_py_write_append, METH_VARARGS, NULL },
+  { (char *) "write_file", guestfs_int_py_write_file, METH_VARARGS, NULL },
   { (char *) "xfs_admin", guestfs_int_py_xfs_admin, METH_VARARGS, NULL },
   { (char *) "xfs_growfs", guestfs_int_py_xfs_growfs, METH_VARARGS, NULL },
   { (char *) "xfs_info", guestfs_int_py_xfs_info, METH_VARARGS, NULL },
   { (char *) "xfs_info2", guestfs_int_py_xfs_info2, METH_VARARGS, NULL },
   { (char *) "xfs_repair", guestfs_int_py_xfs_repair, METH_VARARGS, NULL },
+  { (char *) "zegrep", guestfs_int_py_zegrep, METH_VARARGS, NULL },
+  { (char *) "zegrepi", guestfs_int_py_zegrepi, METH_VARARGS, NULL },
   { (char *) "zero", guestfs_int_py_zero, METH_VARARGS, NULL },
   { (char *) "zero_device", guestfs_int_py_zero_device, METH_VARARGS, NULL },
   { (char *) "zero_free_space", guestfs_int_py_zero_free_space, METH_VARARGS, NULL },
   { (char *) "zerofree", guestfs_int_py_zerofree, METH_VARARGS, NULL },
+  { (char *) "zfgrep", guestfs_int_py_zfgrep, METH_VARARGS, NULL },
+  { (char *) "zfgrepi", guestfs_int_py_zfgrepi, METH_VARARGS, NULL },
   { (char *) "zfile", guestfs_int_py_zfile, METH_VARARGS, NULL },
+  { (char *) "zgrep", guestfs_int_py_zgrep, METH_VARARGS, NULL },
+  { (char *) "zgrepi", guestfs_int_py_zgrepi, METH_VARARGS, NULL },
   { NULL, NULL, 0, NULL }
 };
