@@ -217,9 +217,9 @@ final class StreamActionTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(entry("dir")).tskType, UInt8(ascii: "d"))
         XCTAssertNil(entry("dir/."))
         XCTAssertNil(entry("dir/.."))
-        // The deleted file's name is still in the root directory, unallocated.
-        let gone = try XCTUnwrap(entry("deleted"), "\(all.map(\.tskName))")
-        XCTAssertEqual(gone.tskFlags & 1, 0)
+        // A deleted file is never reported as allocated. (Its name is often
+        // gone altogether: Linux >= 5.15 wipes ext4 names on unlink.)
+        if let gone = entry("deleted") { XCTAssertEqual(gone.tskFlags & 1, 0) }
 
         let names = try g.findInode("/dev/sda1", fileIno).map(\.tskName).sorted()
         XCTAssertEqual(names, ["dir/file", "hardlink"])

@@ -2353,7 +2353,8 @@ class GuestFS(object):
         By default regex is a basic regular expression. Set extended to use
         extended regular expressions, or fixed to match regex as a plain string
         (these two cannot both be set). insensitive ignores case. compressed
-        lets the file be compressed (gzip, bzip2, xz ...) and searches the
+        lets the file be compressed (gzip, compress, bzip2, xz, lzma or zstd, told apart
+        by the file's contents) and searches the
         uncompressed text. All options default to false. The matching lines come back
         in one reply, so a huge result can hit the protocol's message size limit.
         """
@@ -6694,8 +6695,8 @@ class GuestFS(object):
 
     def zgrep(self, regex, path):
         """Deprecated: use grep with compressed set. Like grep with a basic
-        regular expression, but path may be compressed (gzip, bzip2, xz and the
-        other formats the appliance's zgrep knows): the search runs over the
+        regular expression, but path may be compressed (gzip, compress, bzip2,
+        xz, lzma or zstd, told apart by the file's contents): the search runs over the
         uncompressed text. Plain files are searched as they are.
         
         This call is deprecated; use GuestFS.grep instead.

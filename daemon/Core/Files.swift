@@ -211,13 +211,39 @@ extension Handlers {
         if extended == true && fixed == true {
             throw DaemonError(EINVAL, "grep: can't use both extended and fixed flags")
         }
-        var argv = [compressed == true ? "zgrep" : "grep"]
-        if extended == true { argv.append("-E") }
-        if fixed == true { argv.append("-F") }
-        if insensitive == true { argv.append("-i") }
-        argv += ["-e", regex, "--"]
+        var options: [String] = []
+        if extended == true { options.append("-E") }
+        if fixed == true { options.append("-F") }
+        if insensitive == true { options.append("-i") }
+        options += ["-e", regex]
+        if compressed == true, let decompressor = try decompressorByMagic(ctx, path) {
+            // grep reads the decompressor's output; a decompressor failure
+            // (status 3 here) is an error, not "no match".
+            let script = #""$1" -dc -- "$2" | grep "${@:3}"; s=("${PIPESTATUS[@]}"); [ "${s[0]}" -eq 0 ] || exit 3; exit "${s[1]}""#
+            let host = try ctx.sysroot.hostPath(path, op: "open")
+            return try Command.check(["bash", "-c", script, "grep", decompressor, host] + options, okStatuses: [0, 1]).out.lines
+        }
+        // zgrep handles gzip and compress and passes plain files through.
+        let argv = [compressed == true ? "zgrep" : "grep"] + options + ["--"]
         // grep exits 1 when nothing matched: that is an empty answer.
         return try toolOnFile(ctx, argv, path, okStatuses: [0, 1]).out.lines
+    }
+
+    /// zgrep only knows gzip and compress (and bzgrep mishandles "-F -e"):
+    /// the decompressor for bzip2, xz, lzma and zstd files, told by the
+    /// file's magic so that their names do not matter; nil for the rest.
+    private func decompressorByMagic(_ ctx: CallContext, _ path: String) throws -> String? {
+        let host = try ctx.sysroot.hostPath(path, op: "open")
+        var magic = [UInt8](repeating: 0, count: 6)
+        let fd = open(host, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress, 6) }
+            close(fd)
+        }
+        if magic.starts(with: [0x42, 0x5A, 0x68]) { return "bzip2" }
+        if magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) || magic.starts(with: [0x5D, 0x00, 0x00]) { return "xz" }
+        if magic.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return "zstd" }
+        return nil
     }
 
     func file(_ ctx: CallContext, path: String) throws -> String {

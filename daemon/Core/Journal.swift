@@ -67,11 +67,21 @@ extension Handlers {
         sd_journal_restart_data(j)
         var r = sd_journal_enumerate_data(j, &data, &len)
         try journalCheck(r, "journal_get")
+        // sd-journal treats the threshold as a hint (it only shortens fields
+        // it has to decompress); cut every value to it so the caller gets
+        // what journal_set_data_threshold promises. The name stays whole.
+        var threshold = 0
+        _ = sd_journal_get_data_threshold(j, &threshold)
         try ctx.beginFileOut()
         while r > 0, let p = data {
-            var be = UInt64(len).bigEndian
+            let field = UnsafeRawBufferPointer(start: p, count: len)
+            var count = len
+            if threshold > 0, let eq = field.firstIndex(of: UInt8(ascii: "=")) {
+                count = min(len, eq + 1 + threshold)
+            }
+            var be = UInt64(count).bigEndian
             try withUnsafeBytes(of: &be) { try ctx.send(bytes: $0) }
-            try ctx.send(bytes: UnsafeRawBufferPointer(start: p, count: len))
+            try ctx.send(bytes: UnsafeRawBufferPointer(start: p, count: count))
             r = sd_journal_enumerate_data(j, &data, &len)
         }
         try journalCheck(r, "journal_get")

@@ -2586,7 +2586,8 @@ extension Guestfs {
     /// By default *regex* is a basic regular expression. Set *extended* to use
     /// extended regular expressions, or *fixed* to match *regex* as a plain string
     /// (these two cannot both be set). *insensitive* ignores case. *compressed*
-    /// lets the file be compressed (gzip, bzip2, xz ...) and searches the
+    /// lets the file be compressed (gzip, compress, bzip2, xz, lzma or zstd, told apart
+    /// by the file's contents) and searches the
     /// uncompressed text. All options default to false. The matching lines come back
     /// in one reply, so a huge result can hit the protocol's message size limit.
     public func grep(_ regex: String, _ path: String, extended: Bool? = nil, fixed: Bool? = nil, insensitive: Bool? = nil, compressed: Bool? = nil) throws -> [String] {
@@ -7249,8 +7250,8 @@ extension Guestfs {
     }
 
     /// Deprecated: use `grep` with *compressed* set. Like `grep` with a basic
-    /// regular expression, but *path* may be compressed (gzip, bzip2, xz and the
-    /// other formats the appliance's `zgrep` knows): the search runs over the
+    /// regular expression, but *path* may be compressed (gzip, compress, bzip2,
+    /// xz, lzma or zstd, told apart by the file's contents): the search runs over the
     /// uncompressed text. Plain files are searched as they are.
     ///
     /// - Note: Deprecated; use ``grep`` instead.
