@@ -38,10 +38,13 @@ let package = Package(
         // plus the generated args/ret codecs, shared by library and daemon.
         .target(name: "GuestfsProtocol", dependencies: ["XDR"]),
         // The Swift library users import.
-        .target(name: "Guestfs", dependencies: ["GuestfsProtocol", "XDR", "CLibvirt", "CLibxml2"]),
+        .target(name: "Guestfs", dependencies: ["GuestfsProtocol", "XDR", "CLibvirt", "CLibxml2", "CFuse"]),
         // add_domain: libvirt's client library and libxml2 for the domain XML.
         .systemLibrary(name: "CLibvirt", path: "Sources/CLibvirt", pkgConfig: "libvirt",
                        providers: [.apt(["libvirt-dev"])]),
+        // mount_local: libfuse 3 (the guest filesystem as a FUSE mount on the host).
+        .systemLibrary(name: "CFuse", path: "Sources/CFuse", pkgConfig: "fuse3",
+                       providers: [.apt(["libfuse3-dev"])]),
         .systemLibrary(name: "CLibxml2", path: "Sources/CLibxml2", pkgConfig: "libxml-2.0",
                        providers: [.apt(["libxml2-dev"])]),
         // The daemon that runs inside the appliance: its code (hand-written
@@ -55,6 +58,8 @@ let package = Package(
         .systemLibrary(name: "CRpm", path: "daemon/CRpm", providers: [.apt(["librpm-dev"])]),
         // libaugeas for the aug_* actions.
         .systemLibrary(name: "CAugeas", path: "daemon/CAugeas", pkgConfig: "augeas", providers: [.apt(["libaugeas-dev"])]),
+        // libyara for yara_load / internal_yara_scan.
+        .systemLibrary(name: "CYara", path: "daemon/CYara", providers: [.apt(["libyara-dev"])]),
         // <sys/xattr.h> and <sys/sysmacros.h> (header-only) for xattrs and mknod.
         .systemLibrary(name: "CXattr", path: "daemon/CXattr"),
         // libsystemd's sd-journal for the journal_* actions.
@@ -62,8 +67,8 @@ let package = Package(
         // The Sleuth Kit's headers (libtsk-dev); the library itself is dlopened.
         .systemLibrary(name: "CTsk", path: "daemon/CTsk", providers: [.apt(["libtsk-dev"])]),
         .target(name: "GuestfsDaemonCore", dependencies: ["GuestfsProtocol", "XDR", "CGuestfsdSys", "CHivex", "CRpm", "CAugeas", "CXattr",
-                                                          "CSystemd", "CTsk"], path: "daemon",
-                exclude: ["Main", "CSys", "CHivex", "CRpm", "CAugeas", "CXattr", "CSystemd", "CTsk"], sources: ["Core", "Generated"]),
+                                                          "CSystemd", "CTsk", "CYara"], path: "daemon",
+                exclude: ["Main", "CSys", "CHivex", "CRpm", "CAugeas", "CXattr", "CSystemd", "CTsk", "CYara"], sources: ["Core", "Generated"]),
         .executableTarget(name: "guestfsd", dependencies: ["GuestfsDaemonCore"], path: "daemon/Main"),
         // Reads actions.yaml, checks it and writes every generated file.
         .executableTarget(name: "generator", dependencies: [.product(name: "Yams", package: "Yams")], path: "generator",

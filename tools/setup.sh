@@ -12,7 +12,8 @@ log() { printf '\n==> %s\n' "$*"; }
 install_packages() {
     local pkgs=(make gcc pkg-config perl qemu-system-x86 qemu-utils supermin linux-image-amd64
                 libaugeas-dev libhivex-dev librpm-dev libsystemd-dev libtsk-dev python3 python3-yaml
-                libvirt-dev libvirt0 libxml2-dev)
+                libvirt-dev libvirt0 libxml2-dev libfuse3-dev fuse3 libyara-dev
+                icoutils netpbm)
     # Everything the appliance is made of must be installed on the host (supermin copies it).
     mapfile -t -O "${#pkgs[@]}" pkgs < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' appliance/packages.txt | grep -v '^$')
     if [ "$what" = test ]; then

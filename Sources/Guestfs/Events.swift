@@ -21,7 +21,8 @@ public struct EventSet: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public static let trace = EventSet(rawValue: 0x0040)
     /// An API function was entered; the buffer is its name.
     public static let enter = EventSet(rawValue: 0x0080)
-    /// libvirt authentication was requested (never sent: no libvirt backend).
+    /// libvirt asked for credentials while connecting (see set_libvirt_supported_credentials);
+    /// the buffer is the URI.
     public static let libvirtAuth = EventSet(rawValue: 0x0100)
     /// A warning message.
     public static let warning = EventSet(rawValue: 0x0200)

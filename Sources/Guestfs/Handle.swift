@@ -1,3 +1,4 @@
+import CLibvirt
 import Foundation
 import GuestfsProtocol
 
@@ -49,6 +50,16 @@ public final class Guestfs {
     var program: String = Guestfs.defaultProgram()
     var direct = false
     var hvParams: [(String, String?)] = []
+    /// The `guestfs_h *` of this handle when it was made through the C API
+    /// (set by GuestfsC), for c_pointer.
+    public var cHandleAddress: Int?
+    /// The FUSE mount of mount_local (guarded by mountLocalLock).
+    var mountLocal: MountLocalSession?
+    /// libvirt credentials (set_libvirt_supported_credentials) and, during a
+    /// libvirt_auth event, the credentials libvirt asked for.
+    var libvirtSupportedCredentials: [Int32] = []
+    var libvirtRequestedCredentials: UnsafeMutablePointer<virConnectCredential>?
+    var libvirtRequestedCredentialCount = 0
 
     // MARK: drives and runtime
     var drives: [Drive] = []

@@ -45,7 +45,7 @@ extension Guestfs {
         let uriText = libvirturi.map { "'\($0)'" } ?? "(default)"
         debug("add_domain: connecting to libvirt URI \(uriText)")
         // A read-write connection: read-only ones may not read secrets.
-        guard let conn = virConnectOpenAuth(libvirturi, virConnectAuthPtrDefault, 0) else {
+        guard let conn = openLibvirtConnection(libvirturi) else {
             throw fail(0, "could not connect to libvirt URI \(uriText): \(Guestfs.libvirtLastError(codes: true))")
         }
         defer { virConnectClose(conn) }

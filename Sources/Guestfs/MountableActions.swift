@@ -36,3 +36,11 @@ extension Guestfs {
         return sub
     }
 }
+
+// c_pointer: the address of the C handle behind this one.
+extension Guestfs {
+    func impl_c_pointer() throws -> Int64 {
+        if let a = cHandleAddress { return Int64(a) }
+        return Int64(Int(bitPattern: Unmanaged.passUnretained(self).toOpaque()))
+    }
+}

@@ -106,6 +106,9 @@ extension Guestfs {
         // user_cancel runs while another thread is inside a transfer: it only
         // sets the cancel flag, touching none of the handle's other state.
         if name == "user_cancel" { return try body() }
+        // umount_local runs while another thread serves the FUSE mount inside
+        // mount_local_run (holding the lock); it only runs fusermount3.
+        if name == "umount_local" { return try body() }
         lock.lock()
         defer { lock.unlock() }
 

@@ -69,6 +69,7 @@ public final class CHandle {
     /// Makes a new C handle (retained by the registry until `close`).
     static func register(_ g: Guestfs) -> CHandle {
         let h = CHandle(g)
+        g.cHandleAddress = Int(bitPattern: UnsafeRawPointer(h.pointer))
         registryLock.lock()
         live[h.pointer] = h
         registryLock.unlock()

@@ -41,6 +41,11 @@ final class InspectionTests: XCTestCase {
 
         """
 
+    /// Small PNG images (solid colour, RGB): 16x16, 32x32 and 8x8.
+    static let png16 = [UInt8](Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAFklEQVR42mM4waBBEmIY1TCqYfhqAAA4oPABjX0wIwAAAABJRU5ErkJggg==")!)
+    static let png32 = [UInt8](Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAKElEQVR42u3NMQ0AAAgDsOlEMbKmgoOkSf8ms7cEAoFAIBAIBALBl6AIGYg9V58y5gAAAABJRU5ErkJggg==")!)
+    static let png8 = [UInt8](Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEElEQVR42mNgOMGAHQ0tCQCJ5TIBgf2TMgAAAABJRU5ErkJggg==")!)
+
     /// A 64-byte ELF header for a little-endian 64-bit aarch64 executable.
     static func aarch64ELF() -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 64)
@@ -103,6 +108,8 @@ final class InspectionTests: XCTestCase {
             """)
         try g.upload("/bin/ls", "/usr/bin/ls")
         try g.writeText("/var/lib/dpkg/status", Self.dpkgStatus)
+        try g.mkdirP("/usr/share/pixmaps")
+        try g.write("/usr/share/pixmaps/debian-logo.png", Self.png16)
         try g.umountAll()
 
         // Fedora 39: /dev/sdb1 /boot (by UUID), LVM PV /dev/sdb2 with root and swap LVs.
@@ -127,6 +134,7 @@ final class InspectionTests: XCTestCase {
             PRETTY_NAME="Fedora Linux 39 (Server Edition)"
             VARIANT="Server Edition"
             VARIANT_ID=server
+            BUILD_ID=20231106.n.0
 
             """)
         try g.lnS("../usr/lib/os-release", "/etc/os-release")
@@ -139,6 +147,10 @@ final class InspectionTests: XCTestCase {
             """)
         try g.upload(elf, "/usr/bin/bash")
         try g.touch("/usr/bin/dnf")
+        // The Fedora logo is a PNG but too small (8x8) to be an icon; the favicon is used instead.
+        try g.mkdirP("/usr/share/icons/hicolor/96x96/apps")
+        try g.write("/usr/share/icons/hicolor/96x96/apps/fedora-logo-icon.png", Self.png8)
+        try g.write("/etc/favicon.png", Self.png32)
         try g.umountAll()
         try g.sync()
 
@@ -163,6 +175,21 @@ final class InspectionTests: XCTestCase {
         XCTAssertEqual(try g.inspectGetMountpoints("/dev/sda2"), ["/": "/dev/sda2", "/boot": "/dev/sda1"])
         XCTAssertEqual(Set(try g.inspectGetFilesystems("/dev/sda2")), ["/dev/sda2", "/dev/sda1"])
         XCTAssertFalse(try g.inspectIsLive("/dev/sda2"))
+        XCTAssertEqual(try g.inspectGetBuildId("/dev/sda2"), "unknown")
+        XCTAssertEqual(try g.inspectGetBuildId("/dev/fedora/root"), "20231106.n.0")
+        XCTAssertThrowsError(try g.inspectGetWindowsGroupPolicy("/dev/sda2"))
+
+        // Icons: the guest must be mounted; Debian's logo, Fedora's favicon.
+        XCTAssertEqual(try g.inspectGetIcon("/dev/sda2"), [])
+        try g.mountRo("/dev/sda2", "/")
+        XCTAssertEqual(try g.inspectGetIcon("/dev/sda2"), Self.png16)
+        XCTAssertEqual(try g.inspectGetIcon("/dev/sda2", highquality: true), Self.png16)
+        try g.umountAll()
+        try g.mountRo("/dev/fedora/root", "/")
+        XCTAssertEqual(try g.inspectGetIcon("/dev/fedora/root"), Self.png32)
+        XCTAssertEqual(try g.inspectGetIcon("/dev/fedora/root", favicon: false), [])
+        XCTAssertEqual(try g.inspectGetIcon("/dev/fedora/root", highquality: true), [])
+        try g.umountAll()
 
         XCTAssertEqual(try g.inspectGetDistro("/dev/fedora/root"), "fedora")
         XCTAssertEqual(try g.inspectGetProductName("/dev/fedora/root"), "Fedora Linux 39 (Server Edition)")

@@ -96,6 +96,9 @@ final class WindowsInspectionTests: XCTestCase {
         try g.regString(wow, "DisplayName", "Notepad++ (32-bit x86)")
         try g.regString(wow, "DisplayVersion", "8.6")
         _ = try g.regKey(["Microsoft", "Windows Defender"])
+        // One applied Group Policy Object (a "{GUID}" key under History).
+        _ = try g.regKey(["Microsoft", "Windows", "CurrentVersion", "Group Policy", "History",
+                          "{31B2F340-016D-11D2-945F-00C04FB984F9}", "0"])
         try g.hivexCommit(nil)
         try g.hivexClose()
 
@@ -155,6 +158,14 @@ final class WindowsInspectionTests: XCTestCase {
         XCTAssertEqual(try g.inspectGetMountpoints(r), ["/": "/dev/sda2"])
         XCTAssertEqual(try g.inspectGetFilesystems(r), ["/dev/sda2"])
         XCTAssertEqual(try g.inspectGetOsinfo(r), "win10")
+        XCTAssertEqual(try g.inspectGetBuildId(r), "19045")
+        XCTAssertTrue(try g.inspectGetWindowsGroupPolicy(r))
+        XCTAssertEqual(try g.inspectGetBuildId("/dev/sdb1"), "unknown")
+        XCTAssertFalse(try g.inspectGetWindowsGroupPolicy("/dev/sdb1"))
+        // No favicon and no icon source for Windows 10: an empty icon, not an error.
+        try g.mountRo(r, "/")
+        XCTAssertEqual(try g.inspectGetIcon(r), [])
+        try g.umountAll()
 
         let old = "/dev/sdb1"
         XCTAssertEqual(try g.inspectGetType(old), "windows")

@@ -60,6 +60,7 @@ extension Handlers {
             os.distro = Handlers.distroName(id: kv["ID"] ?? "", idLike: kv["ID_LIKE"] ?? "")
             os.productName = kv["PRETTY_NAME"] ?? kv["NAME"].map { n in kv["VERSION"].map { "\(n) \($0)" } ?? n } ?? "unknown"
             if let v = kv["VERSION_ID"] { Handlers.setVersion(&os, v) }
+            if let b = kv["BUILD_ID"], !b.isEmpty { os.buildID = b }
             // Debian's os-release says only "12"; the point release is in debian_version.
             if os.distro == "debian", let dv = guestFileText(ctx, "/etc/debian_version")?.trimmed(),
                let major = dv.split(separator: ".").first.flatMap({ Int32($0) }), major == os.majorVersion {

@@ -183,7 +183,23 @@ extension Handlers {
                 os.minorVersion = parts.count > 1 ? Int32(parts[1]) ?? 0 : 0
             }
         }
-        return hive.string(cv, "CurrentBuildNumber").flatMap { Int($0) }
+        let build = hive.string(cv, "CurrentBuildNumber")
+        if let build, !build.isEmpty { os.buildID = build }
+        os.windowsGroupPolicy = Handlers.hasGroupPolicyObjects(hive)
+        return build.flatMap { Int($0) }
+    }
+
+    /// Group Policy Objects that were applied show up as "{GUID}" keys
+    /// under SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\History.
+    static func hasGroupPolicyObjects(_ hive: Hive) -> Bool {
+        guard let history = try? hive.node(["Microsoft", "Windows", "CurrentVersion", "Group Policy", "History"]),
+              let children = try? hive.children(history) else { return false }
+        return children.contains { child in
+            guard let name = try? hive.nodeName(child) else { return false }
+            let u = Array(name.utf8)
+            return u.count > 3 && u.first == UInt8(ascii: "{") && u.last == UInt8(ascii: "}")
+                && (u[1] >= 0x30 && u[1] <= 0x39 || u[1] >= 0x41 && u[1] <= 0x46 || u[1] >= 0x61 && u[1] <= 0x66)
+        }
     }
 
     /// Current control set, hostname, drive letters and (when the binaries

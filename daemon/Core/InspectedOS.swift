@@ -16,6 +16,7 @@ struct InspectedOS {
     var packageFormat = "unknown"
     var packageManagement = "unknown"
     var osinfo = ""                  // libosinfo-style short id when the probe knows it
+    var buildID = "unknown"          // os-release BUILD_ID, Windows CurrentBuildNumber
     /// Mount point → mountable, as the guest's mount table says (root first).
     var mountpoints: [(String, String)] = []
     /// Every filesystem belonging to this OS (root, fstab entries, swap).
@@ -25,6 +26,8 @@ struct InspectedOS {
     var windowsSoftwareHive: String?
     var windowsSystemHive: String?
     var windowsCurrentControlSet: String?
+    /// Whether SOFTWARE lists applied Group Policy Objects (nil: hive unreadable).
+    var windowsGroupPolicy: Bool?
     /// Drive letter → device ("C" → "/dev/sda2").
     var driveMappings: [(String, String)] = []
 
