@@ -127,7 +127,7 @@ extension Guestfs {
 
     func impl_umount_local(retry: Bool?) throws {
         guard let session = mountLocalSession else {
-            throw fail(EINVAL, "no filesystem is mounted with mount_local")
+            throw GuestfsError(errno: EINVAL, "umount_local: no filesystem is mounted with mount_local")
         }
         let tries = retry == true ? 5 : 1
         var lastError = ""
@@ -139,7 +139,7 @@ extension Guestfs {
             p.standardError = errPipe
             p.standardOutput = FileHandle.nullDevice
             do { try p.run() } catch {
-                throw fail(ENOENT, "cannot run fusermount3: \(error)")
+                throw GuestfsError(errno: ENOENT, "umount_local: cannot run fusermount3: \(error)")
             }
             let err = errPipe.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
@@ -147,7 +147,7 @@ extension Guestfs {
             lastError = String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if attempt < tries { Glibc.sleep(UInt32(attempt)) }
         }
-        throw fail(EBUSY, "\(session.mountpoint): unmount failed: \(lastError)")
+        throw GuestfsError(errno: EBUSY, "umount_local: \(session.mountpoint): unmount failed: \(lastError)")
     }
 }
 

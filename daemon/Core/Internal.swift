@@ -19,7 +19,7 @@ extension Handlers {
         "blkdiscardzeroes": ["blkdiscard"], "btrfs": ["btrfs", "mkfs.btrfs", "btrfstune"], "clevisluks": ["clevis-luks-unlock"],
         "extlinux": ["extlinux"], "f2fs": ["resize.f2fs"], "fstrim": ["fstrim"], "gdisk": ["sgdisk"],
         "grub": ["grub-install"], "hivex": [], "inotify": [], "journal": [],
-        "ldm": ["ldmtool"], "libtsk": [], "libyara": ["yara"], "linuxcaps": ["getcap", "setcap"],
+        "ldm": ["ldmtool"], "libtsk": [], "libyara": [], "linuxcaps": ["getcap", "setcap"],
         "linuxfsuuid": ["mkswap", "tune2fs"], "linuxmodules": ["modprobe"], "linuxxattrs": [],
         "luks": ["cryptsetup"], "lvm2": ["lvm"], "mdadm": ["mdadm"], "mknod": [], "ntfs3g": ["ntfs-3g"],
         "ntfsprogs": ["ntfsresize"], "realpath": [], "rsync": ["rsync"], "scrub": ["scrub"],

@@ -70,13 +70,13 @@ extension Handlers {
 
     func internalYaraScan(_ ctx: CallContext, path: String) throws {
         guard let rules = YaraState.rules else {
-            throw DaemonError(EINVAL, "yara_scan: \(path): no yara rules are loaded (call yara_load first)")
+            throw DaemonError(EINVAL, "\(path): no yara rules are loaded (call yara_load first)")
         }
         let fd = try ctx.sysroot.open(path, O_RDONLY, op: "open")
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            throw DaemonError(EISDIR, "yara_scan: \(path): Is a directory")
+            throw DaemonError(EISDIR, "\(path): Is a directory")
         }
         let matches = YaraMatches()
         let box = Unmanaged.passRetained(matches)
@@ -87,7 +87,7 @@ extension Handlers {
             return 0
         }, box.toOpaque())
         guard r == ERROR_SUCCESS else {
-            throw DaemonError(EIO, "yara_scan: \(path): scan failed (libyara error \(r))")
+            throw DaemonError(EIO, "\(path): scan failed (libyara error \(r))")
         }
         try ctx.beginFileOut()
         for id in matches.identifiers {
