@@ -2037,6 +2037,46 @@ guestfs_hivex_open_va (guestfs_h *g, const char *filename, va_list args)
   return guestfs_hivex_open_argv (g, filename, &optargs_s);
 }
 
+char *
+guestfs_inspect_get_icon (guestfs_h *g, const char *root, size_t *size_r, ...)
+{
+  va_list optargs;
+  char *r;
+
+  va_start (optargs, size_r);
+  r = guestfs_inspect_get_icon_va (g, root, size_r, optargs);
+  va_end (optargs);
+  return r;
+}
+
+char *
+guestfs_inspect_get_icon_va (guestfs_h *g, const char *root, size_t *size_r, va_list args)
+{
+  struct guestfs_inspect_get_icon_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_INSPECT_GET_ICON_FAVICON:
+      optargs_s.favicon = va_arg (args, int);
+      break;
+    case GUESTFS_INSPECT_GET_ICON_HIGHQUALITY:
+      optargs_s.highquality = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "inspect_get_icon", EINVAL, "unknown option number in optional arguments");
+      return NULL;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "inspect_get_icon", EINVAL, "the same optional argument was given more than once");
+      return NULL;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_inspect_get_icon_argv (g, root, size_r, &optargs_s);
+}
+
 int
 guestfs_internal_test (guestfs_h *g, const char *str, const char *optstr, char *const *strlist, int b, int integer, int64_t integer64, const char *filein, const char *fileout, const char *bufferin, size_t bufferin_size, ...)
 {
@@ -3046,6 +3086,52 @@ guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args)
 }
 
 int
+guestfs_mount_local (guestfs_h *g, const char *localmountpoint, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, localmountpoint);
+  r = guestfs_mount_local_va (g, localmountpoint, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_mount_local_va (guestfs_h *g, const char *localmountpoint, va_list args)
+{
+  struct guestfs_mount_local_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MOUNT_LOCAL_READONLY:
+      optargs_s.readonly = va_arg (args, int);
+      break;
+    case GUESTFS_MOUNT_LOCAL_OPTIONS:
+      optargs_s.options = va_arg (args, const char *);
+      break;
+    case GUESTFS_MOUNT_LOCAL_CACHETIMEOUT:
+      optargs_s.cachetimeout = va_arg (args, int);
+      break;
+    case GUESTFS_MOUNT_LOCAL_DEBUGCALLS:
+      optargs_s.debugcalls = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mount_local", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mount_local", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mount_local_argv (g, localmountpoint, &optargs_s);
+}
+
+int
 guestfs_ntfs_chmod (guestfs_h *g, const char *device, int mode, const char *path, ...)
 {
   va_list optargs;
@@ -3250,6 +3336,43 @@ guestfs_remount_va (guestfs_h *g, const char *mountpoint, va_list args)
   }
 
   return guestfs_remount_argv (g, mountpoint, &optargs_s);
+}
+
+int
+guestfs_selinux_relabel (guestfs_h *g, const char *specfile, const char *path, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, path);
+  r = guestfs_selinux_relabel_va (g, specfile, path, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_selinux_relabel_va (guestfs_h *g, const char *specfile, const char *path, va_list args)
+{
+  struct guestfs_selinux_relabel_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_SELINUX_RELABEL_FORCE:
+      optargs_s.force = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "selinux_relabel", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "selinux_relabel", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_selinux_relabel_argv (g, specfile, path, &optargs_s);
 }
 
 int
@@ -3553,6 +3676,43 @@ guestfs_umount_opts_va (guestfs_h *g, const char *pathordevice, va_list args)
   }
 
   return guestfs_umount_opts_argv (g, pathordevice, &optargs_s);
+}
+
+int
+guestfs_umount_local (guestfs_h *g, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, g);
+  r = guestfs_umount_local_va (g, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_umount_local_va (guestfs_h *g, va_list args)
+{
+  struct guestfs_umount_local_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_UMOUNT_LOCAL_RETRY:
+      optargs_s.retry = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "umount_local", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "umount_local", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_umount_local_argv (g, &optargs_s);
 }
 
 int
