@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(name: "virt-tools", dependencies: ["Guestfs", "GuestfsProtocol"], path: "Sources/virt-tools"),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
-        .testTarget(name: "GuestfsTests", dependencies: ["Guestfs"]),
+        .testTarget(name: "GuestfsTests", dependencies: ["Guestfs", "CXattr"]),
         .testTarget(name: "DaemonTests", dependencies: ["GuestfsDaemonCore", "GuestfsProtocol", "XDR"]),
     ],
     swiftLanguageModes: [.v5]

@@ -64,7 +64,9 @@ final class LibvirtAuthTests: XCTestCase {
         var prompts: [String] = []
         var eventURI = ""
         let g = try handle(["authname": "alice", "passphrase": "s3cret"]) { c, p, u in
-            seen = c; prompts = p; eventURI = u
+            // libvirt's test driver asks for each credential in its own
+            // request (name, then passphrase): collect them all.
+            seen += c; prompts += p; eventURI = u
         }
         defer { g.close() }
         XCTAssertEqual(try g.addDomain("guarded", libvirturi: uri, readonly: true), 1)
@@ -83,7 +85,7 @@ final class LibvirtAuthTests: XCTestCase {
         XCTAssertThrowsError(try g.addDomain("guarded", libvirturi: uri, readonly: true)) { e in
             XCTAssertTrue("\(e)".contains("could not connect"), "\(e)")
         }
-        XCTAssertEqual(calls, 1)
+        XCTAssertGreaterThanOrEqual(calls, 1)
         XCTAssertEqual(try g.debugDrives().count, 0)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Guestfs
+import CXattr  // getxattr(2), to read an xattr through the FUSE mount
 
 /// mount_local: the guest filesystem on the host through FUSE, served by
 /// mount_local_run in a thread while this one uses it with ordinary file
