@@ -466,6 +466,15 @@ class GuestFS(object):
         r = libguestfsmod.available(self._o, groups)
         return r
 
+    def available_all_groups(self):
+        """Returns the names of every optional group of actions that this daemon knows about,
+        whether or not the group is usable in this appliance; use available or
+        feature_available to find out which ones really work. The list is sorted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.available_all_groups(self._o)
+        return r
+
     def base64_in(self, base64file, filename):
         """Reads the host file base64file, which must hold base64 text, decodes it and
         writes the resulting bytes to filename in the guest, creating the file or
@@ -1051,6 +1060,17 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.btrfstune_seeding(self._o, device, seeding)
+        return r
+
+    def c_pointer(self):
+        """Returns the address of the underlying C handle (guestfs_h ) as an integer, so that
+        code holding a handle in one language can pass it to a C library that wants the raw
+        pointer. From the C API it is the handle itself; a Swift handle that was not created
+        through the C API returns the address of the Swift object, which is only useful as an
+        opaque identifier. guestfish prints it in hexadecimal.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.c_pointer(self._o)
         return r
 
     def canonical_device_name(self, device):
@@ -2165,6 +2185,44 @@ class GuestFS(object):
         r = libguestfsmod.get_identifier(self._o)
         return r
 
+    def get_libvirt_requested_credential_challenge(self, index):
+        """Only valid inside a libvirt_auth event callback: returns the challenge text libvirt
+        attached to credential number index, or an empty string when there is none. An
+        index out of range is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_libvirt_requested_credential_challenge(self._o, index)
+        return r
+
+    def get_libvirt_requested_credential_defresult(self, index):
+        """Only valid inside a libvirt_auth event callback: returns the default answer libvirt
+        suggests for credential number index, or an empty string when it suggests none. An
+        index out of range is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_libvirt_requested_credential_defresult(self._o, index)
+        return r
+
+    def get_libvirt_requested_credential_prompt(self, index):
+        """Only valid inside a libvirt_auth event callback: returns the prompt libvirt wants
+        shown to the user for credential number index (counting from 0 in the list from
+        get_libvirt_requested_credentials), or an empty string when libvirt gave none. An
+        index out of range is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_libvirt_requested_credential_prompt(self._o, index)
+        return r
+
+    def get_libvirt_requested_credentials(self):
+        """Only valid inside a libvirt_auth event callback: returns the kinds of the
+        credentials libvirt is asking for, one entry per credential in libvirt's order (names
+        as in set_libvirt_supported_credentials). The index of an entry is what the other
+        _libvirt_requested_credential actions take. Fails outside a callback.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.get_libvirt_requested_credentials(self._o)
+        return r
+
     def get_memsize(self):
         """Returns the amount of memory, in megabytes, given to the appliance. The value comes
         from set_memsize, the LIBGUESTFS_MEMSIZE environment variable, or a built-in
@@ -2685,6 +2743,16 @@ class GuestFS(object):
         r = libguestfsmod.inspect_get_arch(self._o, root)
         return r
 
+    def inspect_get_build_id(self, root):
+        """Returns the build identifier of the operating system at root: for Linux the
+        BUILD_ID field of os-release (used by rolling and image-based distributions), for
+        Windows the CurrentBuildNumber from the registry (for example 19045). Returns
+        unknown when the guest does not record one. Call inspect_os first.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_build_id(self._o, root)
+        return r
+
     def inspect_get_distro(self, root):
         """Returns the distribution at root, in lower case: for example debian, ubuntu,
         fedora, rhel, centos, rocky, almalinux, opensuse, sles, archlinux,
@@ -2730,6 +2798,27 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.inspect_get_hostname(self._o, root)
+        return r
+
+    def inspect_get_icon(self, root, favicon=None, highquality=None):
+        """Returns an icon for the operating system at root as the bytes of an image file
+        (usually PNG), or an empty buffer when no icon could be found; not finding one is not an
+        error. The guest's filesystems must be mounted as inspect_get_mountpoints says.
+        
+        First, unless favicon is false, a /etc/favicon.png that the administrator placed
+        in the guest is used when it is a PNG of a sensible size. Otherwise the distribution's
+        own logo is looked up in the place the distribution installs it (for example the
+        96x96 Fedora logo, the Debian logo in /usr/share/pixmaps, or Mageia, openSUSE,
+        Ubuntu, Alpine and other logos). For Windows 7 and XP the icon is cut out of
+        explorer.exe (this needs wrestool and netpbm on the host); for Windows 8 the
+        Windows Live logo is used.
+        
+        With highquality true (default false) the sources known to give only small or poor
+        images are skipped: the favicon, Ubuntu's 24-pixel logo and the Windows icons. favicon
+        defaults to true.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_icon(self._o, root, favicon, highquality)
         return r
 
     def inspect_get_major_version(self, root):
@@ -2827,6 +2916,17 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.inspect_get_windows_current_control_set(self._o, root)
+        return r
+
+    def inspect_get_windows_group_policy(self, root):
+        """Returns true when the Windows guest at root appears to have Group Policy Objects
+        applied: its SOFTWARE registry hive has entries named like {GUID} under
+        Microsoft\\Windows\\CurrentVersion\\Group Policy\\History. Such policies can stop
+        drivers from being installed. Returns false when there are none; fails when root is
+        not a Windows root or its SOFTWARE hive could not be read.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.inspect_get_windows_group_policy(self._o, root)
         return r
 
     def inspect_get_windows_software_hive(self, root):
@@ -3282,6 +3382,15 @@ class GuestFS(object):
         r = libguestfsmod.internal_write_append(self._o, path, content)
         return r
 
+    def internal_yara_scan(self, path, filename):
+        """Internal plumbing of yara_scan: scans the guest file path with the loaded rules and
+        streams the detections to filename as a sequence of XDR-encoded yara_detection
+        structs.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_yara_scan(self._o, path, filename)
+        return r
+
     def is_blockdev(self, path, followsymlinks=None):
         """Returns true if path is a block special device node, false if it is
         anything else or does not exist.
@@ -3576,6 +3685,93 @@ class GuestFS(object):
         r = libguestfsmod.lchown(self._o, owner, group, path)
         return r
 
+    def ldmtool_create_all(self):
+        """Scans all disks for Windows dynamic disk metadata and creates a device-mapper device
+        for every volume found, named /dev/mapper/ldm_vol_DISKGROUP_VOLUME; partitions of
+        those volumes appear as /dev/mapper/ldm_part_. Use list_ldm_volumes and
+        list_ldm_partitions to see them. Doing nothing when there are no dynamic disks is not
+        an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_create_all(self._o)
+        return r
+
+    def ldmtool_diskgroup_disks(self, diskgroup):
+        """Returns the devices of the disks that make up the dynamic disk group diskgroup (a
+        GUID from ldmtool_scan). Fails when no such disk group was found.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_diskgroup_disks(self._o, diskgroup)
+        return r
+
+    def ldmtool_diskgroup_name(self, diskgroup):
+        """Returns the name of the Windows dynamic disk group whose GUID is diskgroup (a GUID
+        from ldmtool_scan). Fails when no such disk group was found.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_diskgroup_name(self._o, diskgroup)
+        return r
+
+    def ldmtool_diskgroup_volumes(self, diskgroup):
+        """Returns the names of the volumes in the dynamic disk group diskgroup (a GUID from
+        ldmtool_scan). Fails when no such disk group was found.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_diskgroup_volumes(self._o, diskgroup)
+        return r
+
+    def ldmtool_remove_all(self):
+        """Removes every device-mapper device that ldmtool_create_all created. It is not an
+        error when there are none.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_remove_all(self._o)
+        return r
+
+    def ldmtool_scan(self):
+        """Looks at every disk and partition for Windows dynamic disk (Logical Disk Manager)
+        metadata and returns the GUIDs of the disk groups found, an empty list when there are
+        none. Uses ldmtool. See also ldmtool_scan_devices.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_scan(self._o)
+        return r
+
+    def ldmtool_scan_devices(self, devices):
+        """Like ldmtool_scan but looks only at the block devices listed in devices; returns
+        the GUIDs of the disk groups found on them. Fails when a device does not exist.
+        """
+        self._check_not_closed()
+        devices = list(devices)
+        r = libguestfsmod.ldmtool_scan_devices(self._o, devices)
+        return r
+
+    def ldmtool_volume_hint(self, diskgroup, volume):
+        """Returns the hint Windows stored for the volume volume in the dynamic disk group
+        diskgroup, usually the drive letter it was mounted at (such as E:), or an empty
+        string when there is none. Fails when the disk group or volume does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_volume_hint(self._o, diskgroup, volume)
+        return r
+
+    def ldmtool_volume_partitions(self, diskgroup, volume):
+        """Returns the partitions that make up the volume volume in the dynamic disk group
+        diskgroup, as device names. Fails when the disk group or volume does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_volume_partitions(self._o, diskgroup, volume)
+        return r
+
+    def ldmtool_volume_type(self, diskgroup, volume):
+        """Returns the layout of the volume volume in the dynamic disk group diskgroup, as
+        ldmtool names it: simple, spanned, striped, mirrored or raid5. Fails
+        when the disk group or volume does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.ldmtool_volume_type(self._o, diskgroup, volume)
+        return r
+
     def lgetxattr(self, path, name):
         """Like getxattr, but when path is a symbolic link the attribute name is read
         from the link itself rather than from the file it points to.
@@ -3637,6 +3833,22 @@ class GuestFS(object):
         self._check_not_closed()
         r = libguestfsmod.list_filesystems(self._o)
         r = self._maybe_convert_to_dict(r)
+        return r
+
+    def list_ldm_partitions(self):
+        """Returns the device-mapper devices (/dev/mapper/ldm_part_) of the Windows dynamic disk
+        partitions that ldmtool_create_all set up, sorted; an empty list when there are none.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.list_ldm_partitions(self._o)
+        return r
+
+    def list_ldm_volumes(self):
+        """Returns the device-mapper devices (/dev/mapper/ldm_vol_) of the Windows dynamic disk
+        volumes that ldmtool_create_all set up, sorted; an empty list when there are none.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.list_ldm_volumes(self._o)
         return r
 
     def list_md_devices(self):
@@ -4501,6 +4713,39 @@ class GuestFS(object):
         r = libguestfsmod.mount(self._o, mountable, mountpoint)
         return r
 
+    def mount_local(self, localmountpoint, readonly=None, options=None, cachetimeout=None, debugcalls=None):
+        """Makes the guest filesystem that is mounted at / in the appliance visible on the host
+        at the existing, empty local directory localmountpoint, through FUSE. This call only
+        sets the mount up: host programs see the files once mount_local_run is serving
+        requests, which usually happens in another thread.
+        
+        With readonly true, every change made through the mountpoint fails with EROFS.
+        options is a comma-separated list of extra FUSE mount options (for example
+        allow_other). cachetimeout is how many seconds the attributes, extended attributes
+        and link targets read in bulk while listing a directory are remembered (default 60).
+        debugcalls logs every FUSE operation as a debug message.
+        
+        A handle can be mounted at only one place at a time; mounting again while a mount is in
+        place fails. Needs /dev/fuse and, for unmounting, fusermount3 on the host.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mount_local(self._o, localmountpoint, readonly, options, cachetimeout, debugcalls)
+        return r
+
+    def mount_local_run(self):
+        """Serves the FUSE requests of the mount made by mount_local until it is unmounted
+        (with umount_local from another thread, or with fusermount3 -u on the host),
+        then returns. Each host file operation becomes one or more daemon calls such as
+        lstatns, pread or pwrite; while this runs, other calls on the same handle from
+        other threads wait.
+        
+        Fails when mount_local was not called first, or when nothing is mounted at / in
+        the appliance (the FUSE mount is then left in place: unmount it with umount_local).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.mount_local_run(self._o)
+        return r
+
     def mount_loop(self, file, mountpoint):
         """Mounts the filesystem image held in the guest file file on
         mountpoint through a loop device. Unmount it with umount before
@@ -5361,6 +5606,24 @@ class GuestFS(object):
         r = libguestfsmod.scrub_freespace(self._o, dir)
         return r
 
+    def selinux_relabel(self, specfile, path, force=None):
+        """Sets the SELinux security labels (the security.selinux extended attribute) of every
+        file under path, which is read relative to the guest mounted at /, from the file
+        contexts file specfile of the guest (for example
+        /etc/selinux/targeted/contexts/files/file_contexts). Runs setfiles with the
+        guest's root as the alternate root, so the appliance itself does not need SELinux
+        enabled. With force true, labels that only differ in their user, role or range are
+        reset as well.
+        
+        This action is deprecated: use setfiles, which takes a list of paths.
+        
+        This call is deprecated; use GuestFS.setfiles instead.
+        """
+        warnings.warn("use GuestFS.setfiles instead of GuestFS.selinux_relabel", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.selinux_relabel(self._o, specfile, path, force)
+        return r
+
     def set_append(self, append):
         """Sets extra text append to add to the end of the appliance kernel's command line,
         for example for debugging; pass null to remove it. The default comes from the
@@ -5527,6 +5790,32 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.set_label(self._o, mountable, label)
+        return r
+
+    def set_libvirt_requested_credential(self, index, cred):
+        """Only valid inside a libvirt_auth event callback: gives cred as the answer to
+        credential number index. The answer is passed to libvirt as bytes and may contain
+        any byte value. Credentials left unanswered when the callback returns are sent as
+        empty answers. An index out of range is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.set_libvirt_requested_credential(self._o, index, cred)
+        return r
+
+    def set_libvirt_supported_credentials(self, creds):
+        """Says which kinds of libvirt authentication credentials the program is able to supply
+        when add_domain connects to libvirt. creds is a list of names among
+        username, authname, language, cnonce, passphrase, echoprompt,
+        noechoprompt, realm and external; an unknown name is an error. When libvirt
+        then asks for credentials, a libvirt_auth event is sent: its callback reads the
+        request with get_libvirt_requested_credentials and friends and answers each with
+        set_libvirt_requested_credential. Calling it with an empty list turns the mechanism
+        off again, and libvirt's default authentication (which may prompt on the terminal) is
+        used, as it is before this is ever called.
+        """
+        self._check_not_closed()
+        creds = list(creds)
+        r = libguestfsmod.set_libvirt_supported_credentials(self._o, creds)
         return r
 
     def set_memsize(self, memsize):
@@ -6175,6 +6464,17 @@ class GuestFS(object):
         r = libguestfsmod.umount_all(self._o)
         return r
 
+    def umount_local(self, retry=None):
+        """Unmounts the FUSE mount made by mount_local, which makes mount_local_run in the
+        other thread return. It may be called from any thread while mount_local_run runs.
+        With retry true, an unmount that fails because the mountpoint is busy is tried again
+        a few times over several seconds before giving up (the default is a single try). Fails
+        when nothing is mounted.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.umount_local(self._o, retry)
+        return r
+
     def upload(self, filename, remotefilename):
         """Copies the local file filename (which may also be a named pipe) into the
         guest as remotefilename, creating the file or replacing its contents. If
@@ -6586,6 +6886,34 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.xfs_repair(self._o, device, forcelogzero, nomodify, noprefetch, forcegeometry, maxmem, ihashsize, bhashsize, agstride, logdev, rtdev)
+        return r
+
+    def yara_destroy(self):
+        """Frees the YARA rules loaded with yara_load. Later scans fail until rules are loaded
+        again. Fails when no rules are loaded.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.yara_destroy(self._o)
+        return r
+
+    def yara_load(self, filename):
+        """Uploads the YARA rules in the host file filename into the daemon, where they are
+        compiled and kept for later yara_scan calls, replacing any rules loaded before. The
+        file may hold rules as source text or rules already compiled with yarac. Fails,
+        with the compiler's messages, when the rules do not compile.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.yara_load(self._o, filename)
+        return r
+
+    def yara_scan(self, path):
+        """Scans the guest file path with the rules given to yara_load and returns one
+        yara_detection entry for each rule that matched: yara_name is the file and
+        yara_rule the name of the rule. An empty list means nothing matched. Fails when no
+        rules are loaded or the file cannot be read.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.yara_scan(self._o, path)
         return r
 
     def zegrep(self, regex, path):

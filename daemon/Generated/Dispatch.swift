@@ -240,6 +240,7 @@ protocol DaemonActionHandlers {
     func resize2fsSize(_ ctx: CallContext, device: String, size: Int64) throws
     func pvresizeSize(_ ctx: CallContext, device: String, size: Int64) throws
     func ntfsresizeSize(_ ctx: CallContext, device: String, size: Int64) throws
+    func availableAllGroups(_ ctx: CallContext) throws -> [String]
     func fallocate64(_ ctx: CallContext, path: String, len: Int64) throws
     func vfsLabel(_ ctx: CallContext, mountable: String) throws -> String
     func vfsUuid(_ ctx: CallContext, mountable: String) throws -> String
@@ -359,6 +360,18 @@ protocol DaemonActionHandlers {
     func aclDeleteDefFile(_ ctx: CallContext, dir: String) throws
     func capGetFile(_ ctx: CallContext, path: String) throws -> String
     func capSetFile(_ ctx: CallContext, path: String, cap: String) throws
+    func listLdmVolumes(_ ctx: CallContext) throws -> [String]
+    func listLdmPartitions(_ ctx: CallContext) throws -> [String]
+    func ldmtoolCreateAll(_ ctx: CallContext) throws
+    func ldmtoolRemoveAll(_ ctx: CallContext) throws
+    func ldmtoolScan(_ ctx: CallContext) throws -> [String]
+    func ldmtoolScanDevices(_ ctx: CallContext, devices: [String]) throws -> [String]
+    func ldmtoolDiskgroupName(_ ctx: CallContext, diskgroup: String) throws -> String
+    func ldmtoolDiskgroupVolumes(_ ctx: CallContext, diskgroup: String) throws -> [String]
+    func ldmtoolDiskgroupDisks(_ ctx: CallContext, diskgroup: String) throws -> [String]
+    func ldmtoolVolumeType(_ ctx: CallContext, diskgroup: String, volume: String) throws -> String
+    func ldmtoolVolumeHint(_ ctx: CallContext, diskgroup: String, volume: String) throws -> String
+    func ldmtoolVolumePartitions(_ ctx: CallContext, diskgroup: String, volume: String) throws -> [String]
     func partSetGptType(_ ctx: CallContext, device: String, partnum: Int32, guid: String) throws
     func partGetGptType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
     func rename(_ ctx: CallContext, oldpath: String, newpath: String) throws
@@ -426,10 +439,14 @@ protocol DaemonActionHandlers {
     func downloadInode(_ ctx: CallContext, device: String, inode: Int64) throws
     func btrfsFilesystemShow(_ ctx: CallContext, device: String) throws -> [String]
     func internalFilesystemWalk(_ ctx: CallContext, device: String) throws
+    func selinuxRelabel(_ ctx: CallContext, specfile: String, path: String, force: Bool?) throws
     func downloadBlocks(_ ctx: CallContext, device: String, start: Int64, stop: Int64, unallocated: Bool?) throws
     func augTransform(_ ctx: CallContext, lens: String, file: String, remove: Bool?) throws
     func internalFindInode(_ ctx: CallContext, device: String, inode: Int64) throws
     func mksquashfs(_ ctx: CallContext, path: String, compress: String?, excludes: [String]?) throws
+    func yaraLoad(_ ctx: CallContext) throws
+    func yaraDestroy(_ ctx: CallContext) throws
+    func internalYaraScan(_ ctx: CallContext, path: String) throws
     func fileArchitecture(_ ctx: CallContext, filename: String) throws -> String
     func listFilesystems(_ ctx: CallContext) throws -> [(String, String)]
     func partResize(_ ctx: CallContext, device: String, partnum: Int32, endsect: Int64) throws
@@ -467,6 +484,7 @@ protocol DaemonActionHandlers {
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
     func internalListRpmApplications(_ ctx: CallContext) throws -> [Application2]
     func internalReaddir(_ ctx: CallContext, dir: String) throws
+    func inspectGetBuildId(_ ctx: CallContext, root: String) throws -> String
     func findfsPartuuid(_ ctx: CallContext, uuid: String) throws -> String
     func findfsPartlabel(_ ctx: CallContext, label: String) throws -> String
     func commandOut(_ ctx: CallContext, arguments: [String]) throws
@@ -474,6 +492,7 @@ protocol DaemonActionHandlers {
     func btrfsScrubFull(_ ctx: CallContext, path: String, readonly: Bool?) throws
     func setfiles(_ ctx: CallContext, specfile: String, paths: [String], force: Bool?, excludes: [String]?) throws
     func ntfsChmod(_ ctx: CallContext, device: String, mode: Int32, path: String, recursive: Bool?) throws
+    func inspectGetWindowsGroupPolicy(_ ctx: CallContext, root: String) throws -> Bool
     func xfsInfo2(_ ctx: CallContext, pathordevice: String) throws -> [(String, String)]
 }
 
@@ -1762,6 +1781,10 @@ enum Dispatch {
                 try d.finish()
                 try h.ntfsresizeSize(ctx, device: try ctx.resolveDevice(a.device, "device"), size: a.size)
                 return nil
+            case 251: // available_all_groups
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return AvailableAllGroupsRet(value: try h.availableAllGroups(ctx)).xdrBytes
             case 252: // fallocate64
                 try ctx.checkOptargs(count: 0)
                 let a = try Fallocate64Args(from: &d)
@@ -2417,6 +2440,63 @@ enum Dispatch {
                 try d.finish()
                 try h.capSetFile(ctx, path: try ctx.checkPathname(a.path, "path"), cap: a.cap)
                 return nil
+            case 380: // list_ldm_volumes
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return ListLdmVolumesRet(value: try h.listLdmVolumes(ctx).map(ctx.canonicalName)).xdrBytes
+            case 381: // list_ldm_partitions
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return ListLdmPartitionsRet(value: try h.listLdmPartitions(ctx).map(ctx.canonicalName)).xdrBytes
+            case 382: // ldmtool_create_all
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.ldmtoolCreateAll(ctx)
+                return nil
+            case 383: // ldmtool_remove_all
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.ldmtoolRemoveAll(ctx)
+                return nil
+            case 384: // ldmtool_scan
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return LdmtoolScanRet(value: try h.ldmtoolScan(ctx)).xdrBytes
+            case 385: // ldmtool_scan_devices
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolScanDevicesArgs(from: &d)
+                try d.finish()
+                return LdmtoolScanDevicesRet(value: try h.ldmtoolScanDevices(ctx, devices: try a.devices.map { try ctx.resolveDevice($0, "devices") })).xdrBytes
+            case 386: // ldmtool_diskgroup_name
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolDiskgroupNameArgs(from: &d)
+                try d.finish()
+                return LdmtoolDiskgroupNameRet(value: try h.ldmtoolDiskgroupName(ctx, diskgroup: a.diskgroup)).xdrBytes
+            case 387: // ldmtool_diskgroup_volumes
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolDiskgroupVolumesArgs(from: &d)
+                try d.finish()
+                return LdmtoolDiskgroupVolumesRet(value: try h.ldmtoolDiskgroupVolumes(ctx, diskgroup: a.diskgroup)).xdrBytes
+            case 388: // ldmtool_diskgroup_disks
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolDiskgroupDisksArgs(from: &d)
+                try d.finish()
+                return LdmtoolDiskgroupDisksRet(value: try h.ldmtoolDiskgroupDisks(ctx, diskgroup: a.diskgroup).map(ctx.canonicalName)).xdrBytes
+            case 389: // ldmtool_volume_type
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolVolumeTypeArgs(from: &d)
+                try d.finish()
+                return LdmtoolVolumeTypeRet(value: try h.ldmtoolVolumeType(ctx, diskgroup: a.diskgroup, volume: a.volume)).xdrBytes
+            case 390: // ldmtool_volume_hint
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolVolumeHintArgs(from: &d)
+                try d.finish()
+                return LdmtoolVolumeHintRet(value: try h.ldmtoolVolumeHint(ctx, diskgroup: a.diskgroup, volume: a.volume)).xdrBytes
+            case 391: // ldmtool_volume_partitions
+                try ctx.checkOptargs(count: 0)
+                let a = try LdmtoolVolumePartitionsArgs(from: &d)
+                try d.finish()
+                return LdmtoolVolumePartitionsRet(value: try h.ldmtoolVolumePartitions(ctx, diskgroup: a.diskgroup, volume: a.volume).map(ctx.canonicalName)).xdrBytes
             case 392: // part_set_gpt_type
                 try ctx.checkOptargs(count: 0)
                 let a = try PartSetGptTypeArgs(from: &d)
@@ -2790,6 +2870,12 @@ enum Dispatch {
                 try d.finish()
                 try h.internalFilesystemWalk(ctx, device: try ctx.resolveMountable(a.device, "device"))
                 return nil
+            case 467: // selinux_relabel
+                try ctx.checkOptargs(count: 1)
+                let a = try SelinuxRelabelArgs(from: &d)
+                try d.finish()
+                try h.selinuxRelabel(ctx, specfile: a.specfile, path: try ctx.checkPathname(a.path, "path"), force: ctx.has(optarg: 0) ? a.force : nil)
+                return nil
             case 468: // download_blocks
                 try ctx.checkOptargs(count: 1)
                 let a = try DownloadBlocksArgs(from: &d)
@@ -2813,6 +2899,22 @@ enum Dispatch {
                 let a = try MksquashfsArgs(from: &d)
                 try d.finish()
                 try h.mksquashfs(ctx, path: try ctx.checkPathname(a.path, "path"), compress: ctx.has(optarg: 0) ? a.compress : nil, excludes: ctx.has(optarg: 1) ? a.excludes : nil)
+                return nil
+            case 472: // yara_load
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.yaraLoad(ctx)
+                return nil
+            case 473: // yara_destroy
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                try h.yaraDestroy(ctx)
+                return nil
+            case 474: // internal_yara_scan
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalYaraScanArgs(from: &d)
+                try d.finish()
+                try h.internalYaraScan(ctx, path: try ctx.checkPathname(a.path, "path"))
                 return nil
             case 475: // file_architecture
                 try ctx.checkOptargs(count: 0)
@@ -3005,6 +3107,11 @@ enum Dispatch {
                 try d.finish()
                 try h.internalReaddir(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
                 return nil
+            case 513: // inspect_get_build_id
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetBuildIdArgs(from: &d)
+                try d.finish()
+                return InspectGetBuildIdRet(value: try h.inspectGetBuildId(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
             case 514: // findfs_partuuid
                 try ctx.checkOptargs(count: 0)
                 let a = try FindfsPartuuidArgs(from: &d)
@@ -3045,6 +3152,11 @@ enum Dispatch {
                 try d.finish()
                 try h.ntfsChmod(ctx, device: try ctx.resolveDevice(a.device, "device"), mode: a.mode, path: a.path, recursive: ctx.has(optarg: 0) ? a.recursive : nil)
                 return nil
+            case 521: // inspect_get_windows_group_policy
+                try ctx.checkOptargs(count: 0)
+                let a = try InspectGetWindowsGroupPolicyArgs(from: &d)
+                try d.finish()
+                return InspectGetWindowsGroupPolicyRet(value: try h.inspectGetWindowsGroupPolicy(ctx, root: try ctx.resolveMountable(a.root, "root"))).xdrBytes
             case 522: // xfs_info2
                 try ctx.checkOptargs(count: 0)
                 let a = try XfsInfo2Args(from: &d)
@@ -3057,9 +3169,9 @@ enum Dispatch {
     }
 
     /// Procedures whose call is followed by a FileIn chunk stream.
-    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 229, 242, 273, 309]
+    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 229, 242, 273, 309, 472]
     /// Procedures that answer with a FileOut chunk stream after the reply.
-    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 230, 243, 244, 274, 291, 292, 308, 347, 408, 419, 463, 464, 466, 468, 470, 471, 511, 516, 517]
+    static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 230, 243, 244, 274, 291, 292, 308, 347, 408, 419, 463, 464, 466, 468, 470, 471, 474, 511, 516, 517]
 
     /// Names of every procedure this daemon serves, for logs.
     static func name(of procedure: UInt32) -> String? {

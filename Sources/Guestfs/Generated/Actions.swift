@@ -15,6 +15,7 @@ protocol LibraryActionImplementations {
     func impl_add_drive_with_if(_ filename: String, _ iface: String) throws
     func impl_add_libvirt_dom(_ dom: UnsafeMutableRawPointer?, readonly: Bool?, iface: String?, live: Bool?, readonlydisk: String?, cachemode: String?, discard: String?, copyonread: Bool?) throws -> Int32
     func impl_available(_ groups: [String]) throws
+    func impl_c_pointer() throws -> Int64
     func impl_canonical_device_name(_ device: String) throws -> String
     func impl_cat(_ path: String) throws -> String
     func impl_clear_backend_setting(_ name: String) throws -> Int32
@@ -42,6 +43,10 @@ protocol LibraryActionImplementations {
     func impl_get_direct() throws -> Bool
     func impl_get_hv() throws -> String
     func impl_get_identifier() throws -> String
+    func impl_get_libvirt_requested_credential_challenge(_ index: Int32) throws -> String
+    func impl_get_libvirt_requested_credential_defresult(_ index: Int32) throws -> String
+    func impl_get_libvirt_requested_credential_prompt(_ index: Int32) throws -> String
+    func impl_get_libvirt_requested_credentials() throws -> [String]
     func impl_get_memsize() throws -> Int32
     func impl_get_network() throws -> Bool
     func impl_get_path() throws -> String
@@ -57,6 +62,7 @@ protocol LibraryActionImplementations {
     func impl_get_tmpdir() throws -> String
     func impl_get_trace() throws -> Bool
     func impl_get_verbose() throws -> Bool
+    func impl_inspect_get_icon(_ root: String, favicon: Bool?, highquality: Bool?) throws -> [UInt8]
     func impl_inspect_get_osinfo(_ root: String) throws -> String
     func impl_inspect_list_applications(_ root: String) throws -> [Application]
     func impl_inspect_list_applications2(_ root: String) throws -> [Application2]
@@ -101,6 +107,8 @@ protocol LibraryActionImplementations {
     func impl_lstatnslist(_ path: String, _ names: [String]) throws -> [StatNS]
     func impl_lxattrlist(_ path: String, _ names: [String]) throws -> [XAttr]
     func impl_max_disks() throws -> Int32
+    func impl_mount_local(_ localmountpoint: String, readonly: Bool?, options: String?, cachetimeout: Int32?, debugcalls: Bool?) throws
+    func impl_mount_local_run() throws
     func impl_mountable_device(_ mountable: String) throws -> String
     func impl_mountable_subvolume(_ mountable: String) throws -> String
     func impl_parse_environment() throws
@@ -120,6 +128,8 @@ protocol LibraryActionImplementations {
     func impl_set_direct(_ direct: Bool) throws
     func impl_set_hv(_ hv: String) throws
     func impl_set_identifier(_ identifier: String) throws
+    func impl_set_libvirt_requested_credential(_ index: Int32, _ cred: [UInt8]) throws
+    func impl_set_libvirt_supported_credentials(_ creds: [String]) throws
     func impl_set_memsize(_ memsize: Int32) throws
     func impl_set_network(_ network: Bool) throws
     func impl_set_path(_ searchpath: String?) throws
@@ -134,11 +144,13 @@ protocol LibraryActionImplementations {
     func impl_set_verbose(_ verbose: Bool) throws
     func impl_shutdown() throws
     func impl_stat(_ path: String) throws -> Stat
+    func impl_umount_local(retry: Bool?) throws
     func impl_user_cancel() throws
     func impl_version() throws -> Version
     func impl_wait_ready() throws
     func impl_write(_ path: String, _ content: [UInt8]) throws
     func impl_write_append(_ path: String, _ content: [UInt8]) throws
+    func impl_yara_scan(_ path: String) throws -> [YaraDetection]
 }
 
 extension Guestfs: LibraryActionImplementations {}
@@ -544,6 +556,15 @@ extension Guestfs {
     public func available(_ groups: [String]) throws {
         return try perform("available", [.stringList(groups)]) {
             try self.impl_available(groups)
+        }
+    }
+
+    /// Returns the names of every optional group of actions that this daemon knows about,
+    /// whether or not the group is usable in this appliance; use `available` or
+    /// `feature_available` to find out which ones really work. The list is sorted.
+    public func availableAllGroups() throws -> [String] {
+        return try perform("available_all_groups", []) {
+            return try self.daemonCall(.availableAllGroups, optargs: 0, returning: AvailableAllGroupsRet.self).value
         }
     }
 
@@ -1231,6 +1252,17 @@ extension Guestfs {
     public func btrfstuneSeeding(_ device: String, _ seeding: Bool) throws {
         return try perform("btrfstune_seeding", [.string(device), .bool(seeding)]) {
             try self.daemonCall(.btrfstuneSeeding, args: BTRFSTuneSeedingArgs(device: device, seeding: seeding), optargs: 0)
+        }
+    }
+
+    /// Returns the address of the underlying C handle (`guestfs_h *`) as an integer, so that
+    /// code holding a handle in one language can pass it to a C library that wants the raw
+    /// pointer. From the C API it is the handle itself; a Swift handle that was not created
+    /// through the C API returns the address of the Swift object, which is only useful as an
+    /// opaque identifier. guestfish prints it in hexadecimal.
+    public func cPointer() throws -> Int64 {
+        return try perform("c_pointer", []) {
+            try self.impl_c_pointer()
         }
     }
 
@@ -2397,6 +2429,44 @@ extension Guestfs {
         }
     }
 
+    /// Only valid inside a `libvirt_auth` event callback: returns the challenge text libvirt
+    /// attached to credential number *index*, or an empty string when there is none. An
+    /// index out of range is an error.
+    public func getLibvirtRequestedCredentialChallenge(_ index: Int32) throws -> String {
+        return try perform("get_libvirt_requested_credential_challenge", [.int(Int64(index))]) {
+            try self.impl_get_libvirt_requested_credential_challenge(index)
+        }
+    }
+
+    /// Only valid inside a `libvirt_auth` event callback: returns the default answer libvirt
+    /// suggests for credential number *index*, or an empty string when it suggests none. An
+    /// index out of range is an error.
+    public func getLibvirtRequestedCredentialDefresult(_ index: Int32) throws -> String {
+        return try perform("get_libvirt_requested_credential_defresult", [.int(Int64(index))]) {
+            try self.impl_get_libvirt_requested_credential_defresult(index)
+        }
+    }
+
+    /// Only valid inside a `libvirt_auth` event callback: returns the prompt libvirt wants
+    /// shown to the user for credential number *index* (counting from 0 in the list from
+    /// `get_libvirt_requested_credentials`), or an empty string when libvirt gave none. An
+    /// index out of range is an error.
+    public func getLibvirtRequestedCredentialPrompt(_ index: Int32) throws -> String {
+        return try perform("get_libvirt_requested_credential_prompt", [.int(Int64(index))]) {
+            try self.impl_get_libvirt_requested_credential_prompt(index)
+        }
+    }
+
+    /// Only valid inside a `libvirt_auth` event callback: returns the kinds of the
+    /// credentials libvirt is asking for, one entry per credential in libvirt's order (names
+    /// as in `set_libvirt_supported_credentials`). The index of an entry is what the other
+    /// `*_libvirt_requested_credential*` actions take. Fails outside a callback.
+    public func getLibvirtRequestedCredentials() throws -> [String] {
+        return try perform("get_libvirt_requested_credentials", []) {
+            try self.impl_get_libvirt_requested_credentials()
+        }
+    }
+
     /// Returns the amount of memory, in megabytes, given to the appliance. The value comes
     /// from `set_memsize`, the `LIBGUESTFS_MEMSIZE` environment variable, or a built-in
     /// default.
@@ -2973,6 +3043,16 @@ extension Guestfs {
         }
     }
 
+    /// Returns the build identifier of the operating system at *root*: for Linux the
+    /// `BUILD_ID` field of *os-release* (used by rolling and image-based distributions), for
+    /// Windows the `CurrentBuildNumber` from the registry (for example `19045`). Returns
+    /// `unknown` when the guest does not record one. Call `inspect_os` first.
+    public func inspectGetBuildId(_ root: String) throws -> String {
+        return try perform("inspect_get_build_id", [.string(root)]) {
+            return try self.daemonCall(.inspectGetBuildId, args: InspectGetBuildIdArgs(root: root), optargs: 0, returning: InspectGetBuildIdRet.self).value
+        }
+    }
+
     /// Returns the distribution at *root*, in lower case: for example `debian`, `ubuntu`,
     /// `fedora`, `rhel`, `centos`, `rocky`, `almalinux`, `opensuse`, `sles`, `archlinux`,
     /// `alpine`, `gentoo`, `void` or `windows`; `unknown` when it cannot be told. New values
@@ -3020,6 +3100,27 @@ extension Guestfs {
     public func inspectGetHostname(_ root: String) throws -> String {
         return try perform("inspect_get_hostname", [.string(root)]) {
             return try self.daemonCall(.inspectGetHostname, args: InspectGetHostnameArgs(root: root), optargs: 0, returning: InspectGetHostnameRet.self).value
+        }
+    }
+
+    /// Returns an icon for the operating system at *root* as the bytes of an image file
+    /// (usually PNG), or an empty buffer when no icon could be found; not finding one is not an
+    /// error. The guest's filesystems must be mounted as `inspect_get_mountpoints` says.
+    ///
+    /// First, unless *favicon* is false, a */etc/favicon.png* that the administrator placed
+    /// in the guest is used when it is a PNG of a sensible size. Otherwise the distribution's
+    /// own logo is looked up in the place the distribution installs it (for example the
+    /// 96x96 Fedora logo, the Debian logo in */usr/share/pixmaps*, or Mageia, openSUSE,
+    /// Ubuntu, Alpine and other logos). For Windows 7 and XP the icon is cut out of
+    /// *explorer.exe* (this needs `wrestool` and netpbm on the host); for Windows 8 the
+    /// Windows Live logo is used.
+    ///
+    /// With *highquality* true (default false) the sources known to give only small or poor
+    /// images are skipped: the favicon, Ubuntu's 24-pixel logo and the Windows icons. *favicon*
+    /// defaults to true.
+    public func inspectGetIcon(_ root: String, favicon: Bool? = nil, highquality: Bool? = nil) throws -> [UInt8] {
+        return try perform("inspect_get_icon", [.string(root), .optional("favicon", favicon.map { .bool($0) }), .optional("highquality", highquality.map { .bool($0) })]) {
+            try self.impl_inspect_get_icon(root, favicon: favicon, highquality: highquality)
         }
     }
 
@@ -3121,6 +3222,17 @@ extension Guestfs {
     public func inspectGetWindowsCurrentControlSet(_ root: String) throws -> String {
         return try perform("inspect_get_windows_current_control_set", [.string(root)]) {
             return try self.daemonCall(.inspectGetWindowsCurrentControlSet, args: InspectGetWindowsCurrentControlSetArgs(root: root), optargs: 0, returning: InspectGetWindowsCurrentControlSetRet.self).value
+        }
+    }
+
+    /// Returns true when the Windows guest at *root* appears to have Group Policy Objects
+    /// applied: its SOFTWARE registry hive has entries named like `{GUID}` under
+    /// `Microsoft\Windows\CurrentVersion\Group Policy\History`. Such policies can stop
+    /// drivers from being installed. Returns false when there are none; fails when *root* is
+    /// not a Windows root or its SOFTWARE hive could not be read.
+    public func inspectGetWindowsGroupPolicy(_ root: String) throws -> Bool {
+        return try perform("inspect_get_windows_group_policy", [.string(root)]) {
+            return try self.daemonCall(.inspectGetWindowsGroupPolicy, args: InspectGetWindowsGroupPolicyArgs(root: root), optargs: 0, returning: InspectGetWindowsGroupPolicyRet.self).value
         }
     }
 
@@ -3573,6 +3685,17 @@ extension Guestfs {
         }
     }
 
+    /// Internal plumbing of `yara_scan`: scans the guest file *path* with the loaded rules and
+    /// streams the detections to *filename* as a sequence of XDR-encoded `yara_detection`
+    /// structs.
+    ///
+    /// - Note: Part of the optional group `libyara`: check ``featureAvailable(_:)`` first.
+    public func internalYaraScan(_ path: String, _ filename: String) throws {
+        return try perform("internal_yara_scan", [.string(path), .string(filename)]) {
+            try self.daemonCall(.internalYaraScan, args: InternalYaraScanArgs(path: path), optargs: 0, fileOut: filename)
+        }
+    }
+
     /// Returns true if *path* is a block special device node, false if it is
     /// anything else or does not exist.
     ///
@@ -3882,6 +4005,112 @@ extension Guestfs {
         }
     }
 
+    /// Scans all disks for Windows dynamic disk metadata and creates a device-mapper device
+    /// for every volume found, named */dev/mapper/ldm_vol_DISKGROUP_VOLUME*; partitions of
+    /// those volumes appear as */dev/mapper/ldm_part_**. Use `list_ldm_volumes` and
+    /// `list_ldm_partitions` to see them. Doing nothing when there are no dynamic disks is not
+    /// an error.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolCreateAll() throws {
+        return try perform("ldmtool_create_all", []) {
+            try self.daemonCall(.ldmtoolCreateAll, optargs: 0)
+        }
+    }
+
+    /// Returns the devices of the disks that make up the dynamic disk group *diskgroup* (a
+    /// GUID from `ldmtool_scan`). Fails when no such disk group was found.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolDiskgroupDisks(_ diskgroup: String) throws -> [String] {
+        return try perform("ldmtool_diskgroup_disks", [.string(diskgroup)]) {
+            return try self.daemonCall(.ldmtoolDiskgroupDisks, args: LdmtoolDiskgroupDisksArgs(diskgroup: diskgroup), optargs: 0, returning: LdmtoolDiskgroupDisksRet.self).value
+        }
+    }
+
+    /// Returns the name of the Windows dynamic disk group whose GUID is *diskgroup* (a GUID
+    /// from `ldmtool_scan`). Fails when no such disk group was found.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolDiskgroupName(_ diskgroup: String) throws -> String {
+        return try perform("ldmtool_diskgroup_name", [.string(diskgroup)]) {
+            return try self.daemonCall(.ldmtoolDiskgroupName, args: LdmtoolDiskgroupNameArgs(diskgroup: diskgroup), optargs: 0, returning: LdmtoolDiskgroupNameRet.self).value
+        }
+    }
+
+    /// Returns the names of the volumes in the dynamic disk group *diskgroup* (a GUID from
+    /// `ldmtool_scan`). Fails when no such disk group was found.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolDiskgroupVolumes(_ diskgroup: String) throws -> [String] {
+        return try perform("ldmtool_diskgroup_volumes", [.string(diskgroup)]) {
+            return try self.daemonCall(.ldmtoolDiskgroupVolumes, args: LdmtoolDiskgroupVolumesArgs(diskgroup: diskgroup), optargs: 0, returning: LdmtoolDiskgroupVolumesRet.self).value
+        }
+    }
+
+    /// Removes every device-mapper device that `ldmtool_create_all` created. It is not an
+    /// error when there are none.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolRemoveAll() throws {
+        return try perform("ldmtool_remove_all", []) {
+            try self.daemonCall(.ldmtoolRemoveAll, optargs: 0)
+        }
+    }
+
+    /// Looks at every disk and partition for Windows dynamic disk (Logical Disk Manager)
+    /// metadata and returns the GUIDs of the disk groups found, an empty list when there are
+    /// none. Uses `ldmtool`. See also `ldmtool_scan_devices`.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolScan() throws -> [String] {
+        return try perform("ldmtool_scan", []) {
+            return try self.daemonCall(.ldmtoolScan, optargs: 0, returning: LdmtoolScanRet.self).value
+        }
+    }
+
+    /// Like `ldmtool_scan` but looks only at the block devices listed in *devices*; returns
+    /// the GUIDs of the disk groups found on them. Fails when a device does not exist.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolScanDevices(_ devices: [String]) throws -> [String] {
+        return try perform("ldmtool_scan_devices", [.stringList(devices)]) {
+            return try self.daemonCall(.ldmtoolScanDevices, args: LdmtoolScanDevicesArgs(devices: devices), optargs: 0, returning: LdmtoolScanDevicesRet.self).value
+        }
+    }
+
+    /// Returns the hint Windows stored for the volume *volume* in the dynamic disk group
+    /// *diskgroup*, usually the drive letter it was mounted at (such as `E:`), or an empty
+    /// string when there is none. Fails when the disk group or volume does not exist.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolVolumeHint(_ diskgroup: String, _ volume: String) throws -> String {
+        return try perform("ldmtool_volume_hint", [.string(diskgroup), .string(volume)]) {
+            return try self.daemonCall(.ldmtoolVolumeHint, args: LdmtoolVolumeHintArgs(diskgroup: diskgroup, volume: volume), optargs: 0, returning: LdmtoolVolumeHintRet.self).value
+        }
+    }
+
+    /// Returns the partitions that make up the volume *volume* in the dynamic disk group
+    /// *diskgroup*, as device names. Fails when the disk group or volume does not exist.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolVolumePartitions(_ diskgroup: String, _ volume: String) throws -> [String] {
+        return try perform("ldmtool_volume_partitions", [.string(diskgroup), .string(volume)]) {
+            return try self.daemonCall(.ldmtoolVolumePartitions, args: LdmtoolVolumePartitionsArgs(diskgroup: diskgroup, volume: volume), optargs: 0, returning: LdmtoolVolumePartitionsRet.self).value
+        }
+    }
+
+    /// Returns the layout of the volume *volume* in the dynamic disk group *diskgroup*, as
+    /// ldmtool names it: `simple`, `spanned`, `striped`, `mirrored` or `raid5`. Fails
+    /// when the disk group or volume does not exist.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func ldmtoolVolumeType(_ diskgroup: String, _ volume: String) throws -> String {
+        return try perform("ldmtool_volume_type", [.string(diskgroup), .string(volume)]) {
+            return try self.daemonCall(.ldmtoolVolumeType, args: LdmtoolVolumeTypeArgs(diskgroup: diskgroup, volume: volume), optargs: 0, returning: LdmtoolVolumeTypeRet.self).value
+        }
+    }
+
     /// Like `getxattr`, but when *path* is a symbolic link the attribute *name* is read
     /// from the link itself rather than from the file it points to.
     ///
@@ -3954,6 +4183,26 @@ extension Guestfs {
     public func listFilesystemsPairs() throws -> [(key: String, value: String)] {
         return try perform("list_filesystems", []) {
             return Guestfs.pairs(try self.daemonCall(.listFilesystems, optargs: 0, returning: ListFilesystemsRet.self).value)
+        }
+    }
+
+    /// Returns the device-mapper devices (*/dev/mapper/ldm_part_**) of the Windows dynamic disk
+    /// partitions that `ldmtool_create_all` set up, sorted; an empty list when there are none.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func listLdmPartitions() throws -> [String] {
+        return try perform("list_ldm_partitions", []) {
+            return try self.daemonCall(.listLdmPartitions, optargs: 0, returning: ListLdmPartitionsRet.self).value
+        }
+    }
+
+    /// Returns the device-mapper devices (*/dev/mapper/ldm_vol_**) of the Windows dynamic disk
+    /// volumes that `ldmtool_create_all` set up, sorted; an empty list when there are none.
+    ///
+    /// - Note: Part of the optional group `ldm`: check ``featureAvailable(_:)`` first.
+    public func listLdmVolumes() throws -> [String] {
+        return try perform("list_ldm_volumes", []) {
+            return try self.daemonCall(.listLdmVolumes, optargs: 0, returning: ListLdmVolumesRet.self).value
         }
     }
 
@@ -4932,6 +5181,39 @@ extension Guestfs {
         }
     }
 
+    /// Makes the guest filesystem that is mounted at `/` in the appliance visible on the host
+    /// at the existing, empty local directory *localmountpoint*, through FUSE. This call only
+    /// sets the mount up: host programs see the files once `mount_local_run` is serving
+    /// requests, which usually happens in another thread.
+    ///
+    /// With *readonly* true, every change made through the mountpoint fails with `EROFS`.
+    /// *options* is a comma-separated list of extra FUSE mount options (for example
+    /// `allow_other`). *cachetimeout* is how many seconds the attributes, extended attributes
+    /// and link targets read in bulk while listing a directory are remembered (default 60).
+    /// *debugcalls* logs every FUSE operation as a debug message.
+    ///
+    /// A handle can be mounted at only one place at a time; mounting again while a mount is in
+    /// place fails. Needs `/dev/fuse` and, for unmounting, `fusermount3` on the host.
+    public func mountLocal(_ localmountpoint: String, readonly: Bool? = nil, options: String? = nil, cachetimeout: Int32? = nil, debugcalls: Bool? = nil) throws {
+        return try perform("mount_local", [.string(localmountpoint), .optional("readonly", readonly.map { .bool($0) }), .optional("options", options.map { .string($0) }), .optional("cachetimeout", cachetimeout.map { .int(Int64($0)) }), .optional("debugcalls", debugcalls.map { .bool($0) })]) {
+            try self.impl_mount_local(localmountpoint, readonly: readonly, options: options, cachetimeout: cachetimeout, debugcalls: debugcalls)
+        }
+    }
+
+    /// Serves the FUSE requests of the mount made by `mount_local` until it is unmounted
+    /// (with `umount_local` from another thread, or with `fusermount3 -u` on the host),
+    /// then returns. Each host file operation becomes one or more daemon calls such as
+    /// `lstatns`, `pread` or `pwrite`; while this runs, other calls on the same handle from
+    /// other threads wait.
+    ///
+    /// Fails when `mount_local` was not called first, or when nothing is mounted at `/` in
+    /// the appliance (the FUSE mount is then left in place: unmount it with `umount_local`).
+    public func mountLocalRun() throws {
+        return try perform("mount_local_run", []) {
+            try self.impl_mount_local_run()
+        }
+    }
+
     /// Mounts the filesystem image held in the guest file *file* on
     /// *mountpoint* through a loop device. Unmount it with `umount` before
     /// unmounting the filesystem that contains *file*.
@@ -5845,6 +6127,27 @@ extension Guestfs {
         }
     }
 
+    /// Sets the SELinux security labels (the `security.selinux` extended attribute) of every
+    /// file under *path*, which is read relative to the guest mounted at `/`, from the file
+    /// contexts file *specfile* of the guest (for example
+    /// */etc/selinux/targeted/contexts/files/file_contexts*). Runs `setfiles` with the
+    /// guest's root as the alternate root, so the appliance itself does not need SELinux
+    /// enabled. With *force* true, labels that only differ in their user, role or range are
+    /// reset as well.
+    ///
+    /// This action is deprecated: use `setfiles`, which takes a list of paths.
+    ///
+    /// - Note: Deprecated; use ``setfiles`` instead.
+    ///
+    /// - Note: Part of the optional group `selinuxrelabel`: check ``featureAvailable(_:)`` first.
+    public func selinuxRelabel(_ specfile: String, _ path: String, force: Bool? = nil) throws {
+        return try perform("selinux_relabel", [.string(specfile), .string(path), .optional("force", force.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if force != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.selinuxRelabel, args: SelinuxRelabelArgs(specfile: specfile, path: path, force: force ?? false), optargs: optargs)
+        }
+    }
+
     /// Sets extra text *append* to add to the end of the appliance kernel's command line,
     /// for example for debugging; pass null to remove it. The default comes from the
     /// `LIBGUESTFS_APPEND` environment variable and is otherwise none. Can only be called
@@ -6007,6 +6310,31 @@ extension Guestfs {
     public func setLabel(_ mountable: String, _ label: String) throws {
         return try perform("set_label", [.string(mountable), .string(label)]) {
             try self.daemonCall(.setLabel, args: SetLabelArgs(mountable: mountable, label: label), optargs: 0)
+        }
+    }
+
+    /// Only valid inside a `libvirt_auth` event callback: gives *cred* as the answer to
+    /// credential number *index*. The answer is passed to libvirt as bytes and may contain
+    /// any byte value. Credentials left unanswered when the callback returns are sent as
+    /// empty answers. An index out of range is an error.
+    public func setLibvirtRequestedCredential(_ index: Int32, _ cred: [UInt8]) throws {
+        return try perform("set_libvirt_requested_credential", [.int(Int64(index)), .buffer(cred)]) {
+            try self.impl_set_libvirt_requested_credential(index, cred)
+        }
+    }
+
+    /// Says which kinds of libvirt authentication credentials the program is able to supply
+    /// when `add_domain` connects to libvirt. *creds* is a list of names among
+    /// `username`, `authname`, `language`, `cnonce`, `passphrase`, `echoprompt`,
+    /// `noechoprompt`, `realm` and `external`; an unknown name is an error. When libvirt
+    /// then asks for credentials, a `libvirt_auth` event is sent: its callback reads the
+    /// request with `get_libvirt_requested_credentials` and friends and answers each with
+    /// `set_libvirt_requested_credential`. Calling it with an empty list turns the mechanism
+    /// off again, and libvirt's default authentication (which may prompt on the terminal) is
+    /// used, as it is before this is ever called.
+    public func setLibvirtSupportedCredentials(_ creds: [String]) throws {
+        return try perform("set_libvirt_supported_credentials", [.stringList(creds)]) {
+            try self.impl_set_libvirt_supported_credentials(creds)
         }
     }
 
@@ -6678,6 +7006,17 @@ extension Guestfs {
         }
     }
 
+    /// Unmounts the FUSE mount made by `mount_local`, which makes `mount_local_run` in the
+    /// other thread return. It may be called from any thread while `mount_local_run` runs.
+    /// With *retry* true, an unmount that fails because the mountpoint is busy is tried again
+    /// a few times over several seconds before giving up (the default is a single try). Fails
+    /// when nothing is mounted.
+    public func umountLocal(retry: Bool? = nil) throws {
+        return try perform("umount_local", [.optional("retry", retry.map { .bool($0) })]) {
+            try self.impl_umount_local(retry: retry)
+        }
+    }
+
     /// Copies the local file *filename* (which may also be a named pipe) into the
     /// guest as *remotefilename*, creating the file or replacing its contents. If
     /// *remotefilename* is a device, the data is written to the start of the
@@ -7144,6 +7483,40 @@ extension Guestfs {
             if logdev != nil { optargs |= 1 << 8 }
             if rtdev != nil { optargs |= 1 << 9 }
             return try self.daemonCall(.xfsRepair, args: XfsRepairArgs(device: device, forcelogzero: forcelogzero ?? false, nomodify: nomodify ?? false, noprefetch: noprefetch ?? false, forcegeometry: forcegeometry ?? false, maxmem: maxmem ?? 0, ihashsize: ihashsize ?? 0, bhashsize: bhashsize ?? 0, agstride: agstride ?? 0, logdev: logdev ?? "", rtdev: rtdev ?? ""), optargs: optargs, returning: XfsRepairRet.self).value
+        }
+    }
+
+    /// Frees the YARA rules loaded with `yara_load`. Later scans fail until rules are loaded
+    /// again. Fails when no rules are loaded.
+    ///
+    /// - Note: Part of the optional group `libyara`: check ``featureAvailable(_:)`` first.
+    public func yaraDestroy() throws {
+        return try perform("yara_destroy", []) {
+            try self.daemonCall(.yaraDestroy, optargs: 0)
+        }
+    }
+
+    /// Uploads the YARA rules in the host file *filename* into the daemon, where they are
+    /// compiled and kept for later `yara_scan` calls, replacing any rules loaded before. The
+    /// file may hold rules as source text or rules already compiled with `yarac`. Fails,
+    /// with the compiler's messages, when the rules do not compile.
+    ///
+    /// - Note: Part of the optional group `libyara`: check ``featureAvailable(_:)`` first.
+    public func yaraLoad(_ filename: String) throws {
+        return try perform("yara_load", [.string(filename)]) {
+            try self.daemonCall(.yaraLoad, optargs: 0, fileIn: filename)
+        }
+    }
+
+    /// Scans the guest file *path* with the rules given to `yara_load` and returns one
+    /// `yara_detection` entry for each rule that matched: `yara_name` is the file and
+    /// `yara_rule` the name of the rule. An empty list means nothing matched. Fails when no
+    /// rules are loaded or the file cannot be read.
+    ///
+    /// - Note: Part of the optional group `libyara`: check ``featureAvailable(_:)`` first.
+    public func yaraScan(_ path: String) throws -> [YaraDetection] {
+        return try perform("yara_scan", [.string(path)]) {
+            try self.impl_yara_scan(path)
         }
     }
 

@@ -113,6 +113,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try available(try args[0].stringList("groups"))
                 return .none
+            case "available_all_groups":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try availableAllGroups())
             case "base64_in":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try base64In(try args[0].string("base64file"), try args[1].string("filename"))
@@ -323,6 +326,9 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try btrfstuneSeeding(try args[0].string("device"), try args[1].bool("seeding"))
                 return .none
+            case "c_pointer":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .int(try cPointer())
             case "canonical_device_name":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try canonicalDeviceName(try args[0].string("device")))
@@ -641,6 +647,18 @@ extension Guestfs {
             case "get_identifier":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .string(try getIdentifier())
+            case "get_libvirt_requested_credential_challenge":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getLibvirtRequestedCredentialChallenge(try args[0].int32("index")))
+            case "get_libvirt_requested_credential_defresult":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getLibvirtRequestedCredentialDefresult(try args[0].int32("index")))
+            case "get_libvirt_requested_credential_prompt":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try getLibvirtRequestedCredentialPrompt(try args[0].int32("index")))
+            case "get_libvirt_requested_credentials":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try getLibvirtRequestedCredentials())
             case "get_memsize":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .int(Int64(try getMemsize()))
@@ -802,6 +820,9 @@ extension Guestfs {
             case "inspect_get_arch":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetArch(try args[0].string("root")))
+            case "inspect_get_build_id":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try inspectGetBuildId(try args[0].string("root")))
             case "inspect_get_distro":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetDistro(try args[0].string("root")))
@@ -817,6 +838,9 @@ extension Guestfs {
             case "inspect_get_hostname":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetHostname(try args[0].string("root")))
+            case "inspect_get_icon":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["favicon", "highquality"])
+                return .buffer(try inspectGetIcon(try args[0].string("root"), favicon: try optargs["favicon"].map { try $0.bool("favicon") }, highquality: try optargs["highquality"].map { try $0.bool("highquality") }))
             case "inspect_get_major_version":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try inspectGetMajorVersion(try args[0].string("root"))))
@@ -850,6 +874,9 @@ extension Guestfs {
             case "inspect_get_windows_current_control_set":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetWindowsCurrentControlSet(try args[0].string("root")))
+            case "inspect_get_windows_group_policy":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .bool(try inspectGetWindowsGroupPolicy(try args[0].string("root")))
             case "inspect_get_windows_software_hive":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try inspectGetWindowsSoftwareHive(try args[0].string("root")))
@@ -1013,6 +1040,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try internalWriteAppend(try args[0].string("path"), try args[1].buffer("content"))
                 return .none
+            case "internal_yara_scan":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try internalYaraScan(try args[0].string("path"), try args[1].string("filename"))
+                return .none
             case "is_blockdev", "is_blockdev_opts":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["followsymlinks"])
                 return .bool(try isBlockdev(try args[0].string("path"), followsymlinks: try optargs["followsymlinks"].map { try $0.bool("followsymlinks") }))
@@ -1103,6 +1134,38 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
                 try lchown(try args[0].int32("owner"), try args[1].int32("group"), try args[2].string("path"))
                 return .none
+            case "ldmtool_create_all":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try ldmtoolCreateAll()
+                return .none
+            case "ldmtool_diskgroup_disks":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try ldmtoolDiskgroupDisks(try args[0].string("diskgroup")))
+            case "ldmtool_diskgroup_name":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .string(try ldmtoolDiskgroupName(try args[0].string("diskgroup")))
+            case "ldmtool_diskgroup_volumes":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try ldmtoolDiskgroupVolumes(try args[0].string("diskgroup")))
+            case "ldmtool_remove_all":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try ldmtoolRemoveAll()
+                return .none
+            case "ldmtool_scan":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try ldmtoolScan())
+            case "ldmtool_scan_devices":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .stringList(try ldmtoolScanDevices(try args[0].stringList("devices")))
+            case "ldmtool_volume_hint":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try ldmtoolVolumeHint(try args[0].string("diskgroup"), try args[1].string("volume")))
+            case "ldmtool_volume_partitions":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .stringList(try ldmtoolVolumePartitions(try args[0].string("diskgroup"), try args[1].string("volume")))
+            case "ldmtool_volume_type":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                return .string(try ldmtoolVolumeType(try args[0].string("diskgroup"), try args[1].string("volume")))
             case "lgetxattr":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .buffer(try lgetxattr(try args[0].string("path"), try args[1].string("name")))
@@ -1121,6 +1184,12 @@ extension Guestfs {
             case "list_filesystems":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .hashtable(try listFilesystemsPairs().map { ($0.key, $0.value) })
+            case "list_ldm_partitions":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try listLdmPartitions())
+            case "list_ldm_volumes":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try listLdmVolumes())
             case "list_md_devices":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try listMdDevices())
@@ -1388,6 +1457,14 @@ extension Guestfs {
             case "mount":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try mount(try args[0].string("mountable"), try args[1].string("mountpoint"))
+                return .none
+            case "mount_local":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["readonly", "options", "cachetimeout", "debugcalls"])
+                try mountLocal(try args[0].string("localmountpoint"), readonly: try optargs["readonly"].map { try $0.bool("readonly") }, options: try optargs["options"].map { try $0.string("options") }, cachetimeout: try optargs["cachetimeout"].map { try $0.int32("cachetimeout") }, debugcalls: try optargs["debugcalls"].map { try $0.bool("debugcalls") })
+                return .none
+            case "mount_local_run":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try mountLocalRun()
                 return .none
             case "mount_loop":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
@@ -1682,6 +1759,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try scrubFreespace(try args[0].string("dir"))
                 return .none
+            case "selinux_relabel":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["force"])
+                try selinuxRelabel(try args[0].string("specfile"), try args[1].string("path"), force: try optargs["force"].map { try $0.bool("force") })
+                return .none
             case "set_append":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try setAppend(try args[0].optString("append"))
@@ -1741,6 +1822,14 @@ extension Guestfs {
             case "set_label":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try setLabel(try args[0].string("mountable"), try args[1].string("label"))
+                return .none
+            case "set_libvirt_requested_credential":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try setLibvirtRequestedCredential(try args[0].int32("index"), try args[1].buffer("cred"))
+                return .none
+            case "set_libvirt_supported_credentials":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try setLibvirtSupportedCredentials(try args[0].stringList("creds"))
                 return .none
             case "set_memsize":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
@@ -1956,6 +2045,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try umountAll()
                 return .none
+            case "umount_local":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: ["retry"])
+                try umountLocal(retry: try optargs["retry"].map { try $0.bool("retry") })
+                return .none
             case "upload":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try upload(try args[0].string("filename"), try args[1].string("remotefilename"))
@@ -2086,6 +2179,17 @@ extension Guestfs {
             case "xfs_repair":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["forcelogzero", "nomodify", "noprefetch", "forcegeometry", "maxmem", "ihashsize", "bhashsize", "agstride", "logdev", "rtdev"])
                 return .int(Int64(try xfsRepair(try args[0].string("device"), forcelogzero: try optargs["forcelogzero"].map { try $0.bool("forcelogzero") }, nomodify: try optargs["nomodify"].map { try $0.bool("nomodify") }, noprefetch: try optargs["noprefetch"].map { try $0.bool("noprefetch") }, forcegeometry: try optargs["forcegeometry"].map { try $0.bool("forcegeometry") }, maxmem: try optargs["maxmem"].map { try $0.int64("maxmem") }, ihashsize: try optargs["ihashsize"].map { try $0.int64("ihashsize") }, bhashsize: try optargs["bhashsize"].map { try $0.int64("bhashsize") }, agstride: try optargs["agstride"].map { try $0.int64("agstride") }, logdev: try optargs["logdev"].map { try $0.string("logdev") }, rtdev: try optargs["rtdev"].map { try $0.string("rtdev") })))
+            case "yara_destroy":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                try yaraDestroy()
+                return .none
+            case "yara_load":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try yaraLoad(try args[0].string("filename"))
+                return .none
+            case "yara_scan":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structList(try yaraScan(try args[0].string("path")).map(\.fields))
             case "zegrep":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try zegrep(try args[0].string("regex"), try args[1].string("path")))

@@ -962,6 +962,14 @@ public func c_guestfs_available(_ g: OpaquePointer?, _ groups: UnsafePointer<Uns
     }
 }
 
+@_cdecl("guestfs_available_all_groups")
+public func c_guestfs_available_all_groups(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "available_all_groups", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.availableAllGroups())
+    }
+}
+
 @_cdecl("guestfs_base64_in")
 public func c_guestfs_base64_in(_ g: OpaquePointer?, _ base64file: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "base64_in", errorValue: -1) {
@@ -1456,6 +1464,14 @@ public func c_guestfs_btrfstune_seeding(_ g: OpaquePointer?, _ device: UnsafePoi
         h in
         try h.g.btrfstuneSeeding(cString(device, "device"), seeding != 0)
         return 0
+    }
+}
+
+@_cdecl("guestfs_c_pointer")
+public func c_guestfs_c_pointer(_ g: OpaquePointer?) -> Int64 {
+    return CHandle.call(g, "c_pointer", errorValue: -1) {
+        h in
+        return try h.g.cPointer()
     }
 }
 
@@ -2255,6 +2271,38 @@ public func c_guestfs_get_identifier(_ g: OpaquePointer?) -> UnsafePointer<CChar
     }
 }
 
+@_cdecl("guestfs_get_libvirt_requested_credential_challenge")
+public func c_guestfs_get_libvirt_requested_credential_challenge(_ g: OpaquePointer?, _ index: Int32) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_libvirt_requested_credential_challenge", errorValue: nil) {
+        h in
+        return cDup(try h.g.getLibvirtRequestedCredentialChallenge(index))
+    }
+}
+
+@_cdecl("guestfs_get_libvirt_requested_credential_defresult")
+public func c_guestfs_get_libvirt_requested_credential_defresult(_ g: OpaquePointer?, _ index: Int32) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_libvirt_requested_credential_defresult", errorValue: nil) {
+        h in
+        return cDup(try h.g.getLibvirtRequestedCredentialDefresult(index))
+    }
+}
+
+@_cdecl("guestfs_get_libvirt_requested_credential_prompt")
+public func c_guestfs_get_libvirt_requested_credential_prompt(_ g: OpaquePointer?, _ index: Int32) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "get_libvirt_requested_credential_prompt", errorValue: nil) {
+        h in
+        return cDup(try h.g.getLibvirtRequestedCredentialPrompt(index))
+    }
+}
+
+@_cdecl("guestfs_get_libvirt_requested_credentials")
+public func c_guestfs_get_libvirt_requested_credentials(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "get_libvirt_requested_credentials", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.getLibvirtRequestedCredentials())
+    }
+}
+
 @_cdecl("guestfs_get_memsize")
 public func c_guestfs_get_memsize(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "get_memsize", errorValue: -1) {
@@ -2674,6 +2722,14 @@ public func c_guestfs_inspect_get_arch(_ g: OpaquePointer?, _ root: UnsafePointe
     }
 }
 
+@_cdecl("guestfs_inspect_get_build_id")
+public func c_guestfs_inspect_get_build_id(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_build_id", errorValue: nil) {
+        h in
+        return cDup(try h.g.inspectGetBuildId(cString(root, "root")))
+    }
+}
+
 @_cdecl("guestfs_inspect_get_distro")
 public func c_guestfs_inspect_get_distro(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "inspect_get_distro", errorValue: nil) {
@@ -2711,6 +2767,15 @@ public func c_guestfs_inspect_get_hostname(_ g: OpaquePointer?, _ root: UnsafePo
     return CHandle.call(g, "inspect_get_hostname", errorValue: nil) {
         h in
         return cDup(try h.g.inspectGetHostname(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_icon_argv")
+public func c_guestfs_inspect_get_icon_argv(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?, _ optargs: UnsafePointer<guestfs_inspect_get_icon_argv>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "inspect_get_icon", errorValue: nil) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        return cBufferOut(try h.g.inspectGetIcon(cString(root, "root"), favicon: mask & (1 << 0) != 0 ? optargs!.pointee.favicon != 0 : nil, highquality: mask & (1 << 1) != 0 ? optargs!.pointee.highquality != 0 : nil), sizeR)
     }
 }
 
@@ -2799,6 +2864,14 @@ public func c_guestfs_inspect_get_windows_current_control_set(_ g: OpaquePointer
     return CHandle.call(g, "inspect_get_windows_current_control_set", errorValue: nil) {
         h in
         return cDup(try h.g.inspectGetWindowsCurrentControlSet(cString(root, "root")))
+    }
+}
+
+@_cdecl("guestfs_inspect_get_windows_group_policy")
+public func c_guestfs_inspect_get_windows_group_policy(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "inspect_get_windows_group_policy", errorValue: -1) {
+        h in
+        return try h.g.inspectGetWindowsGroupPolicy(cString(root, "root")) ? 1 : 0
     }
 }
 
@@ -3218,6 +3291,15 @@ public func c_guestfs_internal_write_append(_ g: OpaquePointer?, _ path: UnsafeP
     }
 }
 
+@_cdecl("guestfs_internal_yara_scan")
+public func c_guestfs_internal_yara_scan(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "internal_yara_scan", errorValue: -1) {
+        h in
+        try h.g.internalYaraScan(cString(path, "path"), cString(filename, "filename"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_is_blockdev_opts_argv")
 public func c_guestfs_is_blockdev_opts_argv(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_is_blockdev_opts_argv>?) -> Int32 {
     return CHandle.call(g, "is_blockdev", errorValue: -1) {
@@ -3454,6 +3536,88 @@ public func c_guestfs_lchown(_ g: OpaquePointer?, _ owner: Int32, _ group: Int32
     }
 }
 
+@_cdecl("guestfs_ldmtool_create_all")
+public func c_guestfs_ldmtool_create_all(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "ldmtool_create_all", errorValue: -1) {
+        h in
+        try h.g.ldmtoolCreateAll()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ldmtool_diskgroup_disks")
+public func c_guestfs_ldmtool_diskgroup_disks(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "ldmtool_diskgroup_disks", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.ldmtoolDiskgroupDisks(cString(diskgroup, "diskgroup")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_diskgroup_name")
+public func c_guestfs_ldmtool_diskgroup_name(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "ldmtool_diskgroup_name", errorValue: nil) {
+        h in
+        return cDup(try h.g.ldmtoolDiskgroupName(cString(diskgroup, "diskgroup")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_diskgroup_volumes")
+public func c_guestfs_ldmtool_diskgroup_volumes(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "ldmtool_diskgroup_volumes", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.ldmtoolDiskgroupVolumes(cString(diskgroup, "diskgroup")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_remove_all")
+public func c_guestfs_ldmtool_remove_all(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "ldmtool_remove_all", errorValue: -1) {
+        h in
+        try h.g.ldmtoolRemoveAll()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_ldmtool_scan")
+public func c_guestfs_ldmtool_scan(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "ldmtool_scan", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.ldmtoolScan())
+    }
+}
+
+@_cdecl("guestfs_ldmtool_scan_devices")
+public func c_guestfs_ldmtool_scan_devices(_ g: OpaquePointer?, _ devices: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "ldmtool_scan_devices", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.ldmtoolScanDevices(cStringList(devices, "devices")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_volume_hint")
+public func c_guestfs_ldmtool_volume_hint(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?, _ volume: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "ldmtool_volume_hint", errorValue: nil) {
+        h in
+        return cDup(try h.g.ldmtoolVolumeHint(cString(diskgroup, "diskgroup"), cString(volume, "volume")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_volume_partitions")
+public func c_guestfs_ldmtool_volume_partitions(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?, _ volume: UnsafePointer<CChar>?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "ldmtool_volume_partitions", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.ldmtoolVolumePartitions(cString(diskgroup, "diskgroup"), cString(volume, "volume")))
+    }
+}
+
+@_cdecl("guestfs_ldmtool_volume_type")
+public func c_guestfs_ldmtool_volume_type(_ g: OpaquePointer?, _ diskgroup: UnsafePointer<CChar>?, _ volume: UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "ldmtool_volume_type", errorValue: nil) {
+        h in
+        return cDup(try h.g.ldmtoolVolumeType(cString(diskgroup, "diskgroup"), cString(volume, "volume")))
+    }
+}
+
 @_cdecl("guestfs_lgetxattr")
 public func c_guestfs_lgetxattr(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "lgetxattr", errorValue: nil) {
@@ -3499,6 +3663,22 @@ public func c_guestfs_list_filesystems(_ g: OpaquePointer?) -> UnsafeMutablePoin
     return CHandle.call(g, "list_filesystems", errorValue: nil) {
         h in
         return cHashtable(try h.g.listFilesystemsPairs())
+    }
+}
+
+@_cdecl("guestfs_list_ldm_partitions")
+public func c_guestfs_list_ldm_partitions(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_ldm_partitions", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.listLdmPartitions())
+    }
+}
+
+@_cdecl("guestfs_list_ldm_volumes")
+public func c_guestfs_list_ldm_volumes(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_ldm_volumes", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.listLdmVolumes())
     }
 }
 
@@ -4133,6 +4313,25 @@ public func c_guestfs_mount(_ g: OpaquePointer?, _ mountable: UnsafePointer<CCha
     return CHandle.call(g, "mount", errorValue: -1) {
         h in
         try h.g.mount(cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mount_local_argv")
+public func c_guestfs_mount_local_argv(_ g: OpaquePointer?, _ localmountpoint: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mount_local_argv>?) -> Int32 {
+    return CHandle.call(g, "mount_local", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mountLocal(cString(localmountpoint, "localmountpoint"), readonly: mask & (1 << 0) != 0 ? optargs!.pointee.readonly != 0 : nil, options: mask & (1 << 1) != 0 ? cString(optargs!.pointee.options, "options") : nil, cachetimeout: mask & (1 << 2) != 0 ? optargs!.pointee.cachetimeout : nil, debugcalls: mask & (1 << 3) != 0 ? optargs!.pointee.debugcalls != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mount_local_run")
+public func c_guestfs_mount_local_run(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "mount_local_run", errorValue: -1) {
+        h in
+        try h.g.mountLocalRun()
         return 0
     }
 }
@@ -4840,6 +5039,16 @@ public func c_guestfs_scrub_freespace(_ g: OpaquePointer?, _ dir: UnsafePointer<
     }
 }
 
+@_cdecl("guestfs_selinux_relabel_argv")
+public func c_guestfs_selinux_relabel_argv(_ g: OpaquePointer?, _ specfile: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_selinux_relabel_argv>?) -> Int32 {
+    return CHandle.call(g, "selinux_relabel", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.selinuxRelabel(cString(specfile, "specfile"), cString(path, "path"), force: mask & (1 << 0) != 0 ? optargs!.pointee.force != 0 : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_set_append")
 public func c_guestfs_set_append(_ g: OpaquePointer?, _ append: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "set_append", errorValue: -1) {
@@ -4972,6 +5181,24 @@ public func c_guestfs_set_label(_ g: OpaquePointer?, _ mountable: UnsafePointer<
     return CHandle.call(g, "set_label", errorValue: -1) {
         h in
         try h.g.setLabel(cString(mountable, "mountable"), cString(label, "label"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_libvirt_requested_credential")
+public func c_guestfs_set_libvirt_requested_credential(_ g: OpaquePointer?, _ index: Int32, _ cred: UnsafePointer<CChar>?, _ credSize: Int) -> Int32 {
+    return CHandle.call(g, "set_libvirt_requested_credential", errorValue: -1) {
+        h in
+        try h.g.setLibvirtRequestedCredential(index, cBuffer(cred, credSize, "cred"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_set_libvirt_supported_credentials")
+public func c_guestfs_set_libvirt_supported_credentials(_ g: OpaquePointer?, _ creds: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    return CHandle.call(g, "set_libvirt_supported_credentials", errorValue: -1) {
+        h in
+        try h.g.setLibvirtSupportedCredentials(cStringList(creds, "creds"))
         return 0
     }
 }
@@ -5480,6 +5707,16 @@ public func c_guestfs_umount_all(_ g: OpaquePointer?) -> Int32 {
     }
 }
 
+@_cdecl("guestfs_umount_local_argv")
+public func c_guestfs_umount_local_argv(_ g: OpaquePointer?, _ optargs: UnsafePointer<guestfs_umount_local_argv>?) -> Int32 {
+    return CHandle.call(g, "umount_local", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.umountLocal(retry: mask & (1 << 0) != 0 ? optargs!.pointee.retry != 0 : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_upload")
 public func c_guestfs_upload(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ remotefilename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "upload", errorValue: -1) {
@@ -5795,6 +6032,32 @@ public func c_guestfs_xfs_repair_argv(_ g: OpaquePointer?, _ device: UnsafePoint
         h in
         let mask = optargs?.pointee.bitmask ?? 0
         return try h.g.xfsRepair(cString(device, "device"), forcelogzero: mask & (1 << 0) != 0 ? optargs!.pointee.forcelogzero != 0 : nil, nomodify: mask & (1 << 1) != 0 ? optargs!.pointee.nomodify != 0 : nil, noprefetch: mask & (1 << 2) != 0 ? optargs!.pointee.noprefetch != 0 : nil, forcegeometry: mask & (1 << 3) != 0 ? optargs!.pointee.forcegeometry != 0 : nil, maxmem: mask & (1 << 4) != 0 ? optargs!.pointee.maxmem : nil, ihashsize: mask & (1 << 5) != 0 ? optargs!.pointee.ihashsize : nil, bhashsize: mask & (1 << 6) != 0 ? optargs!.pointee.bhashsize : nil, agstride: mask & (1 << 7) != 0 ? optargs!.pointee.agstride : nil, logdev: mask & (1 << 8) != 0 ? cString(optargs!.pointee.logdev, "logdev") : nil, rtdev: mask & (1 << 9) != 0 ? cString(optargs!.pointee.rtdev, "rtdev") : nil)
+    }
+}
+
+@_cdecl("guestfs_yara_destroy")
+public func c_guestfs_yara_destroy(_ g: OpaquePointer?) -> Int32 {
+    return CHandle.call(g, "yara_destroy", errorValue: -1) {
+        h in
+        try h.g.yaraDestroy()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_yara_load")
+public func c_guestfs_yara_load(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "yara_load", errorValue: -1) {
+        h in
+        try h.g.yaraLoad(cString(filename, "filename"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_yara_scan")
+public func c_guestfs_yara_scan(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_yara_detection_list>? {
+    return CHandle.call(g, "yara_scan", errorValue: nil) {
+        h in
+        return cStructList(try h.g.yaraScan(cString(path, "path")))
     }
 }
 

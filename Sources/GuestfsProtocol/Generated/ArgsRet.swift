@@ -5445,6 +5445,18 @@ public struct NtfsresizeSizeArgs: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `available_all_groups` (procedure 251).
+public struct AvailableAllGroupsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `fallocate64` (procedure 252): required args, then optargs.
 public struct Fallocate64Args: XDRCodable, Sendable {
     public var path: String
@@ -8682,6 +8694,257 @@ public struct CapSetFileArgs: XDRCodable, Sendable {
     }
 }
 
+/// Reply of `list_ldm_volumes` (procedure 380).
+public struct ListLdmVolumesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `list_ldm_partitions` (procedure 381).
+public struct ListLdmPartitionsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Reply of `ldmtool_scan` (procedure 384).
+public struct LdmtoolScanRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_scan_devices` (procedure 385): required args, then optargs.
+public struct LdmtoolScanDevicesArgs: XDRCodable, Sendable {
+    public var devices: [String]
+
+    public init(devices: [String]) {
+        self.devices = devices
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        devices = try d.decodeStringList()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(devices)
+    }
+}
+
+/// Reply of `ldmtool_scan_devices` (procedure 385).
+public struct LdmtoolScanDevicesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_diskgroup_name` (procedure 386): required args, then optargs.
+public struct LdmtoolDiskgroupNameArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+
+    public init(diskgroup: String) {
+        self.diskgroup = diskgroup
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+    }
+}
+
+/// Reply of `ldmtool_diskgroup_name` (procedure 386).
+public struct LdmtoolDiskgroupNameRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_diskgroup_volumes` (procedure 387): required args, then optargs.
+public struct LdmtoolDiskgroupVolumesArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+
+    public init(diskgroup: String) {
+        self.diskgroup = diskgroup
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+    }
+}
+
+/// Reply of `ldmtool_diskgroup_volumes` (procedure 387).
+public struct LdmtoolDiskgroupVolumesRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_diskgroup_disks` (procedure 388): required args, then optargs.
+public struct LdmtoolDiskgroupDisksArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+
+    public init(diskgroup: String) {
+        self.diskgroup = diskgroup
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+    }
+}
+
+/// Reply of `ldmtool_diskgroup_disks` (procedure 388).
+public struct LdmtoolDiskgroupDisksRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_volume_type` (procedure 389): required args, then optargs.
+public struct LdmtoolVolumeTypeArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+    public var volume: String
+
+    public init(diskgroup: String, volume: String) {
+        self.diskgroup = diskgroup
+        self.volume = volume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+        volume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+        e.encode(volume)
+    }
+}
+
+/// Reply of `ldmtool_volume_type` (procedure 389).
+public struct LdmtoolVolumeTypeRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_volume_hint` (procedure 390): required args, then optargs.
+public struct LdmtoolVolumeHintArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+    public var volume: String
+
+    public init(diskgroup: String, volume: String) {
+        self.diskgroup = diskgroup
+        self.volume = volume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+        volume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+        e.encode(volume)
+    }
+}
+
+/// Reply of `ldmtool_volume_hint` (procedure 390).
+public struct LdmtoolVolumeHintRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `ldmtool_volume_partitions` (procedure 391): required args, then optargs.
+public struct LdmtoolVolumePartitionsArgs: XDRCodable, Sendable {
+    public var diskgroup: String
+    public var volume: String
+
+    public init(diskgroup: String, volume: String) {
+        self.diskgroup = diskgroup
+        self.volume = volume
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        diskgroup = try d.decodeString()
+        volume = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(diskgroup)
+        e.encode(volume)
+    }
+}
+
+/// Reply of `ldmtool_volume_partitions` (procedure 391).
+public struct LdmtoolVolumePartitionsRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `part_set_gpt_type` (procedure 392): required args, then optargs.
 public struct PartSetGptTypeArgs: XDRCodable, Sendable {
     public var device: String
@@ -10167,6 +10430,31 @@ public struct InternalFilesystemWalkArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `selinux_relabel` (procedure 467): required args, then optargs.
+public struct SelinuxRelabelArgs: XDRCodable, Sendable {
+    public var specfile: String
+    public var path: String
+    public var force: Bool
+
+    public init(specfile: String, path: String, force: Bool = false) {
+        self.specfile = specfile
+        self.path = path
+        self.force = force
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        specfile = try d.decodeString()
+        path = try d.decodeString()
+        force = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(specfile)
+        e.encode(path)
+        e.encode(force)
+    }
+}
+
 /// Arguments of `download_blocks` (procedure 468): required args, then optargs.
 public struct DownloadBlocksArgs: XDRCodable, Sendable {
     public var device: String
@@ -10264,6 +10552,23 @@ public struct MksquashfsArgs: XDRCodable, Sendable {
         e.encode(path)
         e.encode(compress)
         e.encode(excludes)
+    }
+}
+
+/// Arguments of `internal_yara_scan` (procedure 474): required args, then optargs.
+public struct InternalYaraScanArgs: XDRCodable, Sendable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        path = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(path)
     }
 }
 
@@ -11229,6 +11534,35 @@ public struct InternalReaddirArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `inspect_get_build_id` (procedure 513): required args, then optargs.
+public struct InspectGetBuildIdArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_build_id` (procedure 513).
+public struct InspectGetBuildIdRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `findfs_partuuid` (procedure 514): required args, then optargs.
 public struct FindfsPartuuidArgs: XDRCodable, Sendable {
     public var uuid: String
@@ -11397,6 +11731,35 @@ public struct NtfsChmodArgs: XDRCodable, Sendable {
         e.encode(mode)
         e.encode(path)
         e.encode(recursive)
+    }
+}
+
+/// Arguments of `inspect_get_windows_group_policy` (procedure 521): required args, then optargs.
+public struct InspectGetWindowsGroupPolicyArgs: XDRCodable, Sendable {
+    public var root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+    }
+}
+
+/// Reply of `inspect_get_windows_group_policy` (procedure 521).
+public struct InspectGetWindowsGroupPolicyRet: XDRCodable, Sendable {
+    public var value: Bool
+    public init(value: Bool) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeBool()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
     }
 }
 

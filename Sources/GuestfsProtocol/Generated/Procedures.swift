@@ -236,6 +236,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case resize2fsSize = 248
     case pvresizeSize = 249
     case ntfsresizeSize = 250
+    case availableAllGroups = 251
     case fallocate64 = 252
     case vfsLabel = 253
     case vfsUuid = 254
@@ -355,6 +356,18 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case aclDeleteDefFile = 377
     case capGetFile = 378
     case capSetFile = 379
+    case listLdmVolumes = 380
+    case listLdmPartitions = 381
+    case ldmtoolCreateAll = 382
+    case ldmtoolRemoveAll = 383
+    case ldmtoolScan = 384
+    case ldmtoolScanDevices = 385
+    case ldmtoolDiskgroupName = 386
+    case ldmtoolDiskgroupVolumes = 387
+    case ldmtoolDiskgroupDisks = 388
+    case ldmtoolVolumeType = 389
+    case ldmtoolVolumeHint = 390
+    case ldmtoolVolumePartitions = 391
     case partSetGptType = 392
     case partGetGptType = 393
     case rename = 394
@@ -422,10 +435,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case downloadInode = 464
     case btrfsFilesystemShow = 465
     case internalFilesystemWalk = 466
+    case selinuxRelabel = 467
     case downloadBlocks = 468
     case augTransform = 469
     case internalFindInode = 470
     case mksquashfs = 471
+    case yaraLoad = 472
+    case yaraDestroy = 473
+    case internalYaraScan = 474
     case fileArchitecture = 475
     case listFilesystems = 476
     case partResize = 477
@@ -463,6 +480,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case cryptsetupClose = 509
     case internalListRpmApplications = 510
     case internalReaddir = 511
+    case inspectGetBuildId = 513
     case findfsPartuuid = 514
     case findfsPartlabel = 515
     case commandOut = 516
@@ -470,6 +488,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case btrfsScrubFull = 518
     case setfiles = 519
     case ntfsChmod = 520
+    case inspectGetWindowsGroupPolicy = 521
     case xfsInfo2 = 522
 
     /// The action name as libguestfs spells it.
@@ -709,6 +728,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .resize2fsSize: return "resize2fs_size"
             case .pvresizeSize: return "pvresize_size"
             case .ntfsresizeSize: return "ntfsresize_size"
+            case .availableAllGroups: return "available_all_groups"
             case .fallocate64: return "fallocate64"
             case .vfsLabel: return "vfs_label"
             case .vfsUuid: return "vfs_uuid"
@@ -828,6 +848,18 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .aclDeleteDefFile: return "acl_delete_def_file"
             case .capGetFile: return "cap_get_file"
             case .capSetFile: return "cap_set_file"
+            case .listLdmVolumes: return "list_ldm_volumes"
+            case .listLdmPartitions: return "list_ldm_partitions"
+            case .ldmtoolCreateAll: return "ldmtool_create_all"
+            case .ldmtoolRemoveAll: return "ldmtool_remove_all"
+            case .ldmtoolScan: return "ldmtool_scan"
+            case .ldmtoolScanDevices: return "ldmtool_scan_devices"
+            case .ldmtoolDiskgroupName: return "ldmtool_diskgroup_name"
+            case .ldmtoolDiskgroupVolumes: return "ldmtool_diskgroup_volumes"
+            case .ldmtoolDiskgroupDisks: return "ldmtool_diskgroup_disks"
+            case .ldmtoolVolumeType: return "ldmtool_volume_type"
+            case .ldmtoolVolumeHint: return "ldmtool_volume_hint"
+            case .ldmtoolVolumePartitions: return "ldmtool_volume_partitions"
             case .partSetGptType: return "part_set_gpt_type"
             case .partGetGptType: return "part_get_gpt_type"
             case .rename: return "rename"
@@ -895,10 +927,14 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .downloadInode: return "download_inode"
             case .btrfsFilesystemShow: return "btrfs_filesystem_show"
             case .internalFilesystemWalk: return "internal_filesystem_walk"
+            case .selinuxRelabel: return "selinux_relabel"
             case .downloadBlocks: return "download_blocks"
             case .augTransform: return "aug_transform"
             case .internalFindInode: return "internal_find_inode"
             case .mksquashfs: return "mksquashfs"
+            case .yaraLoad: return "yara_load"
+            case .yaraDestroy: return "yara_destroy"
+            case .internalYaraScan: return "internal_yara_scan"
             case .fileArchitecture: return "file_architecture"
             case .listFilesystems: return "list_filesystems"
             case .partResize: return "part_resize"
@@ -936,6 +972,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .cryptsetupClose: return "cryptsetup_close"
             case .internalListRpmApplications: return "internal_list_rpm_applications"
             case .internalReaddir: return "internal_readdir"
+            case .inspectGetBuildId: return "inspect_get_build_id"
             case .findfsPartuuid: return "findfs_partuuid"
             case .findfsPartlabel: return "findfs_partlabel"
             case .commandOut: return "command_out"
@@ -943,6 +980,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .btrfsScrubFull: return "btrfs_scrub_full"
             case .setfiles: return "setfiles"
             case .ntfsChmod: return "ntfs_chmod"
+            case .inspectGetWindowsGroupPolicy: return "inspect_get_windows_group_policy"
             case .xfsInfo2: return "xfs_info2"
         }
     }

@@ -937,6 +937,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_aug_transform_argv (guestfs_h *g, const ch
 #define LIBGUESTFS_HAVE_AVAILABLE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_available (guestfs_h *g, char *const *groups);
 
+#define GUESTFS_HAVE_AVAILABLE_ALL_GROUPS 1
+#define LIBGUESTFS_HAVE_AVAILABLE_ALL_GROUPS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_available_all_groups (guestfs_h *g);
+
 #define GUESTFS_HAVE_BASE64_IN 1
 #define LIBGUESTFS_HAVE_BASE64_IN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_base64_in (guestfs_h *g, const char *base64file, const char *filename);
@@ -1233,6 +1237,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_btrfstune_enable_skinny_metadata_extent_re
 #define GUESTFS_HAVE_BTRFSTUNE_SEEDING 1
 #define LIBGUESTFS_HAVE_BTRFSTUNE_SEEDING 1
 extern GUESTFS_DLL_PUBLIC int guestfs_btrfstune_seeding (guestfs_h *g, const char *device, int seeding);
+
+#define GUESTFS_HAVE_C_POINTER 1
+#define LIBGUESTFS_HAVE_C_POINTER 1
+extern GUESTFS_DLL_PUBLIC int64_t guestfs_c_pointer (guestfs_h *g);
 
 #define GUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
 #define LIBGUESTFS_HAVE_CANONICAL_DEVICE_NAME 1
@@ -1801,6 +1809,22 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_get_hv (guestfs_h *g);
 #define LIBGUESTFS_HAVE_GET_IDENTIFIER 1
 extern GUESTFS_DLL_PUBLIC const char *guestfs_get_identifier (guestfs_h *g);
 
+#define GUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_CHALLENGE 1
+#define LIBGUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_CHALLENGE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_libvirt_requested_credential_challenge (guestfs_h *g, int index);
+
+#define GUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_DEFRESULT 1
+#define LIBGUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_DEFRESULT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_libvirt_requested_credential_defresult (guestfs_h *g, int index);
+
+#define GUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_PROMPT 1
+#define LIBGUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIAL_PROMPT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_get_libvirt_requested_credential_prompt (guestfs_h *g, int index);
+
+#define GUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIALS 1
+#define LIBGUESTFS_HAVE_GET_LIBVIRT_REQUESTED_CREDENTIALS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_get_libvirt_requested_credentials (guestfs_h *g);
+
 #define GUESTFS_HAVE_GET_MEMSIZE 1
 #define LIBGUESTFS_HAVE_GET_MEMSIZE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_memsize (guestfs_h *g);
@@ -2055,6 +2079,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_inotify_rm_watch (guestfs_h *g, int wd);
 #define LIBGUESTFS_HAVE_INSPECT_GET_ARCH 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_arch (guestfs_h *g, const char *root);
 
+#define GUESTFS_HAVE_INSPECT_GET_BUILD_ID 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_BUILD_ID 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_build_id (guestfs_h *g, const char *root);
+
 #define GUESTFS_HAVE_INSPECT_GET_DISTRO 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_DISTRO 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_distro (guestfs_h *g, const char *root);
@@ -2075,6 +2103,21 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_format (guestfs_h *g, const 
 #define GUESTFS_HAVE_INSPECT_GET_HOSTNAME 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_HOSTNAME 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_hostname (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_ICON 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_ICON 1
+#define GUESTFS_INSPECT_GET_ICON_FAVICON 0
+#define GUESTFS_INSPECT_GET_ICON_FAVICON_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_INSPECT_GET_ICON_HIGHQUALITY 1
+#define GUESTFS_INSPECT_GET_ICON_HIGHQUALITY_BITMASK (UINT64_C(1)<<1)
+struct guestfs_inspect_get_icon_argv {
+  uint64_t bitmask;
+  int favicon;
+  int highquality;
+};
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_icon (guestfs_h *g, const char *root, size_t *size_r, ...);
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_icon_va (guestfs_h *g, const char *root, size_t *size_r, va_list args);
+extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_icon_argv (guestfs_h *g, const char *root, size_t *size_r, const struct guestfs_inspect_get_icon_argv *optargs);
 
 #define GUESTFS_HAVE_INSPECT_GET_MAJOR_VERSION 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_MAJOR_VERSION 1
@@ -2119,6 +2162,10 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_type (guestfs_h *g, const ch
 #define GUESTFS_HAVE_INSPECT_GET_WINDOWS_CURRENT_CONTROL_SET 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_CURRENT_CONTROL_SET 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_inspect_get_windows_current_control_set (guestfs_h *g, const char *root);
+
+#define GUESTFS_HAVE_INSPECT_GET_WINDOWS_GROUP_POLICY 1
+#define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_GROUP_POLICY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_inspect_get_windows_group_policy (guestfs_h *g, const char *root);
 
 #define GUESTFS_HAVE_INSPECT_GET_WINDOWS_SOFTWARE_HIVE 1
 #define LIBGUESTFS_HAVE_INSPECT_GET_WINDOWS_SOFTWARE_HIVE 1
@@ -2333,6 +2380,46 @@ extern GUESTFS_DLL_PUBLIC int guestfs_launch (guestfs_h *g);
 #define LIBGUESTFS_HAVE_LCHOWN 1
 extern GUESTFS_DLL_PUBLIC int guestfs_lchown (guestfs_h *g, int owner, int group, const char *path);
 
+#define GUESTFS_HAVE_LDMTOOL_CREATE_ALL 1
+#define LIBGUESTFS_HAVE_LDMTOOL_CREATE_ALL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ldmtool_create_all (guestfs_h *g);
+
+#define GUESTFS_HAVE_LDMTOOL_DISKGROUP_DISKS 1
+#define LIBGUESTFS_HAVE_LDMTOOL_DISKGROUP_DISKS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_ldmtool_diskgroup_disks (guestfs_h *g, const char *diskgroup);
+
+#define GUESTFS_HAVE_LDMTOOL_DISKGROUP_NAME 1
+#define LIBGUESTFS_HAVE_LDMTOOL_DISKGROUP_NAME 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_ldmtool_diskgroup_name (guestfs_h *g, const char *diskgroup);
+
+#define GUESTFS_HAVE_LDMTOOL_DISKGROUP_VOLUMES 1
+#define LIBGUESTFS_HAVE_LDMTOOL_DISKGROUP_VOLUMES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_ldmtool_diskgroup_volumes (guestfs_h *g, const char *diskgroup);
+
+#define GUESTFS_HAVE_LDMTOOL_REMOVE_ALL 1
+#define LIBGUESTFS_HAVE_LDMTOOL_REMOVE_ALL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_ldmtool_remove_all (guestfs_h *g);
+
+#define GUESTFS_HAVE_LDMTOOL_SCAN 1
+#define LIBGUESTFS_HAVE_LDMTOOL_SCAN 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_ldmtool_scan (guestfs_h *g);
+
+#define GUESTFS_HAVE_LDMTOOL_SCAN_DEVICES 1
+#define LIBGUESTFS_HAVE_LDMTOOL_SCAN_DEVICES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_ldmtool_scan_devices (guestfs_h *g, char *const *devices);
+
+#define GUESTFS_HAVE_LDMTOOL_VOLUME_HINT 1
+#define LIBGUESTFS_HAVE_LDMTOOL_VOLUME_HINT 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_ldmtool_volume_hint (guestfs_h *g, const char *diskgroup, const char *volume);
+
+#define GUESTFS_HAVE_LDMTOOL_VOLUME_PARTITIONS 1
+#define LIBGUESTFS_HAVE_LDMTOOL_VOLUME_PARTITIONS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_ldmtool_volume_partitions (guestfs_h *g, const char *diskgroup, const char *volume);
+
+#define GUESTFS_HAVE_LDMTOOL_VOLUME_TYPE 1
+#define LIBGUESTFS_HAVE_LDMTOOL_VOLUME_TYPE 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_ldmtool_volume_type (guestfs_h *g, const char *diskgroup, const char *volume);
+
 #define GUESTFS_HAVE_LGETXATTR 1
 #define LIBGUESTFS_HAVE_LGETXATTR 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_lgetxattr (guestfs_h *g, const char *path, const char *name, size_t *size_r);
@@ -2356,6 +2443,14 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_list_dm_devices (guestfs_h *g);
 #define GUESTFS_HAVE_LIST_FILESYSTEMS 1
 #define LIBGUESTFS_HAVE_LIST_FILESYSTEMS 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_list_filesystems (guestfs_h *g);
+
+#define GUESTFS_HAVE_LIST_LDM_PARTITIONS 1
+#define LIBGUESTFS_HAVE_LIST_LDM_PARTITIONS 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_ldm_partitions (guestfs_h *g);
+
+#define GUESTFS_HAVE_LIST_LDM_VOLUMES 1
+#define LIBGUESTFS_HAVE_LIST_LDM_VOLUMES 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_ldm_volumes (guestfs_h *g);
 
 #define GUESTFS_HAVE_LIST_MD_DEVICES 1
 #define LIBGUESTFS_HAVE_LIST_MD_DEVICES 1
@@ -2882,6 +2977,31 @@ extern GUESTFS_DLL_PUBLIC int guestfs_modprobe (guestfs_h *g, const char *module
 #define LIBGUESTFS_HAVE_MOUNT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount (guestfs_h *g, const char *mountable, const char *mountpoint);
 
+#define GUESTFS_HAVE_MOUNT_LOCAL 1
+#define LIBGUESTFS_HAVE_MOUNT_LOCAL 1
+#define GUESTFS_MOUNT_LOCAL_READONLY 0
+#define GUESTFS_MOUNT_LOCAL_READONLY_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_MOUNT_LOCAL_OPTIONS 1
+#define GUESTFS_MOUNT_LOCAL_OPTIONS_BITMASK (UINT64_C(1)<<1)
+#define GUESTFS_MOUNT_LOCAL_CACHETIMEOUT 2
+#define GUESTFS_MOUNT_LOCAL_CACHETIMEOUT_BITMASK (UINT64_C(1)<<2)
+#define GUESTFS_MOUNT_LOCAL_DEBUGCALLS 3
+#define GUESTFS_MOUNT_LOCAL_DEBUGCALLS_BITMASK (UINT64_C(1)<<3)
+struct guestfs_mount_local_argv {
+  uint64_t bitmask;
+  int readonly;
+  const char *options;
+  int cachetimeout;
+  int debugcalls;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_local (guestfs_h *g, const char *localmountpoint, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_local_va (guestfs_h *g, const char *localmountpoint, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_local_argv (guestfs_h *g, const char *localmountpoint, const struct guestfs_mount_local_argv *optargs);
+
+#define GUESTFS_HAVE_MOUNT_LOCAL_RUN 1
+#define LIBGUESTFS_HAVE_MOUNT_LOCAL_RUN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_local_run (guestfs_h *g);
+
 #define GUESTFS_HAVE_MOUNT_LOOP 1
 #define LIBGUESTFS_HAVE_MOUNT_LOOP 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount_loop (guestfs_h *g, const char *file, const char *mountpoint);
@@ -3265,6 +3385,21 @@ extern GUESTFS_DLL_PUBLIC int guestfs_scrub_file (guestfs_h *g, const char *file
 #define LIBGUESTFS_HAVE_SCRUB_FREESPACE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_scrub_freespace (guestfs_h *g, const char *dir);
 
+#define GUESTFS_HAVE_SELINUX_RELABEL 1
+#define LIBGUESTFS_HAVE_SELINUX_RELABEL 1
+#define GUESTFS_SELINUX_RELABEL_FORCE 0
+#define GUESTFS_SELINUX_RELABEL_FORCE_BITMASK (UINT64_C(1)<<0)
+struct guestfs_selinux_relabel_argv {
+  uint64_t bitmask;
+  int force;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_selinux_relabel (guestfs_h *g, const char *specfile, const char *path, ...)
+  GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
+extern GUESTFS_DLL_PUBLIC int guestfs_selinux_relabel_va (guestfs_h *g, const char *specfile, const char *path, va_list args)
+  GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
+extern GUESTFS_DLL_PUBLIC int guestfs_selinux_relabel_argv (guestfs_h *g, const char *specfile, const char *path, const struct guestfs_selinux_relabel_argv *optargs)
+  GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
+
 #define GUESTFS_HAVE_SET_APPEND 1
 #define LIBGUESTFS_HAVE_SET_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_append (guestfs_h *g, const char *append);
@@ -3336,6 +3471,14 @@ extern GUESTFS_DLL_PUBLIC int guestfs_set_identifier (guestfs_h *g, const char *
 #define GUESTFS_HAVE_SET_LABEL 1
 #define LIBGUESTFS_HAVE_SET_LABEL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_label (guestfs_h *g, const char *mountable, const char *label);
+
+#define GUESTFS_HAVE_SET_LIBVIRT_REQUESTED_CREDENTIAL 1
+#define LIBGUESTFS_HAVE_SET_LIBVIRT_REQUESTED_CREDENTIAL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_libvirt_requested_credential (guestfs_h *g, int index, const char *cred, size_t cred_size);
+
+#define GUESTFS_HAVE_SET_LIBVIRT_SUPPORTED_CREDENTIALS 1
+#define LIBGUESTFS_HAVE_SET_LIBVIRT_SUPPORTED_CREDENTIALS 1
+extern GUESTFS_DLL_PUBLIC int guestfs_set_libvirt_supported_credentials (guestfs_h *g, char *const *creds);
 
 #define GUESTFS_HAVE_SET_MEMSIZE 1
 #define LIBGUESTFS_HAVE_SET_MEMSIZE 1
@@ -3682,6 +3825,18 @@ extern GUESTFS_DLL_PUBLIC int guestfs_umount_opts_argv (guestfs_h *g, const char
 #define LIBGUESTFS_HAVE_UMOUNT_ALL 1
 extern GUESTFS_DLL_PUBLIC int guestfs_umount_all (guestfs_h *g);
 
+#define GUESTFS_HAVE_UMOUNT_LOCAL 1
+#define LIBGUESTFS_HAVE_UMOUNT_LOCAL 1
+#define GUESTFS_UMOUNT_LOCAL_RETRY 0
+#define GUESTFS_UMOUNT_LOCAL_RETRY_BITMASK (UINT64_C(1)<<0)
+struct guestfs_umount_local_argv {
+  uint64_t bitmask;
+  int retry;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_umount_local (guestfs_h *g, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_umount_local_va (guestfs_h *g, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_umount_local_argv (guestfs_h *g, const struct guestfs_umount_local_argv *optargs);
+
 #define GUESTFS_HAVE_UPLOAD 1
 #define LIBGUESTFS_HAVE_UPLOAD 1
 extern GUESTFS_DLL_PUBLIC int guestfs_upload (guestfs_h *g, const char *filename, const char *remotefilename);
@@ -3923,6 +4078,18 @@ struct guestfs_xfs_repair_argv {
 extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair (guestfs_h *g, const char *device, ...);
 extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_va (guestfs_h *g, const char *device, va_list args);
 extern GUESTFS_DLL_PUBLIC int guestfs_xfs_repair_argv (guestfs_h *g, const char *device, const struct guestfs_xfs_repair_argv *optargs);
+
+#define GUESTFS_HAVE_YARA_DESTROY 1
+#define LIBGUESTFS_HAVE_YARA_DESTROY 1
+extern GUESTFS_DLL_PUBLIC int guestfs_yara_destroy (guestfs_h *g);
+
+#define GUESTFS_HAVE_YARA_LOAD 1
+#define LIBGUESTFS_HAVE_YARA_LOAD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_yara_load (guestfs_h *g, const char *filename);
+
+#define GUESTFS_HAVE_YARA_SCAN 1
+#define LIBGUESTFS_HAVE_YARA_SCAN 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_yara_detection_list *guestfs_yara_scan (guestfs_h *g, const char *path);
 
 #define GUESTFS_HAVE_ZEGREP 1
 #define LIBGUESTFS_HAVE_ZEGREP 1
@@ -4328,6 +4495,9 @@ extern GUESTFS_DLL_PUBLIC int guestfs_internal_write (guestfs_h *g, const char *
 
 #define GUESTFS_HAVE_INTERNAL_WRITE_APPEND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_write_append (guestfs_h *g, const char *path, const char *content, size_t content_size);
+
+#define GUESTFS_HAVE_INTERNAL_YARA_SCAN 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_yara_scan (guestfs_h *g, const char *path, const char *filename);
 
 #endif /* GUESTFS_PRIVATE */
 

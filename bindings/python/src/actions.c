@@ -2795,6 +2795,36 @@ guestfs_int_py_available (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_available_all_groups (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_available_all_groups",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_available_all_groups (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_base64_in (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -4617,6 +4647,35 @@ guestfs_int_py_btrfstune_seeding (PyObject *self, PyObject *args)
 
   Py_INCREF (Py_None);
   py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_c_pointer (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int64_t r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_c_pointer",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_c_pointer (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyLong_FromLongLong (r);
 
  out:
   (void) self;
@@ -7825,6 +7884,129 @@ guestfs_int_py_get_identifier (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_get_libvirt_requested_credential_challenge (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int index;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_get_libvirt_requested_credential_challenge",
+                         &py_g, &index)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_libvirt_requested_credential_challenge (g, index);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_libvirt_requested_credential_defresult (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int index;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_get_libvirt_requested_credential_defresult",
+                         &py_g, &index)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_libvirt_requested_credential_defresult (g, index);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_libvirt_requested_credential_prompt (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int index;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oi:guestfs_get_libvirt_requested_credential_prompt",
+                         &py_g, &index)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_libvirt_requested_credential_prompt (g, index);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_get_libvirt_requested_credentials (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_get_libvirt_requested_credentials",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_get_libvirt_requested_credentials (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_get_memsize (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -9437,6 +9619,37 @@ guestfs_int_py_inspect_get_arch (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_inspect_get_build_id (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_build_id",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_build_id (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_inspect_get_distro (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -9584,6 +9797,51 @@ guestfs_int_py_inspect_get_hostname (PyObject *self, PyObject *args)
   }
 
   py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_icon (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  struct guestfs_inspect_get_icon_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_favicon;
+  PyObject *py_highquality;
+  char *r;
+  size_t size;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOO:guestfs_inspect_get_icon",
+                         &py_g, &root, &py_favicon, &py_highquality)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_favicon != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.favicon = (int) PyLong_AsLong (py_favicon);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_highquality != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.highquality = (int) PyLong_AsLong (py_highquality);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_icon_argv (g, root, &size, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBytes_FromStringAndSize (r, size);
   free (r);
 
  out:
@@ -9923,6 +10181,36 @@ guestfs_int_py_inspect_get_windows_current_control_set (PyObject *self, PyObject
 
   py_r = guestfs_int_py_fromstring (r);
   free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_inspect_get_windows_group_policy (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_inspect_get_windows_group_policy",
+                         &py_g, &root)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_inspect_get_windows_group_policy (g, root);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = PyBool_FromLong (r);
 
  out:
   (void) self;
@@ -11904,6 +12192,38 @@ guestfs_int_py_internal_write_append (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_internal_yara_scan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_internal_yara_scan",
+                         &py_g, &path, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_yara_scan (g, path, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_is_blockdev (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12786,6 +13106,320 @@ guestfs_int_py_lchown (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_ldmtool_create_all (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_ldmtool_create_all",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_create_all (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_diskgroup_disks (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_ldmtool_diskgroup_disks",
+                         &py_g, &diskgroup)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_diskgroup_disks (g, diskgroup);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_diskgroup_name (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_ldmtool_diskgroup_name",
+                         &py_g, &diskgroup)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_diskgroup_name (g, diskgroup);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_diskgroup_volumes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_ldmtool_diskgroup_volumes",
+                         &py_g, &diskgroup)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_diskgroup_volumes (g, diskgroup);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_remove_all (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_ldmtool_remove_all",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_remove_all (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_scan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_ldmtool_scan",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_scan (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_scan_devices (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_devices;
+  char **devices = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OO:guestfs_ldmtool_scan_devices",
+                         &py_g, &py_devices)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  devices = guestfs_int_py_get_string_list (py_devices);
+  if (!devices) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_scan_devices (g, devices);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  guestfs_int_py_free_string_list (devices);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_volume_hint (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  const char *volume;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_ldmtool_volume_hint",
+                         &py_g, &diskgroup, &volume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_volume_hint (g, diskgroup, volume);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_volume_partitions (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  const char *volume;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_ldmtool_volume_partitions",
+                         &py_g, &diskgroup, &volume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_volume_partitions (g, diskgroup, volume);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_ldmtool_volume_type (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *diskgroup;
+  const char *volume;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_ldmtool_volume_type",
+                         &py_g, &diskgroup, &volume)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_ldmtool_volume_type (g, diskgroup, volume);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_lgetxattr (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -12962,6 +13596,66 @@ guestfs_int_py_list_filesystems (PyObject *self, PyObject *args)
   }
 
   py_r = guestfs_int_py_put_table (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_list_ldm_partitions (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_ldm_partitions",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_ldm_partitions (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_list_ldm_volumes (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_ldm_volumes",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_ldm_volumes (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
   { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
@@ -15658,6 +16352,92 @@ guestfs_int_py_mount (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mount_local (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *localmountpoint;
+  struct guestfs_mount_local_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_readonly;
+  PyObject *py_options;
+  PyObject *py_cachetimeout;
+  PyObject *py_debugcalls;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsOOOO:guestfs_mount_local",
+                         &py_g, &localmountpoint, &py_readonly, &py_options, &py_cachetimeout, &py_debugcalls)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_readonly != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.readonly = (int) PyLong_AsLong (py_readonly);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_options != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.options = PyUnicode_AsUTF8 (py_options);
+    if (!optargs_s.options) goto out;
+  }
+  if (py_cachetimeout != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 2;
+    optargs_s.cachetimeout = (int) PyLong_AsLong (py_cachetimeout);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_debugcalls != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 3;
+    optargs_s.debugcalls = (int) PyLong_AsLong (py_debugcalls);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mount_local_argv (g, localmountpoint, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_mount_local_run (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_mount_local_run",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mount_local_run (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mount_loop (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -18288,6 +19068,45 @@ guestfs_int_py_scrub_freespace (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_selinux_relabel (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *specfile;
+  const char *path;
+  struct guestfs_selinux_relabel_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_force;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssO:guestfs_selinux_relabel",
+                         &py_g, &specfile, &path, &py_force)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_force != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.force = (int) PyLong_AsLong (py_force);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_selinux_relabel_argv (g, specfile, path, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_set_append (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -18765,6 +19584,74 @@ guestfs_int_py_set_label (PyObject *self, PyObject *args)
   py_r = Py_None;
 
  out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_libvirt_requested_credential (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int index;
+  const char *cred;
+  Py_ssize_t cred_size;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ois#:guestfs_set_libvirt_requested_credential",
+                         &py_g, &index, &cred, &cred_size)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_libvirt_requested_credential (g, index, cred, (size_t) cred_size);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_set_libvirt_supported_credentials (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  PyObject *py_creds;
+  char **creds = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OO:guestfs_set_libvirt_supported_credentials",
+                         &py_g, &py_creds)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  creds = guestfs_int_py_get_string_list (py_creds);
+  if (!creds) goto out;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_set_libvirt_supported_credentials (g, creds);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  guestfs_int_py_free_string_list (creds);
   (void) self;
   return py_r;
 }
@@ -20727,6 +21614,43 @@ guestfs_int_py_umount_all (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_umount_local (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  struct guestfs_umount_local_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_retry;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OO:guestfs_umount_local",
+                         &py_g, &py_retry)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_retry != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.retry = (int) PyLong_AsLong (py_retry);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_umount_local_argv (g, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_upload (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -22039,6 +22963,98 @@ guestfs_int_py_xfs_repair (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_yara_destroy (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_yara_destroy",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_yara_destroy (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_yara_load (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_yara_load",
+                         &py_g, &filename)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_yara_load (g, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_yara_scan (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *path;
+  struct guestfs_yara_detection_list *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_yara_scan",
+                         &py_g, &path)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_yara_scan (g, path);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_yara_detection_list (r);
+  guestfs_free_yara_detection_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_zegrep (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -22420,6 +23436,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "aug_setm", guestfs_int_py_aug_setm, METH_VARARGS, NULL },
   { (char *) "aug_transform", guestfs_int_py_aug_transform, METH_VARARGS, NULL },
   { (char *) "available", guestfs_int_py_available, METH_VARARGS, NULL },
+  { (char *) "available_all_groups", guestfs_int_py_available_all_groups, METH_VARARGS, NULL },
   { (char *) "base64_in", guestfs_int_py_base64_in, METH_VARARGS, NULL },
   { (char *) "base64_out", guestfs_int_py_base64_out, METH_VARARGS, NULL },
   { (char *) "blkdiscard", guestfs_int_py_blkdiscard, METH_VARARGS, NULL },
@@ -22476,6 +23493,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "btrfstune_enable_extended_inode_refs", guestfs_int_py_btrfstune_enable_extended_inode_refs, METH_VARARGS, NULL },
   { (char *) "btrfstune_enable_skinny_metadata_extent_refs", guestfs_int_py_btrfstune_enable_skinny_metadata_extent_refs, METH_VARARGS, NULL },
   { (char *) "btrfstune_seeding", guestfs_int_py_btrfstune_seeding, METH_VARARGS, NULL },
+  { (char *) "c_pointer", guestfs_int_py_c_pointer, METH_VARARGS, NULL },
   { (char *) "canonical_device_name", guestfs_int_py_canonical_device_name, METH_VARARGS, NULL },
   { (char *) "cap_get_file", guestfs_int_py_cap_get_file, METH_VARARGS, NULL },
   { (char *) "cap_set_file", guestfs_int_py_cap_set_file, METH_VARARGS, NULL },
@@ -22569,6 +23587,10 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "get_e2uuid", guestfs_int_py_get_e2uuid, METH_VARARGS, NULL },
   { (char *) "get_hv", guestfs_int_py_get_hv, METH_VARARGS, NULL },
   { (char *) "get_identifier", guestfs_int_py_get_identifier, METH_VARARGS, NULL },
+  { (char *) "get_libvirt_requested_credential_challenge", guestfs_int_py_get_libvirt_requested_credential_challenge, METH_VARARGS, NULL },
+  { (char *) "get_libvirt_requested_credential_defresult", guestfs_int_py_get_libvirt_requested_credential_defresult, METH_VARARGS, NULL },
+  { (char *) "get_libvirt_requested_credential_prompt", guestfs_int_py_get_libvirt_requested_credential_prompt, METH_VARARGS, NULL },
+  { (char *) "get_libvirt_requested_credentials", guestfs_int_py_get_libvirt_requested_credentials, METH_VARARGS, NULL },
   { (char *) "get_memsize", guestfs_int_py_get_memsize, METH_VARARGS, NULL },
   { (char *) "get_network", guestfs_int_py_get_network, METH_VARARGS, NULL },
   { (char *) "get_path", guestfs_int_py_get_path, METH_VARARGS, NULL },
@@ -22620,11 +23642,13 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "inotify_read", guestfs_int_py_inotify_read, METH_VARARGS, NULL },
   { (char *) "inotify_rm_watch", guestfs_int_py_inotify_rm_watch, METH_VARARGS, NULL },
   { (char *) "inspect_get_arch", guestfs_int_py_inspect_get_arch, METH_VARARGS, NULL },
+  { (char *) "inspect_get_build_id", guestfs_int_py_inspect_get_build_id, METH_VARARGS, NULL },
   { (char *) "inspect_get_distro", guestfs_int_py_inspect_get_distro, METH_VARARGS, NULL },
   { (char *) "inspect_get_drive_mappings", guestfs_int_py_inspect_get_drive_mappings, METH_VARARGS, NULL },
   { (char *) "inspect_get_filesystems", guestfs_int_py_inspect_get_filesystems, METH_VARARGS, NULL },
   { (char *) "inspect_get_format", guestfs_int_py_inspect_get_format, METH_VARARGS, NULL },
   { (char *) "inspect_get_hostname", guestfs_int_py_inspect_get_hostname, METH_VARARGS, NULL },
+  { (char *) "inspect_get_icon", guestfs_int_py_inspect_get_icon, METH_VARARGS, NULL },
   { (char *) "inspect_get_major_version", guestfs_int_py_inspect_get_major_version, METH_VARARGS, NULL },
   { (char *) "inspect_get_minor_version", guestfs_int_py_inspect_get_minor_version, METH_VARARGS, NULL },
   { (char *) "inspect_get_mountpoints", guestfs_int_py_inspect_get_mountpoints, METH_VARARGS, NULL },
@@ -22636,6 +23660,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "inspect_get_roots", guestfs_int_py_inspect_get_roots, METH_VARARGS, NULL },
   { (char *) "inspect_get_type", guestfs_int_py_inspect_get_type, METH_VARARGS, NULL },
   { (char *) "inspect_get_windows_current_control_set", guestfs_int_py_inspect_get_windows_current_control_set, METH_VARARGS, NULL },
+  { (char *) "inspect_get_windows_group_policy", guestfs_int_py_inspect_get_windows_group_policy, METH_VARARGS, NULL },
   { (char *) "inspect_get_windows_software_hive", guestfs_int_py_inspect_get_windows_software_hive, METH_VARARGS, NULL },
   { (char *) "inspect_get_windows_system_hive", guestfs_int_py_inspect_get_windows_system_hive, METH_VARARGS, NULL },
   { (char *) "inspect_get_windows_systemroot", guestfs_int_py_inspect_get_windows_systemroot, METH_VARARGS, NULL },
@@ -22686,6 +23711,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_test_set_output", guestfs_int_py_internal_test_set_output, METH_VARARGS, NULL },
   { (char *) "internal_write", guestfs_int_py_internal_write, METH_VARARGS, NULL },
   { (char *) "internal_write_append", guestfs_int_py_internal_write_append, METH_VARARGS, NULL },
+  { (char *) "internal_yara_scan", guestfs_int_py_internal_yara_scan, METH_VARARGS, NULL },
   { (char *) "is_blockdev", guestfs_int_py_is_blockdev, METH_VARARGS, NULL },
   { (char *) "is_busy", guestfs_int_py_is_busy, METH_VARARGS, NULL },
   { (char *) "is_chardev", guestfs_int_py_is_chardev, METH_VARARGS, NULL },
@@ -22714,12 +23740,24 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "kill_subprocess", guestfs_int_py_kill_subprocess, METH_VARARGS, NULL },
   { (char *) "launch", guestfs_int_py_launch, METH_VARARGS, NULL },
   { (char *) "lchown", guestfs_int_py_lchown, METH_VARARGS, NULL },
+  { (char *) "ldmtool_create_all", guestfs_int_py_ldmtool_create_all, METH_VARARGS, NULL },
+  { (char *) "ldmtool_diskgroup_disks", guestfs_int_py_ldmtool_diskgroup_disks, METH_VARARGS, NULL },
+  { (char *) "ldmtool_diskgroup_name", guestfs_int_py_ldmtool_diskgroup_name, METH_VARARGS, NULL },
+  { (char *) "ldmtool_diskgroup_volumes", guestfs_int_py_ldmtool_diskgroup_volumes, METH_VARARGS, NULL },
+  { (char *) "ldmtool_remove_all", guestfs_int_py_ldmtool_remove_all, METH_VARARGS, NULL },
+  { (char *) "ldmtool_scan", guestfs_int_py_ldmtool_scan, METH_VARARGS, NULL },
+  { (char *) "ldmtool_scan_devices", guestfs_int_py_ldmtool_scan_devices, METH_VARARGS, NULL },
+  { (char *) "ldmtool_volume_hint", guestfs_int_py_ldmtool_volume_hint, METH_VARARGS, NULL },
+  { (char *) "ldmtool_volume_partitions", guestfs_int_py_ldmtool_volume_partitions, METH_VARARGS, NULL },
+  { (char *) "ldmtool_volume_type", guestfs_int_py_ldmtool_volume_type, METH_VARARGS, NULL },
   { (char *) "lgetxattr", guestfs_int_py_lgetxattr, METH_VARARGS, NULL },
   { (char *) "lgetxattrs", guestfs_int_py_lgetxattrs, METH_VARARGS, NULL },
   { (char *) "list_devices", guestfs_int_py_list_devices, METH_VARARGS, NULL },
   { (char *) "list_disk_labels", guestfs_int_py_list_disk_labels, METH_VARARGS, NULL },
   { (char *) "list_dm_devices", guestfs_int_py_list_dm_devices, METH_VARARGS, NULL },
   { (char *) "list_filesystems", guestfs_int_py_list_filesystems, METH_VARARGS, NULL },
+  { (char *) "list_ldm_partitions", guestfs_int_py_list_ldm_partitions, METH_VARARGS, NULL },
+  { (char *) "list_ldm_volumes", guestfs_int_py_list_ldm_volumes, METH_VARARGS, NULL },
   { (char *) "list_md_devices", guestfs_int_py_list_md_devices, METH_VARARGS, NULL },
   { (char *) "list_partitions", guestfs_int_py_list_partitions, METH_VARARGS, NULL },
   { (char *) "ll", guestfs_int_py_ll, METH_VARARGS, NULL },
@@ -22792,6 +23830,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mktemp", guestfs_int_py_mktemp, METH_VARARGS, NULL },
   { (char *) "modprobe", guestfs_int_py_modprobe, METH_VARARGS, NULL },
   { (char *) "mount", guestfs_int_py_mount, METH_VARARGS, NULL },
+  { (char *) "mount_local", guestfs_int_py_mount_local, METH_VARARGS, NULL },
+  { (char *) "mount_local_run", guestfs_int_py_mount_local_run, METH_VARARGS, NULL },
   { (char *) "mount_loop", guestfs_int_py_mount_loop, METH_VARARGS, NULL },
   { (char *) "mount_options", guestfs_int_py_mount_options, METH_VARARGS, NULL },
   { (char *) "mount_ro", guestfs_int_py_mount_ro, METH_VARARGS, NULL },
@@ -22873,6 +23913,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "scrub_device", guestfs_int_py_scrub_device, METH_VARARGS, NULL },
   { (char *) "scrub_file", guestfs_int_py_scrub_file, METH_VARARGS, NULL },
   { (char *) "scrub_freespace", guestfs_int_py_scrub_freespace, METH_VARARGS, NULL },
+  { (char *) "selinux_relabel", guestfs_int_py_selinux_relabel, METH_VARARGS, NULL },
   { (char *) "set_append", guestfs_int_py_set_append, METH_VARARGS, NULL },
   { (char *) "set_attach_method", guestfs_int_py_set_attach_method, METH_VARARGS, NULL },
   { (char *) "set_autosync", guestfs_int_py_set_autosync, METH_VARARGS, NULL },
@@ -22888,6 +23929,8 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_hv", guestfs_int_py_set_hv, METH_VARARGS, NULL },
   { (char *) "set_identifier", guestfs_int_py_set_identifier, METH_VARARGS, NULL },
   { (char *) "set_label", guestfs_int_py_set_label, METH_VARARGS, NULL },
+  { (char *) "set_libvirt_requested_credential", guestfs_int_py_set_libvirt_requested_credential, METH_VARARGS, NULL },
+  { (char *) "set_libvirt_supported_credentials", guestfs_int_py_set_libvirt_supported_credentials, METH_VARARGS, NULL },
   { (char *) "set_memsize", guestfs_int_py_set_memsize, METH_VARARGS, NULL },
   { (char *) "set_network", guestfs_int_py_set_network, METH_VARARGS, NULL },
   { (char *) "set_path", guestfs_int_py_set_path, METH_VARARGS, NULL },
@@ -22945,6 +23988,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "umask", guestfs_int_py_umask, METH_VARARGS, NULL },
   { (char *) "umount", guestfs_int_py_umount, METH_VARARGS, NULL },
   { (char *) "umount_all", guestfs_int_py_umount_all, METH_VARARGS, NULL },
+  { (char *) "umount_local", guestfs_int_py_umount_local, METH_VARARGS, NULL },
   { (char *) "upload", guestfs_int_py_upload, METH_VARARGS, NULL },
   { (char *) "upload_offset", guestfs_int_py_upload_offset, METH_VARARGS, NULL },
   { (char *) "user_cancel", guestfs_int_py_user_cancel, METH_VARARGS, NULL },
@@ -22982,6 +24026,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "xfs_info", guestfs_int_py_xfs_info, METH_VARARGS, NULL },
   { (char *) "xfs_info2", guestfs_int_py_xfs_info2, METH_VARARGS, NULL },
   { (char *) "xfs_repair", guestfs_int_py_xfs_repair, METH_VARARGS, NULL },
+  { (char *) "yara_destroy", guestfs_int_py_yara_destroy, METH_VARARGS, NULL },
+  { (char *) "yara_load", guestfs_int_py_yara_load, METH_VARARGS, NULL },
+  { (char *) "yara_scan", guestfs_int_py_yara_scan, METH_VARARGS, NULL },
   { (char *) "zegrep", guestfs_int_py_zegrep, METH_VARARGS, NULL },
   { (char *) "zegrepi", guestfs_int_py_zegrepi, METH_VARARGS, NULL },
   { (char *) "zero", guestfs_int_py_zero, METH_VARARGS, NULL },
