@@ -76,7 +76,7 @@ $(APPLIANCE)/supermin.d/packages:
 	$(MAKE) appliance
 
 # guestfish and the virt-* tools (one virt-tools program, a symlink per tool).
-VIRT_TOOLS := virt-cat virt-ls virt-df virt-filesystems virt-inspector virt-tar-out virt-tar-in
+VIRT_TOOLS := virt-cat virt-ls virt-df virt-filesystems virt-inspector virt-tar-out virt-tar-in virt-copy-in virt-copy-out virt-edit
 tools-release:
 	$(SWIFT) build -c release --product guestfish --scratch-path $(C_SCRATCH)
 	$(SWIFT) build -c release --product virt-tools --scratch-path $(C_SCRATCH)
@@ -116,6 +116,7 @@ check-python:
 # guestfish (Sources/guestfish): script and pseudo-terminal tests (Tests/guestfish/run.sh).
 check-fish:
 	$(SWIFT) build --product guestfish
+	$(SWIFT) build --product virt-tools
 	GUESTFISH=$(TOP)/.build/debug/guestfish Tests/guestfish/run.sh
 
 # Interop with libguestfs 1.48 (test peer only): its guestfish on our fixed

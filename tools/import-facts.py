@@ -9,6 +9,7 @@ Run it again after adding names to selection.txt.
 import argparse
 import json
 import os
+import re
 import sys
 
 import yaml
@@ -103,6 +104,46 @@ def looks_numeric(s):
         return False
 
 
+# The generator reads YAML with Yams (YAML 1.2 core schema); PyYAML speaks
+# YAML 1.1. Read with 1.2's rules (only true/false are booleans, "no" and
+# "0123456789" are not what 1.1 makes of them) and quote every string whose
+# plain form either schema would take for something else.
+class Yaml12Loader(yaml.SafeLoader):
+    pass
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
+
+
+
+def _int12(loader, node):
+    v = loader.construct_scalar(node)
+    if v.startswith(("0o", "0x")):
+        return int(v[2:], 8 if v[1] == "o" else 16)
+    return int(v, 10)
+
+
+Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
+
+
+def load_yaml(f):
+    return yaml.load(f, Loader=Yaml12Loader)
+
+
+class QuotingDumper(yaml.SafeDumper):
+    pass
+
+
+# The dumper quotes a string whenever its resolver would read the plain form
+# as something else: PyYAML's 1.1 rules plus 1.2's integers (leading zeros).
+QuotingDumper.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+
+
 def block(text, indent):
     pad = " " * indent
     lines = text.rstrip("\n").split("\n")
@@ -147,7 +188,7 @@ def emit_action(x, old):
         out.append("  doc: " + block(doc, 4))
     tests = (old or {}).get("tests")
     if tests:
-        dumped = yaml.safe_dump(tests, default_flow_style=None, sort_keys=False, width=100, allow_unicode=True)
+        dumped = yaml.dump(tests, Dumper=QuotingDumper, default_flow_style=None, sort_keys=False, width=100, allow_unicode=True)
         out.append("  tests:\n" + "".join("    " + l + "\n" for l in dumped.rstrip("\n").split("\n")))
     return "".join(out)
 
@@ -189,13 +230,13 @@ def main():
     old = {}
     old_doc = {}
     if os.path.exists(opts.out):
-        model = yaml.safe_load(open(opts.out)) or {}
+        model = load_yaml(open(opts.out)) or {}
         old = {a["name"]: a for a in model.get("actions", [])}
         old_doc = model
     extra_groups = {}
     extra_structs = {}
     for p in opts.docs:
-        for name, v in (yaml.safe_load(open(p)) or {}).items():
+        for name, v in (load_yaml(open(p)) or {}).items():
             if name == "_optgroups":
                 extra_groups.update(v)
                 continue

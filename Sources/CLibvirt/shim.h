@@ -14,3 +14,10 @@ static inline void guestfs_libvirt_quiet(void *opaque, virErrorPtr err) {
 static inline void guestfs_libvirt_silence(virConnectPtr conn) {
     virConnSetErrorFunc(conn, NULL, guestfs_libvirt_quiet);
 }
+
+/* Before a connection exists (virConnectOpen*), errors go to the global
+ * handler, whose default prints them: keep those quiet too, as our own
+ * error message already says why the connection failed. */
+static inline void guestfs_libvirt_silence_global(void) {
+    virSetErrorFunc(NULL, guestfs_libvirt_quiet);
+}

@@ -78,6 +78,7 @@ extension Guestfs {
     /// authentication callback when the program set it up (supported
     /// credentials and a libvirt_auth event callback), else libvirt's default.
     func openLibvirtConnection(_ uri: String?) -> virConnectPtr? {
+        guestfs_libvirt_silence_global()
         guard !libvirtSupportedCredentials.isEmpty && hasCallback(for: .libvirtAuth) else {
             debug("opening libvirt connection to \(uri ?? "(default)") with the default authentication")
             return virConnectOpenAuth(uri, virConnectAuthPtrDefault, 0)

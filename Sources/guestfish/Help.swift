@@ -43,8 +43,11 @@ enum Help {
             entries.append((b.name, b.summary))
             for a in b.aliases { entries.append((a, "alias for '\(b.name)'")) }
         }
+        // A builtin of the same name (copy-in, copy-out) is what runs: list it once.
+        let builtinNames = Set(entries.map(\.0))
         for info in ActionInfo.all where info.inGuestfish {
             let name = info.name.replacingOccurrences(of: "_", with: "-")
+            if builtinNames.contains(name) { continue }
             var summary = shortSummary(info.summary)
             if info.deprecatedBy != nil { summary = "(deprecated) " + summary }
             entries.append((name, summary))

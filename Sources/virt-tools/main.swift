@@ -11,6 +11,9 @@ let tools: [String: ([String]) -> Int32] = [
     VirtInspector.name: { ToolRunner.main(VirtInspector.self, $0) },
     VirtTarOut.name: { ToolRunner.main(VirtTarOut.self, $0) },
     VirtTarIn.name: { ToolRunner.main(VirtTarIn.self, $0) },
+    VirtCopyIn.name: { ToolRunner.main(VirtCopyIn.self, $0) },
+    VirtCopyOut.name: { ToolRunner.main(VirtCopyOut.self, $0) },
+    VirtEdit.name: { ToolRunner.main(VirtEdit.self, $0) },
 ]
 
 var args = CommandLine.arguments

@@ -17,6 +17,8 @@ if [ -z "${GUESTFISH:-}" ]; then
     GUESTFISH=$SCRATCH/debug/guestfish
 fi
 export GUESTFISH
+# The virt-* tools (one program), for the appliance-virt-tools case.
+export VIRT_TOOLS=${VIRT_TOOLS:-$(dirname "$GUESTFISH")/virt-tools}
 export LIBGUESTFS_PATH=${LIBGUESTFS_PATH:-$TOP/.build-appliance}
 unset LIBGUESTFS_DEBUG LIBGUESTFS_TRACE
 export LC_ALL=C.UTF-8 TERM=dumb

@@ -1,0 +1,39 @@
+. "$(dirname "$0")/common.inc"
+# virt-copy-in, virt-copy-out and virt-edit on the phony Debian guest
+# (found by inspection), run through $VIRT_TOOLS.
+v() { "$VIRT_TOOLS" "$@"; echo "rc=$?"; }
+phony=$(dirname "$0")/../../phony-guests/make-phony-guest.sh
+"$phony" debian debian.img >/dev/null 2>&1 || echo "making debian.img failed"
+mkdir -p src/sub src/empty out
+echo one > src/a.txt; echo two > src/sub/b.txt; ln -s a.txt src/link; chmod 640 src/sub/b.txt
+echo single > single.txt
+v copy-in -a debian.img src single.txt /boot
+v cat -a debian.img /boot/src/sub/b.txt /boot/single.txt
+v copy-out -a debian.img /boot/src /etc/fstab out
+diff -r src out/src && echo copy round trip ok
+stat -c '%a %F' out/src/sub/b.txt out/src/link out/src/empty
+head -1 out/fstab
+# errors: nothing copied, the disk unchanged
+v copy-in -a debian.img no-such-file /boot
+v copy-in -a debian.img src /no-such-dir
+v copy-out -a debian.img /etc/hostname no-such-local-dir
+v copy-out -a debian.img /no-such-guest-file out
+
+# virt-edit -e: every line through a Perl expression; -b keeps the original
+v edit -a debian.img /etc/hostname -e 's/^.*$/renamed/'
+v cat -a debian.img /etc/hostname
+v edit -a debian.img -b .orig /etc/hostname -e '$_ = uc $_ if $lineno == 1'
+v cat -a debian.img /etc/hostname /etc/hostname.orig
+# $EDITOR, with arguments; owner, mode and xattrs carried over
+g -a debian.img -i -- chmod 0604 /etc/hostname : chown 12 34 /etc/hostname : setxattr user.tag kept 4 /etc/hostname
+EDITOR="sed -i s/RENAMED/edited/" v edit -a debian.img /etc/hostname
+g --ro -a debian.img -i -- cat /etc/hostname : getxattr /etc/hostname user.tag
+g --ro -a debian.img -i -- stat /etc/hostname | grep -E '^(mode|uid|gid):'
+g --ro -a debian.img -i -- ls /etc | grep -c virt-edit
+# an editor that leaves the file alone changes nothing; one that fails is an error
+EDITOR=true v edit -a debian.img /etc/hostname
+EDITOR=false v edit -a debian.img /etc/hostname
+v edit -a debian.img /etc -e 1
+v edit -a debian.img /etc/no-such-file -e 1
+v edit -a debian.img /etc/hostname -e 'this is not perl ('
+v cat -a debian.img /etc/hostname
