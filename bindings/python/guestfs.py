@@ -1203,6 +1203,17 @@ class GuestFS(object):
         r = libguestfsmod.clear_backend_setting(self._o, name)
         return r
 
+    def clevis_luks_unlock(self, device, mapname):
+        """Opens the LUKS-encrypted device with Clevis, creating the mapping
+        /dev/mapper/mapname, without a passphrase: the key comes from the Clevis pins
+        (for example Tang servers) bound to one of the device's key slots. Tang servers are
+        reached over the network, so set_network is normally needed. Fails when the
+        device is not a LUKS device or has no Clevis binding.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.clevis_luks_unlock(self._o, device, mapname)
+        return r
+
     def command(self, arguments):
         """Runs a program taken from the guest filesystem and returns what it printed on
         standard output. arguments is the argument vector: the first element names
@@ -1489,6 +1500,18 @@ class GuestFS(object):
         r = libguestfsmod.debug_drives(self._o)
         return r
 
+    def debug_upload(self, filename, tmpname, mode):
+        """Debugging aid: writes the local file filename to the absolute path tmpname
+        inside the appliance (anywhere in the appliance's filesystem, not relative to the
+        guest mounted at /), creating the file with permission bits mode (masked by
+        the daemon's umask) or truncating an existing one. Together with debug it lets a
+        developer run a program of their own in the appliance. Fails when the directory of
+        tmpname does not exist.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.debug_upload(self._o, filename, tmpname, mode)
+        return r
+
     def device_index(self, device):
         """Returns the position of the whole-disk device device in the list of added drives,
         counting from 0: /dev/sda is 0, /dev/sdb is 1, and so on. Names like /dev/vdb
@@ -1753,6 +1776,17 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.exists(self._o, path)
+        return r
+
+    def extlinux(self, directory):
+        """Installs the EXTLINUX boot loader into the guest's directory directory (for
+        example /boot), which must be on a mounted ext2/3/4 or btrfs filesystem. The
+        loader files ldlinux.sys and ldlinux.c32 are written there and the filesystem's
+        boot sector is updated. A configuration file (extlinux.conf) and a master boot
+        record on the disk are still needed to boot from it.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.extlinux(self._o, directory)
         return r
 
     def f2fs_expand(self, device):
@@ -2368,6 +2402,18 @@ class GuestFS(object):
         r = libguestfsmod.get_verbose(self._o)
         return r
 
+    def getcon(self):
+        """Returns the SELinux security context of the daemon process. This needs SELinux to be
+        enabled in the appliance's kernel (see set_selinux); otherwise the call fails.
+        Deprecated: labelling files is done with setfiles.
+        
+        This call is deprecated; use GuestFS.setfiles instead.
+        """
+        warnings.warn("use GuestFS.setfiles instead of GuestFS.getcon", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.getcon(self._o)
+        return r
+
     def getxattr(self, path, name):
         """Returns the value of the extended attribute name of the file path, following
         a final symbolic link (lgetxattr reads the link's own attributes). The value is
@@ -2433,6 +2479,17 @@ class GuestFS(object):
         warnings.warn("use GuestFS.grep instead of GuestFS.grepi", DeprecationWarning, stacklevel=2)
         self._check_not_closed()
         r = libguestfsmod.grepi(self._o, regex, path)
+        return r
+
+    def grub_install(self, root, device):
+        """Installs the GRUB 2 boot loader for BIOS PCs (i386-pc): the boot image goes into
+        the master boot record of device (normally a whole disk, with room before its
+        first partition for the core image), and GRUB's modules and core image go to
+        boot/grub under the guest directory root. root is usually / with the
+        guest's root (or boot) filesystem mounted there. A grub.cfg is not written.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.grub_install(self._o, root, device)
         return r
 
     def head(self, path):
@@ -3121,6 +3178,20 @@ class GuestFS(object):
         r = libguestfsmod.internal_lxattrlist(self._o, path, names)
         return r
 
+    def internal_parse_mountable(self, mountable):
+        """Internal plumbing: asks the daemon to take the mountable string mountable apart
+        and returns an internal_mountable struct. im_type is 0 for a plain device
+        (/dev/sda1, /dev/VG/LV) and 1 for a btrfs subvolume written as
+        btrfsvol:/dev/sda2/some/sub; im_device is the device (as the caller names it)
+        and im_volume the subvolume path, or the empty string for a plain device.
+        
+        Unlike mountable_device and mountable_subvolume, which only look at the
+        string, the device is checked here: a device that does not exist is an error.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_parse_mountable(self._o, mountable)
+        return r
+
     def internal_readdir(self, dir, filename):
         """Internal plumbing used by readdir: reads the directory dir and writes
         its entries (inode number, type and name of each) to the host file
@@ -3144,6 +3215,17 @@ class GuestFS(object):
         self._check_not_closed()
         names = list(names)
         r = libguestfsmod.internal_readlinklist(self._o, path, names)
+        return r
+
+    def internal_rhbz914931(self, filename, count):
+        """Internal test of the library's error handling: the daemon starts to receive the
+        local file filename, waits one second after each chunk it reads, and once it
+        has read count chunks it kills itself, taking the appliance down in the middle of
+        the upload. The call then fails and the handle can only be closed. count must be
+        between 1 and 1000.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_rhbz914931(self._o, filename, count)
         return r
 
     def internal_test(self, str, optstr, strlist, b, integer, integer64, filein, fileout, bufferin, obool=None, oint=None, oint64=None, ostring=None, ostringlist=None):
@@ -3362,6 +3444,18 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.internal_test_set_output(self._o, filename)
+        return r
+
+    def internal_upload(self, filename, tmpname, mode):
+        """Internal plumbing: copies the local file filename to the path tmpname of the
+        appliance's own filesystem (not the guest's: the path is not under the mounted
+        guest), creating it with permission bits mode (less the daemon's umask) or
+        truncating it when it exists. tmpname must be an absolute path. The library uses
+        it to put helper files into the appliance; debug_upload does the same for
+        debugging.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.internal_upload(self._o, filename, tmpname, mode)
         return r
 
     def internal_write(self, path, content):
@@ -3786,6 +3880,20 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.lgetxattrs(self._o, path)
+        return r
+
+    def list_9p(self):
+        """Lists the mount tags of the virtio 9p file-sharing devices the appliance has, in
+        sorted order (an empty list when there are none). A share is given to the appliance
+        before launch with config, for example
+        config -virtfs local,path=/srv/share,mount_tag=share,security_model=none; the tag
+        can then be mounted with mount_9p.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.list_9p is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.list_9p(self._o)
         return r
 
     def list_devices(self):
@@ -4713,6 +4821,20 @@ class GuestFS(object):
         r = libguestfsmod.mount(self._o, mountable, mountpoint)
         return r
 
+    def mount_9p(self, mounttag, mountpoint, options=None):
+        """Mounts the virtio 9p share with tag mounttag (see list_9p) on the directory
+        mountpoint of the guest's tree (relative to the filesystem mounted at /, like
+        mount). The share is mounted with trans=virtio; options, when given, is a
+        comma-separated list of extra 9p mount options (for example version=9p2000.L).
+        Fails when no share has that tag.
+        
+        This call is deprecated.
+        """
+        warnings.warn("GuestFS.mount_9p is deprecated", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.mount_9p(self._o, mounttag, mountpoint, options)
+        return r
+
     def mount_local(self, localmountpoint, readonly=None, options=None, cachetimeout=None, debugcalls=None):
         """Makes the guest filesystem that is mounted at / in the appliance visible on the host
         at the existing, empty local directory localmountpoint, through FUSE. This call only
@@ -5573,6 +5695,38 @@ class GuestFS(object):
         r = libguestfsmod.rmmountpoint(self._o, exemptpath)
         return r
 
+    def rsync(self, src, dest, archive=None, deletedest=None):
+        """Copies src to dest with rsync, both paths in the guest's tree. As with
+        rsync itself, a src ending in / copies the directory's contents rather than
+        the directory. With archive true, permissions, ownership, times, links and
+        special files are kept and directories are copied recursively (rsync's -a).
+        With deletedest true, files in dest that are not in src are removed.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.rsync(self._o, src, dest, archive, deletedest)
+        return r
+
+    def rsync_in(self, remote, dest, archive=None, deletedest=None):
+        """Copies from a remote rsync server into the guest's directory dest. remote is
+        an rsync daemon URL such as rsync://host:port/module/path/; the appliance must
+        have networking (set_network), and the host running qemu is reachable from the
+        appliance at 169.254.2.2. archive and deletedest have the same meaning as
+        for rsync.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.rsync_in(self._o, remote, dest, archive, deletedest)
+        return r
+
+    def rsync_out(self, src, remote, archive=None, deletedest=None):
+        """Copies the guest's src to the remote rsync server remote, an rsync daemon URL
+        such as rsync://host:port/module/path/. The appliance must have networking
+        (set_network); the host running qemu is at 169.254.2.2 from the appliance's
+        side. archive and deletedest have the same meaning as for rsync.
+        """
+        self._check_not_closed()
+        r = libguestfsmod.rsync_out(self._o, src, remote, archive, deletedest)
+        return r
+
     def scrub_device(self, device):
         """Overwrites the whole of device with scrub's default sequence of
         patterns so that its old contents cannot be recovered, even with specialised
@@ -5958,6 +6112,19 @@ class GuestFS(object):
         r = libguestfsmod.set_verbose(self._o, verbose)
         return r
 
+    def setcon(self, context):
+        """Sets the SELinux security context of the daemon process to context. It needs
+        SELinux enabled in the appliance's kernel (see set_selinux) and a loaded policy
+        that allows the transition; otherwise it fails. Deprecated: use setfiles to label
+        files.
+        
+        This call is deprecated; use GuestFS.setfiles instead.
+        """
+        warnings.warn("use GuestFS.setfiles instead of GuestFS.setcon", DeprecationWarning, stacklevel=2)
+        self._check_not_closed()
+        r = libguestfsmod.setcon(self._o, context)
+        return r
+
     def setfiles(self, specfile, paths, force=None, excludes=None):
         """Runs the SELinux setfiles(8) tool to reset the security contexts of files
         in the guest. specfile is the file-contexts specification to apply; it is
@@ -6253,6 +6420,19 @@ class GuestFS(object):
         """
         self._check_not_closed()
         r = libguestfsmod.sync(self._o)
+        return r
+
+    def syslinux(self, device, directory=None):
+        """Installs the SYSLINUX boot loader on device, which must hold a FAT filesystem
+        (a whole disk or a partition) that is not mounted. The loader files
+        (ldlinux.sys, ldlinux.c32) go to the filesystem's root, or to the directory
+        directory of that filesystem when it is given (it must exist). A configuration
+        file (syslinux.cfg) still has to be written separately, and for a partition the
+        disk needs a master boot record and the partition the bootable flag
+        (part_set_bootable).
+        """
+        self._check_not_closed()
+        r = libguestfsmod.syslinux(self._o, device, directory)
         return r
 
     def tail(self, path):

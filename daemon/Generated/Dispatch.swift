@@ -85,6 +85,7 @@ protocol DaemonActionHandlers {
     func getE2uuid(_ ctx: CallContext, device: String) throws -> String
     func fsck(_ ctx: CallContext, fstype: String, device: String) throws -> Int32
     func zero(_ ctx: CallContext, device: String) throws
+    func grubInstall(_ ctx: CallContext, root: String, device: String) throws
     func cp(_ ctx: CallContext, src: String, dest: String) throws
     func cpA(_ ctx: CallContext, src: String, dest: String) throws
     func mv(_ ctx: CallContext, src: String, dest: String) throws
@@ -180,6 +181,8 @@ protocol DaemonActionHandlers {
     func inotifyRead(_ ctx: CallContext) throws -> [INotifyEvent]
     func inotifyFiles(_ ctx: CallContext) throws -> [String]
     func inotifyClose(_ ctx: CallContext) throws
+    func setcon(_ ctx: CallContext, context: String) throws
+    func getcon(_ ctx: CallContext) throws -> String
     func mkfsB(_ ctx: CallContext, fstype: String, blocksize: Int32, device: String) throws
     func mke2journal(_ ctx: CallContext, blocksize: Int32, device: String) throws
     func mke2journalL(_ ctx: CallContext, blocksize: Int32, label: String, device: String) throws
@@ -231,6 +234,7 @@ protocol DaemonActionHandlers {
     func lvresizeFree(_ ctx: CallContext, lv: String, percent: Int32) throws
     func augClear(_ ctx: CallContext, augpath: String) throws
     func getUmask(_ ctx: CallContext) throws -> Int32
+    func debugUpload(_ ctx: CallContext, tmpname: String, mode: Int32) throws
     func base64In(_ ctx: CallContext, filename: String) throws
     func base64Out(_ ctx: CallContext, filename: String) throws
     func checksumsOut(_ ctx: CallContext, csumtype: String, directory: String) throws
@@ -274,6 +278,8 @@ protocol DaemonActionHandlers {
     func internalAutosync(_ ctx: CallContext) throws
     func isZero(_ ctx: CallContext, path: String) throws -> Bool
     func isZeroDevice(_ ctx: CallContext, device: String) throws -> Bool
+    func list9p(_ ctx: CallContext) throws -> [String]
+    func mount9p(_ ctx: CallContext, mounttag: String, mountpoint: String, options: String?) throws
     func listDmDevices(_ ctx: CallContext) throws -> [String]
     func ntfsresize(_ ctx: CallContext, device: String, size: Int64?, force: Bool?) throws
     func btrfsFilesystemResize(_ ctx: CallContext, mountpoint: String, size: Int64?) throws
@@ -330,6 +336,9 @@ protocol DaemonActionHandlers {
     func vgchangeUuidAll(_ ctx: CallContext) throws
     func utsname(_ ctx: CallContext) throws -> UTSName
     func xfsGrowfs(_ ctx: CallContext, path: String, datasec: Bool?, logsec: Bool?, rtsec: Bool?, datasize: Int64?, logsize: Int64?, rtsize: Int64?, rtextsize: Int64?, maxpct: Int32?) throws
+    func rsync(_ ctx: CallContext, src: String, dest: String, archive: Bool?, deletedest: Bool?) throws
+    func rsyncIn(_ ctx: CallContext, remote: String, dest: String, archive: Bool?, deletedest: Bool?) throws
+    func rsyncOut(_ ctx: CallContext, src: String, remote: String, archive: Bool?, deletedest: Bool?) throws
     func ls0(_ ctx: CallContext, dir: String) throws
     func fillDir(_ ctx: CallContext, dir: String, nr: Int32) throws
     func xfsAdmin(_ ctx: CallContext, device: String, extunwritten: Bool?, imgfile: Bool?, v2log: Bool?, projid32bit: Bool?, lazycounter: Bool?, label: String?, uuid: String?) throws
@@ -376,6 +385,10 @@ protocol DaemonActionHandlers {
     func partGetGptType(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
     func rename(_ ctx: CallContext, oldpath: String, newpath: String) throws
     func isWholeDevice(_ ctx: CallContext, device: String) throws -> Bool
+    func internalParseMountable(_ ctx: CallContext, mountable: String) throws -> InternalMountable
+    func internalRhbz914931(_ ctx: CallContext, count: Int32) throws
+    func syslinux(_ ctx: CallContext, device: String, directory: String?) throws
+    func extlinux(_ ctx: CallContext, directory: String) throws
     func cpR(_ ctx: CallContext, src: String, dest: String) throws
     func remount(_ ctx: CallContext, mountpoint: String, rw: Bool?) throws
     func setUuid(_ ctx: CallContext, device: String, uuid: String) throws
@@ -388,6 +401,7 @@ protocol DaemonActionHandlers {
     func journalSetDataThreshold(_ ctx: CallContext, threshold: Int64) throws
     func augSetm(_ ctx: CallContext, base: String, sub: String?, val: String) throws -> Int32
     func augLabel(_ ctx: CallContext, augpath: String) throws -> String
+    func internalUpload(_ ctx: CallContext, tmpname: String, mode: Int32) throws
     func internalExit(_ ctx: CallContext) throws
     func copyAttributes(_ ctx: CallContext, src: String, dest: String, all: Bool?, mode: Bool?, xattributes: Bool?, ownership: Bool?) throws
     func partGetName(_ ctx: CallContext, device: String, partnum: Int32) throws -> String
@@ -484,6 +498,7 @@ protocol DaemonActionHandlers {
     func cryptsetupClose(_ ctx: CallContext, device: String) throws
     func internalListRpmApplications(_ ctx: CallContext) throws -> [Application2]
     func internalReaddir(_ ctx: CallContext, dir: String) throws
+    func clevisLuksUnlock(_ ctx: CallContext, device: String, mapname: String) throws
     func inspectGetBuildId(_ ctx: CallContext, root: String) throws -> String
     func findfsPartuuid(_ ctx: CallContext, uuid: String) throws -> String
     func findfsPartlabel(_ ctx: CallContext, label: String) throws -> String
@@ -925,6 +940,12 @@ enum Dispatch {
                 let a = try ZeroArgs(from: &d)
                 try d.finish()
                 try h.zero(ctx, device: try ctx.resolveDevice(a.device, "device"))
+                return nil
+            case 86: // grub_install
+                try ctx.checkOptargs(count: 0)
+                let a = try GrubInstallArgs(from: &d)
+                try d.finish()
+                try h.grubInstall(ctx, root: try ctx.checkPathname(a.root, "root"), device: try ctx.resolveDevice(a.device, "device"))
                 return nil
             case 87: // cp
                 try ctx.checkOptargs(count: 0)
@@ -1443,6 +1464,16 @@ enum Dispatch {
                 try d.finish()
                 try h.inotifyClose(ctx)
                 return nil
+            case 185: // setcon
+                try ctx.checkOptargs(count: 0)
+                let a = try SetconArgs(from: &d)
+                try d.finish()
+                try h.setcon(ctx, context: a.context)
+                return nil
+            case 186: // getcon
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return GetconRet(value: try h.getcon(ctx)).xdrBytes
             case 187: // mkfs_b
                 try ctx.checkOptargs(count: 0)
                 let a = try MkfsBArgs(from: &d)
@@ -1728,6 +1759,12 @@ enum Dispatch {
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
                 return GetUmaskRet(value: try h.getUmask(ctx)).xdrBytes
+            case 241: // debug_upload
+                try ctx.checkOptargs(count: 0)
+                let a = try DebugUploadArgs(from: &d)
+                try d.finish()
+                try h.debugUpload(ctx, tmpname: a.tmpname, mode: a.mode)
+                return nil
             case 242: // base64_in
                 try ctx.checkOptargs(count: 0)
                 let a = try Base64InArgs(from: &d)
@@ -1963,6 +2000,16 @@ enum Dispatch {
                 let a = try IsZeroDeviceArgs(from: &d)
                 try d.finish()
                 return IsZeroDeviceRet(value: try h.isZeroDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 285: // list_9p
+                try ctx.checkOptargs(count: 0)
+                try d.finish()
+                return List9pRet(value: try h.list9p(ctx)).xdrBytes
+            case 286: // mount_9p
+                try ctx.checkOptargs(count: 1)
+                let a = try Mount9PArgs(from: &d)
+                try d.finish()
+                try h.mount9p(ctx, mounttag: a.mounttag, mountpoint: a.mountpoint, options: ctx.has(optarg: 0) ? a.options : nil)
+                return nil
             case 287: // list_dm_devices
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -2278,6 +2325,24 @@ enum Dispatch {
                 try d.finish()
                 try h.xfsGrowfs(ctx, path: try ctx.checkPathname(a.path, "path"), datasec: ctx.has(optarg: 0) ? a.datasec : nil, logsec: ctx.has(optarg: 1) ? a.logsec : nil, rtsec: ctx.has(optarg: 2) ? a.rtsec : nil, datasize: ctx.has(optarg: 3) ? a.datasize : nil, logsize: ctx.has(optarg: 4) ? a.logsize : nil, rtsize: ctx.has(optarg: 5) ? a.rtsize : nil, rtextsize: ctx.has(optarg: 6) ? a.rtextsize : nil, maxpct: ctx.has(optarg: 7) ? a.maxpct : nil)
                 return nil
+            case 344: // rsync
+                try ctx.checkOptargs(count: 2)
+                let a = try RsyncArgs(from: &d)
+                try d.finish()
+                try h.rsync(ctx, src: try ctx.checkPathname(a.src, "src"), dest: try ctx.checkPathname(a.dest, "dest"), archive: ctx.has(optarg: 0) ? a.archive : nil, deletedest: ctx.has(optarg: 1) ? a.deletedest : nil)
+                return nil
+            case 345: // rsync_in
+                try ctx.checkOptargs(count: 2)
+                let a = try RsyncInArgs(from: &d)
+                try d.finish()
+                try h.rsyncIn(ctx, remote: a.remote, dest: try ctx.checkPathname(a.dest, "dest"), archive: ctx.has(optarg: 0) ? a.archive : nil, deletedest: ctx.has(optarg: 1) ? a.deletedest : nil)
+                return nil
+            case 346: // rsync_out
+                try ctx.checkOptargs(count: 2)
+                let a = try RsyncOutArgs(from: &d)
+                try d.finish()
+                try h.rsyncOut(ctx, src: try ctx.checkPathname(a.src, "src"), remote: a.remote, archive: ctx.has(optarg: 0) ? a.archive : nil, deletedest: ctx.has(optarg: 1) ? a.deletedest : nil)
+                return nil
             case 347: // ls0
                 try ctx.checkOptargs(count: 0)
                 let a = try Ls0Args(from: &d)
@@ -2519,6 +2584,29 @@ enum Dispatch {
                 let a = try IsWholeDeviceArgs(from: &d)
                 try d.finish()
                 return IsWholeDeviceRet(value: try h.isWholeDevice(ctx, device: try ctx.resolveDevice(a.device, "device"))).xdrBytes
+            case 396: // internal_parse_mountable
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalParseMountableArgs(from: &d)
+                try d.finish()
+                return InternalParseMountableRet(value: try h.internalParseMountable(ctx, mountable: try ctx.resolveMountable(a.mountable, "mountable"))).xdrBytes
+            case 397: // internal_rhbz914931
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalRhbz914931Args(from: &d)
+                try d.finish()
+                try h.internalRhbz914931(ctx, count: a.count)
+                return nil
+            case 399: // syslinux
+                try ctx.checkOptargs(count: 1)
+                let a = try SyslinuxArgs(from: &d)
+                try d.finish()
+                try h.syslinux(ctx, device: try ctx.resolveDevice(a.device, "device"), directory: ctx.has(optarg: 0) ? a.directory : nil)
+                return nil
+            case 400: // extlinux
+                try ctx.checkOptargs(count: 0)
+                let a = try ExtlinuxArgs(from: &d)
+                try d.finish()
+                try h.extlinux(ctx, directory: try ctx.checkPathname(a.directory, "directory"))
+                return nil
             case 401: // cp_r
                 try ctx.checkOptargs(count: 0)
                 let a = try CpRArgs(from: &d)
@@ -2582,6 +2670,12 @@ enum Dispatch {
                 let a = try AugLabelArgs(from: &d)
                 try d.finish()
                 return AugLabelRet(value: try h.augLabel(ctx, augpath: a.augpath)).xdrBytes
+            case 413: // internal_upload
+                try ctx.checkOptargs(count: 0)
+                let a = try InternalUploadArgs(from: &d)
+                try d.finish()
+                try h.internalUpload(ctx, tmpname: a.tmpname, mode: a.mode)
+                return nil
             case 414: // internal_exit
                 try ctx.checkOptargs(count: 0)
                 try d.finish()
@@ -3107,6 +3201,12 @@ enum Dispatch {
                 try d.finish()
                 try h.internalReaddir(ctx, dir: try ctx.checkPathname(a.dir, "dir"))
                 return nil
+            case 512: // clevis_luks_unlock
+                try ctx.checkOptargs(count: 0)
+                let a = try ClevisLuksUnlockArgs(from: &d)
+                try d.finish()
+                try h.clevisLuksUnlock(ctx, device: try ctx.resolveDevice(a.device, "device"), mapname: a.mapname)
+                return nil
             case 513: // inspect_get_build_id
                 try ctx.checkOptargs(count: 0)
                 let a = try InspectGetBuildIdArgs(from: &d)
@@ -3169,7 +3269,7 @@ enum Dispatch {
     }
 
     /// Procedures whose call is followed by a FileIn chunk stream.
-    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 229, 242, 273, 309, 472]
+    static let fileInProcedures: Set<UInt32> = [66, 69, 71, 229, 241, 242, 273, 309, 397, 413, 472]
     /// Procedures that answer with a FileOut chunk stream after the reply.
     static let fileOutProcedures: Set<UInt32> = [67, 70, 72, 196, 230, 243, 244, 274, 291, 292, 308, 347, 408, 419, 463, 464, 466, 468, 470, 471, 474, 511, 516, 517]
 

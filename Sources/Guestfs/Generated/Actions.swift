@@ -1400,6 +1400,19 @@ extension Guestfs {
         }
     }
 
+    /// Opens the LUKS-encrypted *device* with Clevis, creating the mapping
+    /// `/dev/mapper/*mapname*`, without a passphrase: the key comes from the Clevis pins
+    /// (for example Tang servers) bound to one of the device's key slots. Tang servers are
+    /// reached over the network, so `set_network` is normally needed. Fails when the
+    /// device is not a LUKS device or has no Clevis binding.
+    ///
+    /// - Note: Part of the optional group `clevisluks`: check ``featureAvailable(_:)`` first.
+    public func clevisLuksUnlock(_ device: String, _ mapname: String) throws {
+        return try perform("clevis_luks_unlock", [.string(device), .string(mapname)]) {
+            try self.daemonCall(.clevisLuksUnlock, args: ClevisLuksUnlockArgs(device: device, mapname: mapname), optargs: 0)
+        }
+    }
+
     /// Runs a program taken from the guest filesystem and returns what it printed on
     /// standard output. *arguments* is the argument vector: the first element names
     /// the program (a path inside the guest, or a name looked up in `PATH`) and the
@@ -1723,6 +1736,18 @@ extension Guestfs {
         }
     }
 
+    /// Debugging aid: writes the local file *filename* to the absolute path *tmpname*
+    /// inside the appliance (anywhere in the appliance's filesystem, not relative to the
+    /// guest mounted at `/`), creating the file with permission bits *mode* (masked by
+    /// the daemon's umask) or truncating an existing one. Together with `debug` it lets a
+    /// developer run a program of their own in the appliance. Fails when the directory of
+    /// *tmpname* does not exist.
+    public func debugUpload(_ filename: String, _ tmpname: String, _ mode: Int32) throws {
+        return try perform("debug_upload", [.string(filename), .string(tmpname), .int(Int64(mode))]) {
+            try self.daemonCall(.debugUpload, args: DebugUploadArgs(tmpname: tmpname, mode: mode), optargs: 0, fileIn: filename)
+        }
+    }
+
     /// Returns the position of the whole-disk device *device* in the list of added drives,
     /// counting from 0: `/dev/sda` is 0, `/dev/sdb` is 1, and so on. Names like `/dev/vdb`
     /// are accepted too. Fails if *device* is not a whole-disk name of that kind (for example
@@ -1992,6 +2017,19 @@ extension Guestfs {
     public func exists(_ path: String) throws -> Bool {
         return try perform("exists", [.string(path)]) {
             return try self.daemonCall(.exists, args: ExistsArgs(path: path), optargs: 0, returning: ExistsRet.self).value
+        }
+    }
+
+    /// Installs the EXTLINUX boot loader into the guest's directory *directory* (for
+    /// example `/boot`), which must be on a mounted ext2/3/4 or btrfs filesystem. The
+    /// loader files `ldlinux.sys` and `ldlinux.c32` are written there and the filesystem's
+    /// boot sector is updated. A configuration file (`extlinux.conf`) and a master boot
+    /// record on the disk are still needed to boot from it.
+    ///
+    /// - Note: Part of the optional group `extlinux`: check ``featureAvailable(_:)`` first.
+    public func extlinux(_ directory: String) throws {
+        return try perform("extlinux", [.string(directory)]) {
+            try self.daemonCall(.extlinux, args: ExtlinuxArgs(directory: directory), optargs: 0)
         }
     }
 
@@ -2610,6 +2648,19 @@ extension Guestfs {
         }
     }
 
+    /// Returns the SELinux security context of the daemon process. This needs SELinux to be
+    /// enabled in the appliance's kernel (see `set_selinux`); otherwise the call fails.
+    /// Deprecated: labelling files is done with `setfiles`.
+    ///
+    /// - Note: Deprecated; use ``setfiles`` instead.
+    ///
+    /// - Note: Part of the optional group `selinux`: check ``featureAvailable(_:)`` first.
+    public func getcon() throws -> String {
+        return try perform("getcon", []) {
+            return try self.daemonCall(.getcon, optargs: 0, returning: GetconRet.self).value
+        }
+    }
+
     /// Returns the value of the extended attribute *name* of the file *path*, following
     /// a final symbolic link (`lgetxattr` reads the link's own attributes). The value is
     /// returned as raw bytes, exactly as stored. Fails with `ENODATA` when the file has no
@@ -2680,6 +2731,19 @@ extension Guestfs {
     public func grepi(_ regex: String, _ path: String) throws -> [String] {
         return try perform("grepi", [.string(regex), .string(path)]) {
             return try self.daemonCall(.grepi, args: GrepiArgs(regex: regex, path: path), optargs: 0, returning: GrepiRet.self).value
+        }
+    }
+
+    /// Installs the GRUB 2 boot loader for BIOS PCs (`i386-pc`): the boot image goes into
+    /// the master boot record of *device* (normally a whole disk, with room before its
+    /// first partition for the core image), and GRUB's modules and core image go to
+    /// `boot/grub` under the guest directory *root*. *root* is usually `/` with the
+    /// guest's root (or boot) filesystem mounted there. A `grub.cfg` is not written.
+    ///
+    /// - Note: Part of the optional group `grub`: check ``featureAvailable(_:)`` first.
+    public func grubInstall(_ root: String, _ device: String) throws {
+        return try perform("grub_install", [.string(root), .string(device)]) {
+            try self.daemonCall(.grubInstall, args: GrubInstallArgs(root: root, device: device), optargs: 0)
         }
     }
 
@@ -3430,6 +3494,20 @@ extension Guestfs {
         }
     }
 
+    /// Internal plumbing: asks the daemon to take the mountable string *mountable* apart
+    /// and returns an `internal_mountable` struct. `im_type` is 0 for a plain device
+    /// (`/dev/sda1`, `/dev/VG/LV`) and 1 for a btrfs subvolume written as
+    /// `btrfsvol:/dev/sda2/some/sub`; `im_device` is the device (as the caller names it)
+    /// and `im_volume` the subvolume path, or the empty string for a plain device.
+    ///
+    /// Unlike `mountable_device` and `mountable_subvolume`, which only look at the
+    /// string, the device is checked here: a device that does not exist is an error.
+    public func internalParseMountable(_ mountable: String) throws -> InternalMountable {
+        return try perform("internal_parse_mountable", [.string(mountable)]) {
+            return try self.daemonCall(.internalParseMountable, args: InternalParseMountableArgs(mountable: mountable), optargs: 0, returning: InternalParseMountableRet.self).value
+        }
+    }
+
     /// Internal plumbing used by `readdir`: reads the directory *dir* and writes
     /// its entries (inode number, type and name of each) to the host file
     /// *filename* as a sequence of XDR-encoded records, which the library then
@@ -3451,6 +3529,17 @@ extension Guestfs {
     public func internalReadlinklist(_ path: String, _ names: [String]) throws -> [String] {
         return try perform("internal_readlinklist", [.string(path), .stringList(names)]) {
             return try self.daemonCall(.internalReadlinklist, args: InternalReadlinklistArgs(path: path, names: names), optargs: 0, returning: InternalReadlinklistRet.self).value
+        }
+    }
+
+    /// Internal test of the library's error handling: the daemon starts to receive the
+    /// local file *filename*, waits one second after each chunk it reads, and once it
+    /// has read *count* chunks it kills itself, taking the appliance down in the middle of
+    /// the upload. The call then fails and the handle can only be closed. *count* must be
+    /// between 1 and 1000.
+    public func internalRhbz914931(_ filename: String, _ count: Int32) throws {
+        return try perform("internal_rhbz914931", [.string(filename), .int(Int64(count))]) {
+            try self.daemonCall(.internalRhbz914931, args: InternalRhbz914931Args(count: count), optargs: 0, fileIn: filename)
         }
     }
 
@@ -3664,6 +3753,18 @@ extension Guestfs {
     public func internalTestSetOutput(_ filename: String) throws {
         return try perform("internal_test_set_output", [.string(filename)]) {
             try self.impl_internal_test_set_output(filename)
+        }
+    }
+
+    /// Internal plumbing: copies the local file *filename* to the path *tmpname* of the
+    /// appliance's own filesystem (not the guest's: the path is not under the mounted
+    /// guest), creating it with permission bits *mode* (less the daemon's umask) or
+    /// truncating it when it exists. *tmpname* must be an absolute path. The library uses
+    /// it to put helper files into the appliance; `debug_upload` does the same for
+    /// debugging.
+    public func internalUpload(_ filename: String, _ tmpname: String, _ mode: Int32) throws {
+        return try perform("internal_upload", [.string(filename), .string(tmpname), .int(Int64(mode))]) {
+            try self.daemonCall(.internalUpload, args: InternalUploadArgs(tmpname: tmpname, mode: mode), optargs: 0, fileIn: filename)
         }
     }
 
@@ -4128,6 +4229,19 @@ extension Guestfs {
     public func lgetxattrs(_ path: String) throws -> [XAttr] {
         return try perform("lgetxattrs", [.string(path)]) {
             return try self.daemonCall(.lgetxattrs, args: LgetxattrsArgs(path: path), optargs: 0, returning: LgetxattrsRet.self).value
+        }
+    }
+
+    /// Lists the mount tags of the virtio 9p file-sharing devices the appliance has, in
+    /// sorted order (an empty list when there are none). A share is given to the appliance
+    /// before `launch` with `config`, for example
+    /// `config -virtfs local,path=/srv/share,mount_tag=share,security_model=none`; the tag
+    /// can then be mounted with `mount_9p`.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func list9p() throws -> [String] {
+        return try perform("list_9p", []) {
+            return try self.daemonCall(.list9p, optargs: 0, returning: List9pRet.self).value
         }
     }
 
@@ -5181,6 +5295,21 @@ extension Guestfs {
         }
     }
 
+    /// Mounts the virtio 9p share with tag *mounttag* (see `list_9p`) on the directory
+    /// *mountpoint* of the guest's tree (relative to the filesystem mounted at `/`, like
+    /// `mount`). The share is mounted with `trans=virtio`; *options*, when given, is a
+    /// comma-separated list of extra 9p mount options (for example `version=9p2000.L`).
+    /// Fails when no share has that tag.
+    ///
+    /// - Note: Deprecated; there is no replacement.
+    public func mount9p(_ mounttag: String, _ mountpoint: String, options: String? = nil) throws {
+        return try perform("mount_9p", [.string(mounttag), .string(mountpoint), .optional("options", options.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if options != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.mount9p, args: Mount9PArgs(mounttag: mounttag, mountpoint: mountpoint, options: options ?? ""), optargs: optargs)
+        }
+    }
+
     /// Makes the guest filesystem that is mounted at `/` in the appliance visible on the host
     /// at the existing, empty local directory *localmountpoint*, through FUSE. This call only
     /// sets the mount up: host programs see the files once `mount_local_run` is serving
@@ -6088,6 +6217,53 @@ extension Guestfs {
         }
     }
 
+    /// Copies *src* to *dest* with `rsync`, both paths in the guest's tree. As with
+    /// rsync itself, a *src* ending in `/` copies the directory's contents rather than
+    /// the directory. With *archive* true, permissions, ownership, times, links and
+    /// special files are kept and directories are copied recursively (rsync's `-a`).
+    /// With *deletedest* true, files in *dest* that are not in *src* are removed.
+    ///
+    /// - Note: Part of the optional group `rsync`: check ``featureAvailable(_:)`` first.
+    public func rsync(_ src: String, _ dest: String, archive: Bool? = nil, deletedest: Bool? = nil) throws {
+        return try perform("rsync", [.string(src), .string(dest), .optional("archive", archive.map { .bool($0) }), .optional("deletedest", deletedest.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if archive != nil { optargs |= 1 << 0 }
+            if deletedest != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.rsync, args: RsyncArgs(src: src, dest: dest, archive: archive ?? false, deletedest: deletedest ?? false), optargs: optargs)
+        }
+    }
+
+    /// Copies from a remote rsync server into the guest's directory *dest*. *remote* is
+    /// an rsync daemon URL such as `rsync://host:port/module/path/`; the appliance must
+    /// have networking (`set_network`), and the host running qemu is reachable from the
+    /// appliance at `169.254.2.2`. *archive* and *deletedest* have the same meaning as
+    /// for `rsync`.
+    ///
+    /// - Note: Part of the optional group `rsync`: check ``featureAvailable(_:)`` first.
+    public func rsyncIn(_ remote: String, _ dest: String, archive: Bool? = nil, deletedest: Bool? = nil) throws {
+        return try perform("rsync_in", [.string(remote), .string(dest), .optional("archive", archive.map { .bool($0) }), .optional("deletedest", deletedest.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if archive != nil { optargs |= 1 << 0 }
+            if deletedest != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.rsyncIn, args: RsyncInArgs(remote: remote, dest: dest, archive: archive ?? false, deletedest: deletedest ?? false), optargs: optargs)
+        }
+    }
+
+    /// Copies the guest's *src* to the remote rsync server *remote*, an rsync daemon URL
+    /// such as `rsync://host:port/module/path/`. The appliance must have networking
+    /// (`set_network`); the host running qemu is at `169.254.2.2` from the appliance's
+    /// side. *archive* and *deletedest* have the same meaning as for `rsync`.
+    ///
+    /// - Note: Part of the optional group `rsync`: check ``featureAvailable(_:)`` first.
+    public func rsyncOut(_ src: String, _ remote: String, archive: Bool? = nil, deletedest: Bool? = nil) throws {
+        return try perform("rsync_out", [.string(src), .string(remote), .optional("archive", archive.map { .bool($0) }), .optional("deletedest", deletedest.map { .bool($0) })]) {
+            var optargs: UInt64 = 0
+            if archive != nil { optargs |= 1 << 0 }
+            if deletedest != nil { optargs |= 1 << 1 }
+            try self.daemonCall(.rsyncOut, args: RsyncOutArgs(src: src, remote: remote, archive: archive ?? false, deletedest: deletedest ?? false), optargs: optargs)
+        }
+    }
+
     /// Overwrites the whole of *device* with `scrub`'s default sequence of
     /// patterns so that its old contents cannot be recovered, even with specialised
     /// equipment. Everything on the device is destroyed. Whether the old data is
@@ -6476,6 +6652,20 @@ extension Guestfs {
         }
     }
 
+    /// Sets the SELinux security context of the daemon process to *context*. It needs
+    /// SELinux enabled in the appliance's kernel (see `set_selinux`) and a loaded policy
+    /// that allows the transition; otherwise it fails. Deprecated: use `setfiles` to label
+    /// files.
+    ///
+    /// - Note: Deprecated; use ``setfiles`` instead.
+    ///
+    /// - Note: Part of the optional group `selinux`: check ``featureAvailable(_:)`` first.
+    public func setcon(_ context: String) throws {
+        return try perform("setcon", [.string(context)]) {
+            try self.daemonCall(.setcon, args: SetconArgs(context: context), optargs: 0)
+        }
+    }
+
     /// Runs the SELinux setfiles(8) tool to reset the security contexts of files
     /// in the guest. *specfile* is the file-contexts specification to apply; it is
     /// usually `/etc/selinux/`*policy*`/contexts/files/file_contexts`, where the
@@ -6771,6 +6961,23 @@ extension Guestfs {
     public func sync() throws {
         return try perform("sync", []) {
             try self.daemonCall(.sync, optargs: 0)
+        }
+    }
+
+    /// Installs the SYSLINUX boot loader on *device*, which must hold a FAT filesystem
+    /// (a whole disk or a partition) that is not mounted. The loader files
+    /// (`ldlinux.sys`, `ldlinux.c32`) go to the filesystem's root, or to the directory
+    /// *directory* of that filesystem when it is given (it must exist). A configuration
+    /// file (`syslinux.cfg`) still has to be written separately, and for a partition the
+    /// disk needs a master boot record and the partition the bootable flag
+    /// (`part_set_bootable`).
+    ///
+    /// - Note: Part of the optional group `syslinux`: check ``featureAvailable(_:)`` first.
+    public func syslinux(_ device: String, directory: String? = nil) throws {
+        return try perform("syslinux", [.string(device), .optional("directory", directory.map { .string($0) })]) {
+            var optargs: UInt64 = 0
+            if directory != nil { optargs |= 1 << 0 }
+            try self.daemonCall(.syslinux, args: SyslinuxArgs(device: device, directory: directory ?? ""), optargs: optargs)
         }
     }
 

@@ -366,6 +366,10 @@ extension Guestfs {
             case "clear_backend_setting":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try clearBackendSetting(try args[0].string("name"))))
+            case "clevis_luks_unlock":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try clevisLuksUnlock(try args[0].string("device"), try args[1].string("mapname"))
+                return .none
             case "command":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .string(try command(try args[0].stringList("arguments")))
@@ -454,6 +458,10 @@ extension Guestfs {
             case "debug_drives":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try debugDrives())
+            case "debug_upload":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try debugUpload(try args[0].string("filename"), try args[1].string("tmpname"), try args[2].int32("mode"))
+                return .none
             case "device_index":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .int(Int64(try deviceIndex(try args[0].string("device"))))
@@ -528,6 +536,10 @@ extension Guestfs {
             case "exists":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .bool(try exists(try args[0].string("path")))
+            case "extlinux":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try extlinux(try args[0].string("directory"))
+                return .none
             case "f2fs_expand":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try f2fsExpand(try args[0].string("device"))
@@ -707,6 +719,9 @@ extension Guestfs {
             case "get_verbose":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .bool(try getVerbose())
+            case "getcon":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .string(try getcon())
             case "getxattr":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .buffer(try getxattr(try args[0].string("path"), try args[1].string("name")))
@@ -722,6 +737,10 @@ extension Guestfs {
             case "grepi":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try grepi(try args[0].string("regex"), try args[1].string("path")))
+            case "grub_install":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try grubInstall(try args[0].string("root"), try args[1].string("device"))
+                return .none
             case "head":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .stringList(try head(try args[0].string("path")))
@@ -939,6 +958,9 @@ extension Guestfs {
             case "internal_lxattrlist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .structList(try internalLxattrlist(try args[0].string("path"), try args[1].stringList("names")).map(\.fields))
+            case "internal_parse_mountable":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                return .structure(try internalParseMountable(try args[0].string("mountable")).fields)
             case "internal_readdir":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try internalReaddir(try args[0].string("dir"), try args[1].string("filename"))
@@ -946,6 +968,10 @@ extension Guestfs {
             case "internal_readlinklist":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 return .stringList(try internalReadlinklist(try args[0].string("path"), try args[1].stringList("names")))
+            case "internal_rhbz914931":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
+                try internalRhbz914931(try args[0].string("filename"), try args[1].int32("count"))
+                return .none
             case "internal_test":
                 try ActionArgument.check(name, args, count: 9, optargs: optargs, allowed: ["obool", "oint", "oint64", "ostring", "ostringlist"])
                 try internalTest(try args[0].string("str"), try args[1].optString("optstr"), try args[2].stringList("strlist"), try args[3].bool("b"), try args[4].int32("integer"), try args[5].int64("integer64"), try args[6].string("filein"), try args[7].string("fileout"), try args[8].buffer("bufferin"), obool: try optargs["obool"].map { try $0.bool("obool") }, oint: try optargs["oint"].map { try $0.int32("oint") }, oint64: try optargs["oint64"].map { try $0.int64("oint64") }, ostring: try optargs["ostring"].map { try $0.string("ostring") }, ostringlist: try optargs["ostringlist"].map { try $0.stringList("ostringlist") })
@@ -1031,6 +1057,10 @@ extension Guestfs {
             case "internal_test_set_output":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try internalTestSetOutput(try args[0].string("filename"))
+                return .none
+            case "internal_upload":
+                try ActionArgument.check(name, args, count: 3, optargs: optargs, allowed: [])
+                try internalUpload(try args[0].string("filename"), try args[1].string("tmpname"), try args[2].int32("mode"))
                 return .none
             case "internal_write":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
@@ -1172,6 +1202,9 @@ extension Guestfs {
             case "lgetxattrs":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 return .structList(try lgetxattrs(try args[0].string("path")).map(\.fields))
+            case "list_9p":
+                try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
+                return .stringList(try list9p())
             case "list_devices":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 return .stringList(try listDevices())
@@ -1457,6 +1490,10 @@ extension Guestfs {
             case "mount":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: [])
                 try mount(try args[0].string("mountable"), try args[1].string("mountpoint"))
+                return .none
+            case "mount_9p":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["options"])
+                try mount9p(try args[0].string("mounttag"), try args[1].string("mountpoint"), options: try optargs["options"].map { try $0.string("options") })
                 return .none
             case "mount_local":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["readonly", "options", "cachetimeout", "debugcalls"])
@@ -1747,6 +1784,18 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try rmmountpoint(try args[0].string("exemptpath"))
                 return .none
+            case "rsync":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["archive", "deletedest"])
+                try rsync(try args[0].string("src"), try args[1].string("dest"), archive: try optargs["archive"].map { try $0.bool("archive") }, deletedest: try optargs["deletedest"].map { try $0.bool("deletedest") })
+                return .none
+            case "rsync_in":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["archive", "deletedest"])
+                try rsyncIn(try args[0].string("remote"), try args[1].string("dest"), archive: try optargs["archive"].map { try $0.bool("archive") }, deletedest: try optargs["deletedest"].map { try $0.bool("deletedest") })
+                return .none
+            case "rsync_out":
+                try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["archive", "deletedest"])
+                try rsyncOut(try args[0].string("src"), try args[1].string("remote"), archive: try optargs["archive"].map { try $0.bool("archive") }, deletedest: try optargs["deletedest"].map { try $0.bool("deletedest") })
+                return .none
             case "scrub_device":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try scrubDevice(try args[0].string("device"))
@@ -1887,6 +1936,10 @@ extension Guestfs {
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
                 try setVerbose(try args[0].bool("verbose"))
                 return .none
+            case "setcon":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])
+                try setcon(try args[0].string("context"))
+                return .none
             case "setfiles":
                 try ActionArgument.check(name, args, count: 2, optargs: optargs, allowed: ["force", "excludes"])
                 try setfiles(try args[0].string("specfile"), try args[1].stringList("paths"), force: try optargs["force"].map { try $0.bool("force") }, excludes: try optargs["excludes"].map { try $0.stringList("excludes") })
@@ -1984,6 +2037,10 @@ extension Guestfs {
             case "sync":
                 try ActionArgument.check(name, args, count: 0, optargs: optargs, allowed: [])
                 try sync()
+                return .none
+            case "syslinux":
+                try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: ["directory"])
+                try syslinux(try args[0].string("device"), directory: try optargs["directory"].map { try $0.string("directory") })
                 return .none
             case "tail":
                 try ActionArgument.check(name, args, count: 1, optargs: optargs, allowed: [])

@@ -1567,6 +1567,15 @@ public func c_guestfs_clear_backend_setting(_ g: OpaquePointer?, _ name: UnsafeP
     }
 }
 
+@_cdecl("guestfs_clevis_luks_unlock")
+public func c_guestfs_clevis_luks_unlock(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ mapname: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "clevis_luks_unlock", errorValue: -1) {
+        h in
+        try h.g.clevisLuksUnlock(cString(device, "device"), cString(mapname, "mapname"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_command")
 public func c_guestfs_command(_ g: OpaquePointer?, _ arguments: UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "command", errorValue: nil) {
@@ -1779,6 +1788,15 @@ public func c_guestfs_debug_drives(_ g: OpaquePointer?) -> UnsafeMutablePointer<
     }
 }
 
+@_cdecl("guestfs_debug_upload")
+public func c_guestfs_debug_upload(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ tmpname: UnsafePointer<CChar>?, _ mode: Int32) -> Int32 {
+    return CHandle.call(g, "debug_upload", errorValue: -1) {
+        h in
+        try h.g.debugUpload(cString(filename, "filename"), cString(tmpname, "tmpname"), mode)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_device_index")
 public func c_guestfs_device_index(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "device_index", errorValue: -1) {
@@ -1963,6 +1981,15 @@ public func c_guestfs_exists(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?)
     return CHandle.call(g, "exists", errorValue: -1) {
         h in
         return try h.g.exists(cString(path, "path")) ? 1 : 0
+    }
+}
+
+@_cdecl("guestfs_extlinux")
+public func c_guestfs_extlinux(_ g: OpaquePointer?, _ directory: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "extlinux", errorValue: -1) {
+        h in
+        try h.g.extlinux(cString(directory, "directory"))
+        return 0
     }
 }
 
@@ -2431,6 +2458,14 @@ public func c_guestfs_get_verbose(_ g: OpaquePointer?) -> Int32 {
     }
 }
 
+@_cdecl("guestfs_getcon")
+public func c_guestfs_getcon(_ g: OpaquePointer?) -> UnsafeMutablePointer<CChar>? {
+    return CHandle.call(g, "getcon", errorValue: nil) {
+        h in
+        return cDup(try h.g.getcon())
+    }
+}
+
 @_cdecl("guestfs_getxattr")
 public func c_guestfs_getxattr(_ g: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?, _ sizeR: UnsafeMutablePointer<Int>?) -> UnsafeMutablePointer<CChar>? {
     return CHandle.call(g, "getxattr", errorValue: nil) {
@@ -2470,6 +2505,15 @@ public func c_guestfs_grepi(_ g: OpaquePointer?, _ regex: UnsafePointer<CChar>?,
     return CHandle.call(g, "grepi", errorValue: nil) {
         h in
         return cStringArray(try h.g.grepi(cString(regex, "regex"), cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_grub_install")
+public func c_guestfs_grub_install(_ g: OpaquePointer?, _ root: UnsafePointer<CChar>?, _ device: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "grub_install", errorValue: -1) {
+        h in
+        try h.g.grubInstall(cString(root, "root"), cString(device, "device"))
+        return 0
     }
 }
 
@@ -3032,6 +3076,14 @@ public func c_guestfs_internal_lxattrlist(_ g: OpaquePointer?, _ path: UnsafePoi
     }
 }
 
+@_cdecl("guestfs_internal_parse_mountable")
+public func c_guestfs_internal_parse_mountable(_ g: OpaquePointer?, _ mountable: UnsafePointer<CChar>?) -> UnsafeMutablePointer<guestfs_internal_mountable>? {
+    return CHandle.call(g, "internal_parse_mountable", errorValue: nil) {
+        h in
+        return cStruct(try h.g.internalParseMountable(cString(mountable, "mountable")))
+    }
+}
+
 @_cdecl("guestfs_internal_readdir")
 public func c_guestfs_internal_readdir(_ g: OpaquePointer?, _ dir: UnsafePointer<CChar>?, _ filename: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "internal_readdir", errorValue: -1) {
@@ -3046,6 +3098,15 @@ public func c_guestfs_internal_readlinklist(_ g: OpaquePointer?, _ path: UnsafeP
     return CHandle.call(g, "internal_readlinklist", errorValue: nil) {
         h in
         return cStringArray(try h.g.internalReadlinklist(cString(path, "path"), cStringList(names, "names")))
+    }
+}
+
+@_cdecl("guestfs_internal_rhbz914931")
+public func c_guestfs_internal_rhbz914931(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ count: Int32) -> Int32 {
+    return CHandle.call(g, "internal_rhbz914931", errorValue: -1) {
+        h in
+        try h.g.internalRhbz914931(cString(filename, "filename"), count)
+        return 0
     }
 }
 
@@ -3269,6 +3330,15 @@ public func c_guestfs_internal_test_set_output(_ g: OpaquePointer?, _ filename: 
     return CHandle.call(g, "internal_test_set_output", errorValue: -1) {
         h in
         try h.g.internalTestSetOutput(cString(filename, "filename"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_internal_upload")
+public func c_guestfs_internal_upload(_ g: OpaquePointer?, _ filename: UnsafePointer<CChar>?, _ tmpname: UnsafePointer<CChar>?, _ mode: Int32) -> Int32 {
+    return CHandle.call(g, "internal_upload", errorValue: -1) {
+        h in
+        try h.g.internalUpload(cString(filename, "filename"), cString(tmpname, "tmpname"), mode)
         return 0
     }
 }
@@ -3631,6 +3701,14 @@ public func c_guestfs_lgetxattrs(_ g: OpaquePointer?, _ path: UnsafePointer<CCha
     return CHandle.call(g, "lgetxattrs", errorValue: nil) {
         h in
         return cStructList(try h.g.lgetxattrs(cString(path, "path")))
+    }
+}
+
+@_cdecl("guestfs_list_9p")
+public func c_guestfs_list_9p(_ g: OpaquePointer?) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    return CHandle.call(g, "list_9p", errorValue: nil) {
+        h in
+        return cStringArray(try h.g.list9p())
     }
 }
 
@@ -4313,6 +4391,16 @@ public func c_guestfs_mount(_ g: OpaquePointer?, _ mountable: UnsafePointer<CCha
     return CHandle.call(g, "mount", errorValue: -1) {
         h in
         try h.g.mount(cString(mountable, "mountable"), cString(mountpoint, "mountpoint"))
+        return 0
+    }
+}
+
+@_cdecl("guestfs_mount_9p_argv")
+public func c_guestfs_mount_9p_argv(_ g: OpaquePointer?, _ mounttag: UnsafePointer<CChar>?, _ mountpoint: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_mount_9p_argv>?) -> Int32 {
+    return CHandle.call(g, "mount_9p", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.mount9p(cString(mounttag, "mounttag"), cString(mountpoint, "mountpoint"), options: mask & (1 << 0) != 0 ? cString(optargs!.pointee.options, "options") : nil)
         return 0
     }
 }
@@ -5012,6 +5100,36 @@ public func c_guestfs_rmmountpoint(_ g: OpaquePointer?, _ exemptpath: UnsafePoin
     }
 }
 
+@_cdecl("guestfs_rsync_argv")
+public func c_guestfs_rsync_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_rsync_argv>?) -> Int32 {
+    return CHandle.call(g, "rsync", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.rsync(cString(src, "src"), cString(dest, "dest"), archive: mask & (1 << 0) != 0 ? optargs!.pointee.archive != 0 : nil, deletedest: mask & (1 << 1) != 0 ? optargs!.pointee.deletedest != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_rsync_in_argv")
+public func c_guestfs_rsync_in_argv(_ g: OpaquePointer?, _ remote: UnsafePointer<CChar>?, _ dest: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_rsync_in_argv>?) -> Int32 {
+    return CHandle.call(g, "rsync_in", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.rsyncIn(cString(remote, "remote"), cString(dest, "dest"), archive: mask & (1 << 0) != 0 ? optargs!.pointee.archive != 0 : nil, deletedest: mask & (1 << 1) != 0 ? optargs!.pointee.deletedest != 0 : nil)
+        return 0
+    }
+}
+
+@_cdecl("guestfs_rsync_out_argv")
+public func c_guestfs_rsync_out_argv(_ g: OpaquePointer?, _ src: UnsafePointer<CChar>?, _ remote: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_rsync_out_argv>?) -> Int32 {
+    return CHandle.call(g, "rsync_out", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.rsyncOut(cString(src, "src"), cString(remote, "remote"), archive: mask & (1 << 0) != 0 ? optargs!.pointee.archive != 0 : nil, deletedest: mask & (1 << 1) != 0 ? optargs!.pointee.deletedest != 0 : nil)
+        return 0
+    }
+}
+
 @_cdecl("guestfs_scrub_device")
 public func c_guestfs_scrub_device(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?) -> Int32 {
     return CHandle.call(g, "scrub_device", errorValue: -1) {
@@ -5329,6 +5447,15 @@ public func c_guestfs_set_verbose(_ g: OpaquePointer?, _ verbose: Int32) -> Int3
     }
 }
 
+@_cdecl("guestfs_setcon")
+public func c_guestfs_setcon(_ g: OpaquePointer?, _ context: UnsafePointer<CChar>?) -> Int32 {
+    return CHandle.call(g, "setcon", errorValue: -1) {
+        h in
+        try h.g.setcon(cString(context, "context"))
+        return 0
+    }
+}
+
 @_cdecl("guestfs_setfiles_argv")
 public func c_guestfs_setfiles_argv(_ g: OpaquePointer?, _ specfile: UnsafePointer<CChar>?, _ paths: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ optargs: UnsafePointer<guestfs_setfiles_argv>?) -> Int32 {
     return CHandle.call(g, "setfiles", errorValue: -1) {
@@ -5559,6 +5686,16 @@ public func c_guestfs_sync(_ g: OpaquePointer?) -> Int32 {
     return CHandle.call(g, "sync", errorValue: -1) {
         h in
         try h.g.sync()
+        return 0
+    }
+}
+
+@_cdecl("guestfs_syslinux_argv")
+public func c_guestfs_syslinux_argv(_ g: OpaquePointer?, _ device: UnsafePointer<CChar>?, _ optargs: UnsafePointer<guestfs_syslinux_argv>?) -> Int32 {
+    return CHandle.call(g, "syslinux", errorValue: -1) {
+        h in
+        let mask = optargs?.pointee.bitmask ?? 0
+        try h.g.syslinux(cString(device, "device"), directory: mask & (1 << 0) != 0 ? cString(optargs!.pointee.directory, "directory") : nil)
         return 0
     }
 }

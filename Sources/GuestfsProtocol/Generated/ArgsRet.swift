@@ -1692,6 +1692,27 @@ public struct ZeroArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `grub_install` (procedure 86): required args, then optargs.
+public struct GrubInstallArgs: XDRCodable, Sendable {
+    public var root: String
+    public var device: String
+
+    public init(root: String, device: String) {
+        self.root = root
+        self.device = device
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        root = try d.decodeString()
+        device = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(root)
+        e.encode(device)
+    }
+}
+
 /// Arguments of `cp` (procedure 87): required args, then optargs.
 public struct CpArgs: XDRCodable, Sendable {
     public var src: String
@@ -3975,6 +3996,35 @@ public struct InotifyFilesRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `setcon` (procedure 185): required args, then optargs.
+public struct SetconArgs: XDRCodable, Sendable {
+    public var context: String
+
+    public init(context: String) {
+        self.context = context
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        context = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(context)
+    }
+}
+
+/// Reply of `getcon` (procedure 186).
+public struct GetconRet: XDRCodable, Sendable {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeString()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
 /// Arguments of `mkfs_b` (procedure 187): required args, then optargs.
 public struct MkfsBArgs: XDRCodable, Sendable {
     public var fstype: String
@@ -5244,6 +5294,27 @@ public struct GetUmaskRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `debug_upload` (procedure 241): required args, then optargs.
+public struct DebugUploadArgs: XDRCodable, Sendable {
+    public var tmpname: String
+    public var mode: Int32
+
+    public init(tmpname: String, mode: Int32) {
+        self.tmpname = tmpname
+        self.mode = mode
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        tmpname = try d.decodeString()
+        mode = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(tmpname)
+        e.encode(mode)
+    }
+}
+
 /// Arguments of `base64_in` (procedure 242): required args, then optargs.
 public struct Base64InArgs: XDRCodable, Sendable {
     public var filename: String
@@ -6333,6 +6404,43 @@ public struct IsZeroDeviceRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Reply of `list_9p` (procedure 285).
+public struct List9pRet: XDRCodable, Sendable {
+    public var value: [String]
+    public init(value: [String]) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try d.decodeStringList()
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `mount_9p` (procedure 286): required args, then optargs.
+public struct Mount9PArgs: XDRCodable, Sendable {
+    public var mounttag: String
+    public var mountpoint: String
+    public var options: String
+
+    public init(mounttag: String, mountpoint: String, options: String = "") {
+        self.mounttag = mounttag
+        self.mountpoint = mountpoint
+        self.options = options
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mounttag = try d.decodeString()
+        mountpoint = try d.decodeString()
+        options = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mounttag)
+        e.encode(mountpoint)
+        e.encode(options)
     }
 }
 
@@ -7759,6 +7867,93 @@ public struct XfsGrowfsArgs: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `rsync` (procedure 344): required args, then optargs.
+public struct RsyncArgs: XDRCodable, Sendable {
+    public var src: String
+    public var dest: String
+    public var archive: Bool
+    public var deletedest: Bool
+
+    public init(src: String, dest: String, archive: Bool = false, deletedest: Bool = false) {
+        self.src = src
+        self.dest = dest
+        self.archive = archive
+        self.deletedest = deletedest
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        dest = try d.decodeString()
+        archive = try d.decodeBool()
+        deletedest = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(dest)
+        e.encode(archive)
+        e.encode(deletedest)
+    }
+}
+
+/// Arguments of `rsync_in` (procedure 345): required args, then optargs.
+public struct RsyncInArgs: XDRCodable, Sendable {
+    public var remote: String
+    public var dest: String
+    public var archive: Bool
+    public var deletedest: Bool
+
+    public init(remote: String, dest: String, archive: Bool = false, deletedest: Bool = false) {
+        self.remote = remote
+        self.dest = dest
+        self.archive = archive
+        self.deletedest = deletedest
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        remote = try d.decodeString()
+        dest = try d.decodeString()
+        archive = try d.decodeBool()
+        deletedest = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(remote)
+        e.encode(dest)
+        e.encode(archive)
+        e.encode(deletedest)
+    }
+}
+
+/// Arguments of `rsync_out` (procedure 346): required args, then optargs.
+public struct RsyncOutArgs: XDRCodable, Sendable {
+    public var src: String
+    public var remote: String
+    public var archive: Bool
+    public var deletedest: Bool
+
+    public init(src: String, remote: String, archive: Bool = false, deletedest: Bool = false) {
+        self.src = src
+        self.remote = remote
+        self.archive = archive
+        self.deletedest = deletedest
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        src = try d.decodeString()
+        remote = try d.decodeString()
+        archive = try d.decodeBool()
+        deletedest = try d.decodeBool()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(src)
+        e.encode(remote)
+        e.encode(archive)
+        e.encode(deletedest)
+    }
+}
+
 /// Arguments of `ls0` (procedure 347): required args, then optargs.
 public struct Ls0Args: XDRCodable, Sendable {
     public var dir: String
@@ -9053,6 +9248,90 @@ public struct IsWholeDeviceRet: XDRCodable, Sendable {
     }
 }
 
+/// Arguments of `internal_parse_mountable` (procedure 396): required args, then optargs.
+public struct InternalParseMountableArgs: XDRCodable, Sendable {
+    public var mountable: String
+
+    public init(mountable: String) {
+        self.mountable = mountable
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        mountable = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(mountable)
+    }
+}
+
+/// Reply of `internal_parse_mountable` (procedure 396).
+public struct InternalParseMountableRet: XDRCodable, Sendable {
+    public var value: InternalMountable
+    public init(value: InternalMountable) { self.value = value }
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        value = try InternalMountable(from: &d)
+    }
+    public func encode(to e: inout XDREncoder) {
+        e.encode(value)
+    }
+}
+
+/// Arguments of `internal_rhbz914931` (procedure 397): required args, then optargs.
+public struct InternalRhbz914931Args: XDRCodable, Sendable {
+    public var count: Int32
+
+    public init(count: Int32) {
+        self.count = count
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        count = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(count)
+    }
+}
+
+/// Arguments of `syslinux` (procedure 399): required args, then optargs.
+public struct SyslinuxArgs: XDRCodable, Sendable {
+    public var device: String
+    public var directory: String
+
+    public init(device: String, directory: String = "") {
+        self.device = device
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(directory)
+    }
+}
+
+/// Arguments of `extlinux` (procedure 400): required args, then optargs.
+public struct ExtlinuxArgs: XDRCodable, Sendable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        directory = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(directory)
+    }
+}
+
 /// Arguments of `cp_r` (procedure 401): required args, then optargs.
 public struct CpRArgs: XDRCodable, Sendable {
     public var src: String
@@ -9266,6 +9545,27 @@ public struct AugLabelRet: XDRCodable, Sendable {
     }
     public func encode(to e: inout XDREncoder) {
         e.encode(value)
+    }
+}
+
+/// Arguments of `internal_upload` (procedure 413): required args, then optargs.
+public struct InternalUploadArgs: XDRCodable, Sendable {
+    public var tmpname: String
+    public var mode: Int32
+
+    public init(tmpname: String, mode: Int32) {
+        self.tmpname = tmpname
+        self.mode = mode
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        tmpname = try d.decodeString()
+        mode = try d.decodeInt32()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(tmpname)
+        e.encode(mode)
     }
 }
 
@@ -11531,6 +11831,27 @@ public struct InternalReaddirArgs: XDRCodable, Sendable {
 
     public func encode(to e: inout XDREncoder) {
         e.encode(dir)
+    }
+}
+
+/// Arguments of `clevis_luks_unlock` (procedure 512): required args, then optargs.
+public struct ClevisLuksUnlockArgs: XDRCodable, Sendable {
+    public var device: String
+    public var mapname: String
+
+    public init(device: String, mapname: String) {
+        self.device = device
+        self.mapname = mapname
+    }
+
+    public init(from d: inout XDRDecoder) throws(XDRError) {
+        device = try d.decodeString()
+        mapname = try d.decodeString()
+    }
+
+    public func encode(to e: inout XDREncoder) {
+        e.encode(device)
+        e.encode(mapname)
     }
 }
 

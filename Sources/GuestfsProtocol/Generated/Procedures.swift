@@ -81,6 +81,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case getE2uuid = 83
     case fsck = 84
     case zero = 85
+    case grubInstall = 86
     case cp = 87
     case cpA = 88
     case mv = 89
@@ -176,6 +177,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case inotifyRead = 182
     case inotifyFiles = 183
     case inotifyClose = 184
+    case setcon = 185
+    case getcon = 186
     case mkfsB = 187
     case mke2journal = 188
     case mke2journalL = 189
@@ -227,6 +230,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case lvresizeFree = 238
     case augClear = 239
     case getUmask = 240
+    case debugUpload = 241
     case base64In = 242
     case base64Out = 243
     case checksumsOut = 244
@@ -270,6 +274,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case internalAutosync = 282
     case isZero = 283
     case isZeroDevice = 284
+    case list9p = 285
+    case mount9p = 286
     case listDmDevices = 287
     case ntfsresize = 288
     case btrfsFilesystemResize = 289
@@ -326,6 +332,9 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case vgchangeUuidAll = 341
     case utsname = 342
     case xfsGrowfs = 343
+    case rsync = 344
+    case rsyncIn = 345
+    case rsyncOut = 346
     case ls0 = 347
     case fillDir = 348
     case xfsAdmin = 349
@@ -372,6 +381,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case partGetGptType = 393
     case rename = 394
     case isWholeDevice = 395
+    case internalParseMountable = 396
+    case internalRhbz914931 = 397
+    case syslinux = 399
+    case extlinux = 400
     case cpR = 401
     case remount = 402
     case setUuid = 403
@@ -384,6 +397,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case journalSetDataThreshold = 410
     case augSetm = 411
     case augLabel = 412
+    case internalUpload = 413
     case internalExit = 414
     case copyAttributes = 415
     case partGetName = 416
@@ -480,6 +494,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
     case cryptsetupClose = 509
     case internalListRpmApplications = 510
     case internalReaddir = 511
+    case clevisLuksUnlock = 512
     case inspectGetBuildId = 513
     case findfsPartuuid = 514
     case findfsPartlabel = 515
@@ -573,6 +588,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .getE2uuid: return "get_e2uuid"
             case .fsck: return "fsck"
             case .zero: return "zero"
+            case .grubInstall: return "grub_install"
             case .cp: return "cp"
             case .cpA: return "cp_a"
             case .mv: return "mv"
@@ -668,6 +684,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .inotifyRead: return "inotify_read"
             case .inotifyFiles: return "inotify_files"
             case .inotifyClose: return "inotify_close"
+            case .setcon: return "setcon"
+            case .getcon: return "getcon"
             case .mkfsB: return "mkfs_b"
             case .mke2journal: return "mke2journal"
             case .mke2journalL: return "mke2journal_L"
@@ -719,6 +737,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .lvresizeFree: return "lvresize_free"
             case .augClear: return "aug_clear"
             case .getUmask: return "get_umask"
+            case .debugUpload: return "debug_upload"
             case .base64In: return "base64_in"
             case .base64Out: return "base64_out"
             case .checksumsOut: return "checksums_out"
@@ -762,6 +781,8 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .internalAutosync: return "internal_autosync"
             case .isZero: return "is_zero"
             case .isZeroDevice: return "is_zero_device"
+            case .list9p: return "list_9p"
+            case .mount9p: return "mount_9p"
             case .listDmDevices: return "list_dm_devices"
             case .ntfsresize: return "ntfsresize"
             case .btrfsFilesystemResize: return "btrfs_filesystem_resize"
@@ -818,6 +839,9 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .vgchangeUuidAll: return "vgchange_uuid_all"
             case .utsname: return "utsname"
             case .xfsGrowfs: return "xfs_growfs"
+            case .rsync: return "rsync"
+            case .rsyncIn: return "rsync_in"
+            case .rsyncOut: return "rsync_out"
             case .ls0: return "ls0"
             case .fillDir: return "fill_dir"
             case .xfsAdmin: return "xfs_admin"
@@ -864,6 +888,10 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .partGetGptType: return "part_get_gpt_type"
             case .rename: return "rename"
             case .isWholeDevice: return "is_whole_device"
+            case .internalParseMountable: return "internal_parse_mountable"
+            case .internalRhbz914931: return "internal_rhbz914931"
+            case .syslinux: return "syslinux"
+            case .extlinux: return "extlinux"
             case .cpR: return "cp_r"
             case .remount: return "remount"
             case .setUuid: return "set_uuid"
@@ -876,6 +904,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .journalSetDataThreshold: return "journal_set_data_threshold"
             case .augSetm: return "aug_setm"
             case .augLabel: return "aug_label"
+            case .internalUpload: return "internal_upload"
             case .internalExit: return "internal_exit"
             case .copyAttributes: return "copy_attributes"
             case .partGetName: return "part_get_name"
@@ -972,6 +1001,7 @@ public enum Procedure: UInt32, CaseIterable, Sendable {
             case .cryptsetupClose: return "cryptsetup_close"
             case .internalListRpmApplications: return "internal_list_rpm_applications"
             case .internalReaddir: return "internal_readdir"
+            case .clevisLuksUnlock: return "clevis_luks_unlock"
             case .inspectGetBuildId: return "inspect_get_build_id"
             case .findfsPartuuid: return "findfs_partuuid"
             case .findfsPartlabel: return "findfs_partlabel"

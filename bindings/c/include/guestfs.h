@@ -1286,6 +1286,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_chown (guestfs_h *g, int owner, int group,
 #define LIBGUESTFS_HAVE_CLEAR_BACKEND_SETTING 1
 extern GUESTFS_DLL_PUBLIC int guestfs_clear_backend_setting (guestfs_h *g, const char *name);
 
+#define GUESTFS_HAVE_CLEVIS_LUKS_UNLOCK 1
+#define LIBGUESTFS_HAVE_CLEVIS_LUKS_UNLOCK 1
+extern GUESTFS_DLL_PUBLIC int guestfs_clevis_luks_unlock (guestfs_h *g, const char *device, const char *mapname);
+
 #define GUESTFS_HAVE_COMMAND 1
 #define LIBGUESTFS_HAVE_COMMAND 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_command (guestfs_h *g, char *const *arguments);
@@ -1640,6 +1644,10 @@ extern GUESTFS_DLL_PUBLIC int guestfs_equal (guestfs_h *g, const char *file1, co
 #define LIBGUESTFS_HAVE_EXISTS 1
 extern GUESTFS_DLL_PUBLIC int guestfs_exists (guestfs_h *g, const char *path);
 
+#define GUESTFS_HAVE_EXTLINUX 1
+#define LIBGUESTFS_HAVE_EXTLINUX 1
+extern GUESTFS_DLL_PUBLIC int guestfs_extlinux (guestfs_h *g, const char *directory);
+
 #define GUESTFS_HAVE_F2FS_EXPAND 1
 #define LIBGUESTFS_HAVE_F2FS_EXPAND 1
 extern GUESTFS_DLL_PUBLIC int guestfs_f2fs_expand (guestfs_h *g, const char *device);
@@ -1891,6 +1899,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_get_umask (guestfs_h *g);
 #define LIBGUESTFS_HAVE_GET_VERBOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_get_verbose (guestfs_h *g);
 
+#define GUESTFS_HAVE_GETCON 1
+#define LIBGUESTFS_HAVE_GETCON 1
+extern GUESTFS_DLL_PUBLIC char *guestfs_getcon (guestfs_h *g)
+  GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
+
 #define GUESTFS_HAVE_GETXATTR 1
 #define LIBGUESTFS_HAVE_GETXATTR 1
 extern GUESTFS_DLL_PUBLIC char *guestfs_getxattr (guestfs_h *g, const char *path, const char *name, size_t *size_r);
@@ -1940,6 +1953,10 @@ extern GUESTFS_DLL_PUBLIC char **guestfs_grep_opts_argv (guestfs_h *g, const cha
 #define LIBGUESTFS_HAVE_GREPI 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_grepi (guestfs_h *g, const char *regex, const char *path)
   GUESTFS_DEPRECATED_REPLACED_BY ("grep");
+
+#define GUESTFS_HAVE_GRUB_INSTALL 1
+#define LIBGUESTFS_HAVE_GRUB_INSTALL 1
+extern GUESTFS_DLL_PUBLIC int guestfs_grub_install (guestfs_h *g, const char *root, const char *device);
 
 #define GUESTFS_HAVE_HEAD 1
 #define LIBGUESTFS_HAVE_HEAD 1
@@ -2427,6 +2444,11 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_lgetxattr (guestfs_h *g, const char *pat
 #define GUESTFS_HAVE_LGETXATTRS 1
 #define LIBGUESTFS_HAVE_LGETXATTRS 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_lgetxattrs (guestfs_h *g, const char *path);
+
+#define GUESTFS_HAVE_LIST_9P 1
+#define LIBGUESTFS_HAVE_LIST_9P 1
+extern GUESTFS_DLL_PUBLIC char **guestfs_list_9p (guestfs_h *g)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
 
 #define GUESTFS_HAVE_LIST_DEVICES 1
 #define LIBGUESTFS_HAVE_LIST_DEVICES 1
@@ -2977,6 +2999,21 @@ extern GUESTFS_DLL_PUBLIC int guestfs_modprobe (guestfs_h *g, const char *module
 #define LIBGUESTFS_HAVE_MOUNT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_mount (guestfs_h *g, const char *mountable, const char *mountpoint);
 
+#define GUESTFS_HAVE_MOUNT_9P 1
+#define LIBGUESTFS_HAVE_MOUNT_9P 1
+#define GUESTFS_MOUNT_9P_OPTIONS 0
+#define GUESTFS_MOUNT_9P_OPTIONS_BITMASK (UINT64_C(1)<<0)
+struct guestfs_mount_9p_argv {
+  uint64_t bitmask;
+  const char *options;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_9p (guestfs_h *g, const char *mounttag, const char *mountpoint, ...)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_9p_va (guestfs_h *g, const char *mounttag, const char *mountpoint, va_list args)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+extern GUESTFS_DLL_PUBLIC int guestfs_mount_9p_argv (guestfs_h *g, const char *mounttag, const char *mountpoint, const struct guestfs_mount_9p_argv *optargs)
+  GUESTFS_DEPRECATED_NO_REPLACEMENT;
+
 #define GUESTFS_HAVE_MOUNT_LOCAL 1
 #define LIBGUESTFS_HAVE_MOUNT_LOCAL 1
 #define GUESTFS_MOUNT_LOCAL_READONLY 0
@@ -3373,6 +3410,51 @@ extern GUESTFS_DLL_PUBLIC int guestfs_rmdir (guestfs_h *g, const char *path);
 #define LIBGUESTFS_HAVE_RMMOUNTPOINT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_rmmountpoint (guestfs_h *g, const char *exemptpath);
 
+#define GUESTFS_HAVE_RSYNC 1
+#define LIBGUESTFS_HAVE_RSYNC 1
+#define GUESTFS_RSYNC_ARCHIVE 0
+#define GUESTFS_RSYNC_ARCHIVE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_RSYNC_DELETEDEST 1
+#define GUESTFS_RSYNC_DELETEDEST_BITMASK (UINT64_C(1)<<1)
+struct guestfs_rsync_argv {
+  uint64_t bitmask;
+  int archive;
+  int deletedest;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync (guestfs_h *g, const char *src, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_va (guestfs_h *g, const char *src, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_argv (guestfs_h *g, const char *src, const char *dest, const struct guestfs_rsync_argv *optargs);
+
+#define GUESTFS_HAVE_RSYNC_IN 1
+#define LIBGUESTFS_HAVE_RSYNC_IN 1
+#define GUESTFS_RSYNC_IN_ARCHIVE 0
+#define GUESTFS_RSYNC_IN_ARCHIVE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_RSYNC_IN_DELETEDEST 1
+#define GUESTFS_RSYNC_IN_DELETEDEST_BITMASK (UINT64_C(1)<<1)
+struct guestfs_rsync_in_argv {
+  uint64_t bitmask;
+  int archive;
+  int deletedest;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_in (guestfs_h *g, const char *remote, const char *dest, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_in_va (guestfs_h *g, const char *remote, const char *dest, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_in_argv (guestfs_h *g, const char *remote, const char *dest, const struct guestfs_rsync_in_argv *optargs);
+
+#define GUESTFS_HAVE_RSYNC_OUT 1
+#define LIBGUESTFS_HAVE_RSYNC_OUT 1
+#define GUESTFS_RSYNC_OUT_ARCHIVE 0
+#define GUESTFS_RSYNC_OUT_ARCHIVE_BITMASK (UINT64_C(1)<<0)
+#define GUESTFS_RSYNC_OUT_DELETEDEST 1
+#define GUESTFS_RSYNC_OUT_DELETEDEST_BITMASK (UINT64_C(1)<<1)
+struct guestfs_rsync_out_argv {
+  uint64_t bitmask;
+  int archive;
+  int deletedest;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_out (guestfs_h *g, const char *src, const char *remote, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_out_va (guestfs_h *g, const char *src, const char *remote, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_rsync_out_argv (guestfs_h *g, const char *src, const char *remote, const struct guestfs_rsync_out_argv *optargs);
+
 #define GUESTFS_HAVE_SCRUB_DEVICE 1
 #define LIBGUESTFS_HAVE_SCRUB_DEVICE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_scrub_device (guestfs_h *g, const char *device);
@@ -3538,6 +3620,11 @@ extern GUESTFS_DLL_PUBLIC int guestfs_set_uuid_random (guestfs_h *g, const char 
 #define LIBGUESTFS_HAVE_SET_VERBOSE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_set_verbose (guestfs_h *g, int verbose);
 
+#define GUESTFS_HAVE_SETCON 1
+#define LIBGUESTFS_HAVE_SETCON 1
+extern GUESTFS_DLL_PUBLIC int guestfs_setcon (guestfs_h *g, const char *context)
+  GUESTFS_DEPRECATED_REPLACED_BY ("setfiles");
+
 #define GUESTFS_HAVE_SETFILES 1
 #define LIBGUESTFS_HAVE_SETFILES 1
 #define GUESTFS_SETFILES_FORCE 0
@@ -3661,6 +3748,18 @@ extern GUESTFS_DLL_PUBLIC int guestfs_swapon_uuid (guestfs_h *g, const char *uui
 #define GUESTFS_HAVE_SYNC 1
 #define LIBGUESTFS_HAVE_SYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_sync (guestfs_h *g);
+
+#define GUESTFS_HAVE_SYSLINUX 1
+#define LIBGUESTFS_HAVE_SYSLINUX 1
+#define GUESTFS_SYSLINUX_DIRECTORY 0
+#define GUESTFS_SYSLINUX_DIRECTORY_BITMASK (UINT64_C(1)<<0)
+struct guestfs_syslinux_argv {
+  uint64_t bitmask;
+  const char *directory;
+};
+extern GUESTFS_DLL_PUBLIC int guestfs_syslinux (guestfs_h *g, const char *device, ...);
+extern GUESTFS_DLL_PUBLIC int guestfs_syslinux_va (guestfs_h *g, const char *device, va_list args);
+extern GUESTFS_DLL_PUBLIC int guestfs_syslinux_argv (guestfs_h *g, const char *device, const struct guestfs_syslinux_argv *optargs);
 
 #define GUESTFS_HAVE_TAIL 1
 #define LIBGUESTFS_HAVE_TAIL 1
@@ -4151,6 +4250,9 @@ extern GUESTFS_DLL_PUBLIC char *guestfs_debug (guestfs_h *g, const char *subcmd,
 #define GUESTFS_HAVE_DEBUG_DRIVES 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_debug_drives (guestfs_h *g);
 
+#define GUESTFS_HAVE_DEBUG_UPLOAD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_debug_upload (guestfs_h *g, const char *filename, const char *tmpname, int mode);
+
 #define GUESTFS_HAVE_INTERNAL_AUTOSYNC 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_autosync (guestfs_h *g);
 
@@ -4181,11 +4283,17 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_statns_list *guestfs_internal_lstatnsli
 #define GUESTFS_HAVE_INTERNAL_LXATTRLIST 1
 extern GUESTFS_DLL_PUBLIC struct guestfs_xattr_list *guestfs_internal_lxattrlist (guestfs_h *g, const char *path, char *const *names);
 
+#define GUESTFS_HAVE_INTERNAL_PARSE_MOUNTABLE 1
+extern GUESTFS_DLL_PUBLIC struct guestfs_internal_mountable *guestfs_internal_parse_mountable (guestfs_h *g, const char *mountable);
+
 #define GUESTFS_HAVE_INTERNAL_READDIR 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_readdir (guestfs_h *g, const char *dir, const char *filename);
 
 #define GUESTFS_HAVE_INTERNAL_READLINKLIST 1
 extern GUESTFS_DLL_PUBLIC char **guestfs_internal_readlinklist (guestfs_h *g, const char *path, char *const *names);
+
+#define GUESTFS_HAVE_INTERNAL_RHBZ914931 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_rhbz914931 (guestfs_h *g, const char *filename, int count);
 
 #define GUESTFS_HAVE_INTERNAL_TEST 1
 #define GUESTFS_INTERNAL_TEST_OBOOL 0
@@ -4489,6 +4597,9 @@ extern GUESTFS_DLL_PUBLIC struct guestfs_lvm_pv_list *guestfs_internal_test_rstr
 
 #define GUESTFS_HAVE_INTERNAL_TEST_SET_OUTPUT 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_test_set_output (guestfs_h *g, const char *filename);
+
+#define GUESTFS_HAVE_INTERNAL_UPLOAD 1
+extern GUESTFS_DLL_PUBLIC int guestfs_internal_upload (guestfs_h *g, const char *filename, const char *tmpname, int mode);
 
 #define GUESTFS_HAVE_INTERNAL_WRITE 1
 extern GUESTFS_DLL_PUBLIC int guestfs_internal_write (guestfs_h *g, const char *path, const char *content, size_t content_size);

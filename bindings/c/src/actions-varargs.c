@@ -3086,6 +3086,43 @@ guestfs_mktemp_va (guestfs_h *g, const char *tmpl, va_list args)
 }
 
 int
+guestfs_mount_9p (guestfs_h *g, const char *mounttag, const char *mountpoint, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, mountpoint);
+  r = guestfs_mount_9p_va (g, mounttag, mountpoint, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_mount_9p_va (guestfs_h *g, const char *mounttag, const char *mountpoint, va_list args)
+{
+  struct guestfs_mount_9p_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_MOUNT_9P_OPTIONS:
+      optargs_s.options = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "mount_9p", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "mount_9p", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_mount_9p_argv (g, mounttag, mountpoint, &optargs_s);
+}
+
+int
 guestfs_mount_local (guestfs_h *g, const char *localmountpoint, ...)
 {
   va_list optargs;
@@ -3339,6 +3376,126 @@ guestfs_remount_va (guestfs_h *g, const char *mountpoint, va_list args)
 }
 
 int
+guestfs_rsync (guestfs_h *g, const char *src, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_rsync_va (g, src, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_rsync_va (guestfs_h *g, const char *src, const char *dest, va_list args)
+{
+  struct guestfs_rsync_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_RSYNC_ARCHIVE:
+      optargs_s.archive = va_arg (args, int);
+      break;
+    case GUESTFS_RSYNC_DELETEDEST:
+      optargs_s.deletedest = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "rsync", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "rsync", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_rsync_argv (g, src, dest, &optargs_s);
+}
+
+int
+guestfs_rsync_in (guestfs_h *g, const char *remote, const char *dest, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, dest);
+  r = guestfs_rsync_in_va (g, remote, dest, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_rsync_in_va (guestfs_h *g, const char *remote, const char *dest, va_list args)
+{
+  struct guestfs_rsync_in_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_RSYNC_IN_ARCHIVE:
+      optargs_s.archive = va_arg (args, int);
+      break;
+    case GUESTFS_RSYNC_IN_DELETEDEST:
+      optargs_s.deletedest = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "rsync_in", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "rsync_in", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_rsync_in_argv (g, remote, dest, &optargs_s);
+}
+
+int
+guestfs_rsync_out (guestfs_h *g, const char *src, const char *remote, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, remote);
+  r = guestfs_rsync_out_va (g, src, remote, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_rsync_out_va (guestfs_h *g, const char *src, const char *remote, va_list args)
+{
+  struct guestfs_rsync_out_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_RSYNC_OUT_ARCHIVE:
+      optargs_s.archive = va_arg (args, int);
+      break;
+    case GUESTFS_RSYNC_OUT_DELETEDEST:
+      optargs_s.deletedest = va_arg (args, int);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "rsync_out", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "rsync_out", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_rsync_out_argv (g, src, remote, &optargs_s);
+}
+
+int
 guestfs_selinux_relabel (guestfs_h *g, const char *specfile, const char *path, ...)
 {
   va_list optargs;
@@ -3450,6 +3607,43 @@ guestfs_setfiles_va (guestfs_h *g, const char *specfile, char *const *paths, va_
   }
 
   return guestfs_setfiles_argv (g, specfile, paths, &optargs_s);
+}
+
+int
+guestfs_syslinux (guestfs_h *g, const char *device, ...)
+{
+  va_list optargs;
+  int r;
+
+  va_start (optargs, device);
+  r = guestfs_syslinux_va (g, device, optargs);
+  va_end (optargs);
+  return r;
+}
+
+int
+guestfs_syslinux_va (guestfs_h *g, const char *device, va_list args)
+{
+  struct guestfs_syslinux_argv optargs_s = { .bitmask = 0 };
+  int i;
+
+  while ((i = va_arg (args, int)) >= 0) {
+    switch (i) {
+    case GUESTFS_SYSLINUX_DIRECTORY:
+      optargs_s.directory = va_arg (args, const char *);
+      break;
+    default:
+      guestfs_int_c_set_error (g, "syslinux", EINVAL, "unknown option number in optional arguments");
+      return -1;
+    }
+    if (optargs_s.bitmask & (UINT64_C(1) << i)) {
+      guestfs_int_c_set_error (g, "syslinux", EINVAL, "the same optional argument was given more than once");
+      return -1;
+    }
+    optargs_s.bitmask |= UINT64_C(1) << i;
+  }
+
+  return guestfs_syslinux_argv (g, device, &optargs_s);
 }
 
 int

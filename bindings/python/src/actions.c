@@ -5031,6 +5031,38 @@ guestfs_int_py_clear_backend_setting (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_clevis_luks_unlock (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  const char *mapname;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_clevis_luks_unlock",
+                         &py_g, &device, &mapname)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_clevis_luks_unlock (g, device, mapname);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_command (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -5971,6 +6003,39 @@ guestfs_int_py_debug_drives (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_debug_upload (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  const char *tmpname;
+  int mode;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossi:guestfs_debug_upload",
+                         &py_g, &filename, &tmpname, &mode)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_debug_upload (g, filename, tmpname, mode);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_device_index (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -6712,6 +6777,37 @@ guestfs_int_py_exists (PyObject *self, PyObject *args)
   }
 
   py_r = PyBool_FromLong (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_extlinux (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *directory;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_extlinux",
+                         &py_g, &directory)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_extlinux (g, directory);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -8473,6 +8569,36 @@ guestfs_int_py_get_verbose (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_getcon (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_getcon",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_getcon (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_fromstring (r);
+  free (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_getxattr (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -8657,6 +8783,38 @@ guestfs_int_py_grepi (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_string_list (r);
   { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_grub_install (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *root;
+  const char *device;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Oss:guestfs_grub_install",
+                         &py_g, &root, &device)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_grub_install (g, root, device);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
 
  out:
   (void) self;
@@ -10810,6 +10968,37 @@ guestfs_int_py_internal_lxattrlist (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_internal_parse_mountable (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mountable;
+  struct guestfs_internal_mountable *r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_internal_parse_mountable",
+                         &py_g, &mountable)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_parse_mountable (g, mountable);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_internal_mountable (r);
+  guestfs_free_internal_mountable (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_internal_readdir (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -10873,6 +11062,38 @@ guestfs_int_py_internal_readlinklist (PyObject *self, PyObject *args)
 
  out:
   guestfs_int_py_free_string_list (names);
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_internal_rhbz914931 (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  int count;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Osi:guestfs_internal_rhbz914931",
+                         &py_g, &filename, &count)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_rhbz914931 (g, filename, count);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
   (void) self;
   return py_r;
 }
@@ -12110,6 +12331,39 @@ guestfs_int_py_internal_test_set_output (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_internal_test_set_output (g, filename);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_internal_upload (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *filename;
+  const char *tmpname;
+  int mode;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Ossi:guestfs_internal_upload",
+                         &py_g, &filename, &tmpname, &mode)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_internal_upload (g, filename, tmpname, mode);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -13477,6 +13731,36 @@ guestfs_int_py_lgetxattrs (PyObject *self, PyObject *args)
 
   py_r = guestfs_int_py_put_xattr_list (r);
   guestfs_free_xattr_list (r);
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_list_9p (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  char **r;
+
+  if (!PyArg_ParseTuple (args, (char *) "O:guestfs_list_9p",
+                         &py_g)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_list_9p (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == NULL) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  py_r = guestfs_int_py_put_string_list (r);
+  { size_t i; for (i = 0; r[i] != NULL; ++i) free (r[i]); free (r); }
 
  out:
   (void) self;
@@ -16352,6 +16636,45 @@ guestfs_int_py_mount (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_mount_9p (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *mounttag;
+  const char *mountpoint;
+  struct guestfs_mount_9p_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_options;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssO:guestfs_mount_9p",
+                         &py_g, &mounttag, &mountpoint, &py_options)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_options != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.options = PyUnicode_AsUTF8 (py_options);
+    if (!optargs_s.options) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_mount_9p_argv (g, mounttag, mountpoint, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_mount_local (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -18975,6 +19298,141 @@ guestfs_int_py_rmmountpoint (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_rsync (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *dest;
+  struct guestfs_rsync_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_archive;
+  PyObject *py_deletedest;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOO:guestfs_rsync",
+                         &py_g, &src, &dest, &py_archive, &py_deletedest)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_archive != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.archive = (int) PyLong_AsLong (py_archive);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_deletedest != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.deletedest = (int) PyLong_AsLong (py_deletedest);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_rsync_argv (g, src, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_rsync_in (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *remote;
+  const char *dest;
+  struct guestfs_rsync_in_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_archive;
+  PyObject *py_deletedest;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOO:guestfs_rsync_in",
+                         &py_g, &remote, &dest, &py_archive, &py_deletedest)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_archive != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.archive = (int) PyLong_AsLong (py_archive);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_deletedest != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.deletedest = (int) PyLong_AsLong (py_deletedest);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_rsync_in_argv (g, remote, dest, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_rsync_out (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *src;
+  const char *remote;
+  struct guestfs_rsync_out_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_archive;
+  PyObject *py_deletedest;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OssOO:guestfs_rsync_out",
+                         &py_g, &src, &remote, &py_archive, &py_deletedest)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_archive != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.archive = (int) PyLong_AsLong (py_archive);
+    if (PyErr_Occurred ()) goto out;
+  }
+  if (py_deletedest != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 1;
+    optargs_s.deletedest = (int) PyLong_AsLong (py_deletedest);
+    if (PyErr_Occurred ()) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_rsync_out_argv (g, src, remote, &optargs_s);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_scrub_device (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -20092,6 +20550,37 @@ guestfs_int_py_set_verbose (PyObject *self, PyObject *args)
 }
 
 PyObject *
+guestfs_int_py_setcon (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *context;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "Os:guestfs_setcon",
+                         &py_g, &context)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_setcon (g, context);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
 guestfs_int_py_setfiles (PyObject *self, PyObject *args)
 {
   PyObject *py_g;
@@ -20953,6 +21442,44 @@ guestfs_int_py_sync (PyObject *self, PyObject *args)
 
   Py_BEGIN_ALLOW_THREADS
   r = guestfs_sync (g);
+  Py_END_ALLOW_THREADS
+
+  if (r == -1) {
+    guestfs_int_py_raise (g);
+    goto out;
+  }
+
+  Py_INCREF (Py_None);
+  py_r = Py_None;
+
+ out:
+  (void) self;
+  return py_r;
+}
+
+PyObject *
+guestfs_int_py_syslinux (PyObject *self, PyObject *args)
+{
+  PyObject *py_g;
+  guestfs_h *g;
+  PyObject *py_r = NULL;
+  const char *device;
+  struct guestfs_syslinux_argv optargs_s = { .bitmask = 0 };
+  PyObject *py_directory;
+  int r;
+
+  if (!PyArg_ParseTuple (args, (char *) "OsO:guestfs_syslinux",
+                         &py_g, &device, &py_directory)) return NULL;
+  g = guestfs_int_py_get_handle (py_g);
+  if (g == NULL) return NULL;
+  if (py_directory != Py_None) {
+    optargs_s.bitmask |= UINT64_C(1) << 0;
+    optargs_s.directory = PyUnicode_AsUTF8 (py_directory);
+    if (!optargs_s.directory) goto out;
+  }
+
+  Py_BEGIN_ALLOW_THREADS
+  r = guestfs_syslinux_argv (g, device, &optargs_s);
   Py_END_ALLOW_THREADS
 
   if (r == -1) {
@@ -23505,6 +24032,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "chmod", guestfs_int_py_chmod, METH_VARARGS, NULL },
   { (char *) "chown", guestfs_int_py_chown, METH_VARARGS, NULL },
   { (char *) "clear_backend_setting", guestfs_int_py_clear_backend_setting, METH_VARARGS, NULL },
+  { (char *) "clevis_luks_unlock", guestfs_int_py_clevis_luks_unlock, METH_VARARGS, NULL },
   { (char *) "command", guestfs_int_py_command, METH_VARARGS, NULL },
   { (char *) "command_lines", guestfs_int_py_command_lines, METH_VARARGS, NULL },
   { (char *) "command_out", guestfs_int_py_command_out, METH_VARARGS, NULL },
@@ -23528,6 +24056,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "dd", guestfs_int_py_dd, METH_VARARGS, NULL },
   { (char *) "debug", guestfs_int_py_debug, METH_VARARGS, NULL },
   { (char *) "debug_drives", guestfs_int_py_debug_drives, METH_VARARGS, NULL },
+  { (char *) "debug_upload", guestfs_int_py_debug_upload, METH_VARARGS, NULL },
   { (char *) "device_index", guestfs_int_py_device_index, METH_VARARGS, NULL },
   { (char *) "device_name", guestfs_int_py_device_name, METH_VARARGS, NULL },
   { (char *) "df", guestfs_int_py_df, METH_VARARGS, NULL },
@@ -23550,6 +24079,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "egrepi", guestfs_int_py_egrepi, METH_VARARGS, NULL },
   { (char *) "equal", guestfs_int_py_equal, METH_VARARGS, NULL },
   { (char *) "exists", guestfs_int_py_exists, METH_VARARGS, NULL },
+  { (char *) "extlinux", guestfs_int_py_extlinux, METH_VARARGS, NULL },
   { (char *) "f2fs_expand", guestfs_int_py_f2fs_expand, METH_VARARGS, NULL },
   { (char *) "fallocate", guestfs_int_py_fallocate, METH_VARARGS, NULL },
   { (char *) "fallocate64", guestfs_int_py_fallocate64, METH_VARARGS, NULL },
@@ -23607,11 +24137,13 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "get_trace", guestfs_int_py_get_trace, METH_VARARGS, NULL },
   { (char *) "get_umask", guestfs_int_py_get_umask, METH_VARARGS, NULL },
   { (char *) "get_verbose", guestfs_int_py_get_verbose, METH_VARARGS, NULL },
+  { (char *) "getcon", guestfs_int_py_getcon, METH_VARARGS, NULL },
   { (char *) "getxattr", guestfs_int_py_getxattr, METH_VARARGS, NULL },
   { (char *) "getxattrs", guestfs_int_py_getxattrs, METH_VARARGS, NULL },
   { (char *) "glob_expand", guestfs_int_py_glob_expand, METH_VARARGS, NULL },
   { (char *) "grep", guestfs_int_py_grep, METH_VARARGS, NULL },
   { (char *) "grepi", guestfs_int_py_grepi, METH_VARARGS, NULL },
+  { (char *) "grub_install", guestfs_int_py_grub_install, METH_VARARGS, NULL },
   { (char *) "head", guestfs_int_py_head, METH_VARARGS, NULL },
   { (char *) "head_n", guestfs_int_py_head_n, METH_VARARGS, NULL },
   { (char *) "hexdump", guestfs_int_py_hexdump, METH_VARARGS, NULL },
@@ -23680,8 +24212,10 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_list_rpm_applications", guestfs_int_py_internal_list_rpm_applications, METH_VARARGS, NULL },
   { (char *) "internal_lstatnslist", guestfs_int_py_internal_lstatnslist, METH_VARARGS, NULL },
   { (char *) "internal_lxattrlist", guestfs_int_py_internal_lxattrlist, METH_VARARGS, NULL },
+  { (char *) "internal_parse_mountable", guestfs_int_py_internal_parse_mountable, METH_VARARGS, NULL },
   { (char *) "internal_readdir", guestfs_int_py_internal_readdir, METH_VARARGS, NULL },
   { (char *) "internal_readlinklist", guestfs_int_py_internal_readlinklist, METH_VARARGS, NULL },
+  { (char *) "internal_rhbz914931", guestfs_int_py_internal_rhbz914931, METH_VARARGS, NULL },
   { (char *) "internal_test", guestfs_int_py_internal_test, METH_VARARGS, NULL },
   { (char *) "internal_test_63_optargs", guestfs_int_py_internal_test_63_optargs, METH_VARARGS, NULL },
   { (char *) "internal_test_close_output", guestfs_int_py_internal_test_close_output, METH_VARARGS, NULL },
@@ -23709,6 +24243,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "internal_test_rstructlist", guestfs_int_py_internal_test_rstructlist, METH_VARARGS, NULL },
   { (char *) "internal_test_rstructlisterr", guestfs_int_py_internal_test_rstructlisterr, METH_VARARGS, NULL },
   { (char *) "internal_test_set_output", guestfs_int_py_internal_test_set_output, METH_VARARGS, NULL },
+  { (char *) "internal_upload", guestfs_int_py_internal_upload, METH_VARARGS, NULL },
   { (char *) "internal_write", guestfs_int_py_internal_write, METH_VARARGS, NULL },
   { (char *) "internal_write_append", guestfs_int_py_internal_write_append, METH_VARARGS, NULL },
   { (char *) "internal_yara_scan", guestfs_int_py_internal_yara_scan, METH_VARARGS, NULL },
@@ -23752,6 +24287,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "ldmtool_volume_type", guestfs_int_py_ldmtool_volume_type, METH_VARARGS, NULL },
   { (char *) "lgetxattr", guestfs_int_py_lgetxattr, METH_VARARGS, NULL },
   { (char *) "lgetxattrs", guestfs_int_py_lgetxattrs, METH_VARARGS, NULL },
+  { (char *) "list_9p", guestfs_int_py_list_9p, METH_VARARGS, NULL },
   { (char *) "list_devices", guestfs_int_py_list_devices, METH_VARARGS, NULL },
   { (char *) "list_disk_labels", guestfs_int_py_list_disk_labels, METH_VARARGS, NULL },
   { (char *) "list_dm_devices", guestfs_int_py_list_dm_devices, METH_VARARGS, NULL },
@@ -23830,6 +24366,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "mktemp", guestfs_int_py_mktemp, METH_VARARGS, NULL },
   { (char *) "modprobe", guestfs_int_py_modprobe, METH_VARARGS, NULL },
   { (char *) "mount", guestfs_int_py_mount, METH_VARARGS, NULL },
+  { (char *) "mount_9p", guestfs_int_py_mount_9p, METH_VARARGS, NULL },
   { (char *) "mount_local", guestfs_int_py_mount_local, METH_VARARGS, NULL },
   { (char *) "mount_local_run", guestfs_int_py_mount_local_run, METH_VARARGS, NULL },
   { (char *) "mount_loop", guestfs_int_py_mount_loop, METH_VARARGS, NULL },
@@ -23910,6 +24447,9 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "rm_rf", guestfs_int_py_rm_rf, METH_VARARGS, NULL },
   { (char *) "rmdir", guestfs_int_py_rmdir, METH_VARARGS, NULL },
   { (char *) "rmmountpoint", guestfs_int_py_rmmountpoint, METH_VARARGS, NULL },
+  { (char *) "rsync", guestfs_int_py_rsync, METH_VARARGS, NULL },
+  { (char *) "rsync_in", guestfs_int_py_rsync_in, METH_VARARGS, NULL },
+  { (char *) "rsync_out", guestfs_int_py_rsync_out, METH_VARARGS, NULL },
   { (char *) "scrub_device", guestfs_int_py_scrub_device, METH_VARARGS, NULL },
   { (char *) "scrub_file", guestfs_int_py_scrub_file, METH_VARARGS, NULL },
   { (char *) "scrub_freespace", guestfs_int_py_scrub_freespace, METH_VARARGS, NULL },
@@ -23945,6 +24485,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "set_uuid", guestfs_int_py_set_uuid, METH_VARARGS, NULL },
   { (char *) "set_uuid_random", guestfs_int_py_set_uuid_random, METH_VARARGS, NULL },
   { (char *) "set_verbose", guestfs_int_py_set_verbose, METH_VARARGS, NULL },
+  { (char *) "setcon", guestfs_int_py_setcon, METH_VARARGS, NULL },
   { (char *) "setfiles", guestfs_int_py_setfiles, METH_VARARGS, NULL },
   { (char *) "setxattr", guestfs_int_py_setxattr, METH_VARARGS, NULL },
   { (char *) "sfdisk", guestfs_int_py_sfdisk, METH_VARARGS, NULL },
@@ -23972,6 +24513,7 @@ PyMethodDef guestfs_int_py_methods[] = {
   { (char *) "swapon_label", guestfs_int_py_swapon_label, METH_VARARGS, NULL },
   { (char *) "swapon_uuid", guestfs_int_py_swapon_uuid, METH_VARARGS, NULL },
   { (char *) "sync", guestfs_int_py_sync, METH_VARARGS, NULL },
+  { (char *) "syslinux", guestfs_int_py_syslinux, METH_VARARGS, NULL },
   { (char *) "tail", guestfs_int_py_tail, METH_VARARGS, NULL },
   { (char *) "tail_n", guestfs_int_py_tail_n, METH_VARARGS, NULL },
   { (char *) "tar_in", guestfs_int_py_tar_in, METH_VARARGS, NULL },
