@@ -103,6 +103,34 @@ enum Init {
         return nil
     }
 
+    /// set_network: the appliance's NIC on qemu's user-mode network (the
+    /// library gives it 169.254.0.0/16: host 169.254.2.2, DNS 169.254.2.3),
+    /// configured statically with ip(8) rather than by DHCP.
+    static func setupNetwork(verbose: Bool) {
+        if (Sys.listDirectory("/sys/class/net") ?? []).allSatisfy({ $0 == "lo" }) {
+            _ = try? Command.run(["modprobe", "virtio_net"])
+        }
+        guard let nic = (Sys.listDirectory("/sys/class/net") ?? []).filter({ $0 != "lo" }).sorted().first else {
+            Sys.log("network: no network interface (is virtio_net in the appliance?)")
+            return
+        }
+        let steps = [["ip", "link", "set", nic, "up"],
+                     ["ip", "addr", "add", "169.254.2.15/16", "dev", nic],
+                     ["ip", "route", "add", "default", "via", "169.254.2.2", "dev", nic]]
+        for argv in steps {
+            let r = try? Command.run(argv)
+            if r?.ok != true { Sys.log("network: \(argv.joined(separator: " ")): \(r?.err.trimmed() ?? "cannot run ip")") }
+        }
+        let resolv = "nameserver 169.254.2.3\n"
+        unlink("/etc/resolv.conf")
+        let fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            _ = resolv.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        if verbose { Sys.log("network: \(nic) is 169.254.2.15/16, gateway 169.254.2.2") }
+    }
+
     /// The first field of /proc/uptime (nil before /proc is mounted).
     static func uptime() -> String? {
         Sys.readText("/proc/uptime")?.split(separator: " ").first.map(String.init)
@@ -125,6 +153,7 @@ public enum GuestfsDaemonMain {
         var verbose = false
         var sysrootPath = "/sysroot"
         var startUptime: String?
+        var wantNetwork = false
         var i = 1
         while i < arguments.count {
             let a = arguments[i]
@@ -158,6 +187,12 @@ public enum GuestfsDaemonMain {
                 let words = cmdline.split(separator: " ")
                 if words.contains("guestfs_verbose=1") || words.contains("guestfs.verbose=1") { verbose = true }
                 for w in words where w.hasPrefix("guestfs_channel=") { channelPath = String(w.dropFirst(16)) }
+                wantNetwork = words.contains("guestfs_network=1")
+                // set_selinux: SELinux is the kernel's security module; its
+                // filesystem is where libselinux looks for it.
+                if words.contains("security=selinux") && !Init.isMountpoint("/sys/fs/selinux") {
+                    Init.mountFS("selinuxfs", "/sys/fs/selinux", "selinuxfs", UInt(MS_NOSUID | MS_NOEXEC))
+                }
             }
         }
         signal(SIGPIPE, SIG_IGN)
@@ -200,6 +235,7 @@ public enum GuestfsDaemonMain {
             let r = try? Command.run(["lvm", "vgchange", "-aay", "--sysinit"])
             if verbose { Sys.log("activated logical volumes: \(r.map { $0.ok ? "ok" : $0.err.trimmed() } ?? "lvm failed to start")") }
         }
+        if isInit && wantNetwork { Init.setupNetwork(verbose: verbose) }
         daemon.serve()
         if isInit {
             daemon.handlers.shutdownGuest(daemon)

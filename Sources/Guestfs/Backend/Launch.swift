@@ -158,12 +158,13 @@ extension Guestfs {
         cfg.rootUUID = files.rootUUID
         cfg.socketPath = sock
         cfg.network = network
+        cfg.selinux = selinux
         cfg.verbose = verbose
         cfg.append = append
         cfg.extra = hvParams
         cfg.tscKHz = AccelDecision.hostTSCkHz()
         let wantLayout = backendSetting("layout")
-        if wantLayout != "pc", let vml = files.vmlinux, drives.count <= QemuConfig.microvmMaxDisks {
+        if wantLayout != "pc", let vml = files.vmlinux, drives.count + cfg.virtfsShares <= QemuConfig.microvmMaxDisks {
             cfg.layout = .microvm
             cfg.kernel = vml
             if let mi = files.microvmInitrd, backendSetting("full_initrd") == nil { cfg.initrd = mi }

@@ -39,6 +39,9 @@ struct QemuConfig {
     var disks: [Disk] = []
     var socketPath = ""
     var network = false
+    /// set_selinux: SELinux as the kernel's security module (permissive, no
+    /// policy loaded until the caller loads one); otherwise it is off.
+    var selinux = false
     var verbose = false
     var append: String?
     var extra: [(String, String?)] = []
@@ -48,7 +51,7 @@ struct QemuConfig {
 
     /// Kernel command line shared by both layouts.
     static let baseAppend = ["panic=1", "mitigations=off", "tsc=reliable", "no_timer_check", "noreplace-smp",
-                             "cryptomgr.notests", "8250.nr_uarts=1", "random.trust_cpu=on", "selinux=0"]
+                             "cryptomgr.notests", "8250.nr_uarts=1", "random.trust_cpu=on"]
 
     /// The device name the appliance kernel gives the root disk (the last one).
     var rootDeviceGuestName: String {
@@ -58,6 +61,7 @@ struct QemuConfig {
 
     var kernelCommandLine: String {
         var a = QemuConfig.baseAppend
+        a += selinux ? ["security=selinux", "selinux=1", "enforcing=0"] : ["selinux=0"]
         if verbose { a.append("guestfs_verbose=1") } else { a += ["quiet", "loglevel=3"] }
         if let u = rootUUID, !u.isEmpty { a.append("root=UUID=\(u)") } else { a.append("root=\(rootDeviceGuestName)") }
         a.append("console=ttyS0")
@@ -131,12 +135,69 @@ struct QemuConfig {
             c += ["-device", layout == .microvm ? "virtio-net-device,netdev=usernet" : "virtio-net-pci,netdev=usernet"]
         }
         c += ["-kernel", kernel, "-initrd", initrd, "-append", kernelCommandLine]
+        var shares = 0
         for (k, v) in extra {
+            if k == "-virtfs", let v, let share = QemuConfig.virtfs(v, index: shares, layout: layout) {
+                // qemu's -virtfs makes a PCI device, which microvm has not:
+                // the same share as -fsdev plus the layout's 9p device.
+                c += share
+                shares += 1
+                continue
+            }
             c.append(k)
             if let v { c.append(v) }
         }
         return c
     }
+
+    /// Splits a qemu option string at single commas (",," is a literal comma).
+    static func splitOptions(_ s: String) -> [String] {
+        var parts: [String] = []
+        var cur = ""
+        let it = Array(s)
+        var i = 0
+        while i < it.count {
+            if it[i] == "," {
+                if i + 1 < it.count && it[i + 1] == "," { cur.append(","); i += 2; continue }
+                parts.append(cur); cur = ""
+            } else {
+                cur.append(it[i])
+            }
+            i += 1
+        }
+        parts.append(cur)
+        return parts
+    }
+
+    /// `-virtfs local,path=DIR,mount_tag=TAG,security_model=M[,readonly=on]`
+    /// as `-fsdev ... -device virtio-9p-{device,pci},fsdev=ID,mount_tag=TAG`;
+    /// nil when the value has no mount_tag (qemu then reports it).
+    static func virtfs(_ value: String, index: Int, layout: Layout) -> [String]? {
+        var driver = "local"
+        var id = "fsdev\(index)"
+        var tag: String?
+        var fsdevOpts: [String] = []
+        for (n, opt) in splitOptions(value).enumerated() where !opt.isEmpty {
+            guard let eq = opt.firstIndex(of: "=") else {
+                if n == 0 { driver = opt } else { fsdevOpts.append(escape(opt)) }
+                continue
+            }
+            let key = String(opt[..<eq]), val = String(opt[opt.index(after: eq)...])
+            switch key {
+            case "mount_tag": tag = val
+            case "id": id = val
+            case "fsdriver": driver = val
+            default: fsdevOpts.append("\(key)=\(escape(val))")
+            }
+        }
+        guard let tag else { return nil }
+        let fsdev = ([driver, "id=\(escape(id))"] + fsdevOpts).joined(separator: ",")
+        let device = layout == .microvm ? "virtio-9p-device" : "virtio-9p-pci"
+        return ["-fsdev", fsdev, "-device", "\(device),fsdev=\(escape(id)),mount_tag=\(escape(tag))"]
+    }
+
+    /// How many 9p shares `extra` adds (each takes a virtio transport).
+    var virtfsShares: Int { extra.filter { $0.0 == "-virtfs" && $0.1 != nil }.count }
 
     /// The largest number of user disks the microvm layout takes (its
     /// virtio-mmio transports, minus root, serial and network).
