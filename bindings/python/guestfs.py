@@ -6113,10 +6113,11 @@ class GuestFS(object):
         return r
 
     def setcon(self, context):
-        """Sets the SELinux security context of the daemon process to context. It needs
-        SELinux enabled in the appliance's kernel (see set_selinux) and a loaded policy
-        that allows the transition; otherwise it fails. Deprecated: use setfiles to label
-        files.
+        """Sets the SELinux security context of the daemon process to context, so that
+        files it creates afterwards are labelled from it. It needs SELinux enabled in the
+        appliance's kernel (see set_selinux) and fails otherwise. Until a policy is loaded
+        the kernel accepts any well-formed context; with a policy, the policy decides.
+        Deprecated: use setfiles to label files.
         
         This call is deprecated; use GuestFS.setfiles instead.
         """

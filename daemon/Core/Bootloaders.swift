@@ -17,7 +17,17 @@ extension Handlers {
 
     func syslinux(_ ctx: CallContext, device: String, directory: String?) throws {
         var argv = ["syslinux", "--install", "--force"]
-        if let directory, !directory.isEmpty { argv += ["--directory", directory] }
+        if let directory, !directory.isEmpty {
+            // syslinux quietly installs into the root when the directory is
+            // missing: look for it on the (unmounted) FAT filesystem first.
+            if directory != "/" {
+                let r = try Command.run(["env", "MTOOLS_SKIP_CHECK=1", "mdir", "-b", "-i", device, "::" + directory])
+                if !r.ok {
+                    throw DaemonError(ENOENT, "syslinux: \(ctx.canonicalName(device)): directory \(directory) does not exist on the filesystem")
+                }
+            }
+            argv += ["--directory", directory]
+        }
         argv.append(device)
         let r = try Command.run(argv)
         if !r.ok { throw loaderFailure(ctx, op: "syslinux", what: ctx.canonicalName(device), r) }

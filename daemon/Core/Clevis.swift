@@ -17,6 +17,11 @@ extension Handlers {
         if Sys.exists("/dev/mapper/\(mapname)") {
             throw DaemonError(EEXIST, "clevis_luks_unlock: /dev/mapper/\(mapname): a mapping of this name exists already")
         }
+        // Without any binding clevis only says it could not open the device.
+        let list = try Command.run(["clevis-luks-list", "-d", device])
+        if list.ok && list.out.trimmed().isEmpty {
+            throw DaemonError(message: "clevis_luks_unlock: \(shown): the LUKS device has no Clevis binding (no key slot is bound to a Clevis pin)")
+        }
         let r = try Command.run(["clevis-luks-unlock", "-d", device, "-n", mapname])
         if !r.ok {
             var text = r.err.trimmed()

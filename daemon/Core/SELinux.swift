@@ -10,21 +10,17 @@ final class SELinuxLibrary {
     typealias GetCon = @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32
     typealias SetCon = @convention(c) (UnsafePointer<CChar>?) -> Int32
     typealias FreeCon = @convention(c) (UnsafeMutablePointer<CChar>?) -> Void
-    typealias IsEnabled = @convention(c) () -> Int32
 
     let getcon: GetCon
     let setcon: SetCon
     let freecon: FreeCon
-    let isEnabled: IsEnabled
 
     private init?() {
         guard let h = dlopen("libselinux.so.1", RTLD_NOW | RTLD_LOCAL) else { return nil }
-        guard let g = dlsym(h, "getcon"), let s = dlsym(h, "setcon"), let f = dlsym(h, "freecon"),
-              let e = dlsym(h, "is_selinux_enabled") else { return nil }
+        guard let g = dlsym(h, "getcon"), let s = dlsym(h, "setcon"), let f = dlsym(h, "freecon") else { return nil }
         getcon = unsafeBitCast(g, to: GetCon.self)
         setcon = unsafeBitCast(s, to: SetCon.self)
         freecon = unsafeBitCast(f, to: FreeCon.self)
-        isEnabled = unsafeBitCast(e, to: IsEnabled.self)
     }
 
     nonisolated(unsafe) static let shared = SELinuxLibrary()
@@ -39,7 +35,9 @@ extension Handlers {
         // Without SELinux the kernel's attr/current belongs to another
         // security module (AppArmor's "unconfined"), which is no SELinux
         // context: refuse rather than pass it on.
-        guard lib.isEnabled() == 1 else {
+        // (libselinux's is_selinux_enabled also wants /etc/selinux/config,
+        // which the appliance has not: look at selinuxfs itself.)
+        guard Sys.exists("/sys/fs/selinux/enforce") else {
             throw DaemonError(ENOTSUP, "\(op): SELinux is not enabled in the appliance kernel (call set_selinux true before launch)")
         }
         return lib
