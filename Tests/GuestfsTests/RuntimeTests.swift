@@ -337,6 +337,30 @@ final class QemuCommandTests: XCTestCase {
         XCTAssertTrue(append.hasSuffix("extra=1"))
     }
 
+    /// config -virtfs becomes -fsdev plus the layout's 9p device (microvm
+    /// has no PCI for qemu's own -virtfs); set_selinux picks SELinux.
+    func testVirtfsSharesAndSELinux() {
+        var c = QemuConfig()
+        c.extra = [("-virtfs", "local,path=/srv/a,,b,mount_tag=tag1,security_model=none,readonly=on"), ("-no-hpet", nil)]
+        var a = c.arguments
+        XCTAssertEqual(c.virtfsShares, 1)
+        XCTAssertFalse(a.contains("-virtfs"))
+        XCTAssertEqual(a[a.firstIndex(of: "-fsdev")! + 1], "local,id=fsdev0,path=/srv/a,,b,security_model=none,readonly=on")
+        XCTAssertTrue(a.contains("virtio-9p-device,fsdev=fsdev0,mount_tag=tag1"))
+        XCTAssertEqual(a.last, "-no-hpet")
+        XCTAssertTrue(a[a.firstIndex(of: "-append")! + 1].contains("selinux=0"))
+        c.layout = .pc
+        c.selinux = true
+        a = c.arguments
+        XCTAssertTrue(a.contains("virtio-9p-pci,fsdev=fsdev0,mount_tag=tag1"))
+        let append = a[a.firstIndex(of: "-append")! + 1]
+        XCTAssertTrue(append.contains("security=selinux selinux=1 enforcing=0"))
+        XCTAssertFalse(append.contains("selinux=0"))
+        // Without a mount tag the value goes to qemu unchanged (qemu reports it).
+        c.extra = [("-virtfs", "local,path=/x")]
+        XCTAssertEqual(c.arguments.suffix(2), ["-virtfs", "local,path=/x"])
+    }
+
     func testAccelDecision() {
         XCTAssertEqual(AccelDecision.choose(forceTCG: true, forceKVM: false, kvmDeviceUsable: true, probe: .good).0, .tcg)
         XCTAssertEqual(AccelDecision.choose(forceTCG: false, forceKVM: true, kvmDeviceUsable: false, probe: .bad).0, .kvm)
