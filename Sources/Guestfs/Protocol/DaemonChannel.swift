@@ -177,10 +177,15 @@ final class DaemonChannel {
         return try Framing.readFrame(from: &src)
     }
 
+    /// Sends everything. The socket itself is blocking, so each send is
+    /// made non-blocking (MSG_DONTWAIT): while the daemon is not reading
+    /// (a long upload), the console keeps being drained, otherwise the
+    /// guest stalls on a full serial port (each console character then
+    /// waits for the 8250 driver's timeout).
     func writeAll(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
             if n > 0 { off += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
