@@ -554,15 +554,6 @@ extension Handlers {
             guard f.count >= 2, f[0] == "ID", let def = UInt64(f[1]) else { return subs }
             return subs.filter { $0.btrfssubvolumeId != def }
         }
-        if let m = readMountinfo().first(where: { realDevice($0.source) == realDevice(device) && $0.root == "/" }) {
-            return try list(m.mountpoint)
-        }
-        var tmpl = Array("/tmp/btrfsXXXXXX".utf8CString)
-        guard let p = Glibc.mkdtemp(&tmpl) else { throw DaemonError.posix("mkdtemp", "/tmp") }
-        let dir = String(cString: p)
-        defer { Glibc.rmdir(dir) }
-        try Command.check(["mount", "-o", "ro", "-t", "btrfs", device, dir])
-        defer { _ = umount2(dir, 0) }
-        return try list(dir)
+        return try withBtrfsTopLevel(device, list)
     }
 }

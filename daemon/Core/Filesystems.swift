@@ -309,8 +309,14 @@ extension Handlers {
 
     /// Subvolumes of a btrfs device, mounting it read-only on a scratch dir.
     func btrfsSubvolumes(device: String) throws -> [BTRFSSubvolume] {
+        try withBtrfsTopLevel(device) { try btrfsSubvolumes(hostPath: $0) }
+    }
+
+    /// Runs `body` on a directory where the btrfs device's top level is
+    /// mounted: where it already is, else a read-only scratch mount.
+    func withBtrfsTopLevel<T>(_ device: String, _ body: (String) throws -> T) throws -> T {
         if let m = readMountinfo().first(where: { realDevice($0.source) == realDevice(device) && $0.root == "/" }) {
-            return try btrfsSubvolumes(hostPath: m.mountpoint)
+            return try body(m.mountpoint)
         }
         var tmpl = Array("/tmp/btrfsXXXXXX".utf8CString)
         guard let p = Glibc.mkdtemp(&tmpl) else { throw DaemonError.posix("mkdtemp", "/tmp") }
@@ -318,7 +324,7 @@ extension Handlers {
         defer { Glibc.rmdir(dir) }
         try Command.check(["mount", "-o", "ro", "-t", "btrfs", device, dir])
         defer { _ = umount2(dir, 0) }
-        return try btrfsSubvolumes(hostPath: dir)
+        return try body(dir)
     }
 
     func btrfsSubvolumeList(_ ctx: CallContext, fs: String) throws -> [BTRFSSubvolume] {

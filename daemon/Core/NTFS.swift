@@ -83,47 +83,7 @@ extension Handlers {
     /// Feeds the FileIn data to a program's stdin; its stderr is kept for
     /// the error message when it fails.
     func fsxFeed(_ ctx: CallContext, op: String, shown: String, _ argv: [String]) throws {
-        let child = try Child.spawn(argv, stdin: .pipe, stdout: .null)
-        var err: [UInt8] = []
-        var broken = false
-        func readErr() {
-            var b = [UInt8](repeating: 0, count: 4096)
-            let n = b.withUnsafeMutableBytes { read(child.stderrFD, $0.baseAddress, $0.count) }
-            if n > 0 { err.append(contentsOf: b[0..<n]) } else if n == 0 { close(child.stderrFD); child.stderrFD = -1 }
-        }
-        do {
-            try ctx.receiveFile { data in
-                if broken { return }
-                var off = 0
-                while off < data.count {
-                    var fds = [pollfd(fd: child.stdinFD, events: Int16(POLLOUT), revents: 0)]
-                    if child.stderrFD >= 0 { fds.append(pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0)) }
-                    if poll(&fds, nfds_t(fds.count), -1) < 0 {
-                        if errno == EINTR { continue }
-                        throw DaemonError.posix("poll")
-                    }
-                    if fds.count > 1 && fds[1].revents != 0 { readErr() }
-                    if fds[0].revents != 0 {
-                        let n = data.withUnsafeBytes { write(child.stdinFD, $0.baseAddress! + off, data.count - off) }
-                        if n < 0 {
-                            if errno == EINTR || errno == EAGAIN { continue }
-                            broken = true   // the program stopped reading; its status says why
-                            return
-                        }
-                        off += n
-                    }
-                }
-            }
-        } catch {
-            child.closeStdin()
-            var more: [UInt8] = []
-            try? child.pump(errBuf: &more) { _ in }
-            _ = child.wait()
-            throw error
-        }
-        child.closeStdin()
-        try child.pump(errBuf: &err) { _ in }
-        let st = child.wait()
+        let (st, err) = try feedFileIn(ctx, to: try Child.spawn(argv, stdin: .pipe, stdout: .null))
         if st != 0 {
             var text = String(decoding: err, as: UTF8.self).trimmed()
             if text.isEmpty { text = "\(argv[0]) exited with status \(st)" }

@@ -154,44 +154,7 @@ extension Handlers {
         if selinux == true { argv.append("--selinux") }
         if acls == true { argv.append("--acls") }
         if keepdirlink == true { argv.append("--keep-directory-symlink") }
-        let child = try Child.spawn(argv, stdin: .pipe)
-        var err: [UInt8] = []
-        var broken = false
-        do {
-            try ctx.receiveFile { data in
-                if broken { return }
-                // Feed tar while collecting its stderr, so neither side blocks.
-                var off = 0
-                while off < data.count {
-                    var fds = [pollfd(fd: child.stdinFD, events: Int16(POLLOUT), revents: 0)]
-                    if child.stderrFD >= 0 { fds.append(pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0)) }
-                    if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; throw DaemonError.posix("poll") }
-                    if fds.count > 1 && fds[1].revents != 0 {
-                        var b = [UInt8](repeating: 0, count: 4096)
-                        let n = b.withUnsafeMutableBytes { read(child.stderrFD, $0.baseAddress, $0.count) }
-                        if n > 0 { err.append(contentsOf: b[0..<n]) } else if n == 0 { close(child.stderrFD); child.stderrFD = -1 }
-                    }
-                    if fds[0].revents != 0 {
-                        let n = data.withUnsafeBytes { write(child.stdinFD, $0.baseAddress! + off, data.count - off) }
-                        if n < 0 {
-                            if errno == EINTR || errno == EAGAIN { continue }
-                            broken = true   // tar exited early; its status tells why
-                            return
-                        }
-                        off += n
-                    }
-                }
-            }
-        } catch {
-            child.closeStdin()
-            var more: [UInt8] = []
-            try? child.pump(errBuf: &more) { _ in }
-            _ = child.wait()
-            throw error
-        }
-        child.closeStdin()
-        try child.pump(errBuf: &err) { _ in }
-        let st = child.wait()
+        let (st, err) = try feedFileIn(ctx, to: try Child.spawn(argv, stdin: .pipe))
         if st != 0 { throw Command.failure(["tar"], CommandResult(status: st, stdout: [], stderr: err)) }
     }
 
@@ -713,5 +676,50 @@ struct Base64Decoder {
         var out: [UInt8] = []
         try flush(&out)
         return out
+    }
+}
+
+extension Handlers {
+    /// Feeds the call's FileIn data to the child's stdin while collecting
+    /// its stderr, so neither side blocks; returns its exit status and
+    /// stderr. A child that stops reading early is not an error here: the
+    /// rest of the stream is drained and its status says why.
+    func feedFileIn(_ ctx: CallContext, to child: Child) throws -> (status: Int32, stderr: [UInt8]) {
+        var err: [UInt8] = []
+        var broken = false
+        do {
+            try ctx.receiveFile { data in
+                if broken { return }
+                var off = 0
+                while off < data.count {
+                    var fds = [pollfd(fd: child.stdinFD, events: Int16(POLLOUT), revents: 0)]
+                    if child.stderrFD >= 0 { fds.append(pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0)) }
+                    if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; throw DaemonError.posix("poll") }
+                    if fds.count > 1 && fds[1].revents != 0 {
+                        var b = [UInt8](repeating: 0, count: 4096)
+                        let n = b.withUnsafeMutableBytes { read(child.stderrFD, $0.baseAddress, $0.count) }
+                        if n > 0 { err.append(contentsOf: b[0..<n]) } else if n == 0 { close(child.stderrFD); child.stderrFD = -1 }
+                    }
+                    if fds[0].revents != 0 {
+                        let n = data.withUnsafeBytes { write(child.stdinFD, $0.baseAddress! + off, data.count - off) }
+                        if n < 0 {
+                            if errno == EINTR || errno == EAGAIN { continue }
+                            broken = true
+                            return
+                        }
+                        off += n
+                    }
+                }
+            }
+        } catch {
+            child.closeStdin()
+            var more: [UInt8] = []
+            try? child.pump(errBuf: &more) { _ in }
+            _ = child.wait()
+            throw error
+        }
+        child.closeStdin()
+        try child.pump(errBuf: &err) { _ in }
+        return (child.wait(), err)
     }
 }
