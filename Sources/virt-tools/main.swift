@@ -14,6 +14,7 @@ let tools: [String: ([String]) -> Int32] = [
     VirtCopyIn.name: { ToolRunner.main(VirtCopyIn.self, $0) },
     VirtCopyOut.name: { ToolRunner.main(VirtCopyOut.self, $0) },
     VirtEdit.name: { ToolRunner.main(VirtEdit.self, $0) },
+    VirtFormat.name: { ToolRunner.main(VirtFormat.self, $0) },
 ]
 
 var args = CommandLine.arguments

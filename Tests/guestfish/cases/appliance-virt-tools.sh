@@ -37,3 +37,16 @@ v edit -a debian.img /etc -e 1
 v edit -a debian.img /etc/no-such-file -e 1
 v edit -a debian.img /etc/hostname -e 'this is not perl ('
 v cat -a debian.img /etc/hostname
+
+# virt-format: the disk erased, then partition table, LVM, filesystem as asked
+truncate -s 64M blank.img
+v format -a blank.img --format=raw --filesystem=ext4 --label=DATA
+g --ro -a blank.img -- run : list-filesystems : vfs-label /dev/sda1 : part-get-parttype /dev/sda : part-get-mbr-id /dev/sda 1
+v format -a blank.img --lvm=/dev/vg0/data --filesystem=ext2
+g --ro -a blank.img -- run : list-filesystems : lvs : part-get-mbr-id /dev/sda 1
+v format -a blank.img --partition=none --filesystem=ext4
+g --ro -a blank.img -- run : list-filesystems : list-partitions
+v format -a blank.img --partition=gpt
+g --ro -a blank.img -- run : list-filesystems : part-get-parttype /dev/sda : lvs
+v format -a blank.img --lvm=nonsense
+v format
