@@ -97,7 +97,7 @@ final class VirtEdit: VirtTool {
         p.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
         if let stdin { p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdin)) }
         if let stdout {
-            FileManager.default.createFile(atPath: stdout, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdout, contents: nil)
             p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
         }
         do { try p.run() } catch { throw ToolError("cannot run \(argv[0]): \(error.localizedDescription)") }

@@ -147,7 +147,7 @@ final class TransferTests: XCTestCase {
 
     func testDownloadReportsFullProgressBeforeTheStreamEnds() throws {
         let data = pattern(3 << 20 | 999, seed: 3)
-        FileManager.default.createFile(atPath: temp.path + "/root/down", contents: Data(data))
+        _ = FileManager.default.createFile(atPath: temp.path + "/root/down", contents: Data(data))
         let seen = try run(Procedure.download.rawValue, args("/down"), fileOut: true)
         XCTAssertEqual(seen.reply?.header.status, .ok)
         XCTAssertTrue(seen.ended)
@@ -162,7 +162,7 @@ final class TransferTests: XCTestCase {
 
     func testUploadOffsetAtUnalignedOffsets() throws {
         let base = pattern(20000, seed: 11)
-        FileManager.default.createFile(atPath: temp.path + "/root/f", contents: Data(base))
+        _ = FileManager.default.createFile(atPath: temp.path + "/root/f", contents: Data(base))
         // Inside the file, unaligned start, longer than the staging buffer.
         let a = pattern((1 << 20) + 5000, seed: 13)
         XCTAssertEqual(try run(Procedure.uploadOffset.rawValue, args("/f", 4099), upload: a).reply?.header.status, .ok)
@@ -187,7 +187,7 @@ final class TransferTests: XCTestCase {
 
     func testDownloadOffsetAtUnalignedOffsets() throws {
         let data = pattern((2 << 20) + 777, seed: 23)
-        FileManager.default.createFile(atPath: temp.path + "/root/d", contents: Data(data))
+        _ = FileManager.default.createFile(atPath: temp.path + "/root/d", contents: Data(data))
         for (off, size) in [(0, data.count), (1, 5000), (4096, (1 << 20) + 1), (12345, data.count - 12345), (data.count - 3, 100), (0, 0)] {
             let seen = try run(Procedure.downloadOffset.rawValue, args("/d", Int64(off), Int64(size)), fileOut: true)
             XCTAssertEqual(seen.reply?.header.status, .ok)

@@ -56,7 +56,7 @@ final class InteropTests: XCTestCase {
         try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? fm.removeItem(atPath: work) }
         let disk = "\(work)/disk.img"
-        fm.createFile(atPath: disk, contents: nil)
+        _ = fm.createFile(atPath: disk, contents: nil)
         XCTAssertEqual(truncate(disk, 256 << 20), 0)
         // 1 MiB + 123 bytes of non-repeating data: several protocol chunks.
         var rng = SystemRandomNumberGenerator()

@@ -13,7 +13,7 @@ final class LibvirtAuthTests: XCTestCase {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("libvirt-auth-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let disk = "\(dir)/disk.img"
-        FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20))
+        _ = FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20))
         try """
             <node>
               <domain type='test'>

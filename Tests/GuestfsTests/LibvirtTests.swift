@@ -17,7 +17,7 @@ final class LibvirtFixture {
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("libvirt-test-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: rawImage, contents: nil)
+        _ = FileManager.default.createFile(atPath: rawImage, contents: nil)
         guard truncate(rawImage, 64 << 20) == 0 else { throw GuestfsError("truncate \(rawImage)") }
         try Self.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", qcowImage, "32M"])
         try node.write(toFile: "\(dir)/node.xml", atomically: true, encoding: .utf8)

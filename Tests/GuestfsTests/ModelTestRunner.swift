@@ -84,7 +84,7 @@ final class ModelTestRunner {
         var disks: [(device: String, path: String)] = []
         for (dev, name, size) in [("/dev/sda", "sda.img", 512 << 20), ("/dev/sdb", "sdb.img", 64 << 20)] {
             let path = workDir.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard truncate(path, off_t(size)) == 0 else { throw ModelTestFailure(description: "cannot create \(path)") }
             try g.addDrive(path, format: "raw")
             disks.append((dev, path))
@@ -196,7 +196,7 @@ final class ModelTestRunner {
         // write zeroes over it through the appliance.
         var wrote = false
         for (dev, path) in disks {
-            for r in try timed("zero-scan") { try nonzeroRanges(path) } {
+            for r in try timed("zero-scan", { try nonzeroRanges(path) }) {
                 // A sparse host file of zeroes of exactly the range's length.
                 guard truncate(zeroFile.path, 0) == 0, truncate(zeroFile.path, off_t(r.length)) == 0 else {
                     throw ModelTestFailure(description: "cannot size \(zeroFile.path)")

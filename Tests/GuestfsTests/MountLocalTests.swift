@@ -31,16 +31,18 @@ final class MountLocalTests: XCTestCase {
     /// Runs mount_local_run on a thread; returns a function that waits for
     /// it and gives its error, if any.
     func serve(_ g: Guestfs) -> () -> Error? {
+        /// The serving thread's outcome; the semaphore orders the write before the read.
+        final class Outcome: @unchecked Sendable { var failure: Error? }
         let done = DispatchSemaphore(value: 0)
-        var failure: Error?
+        let outcome = Outcome()
         let t = Thread {
-            do { try g.mountLocalRun() } catch { failure = error }
+            do { try g.mountLocalRun() } catch { outcome.failure = error }
             done.signal()
         }
         t.start()
         return {
             if done.wait(timeout: .now() + 60) == .timedOut { return GuestfsError("mount_local_run did not return") }
-            return failure
+            return outcome.failure
         }
     }
 

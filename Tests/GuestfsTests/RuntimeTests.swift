@@ -442,7 +442,7 @@ final class ProtocolClientTests: XCTestCase {
         let src = NSTemporaryDirectory() + "upload-\(getpid())"
         defer { unlink(src) }
         let data = (0..<30000).map { UInt8(truncatingIfNeeded: $0) }
-        FileManager.default.createFile(atPath: src, contents: Data(data))
+        _ = FileManager.default.createFile(atPath: src, contents: Data(data))
         try g.upload(src, "/up")
         XCTAssertEqual(d.uploaded, data)
         XCTAssertThrowsError(try g.upload("/no/such/local", "/up"))

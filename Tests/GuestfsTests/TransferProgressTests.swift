@@ -34,7 +34,7 @@ final class TransferProgressTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
-        FileManager.default.createFile(atPath: dir + "/in", contents: data)
+        _ = FileManager.default.createFile(atPath: dir + "/in", contents: data)
 
         try g.upload(dir + "/in", "/f")
         callReturned = true

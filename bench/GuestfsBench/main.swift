@@ -38,7 +38,7 @@ do {
     launchTimes.sort()
 
     let g = try Guestfs()
-    FileManager.default.createFile(atPath: disk, contents: nil)
+    _ = FileManager.default.createFile(atPath: disk, contents: nil)
     truncate(disk, off_t((mib * 2 + 256) << 20))
     try g.addDrive(disk, format: "raw")
     try g.launch()
@@ -56,7 +56,7 @@ do {
     let roundTripMs = (now() - t1) * 1000 / Double(calls)
 
     // A file of pseudo-random bytes (incompressible, like real data).
-    let fh = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: payload, contents: nil); return payload }())!
+    let fh = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: payload, contents: nil); return payload }())!
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     var block = [UInt8](repeating: 0, count: 1 << 20)
     for _ in 0..<mib {

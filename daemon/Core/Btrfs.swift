@@ -65,6 +65,7 @@ extension Handlers {
     /// Calls `body` with a host directory where the btrfs filesystem `fs`
     /// is mounted: a path in the guest as it is, or a device or btrfsvol:
     /// mountable mounted on a scratch directory for the call.
+    @discardableResult
     func withBtrfsMounted<T>(_ ctx: CallContext, _ fs: String, op: String, readOnly: Bool = false,
                              _ body: (_ dir: String, _ shown: String) throws -> T) throws -> T {
         guard fs.hasPrefix("/dev/") || fs.hasPrefix("btrfsvol:") else {

@@ -241,7 +241,7 @@ extension Guestfs {
         p.arguments = Array(tool.dropFirst())
         let inPipe = Pipe()
         p.standardInput = inPipe
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         guard let outFH = FileHandle(forWritingAtPath: out) else { return "cannot write \(out)" }
         p.standardOutput = outFH
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
