@@ -9,20 +9,9 @@ import Guestfs
 /// SELinux turned on in the appliance kernel (getcon, setcon).
 /// Needs GUESTFS_TEST_APPLIANCE.
 final class ApplianceExtrasTests: XCTestCase {
-    func handle() throws -> Guestfs {
-        guard let path = ProcessInfo.processInfo.environment["GUESTFS_TEST_APPLIANCE"] else {
-            throw XCTSkip("set GUESTFS_TEST_APPLIANCE to an appliance path")
-        }
-        let g = try Guestfs()
-        try g.setPath(path)
-        return g
-    }
+    func handle() throws -> Guestfs { try TestAppliance.handle() }
 
-    func tempDir(_ name: String) throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    func tempDir(_ name: String) throws -> String { try TestAppliance.tempDir(name) }
 
     /// The daemon kills itself after 2 chunks of an endless upload: the call
     /// must fail (not hang, not crash this process), the handle must report
@@ -108,11 +97,7 @@ final class ApplianceExtrasTests: XCTestCase {
         let g = try handle()
         defer { g.close() }
         try g.setNetwork(true)
-        try g.addDriveScratch(64 << 20)
-        try g.launch()
-        try g.partDisk("/dev/sda", "mbr")
-        try g.mkfs("ext4", "/dev/sda1")
-        try g.mount("/dev/sda1", "/")
+        try TestAppliance.launchWithExt4(g, size: 64 << 20)
         let remote = "rsync://169.254.2.2:\(port)/m"
         try g.rsyncIn(remote + "/in/", "/copy", archive: true)
         XCTAssertEqual(try g.cat("/copy/sub/two"), "two\n")

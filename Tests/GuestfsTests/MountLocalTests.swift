@@ -8,25 +8,12 @@ import CXattr  // getxattr(2), to read an xattr through the FUSE mount
 /// operations, then umount_local. Needs GUESTFS_TEST_APPLIANCE and /dev/fuse.
 final class MountLocalTests: XCTestCase {
     func launch() throws -> Guestfs {
-        guard let path = ProcessInfo.processInfo.environment["GUESTFS_TEST_APPLIANCE"] else {
-            throw XCTSkip("set GUESTFS_TEST_APPLIANCE to an appliance path")
-        }
+        _ = try TestAppliance.path()
         guard access("/dev/fuse", R_OK | W_OK) == 0 else { throw XCTSkip("/dev/fuse is not usable") }
-        let g = try Guestfs()
-        try g.setPath(path)
-        try g.addDriveScratch(64 << 20)
-        try g.launch()
-        try g.partDisk("/dev/sda", "mbr")
-        try g.mkfs("ext4", "/dev/sda1")
-        try g.mount("/dev/sda1", "/")
-        return g
+        return try TestAppliance.launchWithExt4(try TestAppliance.handle(), size: 64 << 20)
     }
 
-    func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("mount-local-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    func tempDir() throws -> String { try TestAppliance.tempDir("mount-local") }
 
     /// Runs mount_local_run on a thread; returns a function that waits for
     /// it and gives its error, if any.

@@ -13,18 +13,9 @@ final class StreamActionTests: XCTestCase {
     var g: Guestfs!
 
     override func setUpWithError() throws {
-        guard let path = ProcessInfo.processInfo.environment["GUESTFS_TEST_APPLIANCE"] else {
-            throw XCTSkip("set GUESTFS_TEST_APPLIANCE to an appliance path")
-        }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("guestfs-streams-\(getpid())-\(name.hashValue)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        g = try Guestfs()
-        try g.setPath(path)
-        try g.addDriveScratch(256 << 20)
-        try g.launch()
-        try g.partDisk("/dev/sda", "mbr")
-        try g.mkfs("ext4", "/dev/sda1")
-        try g.mount("/dev/sda1", "/")
+        g = try TestAppliance.handle()
+        dir = try TestAppliance.tempDir("guestfs-streams")
+        try TestAppliance.launchWithExt4(g, size: 256 << 20)
     }
 
     override func tearDown() {
