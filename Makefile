@@ -76,7 +76,7 @@ $(APPLIANCE)/supermin.d/packages:
 	$(MAKE) appliance
 
 # guestfish and the virt-* tools (one virt-tools program, a symlink per tool).
-VIRT_TOOLS := virt-cat virt-ls virt-df virt-filesystems virt-inspector virt-tar-out virt-tar-in virt-copy-in virt-copy-out virt-edit virt-format
+VIRT_TOOLS := virt-cat virt-ls virt-df virt-filesystems virt-inspector virt-tar-out virt-tar-in virt-copy-in virt-copy-out virt-edit virt-format virt-log virt-alignment-scan
 tools-release:
 	$(SWIFT) build -c release --product guestfish --scratch-path $(C_SCRATCH)
 	$(SWIFT) build -c release --product virt-tools --scratch-path $(C_SCRATCH)

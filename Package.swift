@@ -86,11 +86,15 @@ let package = Package(
         .executableTarget(name: "guestfs-bench", dependencies: ["Guestfs"], path: "bench/GuestfsBench"),
         // guestfish: the interactive shell and script runner (readline for line editing).
         .systemLibrary(name: "CReadline", path: "Sources/guestfish/CReadline"),
-        .executableTarget(name: "guestfish", dependencies: ["Guestfs", "CReadline"], path: "Sources/guestfish",
+        // What guestfish and the virt tools share beyond the library:
+        // --key handling and unlocking encrypted guests before inspection.
+        .target(name: "GuestfsToolSupport", dependencies: ["Guestfs"]),
+        .executableTarget(name: "guestfish", dependencies: ["Guestfs", "GuestfsToolSupport", "CReadline"], path: "Sources/guestfish",
                           exclude: ["CReadline"]),
-        // virt-cat, virt-ls, virt-df, virt-filesystems, virt-inspector,
-        // virt-tar-in/out: one program, picked by the name it runs as.
-        .executableTarget(name: "virt-tools", dependencies: ["Guestfs", "GuestfsProtocol"], path: "Sources/virt-tools"),
+        // virt-cat, virt-ls, virt-df, virt-filesystems, virt-inspector, ...:
+        // one program, picked by the name it runs as.
+        .executableTarget(name: "virt-tools", dependencies: ["Guestfs", "GuestfsProtocol", "GuestfsToolSupport"],
+                          path: "Sources/virt-tools"),
         .testTarget(name: "XDRTests", dependencies: ["XDR", "GuestfsProtocol"]),
         .testTarget(name: "GeneratorTests", dependencies: ["generator"]),
         .testTarget(name: "GuestfsTests", dependencies: ["Guestfs", "CXattr"]),

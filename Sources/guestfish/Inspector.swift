@@ -2,6 +2,7 @@
 // filesystems where the guest itself mounts them.
 
 import Guestfs
+import GuestfsToolSupport
 
 enum Inspector {
     struct Failure: Error, CustomStringConvertible {
@@ -20,6 +21,8 @@ enum Inspector {
     /// mount point first (so / comes before /boot). Returns the lines the
     /// interactive shell prints under its banner.
     static func mount(_ sh: Shell, readOnly: Bool) throws -> String {
+        // Encrypted devices first, so the filesystems inside are inspected.
+        try GuestDecryption.openAll(sh.g, keys: sh.keys, readOnly: readOnly)
         let roots = try sh.g.inspectOs()
         if roots.isEmpty {
             throw Failure(description: "no operating system was found on this disk\n" + hint)

@@ -1,5 +1,6 @@
 import Foundation
 import Guestfs
+import GuestfsToolSupport
 
 /// A guestfish-level error: printed as is (no "libguestfs: error:" prefix).
 struct FishError: Error, CustomStringConvertible {
@@ -33,8 +34,13 @@ final class Shell {
     /// -i: the operating system and what got mounted, shown under the banner.
     var inspectorReport: String?
     var progressBars = false
-    var keysFromStdin = false
-    var echoKeys = false
+    /// --key selectors, --keys-from-stdin, --echo-keys: keys for key
+    /// arguments and for unlocking encrypted guests under -i.
+    var keys = KeyStore()
+    var keysFromStdin: Bool {
+        get { keys.keysFromStdin }
+        set { keys.keysFromStdin = newValue }
+    }
     var verbose = false
     var trace = false
     var network = false
@@ -294,36 +300,7 @@ final class Shell {
     // MARK: keys
 
     func readKey(_ name: String) throws -> String {
-        if keysFromStdin {
-            guard let line = readLine(strippingNewline: true) else {
-                throw FishError("guestfish: error reading key from stdin")
-            }
-            return line
-        }
-        let tty = open("/dev/tty", O_RDWR)
-        let fd = tty >= 0 ? tty : 0
-        defer { if tty >= 0 { close(tty) } }
-        let prompt = "Enter key or passphrase (\"\(name)\"): "
-        Out.writeBytes(Array(prompt.utf8), fd: tty >= 0 ? tty : 2)
-        var old = termios()
-        let isTTY = isatty(fd) != 0
-        if isTTY && !echoKeys {
-            tcgetattr(fd, &old)
-            var t = old
-            t.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(fd, TCSAFLUSH, &t)
-        }
-        var bytes: [UInt8] = []
-        var c: UInt8 = 0
-        while read(fd, &c, 1) == 1 {
-            if c == 10 { break }
-            bytes.append(c)
-        }
-        if isTTY && !echoKeys {
-            tcsetattr(fd, TCSAFLUSH, &old)
-            Out.writeBytes([10], fd: tty >= 0 ? tty : 2)
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        do { return try keys.ask(name) } catch { throw FishError("guestfish: \(error)") }
     }
 
     // MARK: handle helpers

@@ -1,5 +1,6 @@
 import Foundation
 import Guestfs
+import GuestfsToolSupport
 
 /// What the command line asked for.
 struct Options {
@@ -20,8 +21,8 @@ struct Options {
     var trace = false
     var network = false
     var noSync = false
-    var keysFromStdin = false
-    var echoKeys = false
+    /// --key, --keys-from-stdin, --echo-keys.
+    let keys = KeyStore()
     var progressBars: Bool?
     var listen = false
     var csh = false
@@ -53,6 +54,8 @@ func usageExit(_ status: Int32) -> Never {
       --format[=raw|..]    Format of the disks added with -a after it
       --help               Show this help
       -i|--inspector       Find and mount the guest's filesystems
+      --key ID:key:KEY|ID:file:FILE
+                           Key for the encrypted device ID (with -i)
       --keys-from-stdin    Read passphrases from stdin
       --csh                With --listen, print csh syntax
       --listen             Run in the background, serving --remote commands
@@ -148,14 +151,14 @@ func parseOptions(_ argv: [String]) -> Options {
             case "connect": o.libvirtURI = needArg(a, inline)
             case "domain": o.drives.append(.domain(needArg(a, inline)))
             case "csh": o.csh = true
-            case "echo-keys": o.echoKeys = true
+            case "echo-keys": o.keys.echoKeys = true
             case "file": o.file = needArg(a, inline)
             case "format": format = (inline == nil || inline == "auto") ? nil : inline
             case "help": usageExit(0)
             case "inspector": o.inspector = true
-            case "key": _ = needArg(a, inline)
-                fail("--key is not supported yet")
-            case "keys-from-stdin": o.keysFromStdin = true
+            case "key":
+                do { try o.keys.add(selector: needArg(a, inline)) } catch { fail("\(error)") }
+            case "keys-from-stdin": o.keys.keysFromStdin = true
             case "listen": o.listen = true
             case "mount": o.mounts.append(needArg(a, inline))
             case "network": o.network = true
@@ -275,8 +278,7 @@ func mainProgram() -> Int32 {
     sh.trace = o.trace
     sh.network = o.network
     sh.autosync = !o.noSync
-    sh.keysFromStdin = o.keysFromStdin
-    sh.echoKeys = o.echoKeys
+    sh.keys = o.keys
 
     let commands = splitCommands(o.commands)
     let scriptFromStdin = commands.isEmpty && o.file == nil

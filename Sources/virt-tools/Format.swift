@@ -60,7 +60,7 @@ final class VirtFormat: VirtTool {
     func run(_ common: CommonOptions, _ operands: [String]) throws -> Int32 {
         guard operands.isEmpty else { throw UsageError(description: "extra arguments on the command line: \(operands.joined(separator: " "))") }
         guard !common.disks.isEmpty else { throw UsageError(description: "you must specify at least one -a option") }
-        let g = try openGuest(common, tool: Self.name, readOnly: false)
+        let g = try openGuest(common, tool: Self.name, readOnly: false, unlock: false)
         defer { g.close() }
         let devices = try g.listDevices()
         let haveWipefs = (try? g.featureAvailable(["wipefs"])) ?? false

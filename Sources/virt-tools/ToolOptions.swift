@@ -4,6 +4,7 @@
 
 import Foundation
 import Guestfs
+import GuestfsToolSupport
 
 /// One option a tool accepts.
 struct ToolOption {
@@ -31,6 +32,9 @@ final class CommonOptions {
     var disks: [DiskSource] = []
     var libvirtURI: String?
     var format: String?
+    /// --format was given and no -a came after it to take it: an error,
+    /// since the user surely meant it for a disk.
+    var formatPending = false
     var blocksize: Int?
     var verbose = false
     var trace = false
@@ -38,12 +42,15 @@ final class CommonOptions {
     var inspector = false
     var showHelp = false
     var showVersion = false
+    /// --key, --keys-from-stdin, --echo-keys: keys for encrypted guests.
+    let keys = KeyStore()
 
     /// The options every tool takes; `withMount` adds -m and -i.
     func options(withMount: Bool) -> [ToolOption] {
         var o: [ToolOption] = [
             ToolOption(long: ["add"], short: ["a"], takesValue: true, help: "-a|--add image       Add a disk image") {
                 self.disks.append(.file($0!, format: self.format, blocksize: self.blocksize))
+                self.formatPending = false
             },
             ToolOption(long: ["blocksize"], short: [], takesValue: true, valueOptional: true,
                        help: "--blocksize[=512|4096] Sector size of the disks added after it") { v in
@@ -57,13 +64,22 @@ final class CommonOptions {
             ToolOption(long: ["domain"], short: ["d"], takesValue: true, help: "-d|--domain guest   Add the disks of a libvirt guest (name or UUID)") {
                 self.disks.append(.domain($0!))
             },
-            ToolOption(long: ["echo-keys"], short: [], takesValue: false, help: "--echo-keys         Show passphrases as they are typed") { _ in },
+            ToolOption(long: ["echo-keys"], short: [], takesValue: false, help: "--echo-keys         Show passphrases as they are typed") { _ in
+                self.keys.echoKeys = true
+            },
             ToolOption(long: ["format"], short: [], takesValue: true, valueOptional: true,
                        help: "--format[=raw|..]   Format of the disks added after it (default: probe)") { v in
                 self.format = (v == nil || v == "auto") ? nil : v
+                self.formatPending = true
             },
             ToolOption(long: ["help"], short: [], takesValue: false, help: "--help              Show this help") { _ in self.showHelp = true },
-            ToolOption(long: ["keys-from-stdin"], short: [], takesValue: false, help: "--keys-from-stdin   Read passphrases from stdin") { _ in },
+            ToolOption(long: ["key"], short: [], takesValue: true,
+                       help: "--key ID:key:KEY|ID:file:FILE Key for the encrypted device ID (device or LUKS UUID)") {
+                try self.keys.add(selector: $0!)
+            },
+            ToolOption(long: ["keys-from-stdin"], short: [], takesValue: false, help: "--keys-from-stdin   Read passphrases from stdin") { _ in
+                self.keys.keysFromStdin = true
+            },
             ToolOption(long: ["verbose"], short: ["v"], takesValue: false, help: "-v|--verbose        Verbose messages") { _ in self.verbose = true },
             ToolOption(long: ["version"], short: ["V"], takesValue: false, help: "-V|--version        Show the version and exit") { _ in self.showVersion = true },
             ToolOption(long: [], short: ["x"], takesValue: false, help: "-x                  Trace libguestfs calls") { _ in self.trace = true },

@@ -4,6 +4,7 @@
 
 import Foundation
 import Guestfs
+import GuestfsToolSupport
 
 /// One virt-* program.
 protocol VirtTool {
@@ -59,6 +60,9 @@ enum ToolRunner {
         let operands: [String]
         do {
             operands = try parseCommandLine(argv, options: opts)
+            if common.formatPending && !common.disks.isEmpty {
+                throw UsageError(description: "--format must come before the -a it applies to")
+            }
         } catch {
             ToolIO.err(T.name, "\(error)")
             ToolIO.err(T.name, "Try '\(T.name) --help' for more information.")
@@ -105,8 +109,10 @@ enum ToolRunner {
     }
 }
 
-/// A launched handle with the command line's disks.
-func openGuest(_ common: CommonOptions, tool: String, readOnly: Bool) throws -> Guestfs {
+/// A launched handle with the command line's disks. With `unlock` (tools
+/// that look inside filesystems), encrypted devices are opened with the
+/// --key keys or a passphrase asked for, as libguestfs's tools do.
+func openGuest(_ common: CommonOptions, tool: String, readOnly: Bool, unlock: Bool = true) throws -> Guestfs {
     guard !common.disks.isEmpty else {
         throw UsageError(description: "you must give at least one -a or -d option")
     }
@@ -123,13 +129,22 @@ func openGuest(_ common: CommonOptions, tool: String, readOnly: Bool) throws -> 
         }
     }
     try g.launch()
+    if unlock {
+        do {
+            try GuestDecryption.openAll(g, keys: common.keys, readOnly: readOnly)
+        } catch {
+            g.close()
+            throw error
+        }
+    }
     return g
 }
 
 /// Mounts what -m names, or else inspects and mounts the one guest found
 /// as it mounts itself. Returns the inspected root, if any.
 @discardableResult
-func mountGuest(_ g: Guestfs, _ common: CommonOptions, tool: String, readOnly: Bool) throws -> String? {
+func mountGuest(_ g: Guestfs, _ common: CommonOptions, tool: String, readOnly: Bool,
+                hasMountOption: Bool = true) throws -> String? {
     if !common.mounts.isEmpty {
         for spec in common.mounts {
             let parts = spec.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
@@ -147,13 +162,19 @@ func mountGuest(_ g: Guestfs, _ common: CommonOptions, tool: String, readOnly: B
     }
     let roots = try g.inspectOs()
     if roots.isEmpty {
+        let hint = hasMountOption ? """
+            Use virt-filesystems to see what the disk holds, then name
+            the filesystem to use with -m (for example -m /dev/sda1), or open it
+            with guestfish.
+            """ : """
+            Use virt-filesystems to see what the disk holds, and guestfish
+            to open it.
+            """
         throw ToolError("""
             no operating system was found on this disk.
 
             This tool only works on disks that hold an operating system it can
-            recognise. Use virt-filesystems to see what the disk holds, then name
-            the filesystem to use with -m (for example -m /dev/sda1), or open it
-            with guestfish.
+            recognise. \(hint)
             """)
     }
     if roots.count > 1 {

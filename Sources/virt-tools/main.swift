@@ -15,6 +15,8 @@ let tools: [String: ([String]) -> Int32] = [
     VirtCopyOut.name: { ToolRunner.main(VirtCopyOut.self, $0) },
     VirtEdit.name: { ToolRunner.main(VirtEdit.self, $0) },
     VirtFormat.name: { ToolRunner.main(VirtFormat.self, $0) },
+    VirtLog.name: { ToolRunner.main(VirtLog.self, $0) },
+    VirtAlignmentScan.name: { ToolRunner.main(VirtAlignmentScan.self, $0) },
 ]
 
 var args = CommandLine.arguments

@@ -20,6 +20,7 @@
 #                           phony guests.
 #
 #   FIXED_APPLIANCE=dir Tests/interop/run.sh [fish|library|inspect|tools]...
+#   (TOOLS_GUESTS="debian-luks" limits the tools test to some guests.)
 #   (`make check-interop` builds the fixed appliance and runs this.)
 # Prints one PASS/FAIL line per check, then "N passed, M failed"; exits 1 on
 # any failure. A test whose libguestfs peer is not installed is skipped.
@@ -221,6 +222,82 @@ test_inspect() {
 # print identical output, byte for byte. Left out: Debian's product_name (see
 # (c)) and the Fedora guest's applications (libguestfs 1.48 cannot read its
 # SQLite RPM database read-only).
+
+# Output of one virt tool run, normalised for comparison: WHO is lg
+# (libguestfs's /usr/bin/virt-TOOL) or ours. Runs in $d on $kind.img; the
+# exit status is printed last. A libguestfs run normally takes ~20 s here,
+# so a hang is cut off after 240 s rather than eating the CI budget.
+tool_output() { # WHO TOOL ARGS
+    local who=$1 tool=$2 args=$3 tar=$1.tar out tz=${TZ-}
+    # virt-log prints journal times in local time: not UTC, half-hour offset.
+    [ "$tool" = log ] && tz=Asia/Kolkata
+    # shellcheck disable=SC2086
+    if [ "$who" = lg ]; then
+        out=$(cd "$d" && TZ=$tz timeout 240 /usr/bin/virt-$tool --format=raw -a $kind.img ${args//TARFILE/$tar} 2>&1; echo "rc=$?")
+    else
+        out=$(cd "$d" && LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} TZ=$tz \
+              timeout 600 "$ours" $tool --format=raw -a $kind.img ${args//TARFILE/$tar} 2>&1; echo "rc=$?")
+    fi
+    # Debian's product_name: see (c).
+    [ "$tool" = inspector ] && [ "$kind" != fedora ] && out=$(grep -v '<product_name>' <<<"$out")
+    [ "$tool" = tar-out ] && out+=$'\n'$(cd "$d" && tar tvf "$tar" 2>&1; rm -f "$tar")
+    printf '%s\n' "$out"
+}
+
+# Gives the phony guest a system log for virt-log: a systemd journal on
+# the Debian guest (written on the host by systemd-journal-remote from
+# journal export text: identifiers, PIDs, priorities, a command name only,
+# a UTF-8 message), plain /var/log/messages on the Fedora one.
+add_guest_log() { # KIND IMAGE FISH
+    local kind=$1 img=$2 fish=$3 dir=$work/log-$1 id=4e8c7f5b0a9d4f3e8a1b2c3d4e5f6a7b
+    mkdir -p "$dir"
+    if [ "$kind" = debian ]; then
+        local remote=/lib/systemd/systemd-journal-remote
+        [ -x $remote ] || { echo "$remote is missing (apt-get install systemd-journal-remote)"; return 1; }
+        cat >"$dir/in.export" <<EOF3
+__REALTIME_TIMESTAMP=1700000000123456
+__MONOTONIC_TIMESTAMP=1000
+_BOOT_ID=$id
+_HOSTNAME=debian
+SYSLOG_IDENTIFIER=kernel
+PRIORITY=5
+MESSAGE=Linux version 6.1.0 (phony)
+
+__REALTIME_TIMESTAMP=1700000061000000
+__MONOTONIC_TIMESTAMP=61000000
+_BOOT_ID=$id
+_HOSTNAME=debian
+SYSLOG_IDENTIFIER=dhclient
+_PID=412
+PRIORITY=6
+MESSAGE=bound to 192.0.2.10 -- renewal in 1800 seconds.
+
+__REALTIME_TIMESTAMP=1700000062500000
+__MONOTONIC_TIMESTAMP=62500000
+_BOOT_ID=$id
+_COMM=sshd
+_PID=530
+PRIORITY=3
+MESSAGE=error: kex_exchange_identification: Connection closed — übung
+
+__REALTIME_TIMESTAMP=1700086400000000
+__MONOTONIC_TIMESTAMP=86400000000
+_BOOT_ID=$id
+MESSAGE=no identifier, no priority
+
+EOF3
+        rm -f "$dir/system.journal"
+        $remote --output="$dir/system.journal" "$dir/in.export" || return 1
+        LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} "$fish" -a "$img" -i -- \
+            mkdir-p /var/log/journal/$id : upload "$dir/system.journal" /var/log/journal/$id/system.journal
+    else
+        printf '%s\n' 'Nov 14 22:13:20 fedora kernel: Linux version 6.5.6 (phony)' \
+            'Nov 14 22:14:21 fedora NetworkManager[601]: <info> dhcp4 (eth0): state changed new lease' >"$dir/messages"
+        LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} "$fish" -a "$img" -i -- \
+            mkdir-p /var/log : upload "$dir/messages" /var/log/messages
+    fi
+}
+
 test_tools() {
     local t=virt-tools-vs-libguestfs
     if [ ! -x /usr/bin/virt-filesystems ] || ! compgen -G '/usr/lib/*/guestfs/supermin.d' >/dev/null; then
@@ -230,43 +307,50 @@ test_tools() {
     local fish=${GUESTFISH:-$TOP/.build/debug/guestfish}
     local d=$work/inspect kind tool args lg_out ours_out t0
     mkdir -p "$d"
-    for kind in debian fedora; do
+    for kind in ${TOOLS_GUESTS:-debian fedora debian-luks}; do
         if [ ! -f "$d/$kind.img" ] && ! (LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} GUESTFISH=$fish \
-              "$TOP/Tests/phony-guests/make-phony-guest.sh" $kind "$d/$kind.img") >"$d/make.log" 2>&1; then
+              LUKS_KEY=phony-secret "$TOP/Tests/phony-guests/make-phony-guest.sh" $kind "$d/$kind.img") >"$d/make.log" 2>&1; then
             bad "$t/$kind/make" "$(tail -20 "$d/make.log")"; continue
+        fi
+        if [ $kind != debian-luks ] && ! add_guest_log $kind "$d/$kind.img" "$fish" >"$d/log.log" 2>&1; then
+            bad "$t/$kind/log" "$(tail -20 "$d/log.log")"; continue
         fi
         while IFS='|' read -r tool args; do
             [ -n "$tool" ] || continue
             t0=$(date +%s.%N)
-            # shellcheck disable=SC2086
-            lg_out=$(cd "$d" && timeout 600 /usr/bin/virt-$tool --format=raw -a $kind.img ${args//TARFILE/lg.tar} 2>&1; echo "rc=$?")
+            lg_out=$(tool_output lg "$tool" "$args")
             local lg_s; lg_s=$(secs "$t0"); t0=$(date +%s.%N)
-            # shellcheck disable=SC2086
-            ours_out=$(cd "$d" && LIBGUESTFS_PATH=${OUR_APPLIANCE:-$TOP/.build-appliance} \
-                       timeout 600 "$ours" $tool --format=raw -a $kind.img ${args//TARFILE/ours.tar} 2>&1; echo "rc=$?")
+            ours_out=$(tool_output ours "$tool" "$args")
             echo "     (virt-$tool $args on $kind: libguestfs $lg_s s, ours $(secs "$t0") s)"
-            if [ "$tool" = inspector ]; then
-                [ $kind = debian ] && { lg_out=$(grep -v '<product_name>' <<<"$lg_out"); ours_out=$(grep -v '<product_name>' <<<"$ours_out"); }
-            fi
-            if [ "$tool" = tar-out ]; then
-                lg_out+=$'\n'$(cd "$d" && tar tvf lg.tar 2>&1; rm -f lg.tar)
-                ours_out+=$'\n'$(cd "$d" && tar tvf ours.tar 2>&1; rm -f ours.tar)
-            fi
-            if [ "$lg_out" != "$ours_out" ] && [ "$tool" = filesystems ]; then
-                # libguestfs 1.48 itself is not deterministic here: its appliance
-                # disk and the guest disk race for sda/sdb on virtio-scsi, and
-                # it then names the guest's PV /dev/sdb2 (seen in CI). Ask it
-                # once more before calling it a difference of ours.
-                local again
-                # shellcheck disable=SC2086
-                again=$(cd "$d" && timeout 600 /usr/bin/virt-$tool --format=raw -a $kind.img $args 2>&1; echo "rc=$?")
+            if [ "$lg_out" != "$ours_out" ]; then
+                # libguestfs 1.48 itself is not deterministic here: its
+                # appliance disk and the guest disk race for sda/sdb on
+                # virtio-scsi (it then names the guest's PV /dev/sdb2), and
+                # once in CI its virt-tar-out hung until the timeout. Ask it
+                # once more before calling it a difference of ours; the
+                # second answer must then match ours byte for byte.
+                local again; again=$(tool_output lg "$tool" "$args")
                 if [ "$again" = "$ours_out" ]; then
                     echo "     (libguestfs's first run differed from its second; the second matches ours)"
                     lg_out=$again
                 fi
             fi
             check "$t/$kind/virt-$tool $args" "$lg_out" "$ours_out"
-        done <<EOF2
+        done < <(tool_rows $kind)
+    done
+}
+
+# What test_tools runs on each guest, TOOL|ARGS. The encrypted guest gets
+# the tools that take --key in libguestfs 1.48 (virt-filesystems and
+# virt-df do not), opening / with the passphrase.
+tool_rows() { # KIND
+    if [ "$1" = debian-luks ]; then
+        local key="--key /dev/sda2:key:phony-secret"
+        printf '%s\n' "cat|$key /etc/fstab /etc/hostname" "ls|$key -lR --csv --time-t /" \
+            "inspector|$key" "tar-out|$key /etc TARFILE" "alignment-scan|"
+        return
+    fi
+    cat <<EOF2
 filesystems|--all --long -h
 filesystems|--all --long --csv --uuid
 filesystems|--extra
@@ -277,10 +361,11 @@ ls|-l /etc
 ls|-lR --csv --time-t /
 ls|-R /etc
 cat|/etc/fstab /etc/hostname
-inspector|$( [ $kind = fedora ] && echo --no-applications )
+inspector|$( [ "$1" = fedora ] && echo --no-applications )
 tar-out|/etc TARFILE
+log|
+alignment-scan|
 EOF2
-    done
 }
 
 tests=("$@"); [ ${#tests[@]} -gt 0 ] || tests=(fish library inspect tools)

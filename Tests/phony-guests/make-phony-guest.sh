@@ -4,6 +4,8 @@
 #
 #   make-phony-guest.sh debian OUT.img     Debian 12: /boot (fstab by device), / by UUID
 #   make-phony-guest.sh fedora OUT.img     Fedora 39: /boot by UUID, root and swap on LVM
+#   LUKS_KEY=pass make-phony-guest.sh debian-luks OUT.img
+#                                          the Debian guest with / on LUKS
 #
 # GUESTFISH names the guestfish binary to use.
 set -euo pipefail
@@ -13,15 +15,27 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -f "$out"
 truncate -s 128M "$out"
 case $kind in
-debian)
-    "$fish" -a "$out" <<EOF2
+debian|debian-luks)
+    # debian-luks: the same guest with / encrypted (LUKS on /dev/sda2,
+    # passphrase in $LUKS_KEY); the script goes in a file so that stdin
+    # can carry the passphrase.
+    root=/dev/sda2 mkroot="mkfs ext4 /dev/sda2 label:debroot"
+    if [ $kind = debian-luks ]; then
+        root=/dev/mapper/root
+        mkroot="luks-format /dev/sda2 0
+cryptsetup-open /dev/sda2 root
+mkfs ext4 /dev/mapper/root label:debroot"
+    fi
+    script=$(mktemp)
+    trap 'rm -f "$script"' EXIT
+    cat >"$script" <<EOF2
 run
 part-init /dev/sda mbr
 part-add /dev/sda p 2048 67583
 part-add /dev/sda p 67584 -2048
 mkfs ext2 /dev/sda1
-mkfs ext4 /dev/sda2 label:debroot
-mount /dev/sda2 /
+$mkroot
+mount $root /
 mkdir-p /etc
 mkdir-p /usr/bin
 mkdir-p /var/lib/dpkg
@@ -36,6 +50,7 @@ upload /bin/ls /usr/bin/ls
 upload $here/debian/dpkg-status /var/lib/dpkg/status
 touch /boot/vmlinuz-6.1.0-13-amd64
 EOF2
+    printf '%s\n%s\n' "${LUKS_KEY:-}" "${LUKS_KEY:-}" | "$fish" --keys-from-stdin -a "$out" -f "$script"
     ;;
 fedora)
     # An RPM database (SQLite, as Fedora's) with two packages, when the host

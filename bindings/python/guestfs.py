@@ -3917,8 +3917,10 @@ class GuestFS(object):
         return r
 
     def list_dm_devices(self):
-        """Lists the device-mapper devices in /dev/mapper (logical volumes, opened
-        LUKS devices and so on), sorted, without the control node.
+        """Lists the device-mapper devices as /dev/mapper/NAME paths, sorted: opened
+        LUKS or BitLocker devices, mappings made with dmsetup and so on. Logical
+        volumes are left out even though device-mapper backs them too; lvs lists
+        those under their /dev/VG/LV names.
         """
         self._check_not_closed()
         r = libguestfsmod.list_dm_devices(self._o)

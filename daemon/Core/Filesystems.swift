@@ -62,6 +62,8 @@ extension Handlers {
             candidates.append("/dev/" + md)
         }
         if anyLVMPresent(), let lvs = try? lvNames() { candidates += lvs }
+        // Opened LUKS/BitLocker devices: what is inside them.
+        candidates += Self.nonLVMMappings()
         // One blkid run probes every candidate (a run per device, plus
         // parted for the partition table, cost ~0.3 s each under TCG).
         let types = blkidTypes(candidates)
@@ -69,7 +71,9 @@ extension Handlers {
         for dev in candidates {
             if isExtendedPartition(dev) { continue }   // a container, not a filesystem
             var type = types[dev] ?? ""
-            if type.hasSuffix("_member") { continue }
+            // Containers, not filesystems: RAID/LVM members, and encrypted
+            // devices (their contents appear as /dev/mapper/* once opened).
+            if type.hasSuffix("_member") || type == "crypto_LUKS" || type == "BitLocker" { continue }
             if type.isEmpty { type = "unknown" }
             out.append((dev, type))
             if type == "btrfs", let subs = try? btrfsSubvolumesForListing(device: dev) {

@@ -129,9 +129,23 @@ extension Handlers {
         throw DaemonError(EINVAL, "lvm_canonical_lv_name: \(lvname): not a logical volume")
     }
 
+    /// Device-mapper devices other than logical volumes (LUKS mappings,
+    /// dmsetup tables): LVs are listed by lvs under their /dev/VG/LV names.
     func listDmDevices(_ ctx: CallContext) throws -> [String] {
-        (Sys.listDirectory("/dev/mapper") ?? []).filter { $0 != "control" && !$0.hasPrefix(".") }
-            .sorted().map { "/dev/mapper/" + $0 }
+        Self.nonLVMMappings()
+    }
+
+    /// The kernel's own list (/sys/block/dm-N/dm/{name,uuid}) rather than
+    /// /dev/mapper, whose nodes may be stale; LVM marks its UUIDs "LVM-".
+    static func nonLVMMappings() -> [String] {
+        var names: [String] = []
+        for dm in (Sys.listDirectory("/sys/block") ?? []) where dm.hasPrefix("dm-") {
+            guard let name = Sys.readText("/sys/block/\(dm)/dm/name")?.trimmed(), !name.isEmpty else { continue }
+            let uuid = Sys.readText("/sys/block/\(dm)/dm/uuid")?.trimmed() ?? ""
+            if uuid.hasPrefix("LVM-") { continue }
+            names.append("/dev/mapper/" + name)
+        }
+        return names.sorted()
     }
 
     func lvmScan(_ ctx: CallContext, activate: Bool) throws {

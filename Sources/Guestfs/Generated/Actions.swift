@@ -4269,8 +4269,10 @@ extension Guestfs {
         }
     }
 
-    /// Lists the device-mapper devices in `/dev/mapper` (logical volumes, opened
-    /// LUKS devices and so on), sorted, without the `control` node.
+    /// Lists the device-mapper devices as `/dev/mapper/NAME` paths, sorted: opened
+    /// LUKS or BitLocker devices, mappings made with dmsetup and so on. Logical
+    /// volumes are left out even though device-mapper backs them too; `lvs` lists
+    /// those under their `/dev/VG/LV` names.
     public func listDmDevices() throws -> [String] {
         return try perform("list_dm_devices", []) {
             return try self.daemonCall(.listDmDevices, optargs: 0, returning: ListDmDevicesRet.self).value

@@ -1,6 +1,7 @@
 . "$(dirname "$0")/common.inc"
-# virt-copy-in, virt-copy-out and virt-edit on the phony Debian guest
-# (found by inspection), run through $VIRT_TOOLS.
+# virt-copy-in, virt-copy-out, virt-edit and virt-log on the phony Debian
+# guest (found by inspection), virt-format and virt-alignment-scan on blank
+# disks, run through $VIRT_TOOLS.
 v() { "$VIRT_TOOLS" "$@"; echo "rc=$?"; }
 phony=$(dirname "$0")/../../phony-guests/make-phony-guest.sh
 "$phony" debian debian.img >/dev/null 2>&1 || echo "making debian.img failed"
@@ -40,7 +41,7 @@ v cat -a debian.img /etc/hostname
 
 # virt-format: the disk erased, then partition table, LVM, filesystem as asked
 truncate -s 64M blank.img
-v format -a blank.img --format=raw --filesystem=ext4 --label=DATA
+v format --format=raw -a blank.img --filesystem=ext4 --label=DATA
 g --ro -a blank.img -- run : list-filesystems : vfs-label /dev/sda1 : part-get-parttype /dev/sda : part-get-mbr-id /dev/sda 1
 v format -a blank.img --lvm=/dev/vg0/data --filesystem=ext2
 g --ro -a blank.img -- run : list-filesystems : lvs : part-get-mbr-id /dev/sda 1
@@ -50,3 +51,26 @@ v format -a blank.img --partition=gpt
 g --ro -a blank.img -- run : list-filesystems : part-get-parttype /dev/sda : lvs
 v format -a blank.img --lvm=nonsense
 v format
+
+# virt-log: a guest without a log prints nothing; /var/log/syslog as it is;
+# a disk without an operating system is an error; no operands are taken
+v log -a debian.img
+printf 'Nov 22 10:00:00 debian cron[99]: (root) CMD (true)\nNov 22 10:01:00 debian kernel: eth0 up\n' >syslog.txt
+g -a debian.img -i -- mkdir-p /var/log : upload syslog.txt /var/log/syslog
+v log -a debian.img
+v log -a blank.img
+v log -a debian.img /etc/hostname
+
+# virt-alignment-scan: sector 63 (512 bytes), 1 MiB, 4K but not 64K; the
+# worst decides the exit status (3, 2, 0); -q prints nothing
+truncate -s 64M align.img
+g -a align.img -- run : part-init /dev/sda mbr : part-add /dev/sda p 63 1023 : part-add /dev/sda p 1024 2047 : part-add /dev/sda p 2056 4095
+v alignment-scan --format=raw -a align.img
+v alignment-scan -a align.img --format=raw
+v alignment-scan -q -a align.img
+g -a align.img -- run : part-del /dev/sda 1
+v alignment-scan -a align.img
+g -a align.img -- run : part-del /dev/sda 3
+v alignment-scan -a align.img
+v alignment-scan -a blank.img
+v alignment-scan
